@@ -1,0 +1,37 @@
+//! Node configuration, genesis and key files for lazychain.
+//!
+//! This crate owns the files in a node's home directory and nothing else: the TOML node
+//! configuration (`config.toml`, layered with precedence flag > environment > file >
+//! default), the genesis file (`genesis.json`), the validator key file
+//! (`validator_key.json`), `lazychain init`, and the validation of all of them with errors
+//! that name the file (or environment variable, or flag), the key and the problem. It must
+//! not do networking, consensus or any other node logic: it reads, checks and writes files,
+//! and the node crates act on what it returns.
+//!
+//! Environment variables named `LAZYCHAIN__*` are reserved for configuration keys
+//! (`LAZYCHAIN__RPC__LISTEN_ADDR` sets `rpc.listen_addr`); one that names no key is an
+//! error. Other settings, such as a home directory, should use a single underscore
+//! (`LAZYCHAIN_HOME`).
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod config;
+mod error;
+mod fsutil;
+pub mod genesis;
+pub mod hexfmt;
+pub mod init;
+mod json;
+pub mod keys;
+
+pub use config::{
+    env_var_name, ConsensusSection, GossipSection, LogFormat, LogSection, MempoolSection,
+    MetricsSection, NodeConfig, NodeSection, RpcSection, StorageSection, CONFIG_FILE, ENV_PREFIX,
+};
+pub use error::ConfigError;
+pub use genesis::{BlockLimits, Genesis, GenesisValidator, GENESIS_FILE};
+pub use init::{init_home, InitOptions, InitReport};
+pub use keys::{key_file_permission_warning, validator_address, ValidatorKey, VALIDATOR_KEY_FILE};

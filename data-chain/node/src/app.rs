@@ -1,0 +1,555 @@
+//! The Malachite application loop of a data-chain node. It answers every `AppMsg` the engine
+//! sends: builds and streams proposals from the mempool, reassembles and checks received ones,
+//! persists decisions before acknowledging them, and serves decided blocks to syncing peers.
+//! It never executes a transaction. CPU-heavy checks run on the blocking pool, awaited in
+//! order, so the engine sees the same sequence of replies as with inline work.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use lazychain_data_chain_consensus::codec::{decode_certificate, encode_certificate};
+use lazychain_data_chain_consensus::engine::Timing;
+use lazychain_data_chain_consensus::malachite::app::engine::host::{Next, SyncedValueOutcome};
+use lazychain_data_chain_consensus::malachite::app::types::core::{
+    CommitCertificate, ExtendedCommitCertificate, Round, Validity, VoteExtensions,
+};
+use lazychain_data_chain_consensus::malachite::app::types::sync::RawDecidedValue;
+use lazychain_data_chain_consensus::malachite::app::types::{
+    LocallyProposedValue, PeerId, ProposedValue,
+};
+use lazychain_data_chain_consensus::malachite::{AppMsg, Channels, NetworkMsg};
+use lazychain_data_chain_consensus::parts::{stream_block, AssemblyLimits, PartsAssembler};
+use lazychain_data_chain_consensus::{
+    Address, BlockValue, Height, LazyContext, LazySigner, ValidatorSet,
+};
+use lazychain_data_chain_types::block::{BlockBody, BlockTemplate};
+use lazychain_data_chain_types::validity::validate_block;
+use lazychain_data_chain_types::{Block, BlockHash};
+use tracing::{debug, error, info, warn};
+
+use crate::shared::{now_ms, DecidedEvent, NodeShared};
+use crate::store::{StoreError, StoredProposal};
+
+/// How many decided heights one sync response may carry at most.
+const MAX_SYNC_BATCH: u64 = 20;
+
+pub struct App {
+    shared: Arc<NodeShared>,
+    validators: ValidatorSet,
+    timing: Timing,
+    address: Address,
+    signer: Option<LazySigner>,
+    assembler: PartsAssembler<PeerId>,
+    /// How long a proposer waits for a first transaction before proposing an empty block.
+    max_block_wait: Duration,
+    height: Height,
+    round: Round,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("background task failed: {0}")]
+    Join(String),
+}
+
+impl App {
+    pub fn new(
+        shared: Arc<NodeShared>,
+        validators: ValidatorSet,
+        timing: Timing,
+        address: Address,
+        signer: Option<LazySigner>,
+        max_block_wait: Duration,
+    ) -> Self {
+        let limits = AssemblyLimits {
+            max_stream_bytes: shared.rules.max_block_bytes as usize * 2 + (64 << 10),
+            max_stream_parts: 4096,
+            max_streams_per_peer: 16,
+        };
+        Self {
+            shared,
+            validators,
+            timing,
+            address,
+            signer,
+            assembler: PartsAssembler::new(limits),
+            max_block_wait,
+            height: Height(0),
+            round: Round::Nil,
+        }
+    }
+
+    /// Runs until the engine closes its channel.
+    pub async fn run(mut self, mut channels: Channels<LazyContext>) -> Result<(), AppError> {
+        while let Some(msg) = channels.consensus.recv().await {
+            if let Err(e) = self.handle(msg, &channels).await {
+                // Storage failures are not recoverable here: stop rather than reply wrongly.
+                error!(error = %e, "application failed; stopping");
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle(
+        &mut self,
+        msg: AppMsg<LazyContext>,
+        channels: &Channels<LazyContext>,
+    ) -> Result<(), AppError> {
+        match msg {
+            AppMsg::ConsensusReady { reply } => {
+                let next = Height(self.shared.store.latest_height()? + 1);
+                info!(height = %next, "consensus ready");
+                let _ = reply.send((next, self.timing.height_params(&self.validators)));
+            }
+            AppMsg::StartedRound {
+                height,
+                round,
+                proposer,
+                role,
+                reply_value,
+            } => {
+                debug!(%height, %round, %proposer, ?role, "started round");
+                self.height = height;
+                self.round = round;
+                self.shared.set_round(height.0, round.as_i64());
+                let values = match round.as_u32() {
+                    Some(r) => self
+                        .shared
+                        .store
+                        .proposals_at(height.0, r)?
+                        .into_iter()
+                        .filter_map(|p| proposed_value(&p))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                let _ = reply_value.send(values);
+            }
+            AppMsg::GetValue {
+                height,
+                round,
+                timeout,
+                reply,
+            } => {
+                if let Some(value) = self.get_value(height, round, timeout, channels).await? {
+                    let _ = reply.send(value);
+                }
+            }
+            AppMsg::ExtendVote { reply, .. } => {
+                let _ = reply.send(None);
+            }
+            AppMsg::VerifyVoteExtensions {
+                extensions, reply, ..
+            } => {
+                // lazychain does not use vote extensions; any that appear are accepted unread.
+                let _ = reply.send(extensions.into_iter().map(|(a, _)| (a, Ok(()))).collect());
+            }
+            AppMsg::RestreamProposal {
+                height,
+                round,
+                valid_round,
+                value_id,
+                ..
+            } => {
+                self.restream(
+                    height,
+                    round,
+                    valid_round,
+                    BlockHash::from(value_id),
+                    channels,
+                )
+                .await?;
+            }
+            AppMsg::GetHistoryMinHeight { reply } => {
+                let _ = reply.send(Height(1));
+            }
+            AppMsg::ReceivedProposalPart {
+                from,
+                published_by,
+                part,
+                reply,
+            } => {
+                let publisher = published_by.unwrap_or(from);
+                let value = self.received_part(from, publisher, part).await?;
+                let _ = reply.send(value);
+            }
+            AppMsg::Decided {
+                certificate,
+                extensions,
+                reply,
+            } => {
+                if self.decided(certificate, extensions).await? {
+                    let _ = reply.send(());
+                }
+            }
+            AppMsg::Finalized {
+                certificate, reply, ..
+            } => {
+                let next = Height(certificate.height.0 + 1);
+                let _ = reply.send(Next::Start(
+                    next,
+                    self.timing.height_params(&self.validators),
+                ));
+            }
+            AppMsg::GetDecidedValues { range, reply } => {
+                let values = self.decided_values(range.start().0, range.end().0).await?;
+                let _ = reply.send(values);
+            }
+            AppMsg::ProcessSyncedValue {
+                height,
+                round,
+                proposer,
+                value_bytes,
+                reply,
+            } => {
+                let outcome = self
+                    .synced_value(height, round, proposer, value_bytes)
+                    .await?;
+                let _ = reply.send(outcome);
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_value(
+        &mut self,
+        height: Height,
+        round: Round,
+        timeout: Duration,
+        channels: &Channels<LazyContext>,
+    ) -> Result<Option<LocallyProposedValue<LazyContext>>, AppError> {
+        let Some(signer) = self.signer.clone() else {
+            warn!(%height, %round, "asked to propose without a signing key");
+            return Ok(None);
+        };
+        let Some(r) = round.as_u32() else {
+            return Ok(None);
+        };
+        // After a restart the same (height, round) must yield the same value.
+        let existing = self
+            .shared
+            .store
+            .proposals_at(height.0, r)?
+            .into_iter()
+            .find(|p| p.own);
+        let block = match existing {
+            Some(p) => p.block()?,
+            None => {
+                let started = Instant::now();
+                let wait = self.max_block_wait.min(timeout / 2);
+                self.shared.wait_for_txs(wait).await;
+                let Some(block) = self.build_block(height)? else {
+                    return Ok(None);
+                };
+                let hash = hash_of(&block)?;
+                self.shared.store.put_proposal(
+                    &StoredProposal {
+                        height: height.0,
+                        round: r,
+                        pol_round: -1,
+                        proposer: self.address.0,
+                        valid: true,
+                        own: true,
+                        block_ssz: block.to_ssz(),
+                    },
+                    &hash,
+                )?;
+                debug!(%height, %round, txs = block.header.tx_count, elapsed = ?started.elapsed(), "built block");
+                block
+            }
+        };
+        let value = BlockValue::new(block.header.clone()).map_err(store_corrupt)?;
+        for msg in stream_block(&block, &value, round, Round::Nil, self.address, &signer) {
+            if channels
+                .network
+                .send(NetworkMsg::PublishProposalPart(msg))
+                .await
+                .is_err()
+            {
+                warn!("network channel closed while streaming a proposal");
+            }
+        }
+        Ok(Some(LocallyProposedValue::new(height, round, value)))
+    }
+
+    fn build_block(&self, height: Height) -> Result<Option<Block>, AppError> {
+        let Some(parent) = self.shared.store.parent_of(height.0)? else {
+            warn!(%height, "cannot propose: parent block is not decided here");
+            return Ok(None);
+        };
+        let rules = &self.shared.rules;
+        let txs = self.shared.select_txs(
+            rules.max_txs_per_block as usize,
+            rules.max_block_bytes as usize,
+            rules.max_block_gas,
+        );
+        let gas: u64 = txs.iter().map(|t| t.gas_limit).sum();
+        let body = BlockBody::from_transactions(txs.iter().map(|t| t.raw.as_ref()))
+            .map_err(store_corrupt)?;
+        let template = BlockTemplate {
+            chain_id: rules.chain_id,
+            height: height.0,
+            parent: parent.hash,
+            proposer: self.address.0,
+            timestamp_ms: now_ms().max(parent.timestamp_ms + 1),
+        };
+        Ok(Some(
+            Block::build(&template, body, gas).map_err(store_corrupt)?,
+        ))
+    }
+
+    async fn restream(
+        &self,
+        height: Height,
+        round: Round,
+        valid_round: Round,
+        hash: BlockHash,
+        channels: &Channels<LazyContext>,
+    ) -> Result<(), AppError> {
+        let Some(signer) = self.signer.clone() else {
+            return Ok(());
+        };
+        let Some(stored) = self.shared.store.proposal_by_hash(height.0, &hash)? else {
+            warn!(%height, %round, %hash, "asked to re-stream a proposal this node does not have");
+            return Ok(());
+        };
+        let block = stored.block()?;
+        let value = BlockValue::new(block.header.clone()).map_err(store_corrupt)?;
+        for msg in stream_block(&block, &value, round, valid_round, self.address, &signer) {
+            let _ = channels
+                .network
+                .send(NetworkMsg::PublishProposalPart(msg))
+                .await;
+        }
+        Ok(())
+    }
+
+    async fn received_part(
+        &mut self,
+        from: PeerId,
+        publisher: PeerId,
+        part: lazychain_data_chain_consensus::malachite::app::types::streaming::StreamMessage<
+            lazychain_data_chain_consensus::ProposalPart,
+        >,
+    ) -> Result<Option<ProposedValue<LazyContext>>, AppError> {
+        let assembled = match self.assembler.add(publisher, part, &self.validators) {
+            Ok(Some(p)) => p,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                self.shared.metrics.rejected_parts.inc();
+                warn!(%from, %publisher, error = %e, "rejected proposal part stream");
+                return Ok(None);
+            }
+        };
+        if assembled.height.0 <= self.shared.store.latest_height()? {
+            return Ok(None);
+        }
+        let Some(round) = assembled.round.as_u32() else {
+            return Ok(None);
+        };
+        let Some(parent) = self.shared.store.parent_of(assembled.height.0)? else {
+            // A proposal for a later height than we have decided: it cannot be checked yet.
+            debug!(height = %assembled.height, "proposal for a height whose parent is unknown");
+            return Ok(None);
+        };
+        let shared = self.shared.clone();
+        let block = assembled.block.clone();
+        let verdict = tokio::task::spawn_blocking(move || {
+            validate_block(&block, &parent, &shared.rules, now_ms(), &|h| {
+                shared.mempool_contains(h)
+            })
+        })
+        .await
+        .map_err(|e| AppError::Join(e.to_string()))?;
+        let valid = match verdict {
+            Ok(_) => true,
+            Err(e) => {
+                self.shared.metrics.invalid_blocks.inc();
+                warn!(height = %assembled.height, round = %assembled.round, proposer = %assembled.proposer, error = %e, "invalid proposal");
+                false
+            }
+        };
+        let stored = StoredProposal {
+            height: assembled.height.0,
+            round,
+            pol_round: assembled.pol_round.as_i64(),
+            proposer: assembled.proposer.0,
+            valid,
+            own: false,
+            block_ssz: assembled.block.to_ssz(),
+        };
+        self.shared
+            .store
+            .put_proposal(&stored, &assembled.value.hash)?;
+        Ok(Some(ProposedValue {
+            height: assembled.height,
+            round: assembled.round,
+            valid_round: assembled.pol_round,
+            proposer: assembled.proposer,
+            value: assembled.value,
+            validity: Validity::from_bool(valid),
+        }))
+    }
+
+    /// Persists a decision. Returns false (and does not acknowledge) if the decided block is
+    /// unknown here, which would be a bug: acknowledging it would claim a commit that did not
+    /// happen.
+    async fn decided(
+        &mut self,
+        certificate: CommitCertificate<LazyContext>,
+        extensions: VoteExtensions<LazyContext>,
+    ) -> Result<bool, AppError> {
+        let height = certificate.height;
+        let hash = BlockHash::from(certificate.value_id);
+        let Some(stored) = self.shared.store.proposal_by_hash(height.0, &hash)? else {
+            if self.shared.store.height_of(&hash)? == Some(height.0) {
+                return Ok(true); // already committed (replayed decision)
+            }
+            error!(%height, %hash, "decided a block this node does not hold; not acknowledging");
+            return Ok(false);
+        };
+        let block = stored.block()?;
+        let ext_cert = ExtendedCommitCertificate::from_commit_certificate_and_extensions(
+            certificate,
+            extensions,
+        );
+        let cert_bytes = encode_certificate(&ext_cert);
+        let tx_hashes: Vec<[u8; 32]> = block
+            .body
+            .transactions()
+            .map(|raw| lazychain_data_chain_types::tx::tx_hash(raw).0)
+            .collect();
+        let shared = self.shared.clone();
+        let committed = block.clone();
+        let hashes = tx_hashes.clone();
+        tokio::task::spawn_blocking(move || {
+            shared
+                .store
+                .commit_decided(&committed, &hash, &hashes, &cert_bytes)
+        })
+        .await
+        .map_err(|e| AppError::Join(e.to_string()))??;
+        self.shared.on_decided(DecidedEvent {
+            height: height.0,
+            hash,
+            round: ext_cert.round.as_i64(),
+            tx_hashes,
+            header: block.header.clone(),
+        });
+        Ok(true)
+    }
+
+    async fn decided_values(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<RawDecidedValue<LazyContext>>, AppError> {
+        let to = to.min(from.saturating_add(MAX_SYNC_BATCH - 1));
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            for h in from..=to {
+                let Some(d) = shared.store.decided(h)? else {
+                    break;
+                };
+                let cert = decode_certificate(&d.certificate).map_err(|e| StoreError::Corrupt {
+                    what: format!("certificate {h}"),
+                    reason: e.to_string(),
+                })?;
+                out.push(RawDecidedValue::new(Bytes::from(d.block.to_ssz()), cert));
+            }
+            Ok::<_, StoreError>(out)
+        })
+        .await
+        .map_err(|e| AppError::Join(e.to_string()))?
+        .map_err(AppError::from)
+    }
+
+    async fn synced_value(
+        &self,
+        height: Height,
+        round: Round,
+        proposer: Address,
+        value_bytes: Bytes,
+    ) -> Result<SyncedValueOutcome<LazyContext>, AppError> {
+        let Ok(block) = Block::from_ssz(&value_bytes) else {
+            warn!(%height, "synced value does not decode");
+            return Ok(SyncedValueOutcome::PeerFault);
+        };
+        if block.header.height != height.0 {
+            return Ok(SyncedValueOutcome::PeerFault);
+        }
+        let Some(parent) = self.shared.store.parent_of(height.0)? else {
+            return Ok(SyncedValueOutcome::LocalTransientError);
+        };
+        let value = match BlockValue::new(block.header.clone()) {
+            Ok(v) => v,
+            Err(_) => return Ok(SyncedValueOutcome::PeerFault),
+        };
+        let shared = self.shared.clone();
+        let checked = block.clone();
+        let verdict = tokio::task::spawn_blocking(move || {
+            validate_block(&checked, &parent, &shared.rules, now_ms(), &|h| {
+                shared.mempool_contains(h)
+            })
+        })
+        .await
+        .map_err(|e| AppError::Join(e.to_string()))?;
+        let valid = match verdict {
+            Ok(_) => true,
+            Err(e) => {
+                warn!(%height, error = %e, "synced block is invalid");
+                false
+            }
+        };
+        let stored = StoredProposal {
+            height: height.0,
+            round: round.as_u32().unwrap_or(0),
+            pol_round: -1,
+            proposer: proposer.0,
+            valid,
+            own: false,
+            block_ssz: value_bytes.to_vec(),
+        };
+        self.shared.store.put_proposal(&stored, &value.hash)?;
+        Ok(SyncedValueOutcome::Verdict(ProposedValue {
+            height,
+            round,
+            valid_round: Round::Nil,
+            proposer,
+            value,
+            validity: Validity::from_bool(valid),
+        }))
+    }
+}
+
+fn hash_of(block: &Block) -> Result<BlockHash, AppError> {
+    block.hash().map_err(store_corrupt)
+}
+
+fn store_corrupt(e: impl std::fmt::Display) -> AppError {
+    AppError::Store(StoreError::Corrupt {
+        what: "block".into(),
+        reason: e.to_string(),
+    })
+}
+
+fn proposed_value(p: &StoredProposal) -> Option<ProposedValue<LazyContext>> {
+    let block = p.block().ok()?;
+    let value = BlockValue::new(block.header).ok()?;
+    Some(ProposedValue {
+        height: Height(p.height),
+        round: Round::new(p.round),
+        valid_round: if p.pol_round < 0 {
+            Round::Nil
+        } else {
+            Round::new(p.pol_round as u32)
+        },
+        proposer: Address(p.proposer),
+        value,
+        validity: Validity::from_bool(p.valid),
+    })
+}

@@ -1,0 +1,217 @@
+//! Transaction gossip on lazychain's own libp2p gossipsub network (Malachite's network carries
+//! consensus messages only). Transactions are batched into SSZ lists; every received
+//! transaction goes through the same stateless admission as RPC ones, and a batch with an
+//! invalid transaction is not forwarded.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use lazychain_data_chain_types::block::TxList;
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageAuthenticity, ValidationMode};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{identity::Keypair, noise, tcp, yamux, Multiaddr, Swarm};
+use ssz_rs::prelude::*;
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use crate::shared::NodeShared;
+
+/// Largest gossip message (a batch of transactions).
+pub const MAX_GOSSIP_BYTES: usize = 4 << 20;
+/// A batch is sent when it reaches this many bytes, or after `BATCH_DELAY`.
+const BATCH_BYTES: usize = 256 << 10;
+const BATCH_DELAY: Duration = Duration::from_millis(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum GossipError {
+    #[error("invalid gossip address {addr:?}: {reason}")]
+    Address { addr: String, reason: String },
+    #[error("gossip network: {0}")]
+    Setup(String),
+}
+
+pub fn tx_topic(chain_id: u64) -> IdentTopic {
+    IdentTopic::new(format!("/lazychain/{chain_id}/txs/1"))
+}
+
+fn parse(addr: &str) -> Result<Multiaddr, GossipError> {
+    addr.parse()
+        .map_err(|e: libp2p::multiaddr::Error| GossipError::Address {
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+fn encode_batch(txs: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let body = lazychain_data_chain_types::block::BlockBody::from_transactions(txs).ok()?;
+    let mut out = Vec::new();
+    body.transactions.serialize(&mut out).ok()?;
+    Some(out)
+}
+
+fn decode_batch(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+    if bytes.len() > MAX_GOSSIP_BYTES {
+        return None;
+    }
+    let list = TxList::deserialize(bytes).ok()?;
+    Some(list.iter().map(|t| t.to_vec()).collect())
+}
+
+/// Starts the gossip swarm; returns once it listens. `outgoing` carries locally submitted
+/// transactions to publish.
+pub async fn spawn(
+    keypair: Keypair,
+    listen: &str,
+    peers: &[String],
+    shared: Arc<NodeShared>,
+    mut outgoing: mpsc::Receiver<Vec<u8>>,
+) -> Result<tokio::task::JoinHandle<()>, GossipError> {
+    let listen = parse(listen)?;
+    let peers = peers
+        .iter()
+        .map(|p| parse(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let topic = tx_topic(shared.rules.chain_id);
+
+    let config = gossipsub::ConfigBuilder::default()
+        .validation_mode(ValidationMode::Strict)
+        .validate_messages()
+        .max_transmit_size(MAX_GOSSIP_BYTES)
+        .heartbeat_interval(Duration::from_millis(500))
+        .message_id_fn(|m| {
+            let digest = alloy_primitives::keccak256(&m.data);
+            gossipsub::MessageId::from(digest.to_vec())
+        })
+        .build()
+        .map_err(|e| GossipError::Setup(e.to_string()))?;
+    let mut swarm: Swarm<gossipsub::Behaviour> =
+        libp2p::SwarmBuilder::with_existing_identity(keypair)
+            .with_tokio()
+            .with_tcp(
+                tcp::Config::default().nodelay(true),
+                noise::Config::new,
+                yamux::Config::default,
+            )
+            .map_err(|e| GossipError::Setup(e.to_string()))?
+            .with_behaviour(|key| {
+                gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), config)
+                    .map_err(|e| Box::<dyn std::error::Error + Send + Sync>::from(e.to_string()))
+            })
+            .map_err(|e| GossipError::Setup(e.to_string()))?
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
+            .build();
+    swarm
+        .behaviour_mut()
+        .subscribe(&topic)
+        .map_err(|e| GossipError::Setup(e.to_string()))?;
+    swarm
+        .listen_on(listen.clone())
+        .map_err(|e| GossipError::Setup(format!("listen on {listen}: {e}")))?;
+
+    let handle = tokio::spawn(async move {
+        let mut redial = tokio::time::interval(Duration::from_secs(2));
+        let mut batch: Vec<Vec<u8>> = Vec::new();
+        let mut batch_bytes = 0usize;
+        let flush = tokio::time::sleep(BATCH_DELAY);
+        tokio::pin!(flush);
+        let mut flush_armed = false;
+        loop {
+            tokio::select! {
+                _ = redial.tick() => {
+                    let connected = swarm.connected_peers().count();
+                    shared.set_peers(None, Some(connected));
+                    if connected < peers.len() {
+                        for p in &peers {
+                            let _ = swarm.dial(p.clone());
+                        }
+                    }
+                }
+                Some(tx) = outgoing.recv() => {
+                    batch_bytes += tx.len();
+                    batch.push(tx);
+                    if batch_bytes >= BATCH_BYTES {
+                        publish(&mut swarm, &topic, &mut batch);
+                        batch_bytes = 0;
+                        flush_armed = false;
+                    } else if !flush_armed {
+                        flush.as_mut().reset(tokio::time::Instant::now() + BATCH_DELAY);
+                        flush_armed = true;
+                    }
+                }
+                _ = &mut flush, if flush_armed => {
+                    publish(&mut swarm, &topic, &mut batch);
+                    batch_bytes = 0;
+                    flush_armed = false;
+                }
+                event = swarm.select_next_some() => match event {
+                    SwarmEvent::Behaviour(gossipsub::Event::Message { propagation_source, message_id, message }) => {
+                        let shared = shared.clone();
+                        let data = message.data;
+                        let verdict = tokio::task::spawn_blocking(move || receive(&shared, &data))
+                            .await
+                            .unwrap_or(MessageAcceptance::Ignore);
+                        let _ = swarm.behaviour_mut().report_message_validation_result(
+                            &message_id,
+                            &propagation_source,
+                            verdict,
+                        );
+                    }
+                    SwarmEvent::NewListenAddr { address, .. } => info!(%address, "transaction gossip listening"),
+                    SwarmEvent::ConnectionEstablished { peer_id, .. } => debug!(%peer_id, "gossip peer connected"),
+                    _ => {}
+                },
+            }
+        }
+    });
+    Ok(handle)
+}
+
+fn publish(swarm: &mut Swarm<gossipsub::Behaviour>, topic: &IdentTopic, batch: &mut Vec<Vec<u8>>) {
+    if batch.is_empty() {
+        return;
+    }
+    let txs = std::mem::take(batch);
+    let Some(bytes) = encode_batch(&txs) else {
+        warn!(count = txs.len(), "could not encode a transaction batch");
+        return;
+    };
+    if let Err(e) = swarm.behaviour_mut().publish(topic.clone(), bytes) {
+        // Without peers the transactions stay in the local pool and reach blocks proposed here.
+        debug!(error = %e, count = txs.len(), "transaction batch not gossiped");
+    }
+}
+
+/// Admits every transaction of a received batch. A batch that does not decode, or that holds
+/// a transaction failing the stateless checks, is rejected (not forwarded); transactions
+/// already known are fine.
+fn receive(shared: &NodeShared, data: &[u8]) -> MessageAcceptance {
+    let Some(txs) = decode_batch(data) else {
+        return MessageAcceptance::Reject;
+    };
+    let mut verdict = MessageAcceptance::Accept;
+    for tx in txs {
+        match shared.submit_remote(&tx) {
+            Ok(_) => {}
+            Err(crate::shared::SubmitError::Invalid(e)) => {
+                debug!(error = %e, "invalid transaction in gossip");
+                verdict = MessageAcceptance::Reject;
+            }
+            Err(crate::shared::SubmitError::Pool(_)) => {}
+        }
+    }
+    verdict
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_round_trip_and_garbage() {
+        let txs = vec![vec![1u8, 2, 3], vec![4u8; 300]];
+        let bytes = encode_batch(&txs).expect("encodes");
+        assert_eq!(decode_batch(&bytes), Some(txs));
+        assert_eq!(decode_batch(&[0xff, 0xff, 0xff]), None);
+    }
+}

@@ -1,0 +1,23 @@
+//! The validator node of lazychain's data chain: the Malachite application loop (proposal
+//! building, streaming and checking, decision commits, sync), the mempool, the redb block
+//! store, transaction gossip on our own libp2p network, JSON-RPC, and the operator HTTP
+//! endpoints.
+//!
+//! A validator orders and stores data only: nothing here reads EVM state or executes a
+//! transaction. Wire formats and validity rules live in `lazychain-data-chain-types`, the
+//! engine's types in `lazychain-data-chain-consensus`.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod gossip;
+pub mod http;
+pub mod mempool;
+pub mod metrics;
+pub mod node;
+pub mod rpc;
+pub mod shared;
+pub mod store;
+pub mod tables;
+
+pub use node::{run_validator, NodeError};

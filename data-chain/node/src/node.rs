@@ -1,0 +1,263 @@
+//! Wiring of a validator process: block store, mempool, gossip, Malachite engine, application
+//! loop, JSON-RPC and the operator HTTP endpoints.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use lazychain_config::{Genesis, NodeConfig, ValidatorKey};
+use lazychain_data_chain_consensus::engine::{self, EngineParams, Timing};
+use lazychain_data_chain_consensus::malachite::app::types::core::LinearTimeouts;
+use lazychain_data_chain_consensus::malachite::NetworkRequest;
+use lazychain_data_chain_consensus::{Address, LazySigner, Validator, ValidatorSet};
+use lazychain_data_chain_types::validity::{BlockRules, ParentInfo};
+use lazychain_data_chain_types::BlockHash;
+use malachitebft_signing_ed25519 as ed25519;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::app::App;
+use crate::mempool::{Mempool, MempoolLimits};
+use crate::metrics::NodeMetrics;
+use crate::rpc::RpcLimits;
+use crate::shared::NodeShared;
+use crate::store::BlockStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("{0}")]
+    Config(String),
+    #[error("this node's key {address} is not a validator in {genesis}")]
+    NotAValidator { address: String, genesis: PathBuf },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Engine(#[from] engine::EngineError),
+    #[error(transparent)]
+    Gossip(#[from] crate::gossip::GossipError),
+    #[error(transparent)]
+    Rpc(#[from] crate::rpc::RpcError),
+    #[error("metrics endpoint on {addr}: {error}")]
+    Http { addr: String, error: std::io::Error },
+    #[error("application loop: {0}")]
+    App(String),
+}
+
+/// The validator set of a genesis file, in Malachite's types.
+pub fn validator_set(genesis: &Genesis) -> Result<ValidatorSet, NodeError> {
+    let mut validators = Vec::with_capacity(genesis.validators.len());
+    for v in &genesis.validators {
+        let public_key = ed25519::PublicKey::from_bytes(v.public_key).map_err(|e| {
+            NodeError::Config(format!(
+                "genesis: validator {:?}: invalid ed25519 public key: {e}",
+                v.name
+            ))
+        })?;
+        validators.push(Validator {
+            address: Address(v.address()),
+            public_key,
+            voting_power: v.voting_power,
+        });
+    }
+    Ok(ValidatorSet::new(validators))
+}
+
+pub fn block_rules(genesis: &Genesis) -> BlockRules {
+    let l = &genesis.limits;
+    BlockRules {
+        chain_id: genesis.chain_id,
+        max_block_bytes: l.max_block_bytes,
+        max_tx_bytes: l.max_tx_bytes,
+        max_block_gas: l.max_block_gas,
+        max_txs_per_block: l.max_txs_per_block,
+        min_gas_price: u128::from(l.min_gas_price),
+        max_timestamp_drift_ms: l.max_timestamp_drift_ms,
+    }
+}
+
+pub fn timing(config: &NodeConfig) -> Timing {
+    let c = &config.consensus;
+    let ms = Duration::from_millis;
+    let timeouts = LinearTimeouts {
+        propose: ms(c.timeout_propose_ms),
+        propose_delta: ms(c.timeout_propose_delta_ms),
+        prevote: ms(c.timeout_prevote_ms),
+        prevote_delta: ms(c.timeout_prevote_delta_ms),
+        precommit: ms(c.timeout_precommit_ms),
+        precommit_delta: ms(c.timeout_precommit_delta_ms),
+        rebroadcast: ms(c.timeout_propose_ms + c.timeout_prevote_ms + c.timeout_precommit_ms),
+        ..LinearTimeouts::default()
+    };
+    Timing {
+        timeouts,
+        target_time: (c.target_block_time_ms > 0).then(|| ms(c.target_block_time_ms)),
+    }
+}
+
+/// Addresses a running node actually bound.
+#[derive(Clone, Debug)]
+pub struct BoundAddrs {
+    pub rpc: std::net::SocketAddr,
+    pub metrics: std::net::SocketAddr,
+}
+
+/// Runs a validator until `shutdown` resolves or a component fails.
+pub async fn run_validator(
+    home: &Path,
+    config: NodeConfig,
+    genesis: Genesis,
+    key: ValidatorKey,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), NodeError> {
+    let validators = validator_set(&genesis)?;
+    let address = Address(key.address());
+    if validators.get(&address).is_none() {
+        return Err(NodeError::NotAValidator {
+            address: address.to_string(),
+            genesis: home.join(lazychain_config::GENESIS_FILE),
+        });
+    }
+    let rules = block_rules(&genesis);
+    let genesis_parent = ParentInfo {
+        height: 0,
+        hash: BlockHash::ZERO,
+        timestamp_ms: genesis.genesis_time_ms,
+    };
+    let store = Arc::new(BlockStore::open(&config.db_path(home), genesis_parent)?);
+    let metrics = NodeMetrics::register(&config.node.moniker);
+    let mempool = Mempool::new(MempoolLimits {
+        max_txs: config.mempool.max_txs,
+        max_bytes: config.mempool.max_bytes,
+        max_txs_per_sender: config.mempool.max_txs_per_sender,
+    });
+    let (gossip_tx, gossip_rx) = mpsc::channel(65_536);
+    let shared = Arc::new(NodeShared::new(
+        "validator",
+        config.node.moniker.clone(),
+        rules,
+        store.clone(),
+        mempool,
+        metrics,
+        validators.validators().len(),
+        gossip_tx,
+    ));
+    let latest = store.latest_height()?;
+    if let Some(d) = store.decided(latest)? {
+        shared.on_decided(crate::shared::DecidedEvent {
+            height: latest,
+            hash: d.hash,
+            round: -1,
+            tx_hashes: Vec::new(),
+            header: d.block.header,
+        });
+    }
+
+    let keypair = engine::keypair(key.seed())?;
+    let gossip = crate::gossip::spawn(
+        keypair,
+        &config.gossip.listen_addr,
+        &config.gossip.peers,
+        shared.clone(),
+        gossip_rx,
+    )
+    .await?;
+
+    let (channels, engine_handle) = engine::start(EngineParams {
+        moniker: config.node.moniker.clone(),
+        key_seed: key.seed(),
+        address,
+        is_validator: true,
+        listen_addr: config.consensus.listen_addr.clone(),
+        persistent_peers: config.consensus.persistent_peers.clone(),
+        wal_path: config.wal_path(home),
+        value_sync_batch: 10,
+    })
+    .await?;
+
+    let rpc_addr = config
+        .rpc
+        .socket_addr()
+        .map_err(|e| NodeError::Config(e.to_string()))?;
+    let limits = RpcLimits {
+        max_request_body_bytes: config.rpc.max_request_body_bytes,
+        max_response_body_bytes: config.rpc.max_response_body_bytes,
+        max_batch_len: config.rpc.max_batch_len,
+        max_connections: config.rpc.max_connections,
+    };
+    let module = crate::rpc::module(shared.clone())
+        .map_err(|e| NodeError::Config(format!("rpc methods: {e}")))?;
+    let (rpc_bound, rpc_handle) = crate::rpc::serve(rpc_addr, &limits, module).await?;
+    let metrics_addr = config
+        .metrics
+        .socket_addr()
+        .map_err(|e| NodeError::Config(e.to_string()))?;
+    let metrics_bound = crate::http::serve(metrics_addr, shared.clone())
+        .await
+        .map_err(|error| NodeError::Http {
+            addr: metrics_addr.to_string(),
+            error,
+        })?;
+    info!(rpc = %rpc_bound, metrics = %metrics_bound, address = %address, height = latest, "validator started");
+
+    let net_requests = channels.net_requests.clone();
+    let peers_shared = shared.clone();
+    let peers_task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Ok(Some(dump)) = NetworkRequest::dump_state(&net_requests).await {
+                peers_shared.set_peers(Some(dump.peers.len()), None);
+            }
+        }
+    });
+    let progress_shared = shared.clone();
+    let progress_task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        let mut last = 0u64;
+        loop {
+            tick.tick().await;
+            let s = progress_shared.status();
+            info!(
+                height = s.height,
+                blocks_per_s = (s.height.saturating_sub(last)) as f64 / 10.0,
+                peers = s.consensus_peers,
+                mempool = progress_shared.mempool_len(),
+                "progress"
+            );
+            last = s.height;
+        }
+    });
+
+    let signer = LazySigner::new(key.seed());
+    let app = App::new(
+        shared.clone(),
+        validators,
+        timing(&config),
+        address,
+        Some(signer),
+        Duration::from_millis(config.consensus.max_block_wait_ms),
+    );
+    let mut app_task = tokio::spawn(app.run(channels));
+
+    let result = tokio::select! {
+        _ = shutdown => {
+            info!("shutting down");
+            Ok(())
+        }
+        r = &mut app_task => match r {
+            Ok(Ok(())) => Err(NodeError::App("consensus engine stopped".into())),
+            Ok(Err(e)) => Err(NodeError::App(e.to_string())),
+            Err(e) => Err(NodeError::App(e.to_string())),
+        },
+    };
+    peers_task.abort();
+    progress_task.abort();
+    gossip.abort();
+    let _ = rpc_handle.stop();
+    if let Err(e) = engine_handle.actor.kill_and_wait(None).await {
+        warn!(error = %e, "engine did not stop cleanly");
+    }
+    app_task.abort();
+    result
+}

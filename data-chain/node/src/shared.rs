@@ -1,0 +1,262 @@
+//! State shared by the application loop, the RPC server and the gossip task: the block store,
+//! the mempool, the node's status, and the decided-block feed.
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use alloy_primitives::B256;
+use lazychain_data_chain_types::tx::{admit, AdmittedTx, TxError};
+use lazychain_data_chain_types::validity::BlockRules;
+use lazychain_data_chain_types::{BlockHash, BlockHeader};
+use tokio::sync::{broadcast, mpsc, Notify};
+
+use crate::mempool::{Mempool, MempoolError};
+use crate::metrics::{NodeMetrics, Reason};
+use crate::store::BlockStore;
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A decided block, as announced to subscribers.
+#[derive(Clone, Debug)]
+pub struct DecidedEvent {
+    pub height: u64,
+    pub hash: BlockHash,
+    pub round: i64,
+    pub tx_hashes: Vec<[u8; 32]>,
+    pub header: BlockHeader,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct NodeStatus {
+    pub height: u64,
+    pub latest_hash: BlockHash,
+    pub latest_timestamp_ms: u64,
+    pub round: i64,
+    pub current_height: u64,
+    pub consensus_peers: usize,
+    pub gossip_peers: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Invalid(#[from] TxError),
+    #[error(transparent)]
+    Pool(#[from] MempoolError),
+}
+
+pub struct NodeShared {
+    pub role: &'static str,
+    pub moniker: String,
+    pub rules: BlockRules,
+    pub store: Arc<BlockStore>,
+    pub metrics: NodeMetrics,
+    pub validator_count: usize,
+    mempool: Mutex<Mempool>,
+    tx_arrived: Notify,
+    status: RwLock<NodeStatus>,
+    decided: broadcast::Sender<DecidedEvent>,
+    gossip_out: mpsc::Sender<Vec<u8>>,
+}
+
+impl NodeShared {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        role: &'static str,
+        moniker: String,
+        rules: BlockRules,
+        store: Arc<BlockStore>,
+        mempool: Mempool,
+        metrics: NodeMetrics,
+        validator_count: usize,
+        gossip_out: mpsc::Sender<Vec<u8>>,
+    ) -> Self {
+        let (decided, _) = broadcast::channel(256);
+        Self {
+            role,
+            moniker,
+            rules,
+            store,
+            metrics,
+            validator_count,
+            mempool: Mutex::new(mempool),
+            tx_arrived: Notify::new(),
+            status: RwLock::new(NodeStatus::default()),
+            decided,
+            gossip_out,
+        }
+    }
+
+    fn pool(&self) -> std::sync::MutexGuard<'_, Mempool> {
+        // A panic while holding the lock cannot leave the pool half-updated in a way that
+        // matters more than stopping the node would, so recover the guard.
+        self.mempool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Admits a transaction from a user (RPC): stateless checks, mempool, then gossip.
+    pub fn submit_local(&self, raw: &[u8]) -> Result<B256, SubmitError> {
+        let tx = self.admit(raw)?;
+        let hash = tx.hash;
+        self.insert(tx)?;
+        if self.gossip_out.try_send(raw.to_vec()).is_err() {
+            tracing::warn!(%hash, "transaction gossip queue is full; kept locally only");
+        }
+        Ok(hash)
+    }
+
+    /// Admits a transaction received from a peer. It is not re-published: gossipsub forwards it.
+    pub fn submit_remote(&self, raw: &[u8]) -> Result<B256, SubmitError> {
+        let tx = self.admit(raw)?;
+        let hash = tx.hash;
+        self.insert(tx)?;
+        Ok(hash)
+    }
+
+    fn admit(&self, raw: &[u8]) -> Result<AdmittedTx, SubmitError> {
+        admit(raw, &self.rules.tx_rules()).map_err(|e| {
+            self.metrics.reject(reason_of(&e));
+            SubmitError::Invalid(e)
+        })
+    }
+
+    fn insert(&self, tx: AdmittedTx) -> Result<(), SubmitError> {
+        if self.store.tx_location(&tx.hash.0).ok().flatten().is_some() {
+            self.metrics.reject(Reason::Duplicate);
+            return Err(SubmitError::Pool(MempoolError::AlreadyKnown));
+        }
+        let mut pool = self.pool();
+        match pool.insert(tx) {
+            Ok(_) => {
+                self.metrics.mempool_size.set(pool.len() as i64);
+                self.metrics.mempool_bytes.set(pool.bytes() as i64);
+                drop(pool);
+                self.tx_arrived.notify_waiters();
+                Ok(())
+            }
+            Err(e) => {
+                self.metrics.reject(match e {
+                    MempoolError::AlreadyKnown => Reason::Duplicate,
+                    _ => Reason::PoolFull,
+                });
+                Err(SubmitError::Pool(e))
+            }
+        }
+    }
+
+    pub fn mempool_contains(&self, hash: &B256) -> bool {
+        self.pool().contains(hash)
+    }
+
+    pub fn mempool_len(&self) -> usize {
+        self.pool().len()
+    }
+
+    pub fn select_txs(&self, max_txs: usize, max_bytes: usize, max_gas: u64) -> Vec<AdmittedTx> {
+        self.pool().select(max_txs, max_bytes, max_gas)
+    }
+
+    /// Waits until the mempool holds a transaction, or `max` has passed.
+    pub async fn wait_for_txs(&self, max: Duration) {
+        if max.is_zero() {
+            return;
+        }
+        let notified = self.tx_arrived.notified();
+        if self.mempool_len() > 0 {
+            return;
+        }
+        let _ = tokio::time::timeout(max, notified).await;
+    }
+
+    pub fn on_decided(&self, event: DecidedEvent) {
+        {
+            let mut pool = self.pool();
+            let hashes: Vec<B256> = event.tx_hashes.iter().map(|h| B256::from(*h)).collect();
+            pool.remove_included(hashes.iter());
+            self.metrics.mempool_size.set(pool.len() as i64);
+            self.metrics.mempool_bytes.set(pool.bytes() as i64);
+        }
+        self.metrics.decided_height.set(event.height as i64);
+        self.metrics
+            .decided_txs
+            .inc_by(event.tx_hashes.len() as u64);
+        self.metrics.block_txs.observe(event.tx_hashes.len() as f64);
+        self.metrics
+            .block_bytes
+            .observe(event.header.body_bytes as f64);
+        {
+            let mut s = self.status.write().unwrap_or_else(|e| e.into_inner());
+            s.height = event.height;
+            s.latest_hash = event.hash;
+            s.latest_timestamp_ms = event.header.timestamp_ms;
+        }
+        tracing::info!(height = event.height, hash = %event.hash, round = event.round, txs = event.tx_hashes.len(), "decided");
+        let _ = self.decided.send(event);
+    }
+
+    pub fn subscribe_decided(&self) -> broadcast::Receiver<DecidedEvent> {
+        self.decided.subscribe()
+    }
+
+    pub fn status(&self) -> NodeStatus {
+        self.status
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_round(&self, height: u64, round: i64) {
+        let mut s = self.status.write().unwrap_or_else(|e| e.into_inner());
+        s.current_height = height;
+        s.round = round;
+    }
+
+    pub fn set_peers(&self, consensus: Option<usize>, gossip: Option<usize>) {
+        let mut s = self.status.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = consensus {
+            s.consensus_peers = c;
+        }
+        if let Some(g) = gossip {
+            s.gossip_peers = g;
+            self.metrics.gossip_peers.set(g as i64);
+        }
+    }
+
+    /// Whether the node is ready to serve: enough consensus peers for a quorum with us, and a
+    /// recent decision. Returns the reason when it is not.
+    pub fn readiness(&self) -> Result<(), String> {
+        let s = self.status();
+        let needed = (2 * self.validator_count) / 3; // others needed beside us for > 2/3
+        if s.consensus_peers < needed {
+            return Err(format!(
+                "connected to {} consensus peers, need {needed}",
+                s.consensus_peers
+            ));
+        }
+        if s.height == 0 {
+            return Err("no block decided yet".into());
+        }
+        let age = now_ms().saturating_sub(s.latest_timestamp_ms);
+        if age > 30_000 {
+            return Err(format!("latest decided block is {} s old", age / 1000));
+        }
+        Ok(())
+    }
+}
+
+fn reason_of(e: &TxError) -> Reason {
+    match e {
+        TxError::WrongChainId { .. } | TxError::NotReplayProtected => Reason::ChainId,
+        TxError::InvalidSender(_) => Reason::Signature,
+        TxError::Underpriced { .. } | TxError::PriorityFeeAboveMaxFee { .. } => Reason::Fee,
+        TxError::Oversized { .. }
+        | TxError::InitcodeTooLarge { .. }
+        | TxError::IntrinsicGasTooLow { .. }
+        | TxError::GasLimitTooHigh { .. } => Reason::Limits,
+        _ => Reason::Decode,
+    }
+}

@@ -1,0 +1,572 @@
+//! Generate and run a local multi-node lazychain network on loopback: deterministic keys, one
+//! genesis, a home per node with non-colliding ports and full-mesh peers, each node spawned as
+//! its own process, `localnet.json` listing them, status and teardown.
+//!
+//! It only manages files and processes; it links no node code and talks to nodes through their
+//! JSON-RPC like any client would.
+
+#![forbid(unsafe_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lazychain_config::{BlockLimits, Genesis, GenesisValidator, NodeConfig, ValidatorKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const MANIFEST_FILE: &str = "localnet.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalnetError {
+    #[error("{path}: {error}")]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    Config(#[from] lazychain_config::ConfigError),
+    #[error("{path}: invalid localnet manifest: {error}")]
+    Manifest { path: PathBuf, error: String },
+    #[error("invalid options: {0}")]
+    Options(String),
+    #[error("no free port on 127.0.0.1: {0}")]
+    Ports(std::io::Error),
+    #[error("starting {node}: {error}")]
+    Spawn { node: String, error: std::io::Error },
+    #[error("{node} exited during start-up (status {status}); see {log}")]
+    Exited {
+        node: String,
+        status: String,
+        log: PathBuf,
+    },
+    #[error("the network did not become ready within {0:?}: {1}")]
+    NotReady(Duration, String),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LocalnetError + '_ {
+    move |error| LocalnetError::Io {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+/// One node of a local network, as written to `localnet.json`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NodeEntry {
+    pub name: String,
+    pub role: String,
+    pub pid: Option<u32>,
+    pub home: PathBuf,
+    pub address: String,
+    pub rpc_url: String,
+    pub ws_url: String,
+    pub p2p_address: String,
+    pub gossip_address: String,
+    pub metrics_url: String,
+    pub log: PathBuf,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    pub chain_id: u64,
+    pub nodes: Vec<NodeEntry>,
+}
+
+impl Manifest {
+    pub fn load(dir: &Path) -> Result<Self, LocalnetError> {
+        let path = dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
+        serde_json::from_str(&text).map_err(|e| LocalnetError::Manifest {
+            path,
+            error: e.to_string(),
+        })
+    }
+
+    pub fn save(&self, dir: &Path) -> Result<(), LocalnetError> {
+        let path = dir.join(MANIFEST_FILE);
+        let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
+        let text = serde_json::to_string_pretty(self).map_err(|e| LocalnetError::Manifest {
+            path: path.clone(),
+            error: e.to_string(),
+        })?;
+        std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io_err(&path))
+    }
+}
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct GenerateOptions {
+    pub dir: PathBuf,
+    pub validators: usize,
+    pub chain_id: u64,
+    /// First port; 0 picks free ports.
+    pub base_port: u16,
+    pub seed: u64,
+    /// Config overrides applied to every node (e.g. shorter timeouts in tests).
+    pub config_overrides: Vec<(String, String)>,
+}
+
+/// The deterministic key of node `index` for a given seed.
+pub fn node_key(seed: u64, index: usize) -> ValidatorKey {
+    let mut h = Sha256::new();
+    h.update(b"LAZYCHAIN_LOCALNET_KEY");
+    h.update(seed.to_be_bytes());
+    h.update((index as u64).to_be_bytes());
+    ValidatorKey::from_seed(h.finalize().into())
+}
+
+fn free_ports(n: usize) -> Result<Vec<u16>, LocalnetError> {
+    // Hold every listener until all are chosen so that no port is handed out twice.
+    let listeners = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(LocalnetError::Ports)?;
+    listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(LocalnetError::Ports)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Writes a fresh network into `dir` (which is wiped first): keys, genesis and one home per
+/// node. Nothing is started.
+pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
+    if opts.validators == 0 {
+        return Err(LocalnetError::Options(
+            "--validators must be at least 1".into(),
+        ));
+    }
+    if opts.validators > 100 {
+        return Err(LocalnetError::Options(
+            "--validators must be at most 100".into(),
+        ));
+    }
+    let ports_needed = opts.validators * 4;
+    let ports: Vec<u16> = if opts.base_port == 0 {
+        free_ports(ports_needed)?
+    } else {
+        let last = opts.base_port as usize + ports_needed;
+        if last > u16::MAX as usize {
+            return Err(LocalnetError::Options(format!(
+                "--base-port {} leaves no room for {ports_needed} ports",
+                opts.base_port
+            )));
+        }
+        (0..ports_needed)
+            .map(|i| opts.base_port + i as u16)
+            .collect()
+    };
+    if opts.dir.exists() {
+        if opts.dir.join(MANIFEST_FILE).exists() || is_empty_dir(&opts.dir) {
+            std::fs::remove_dir_all(&opts.dir).map_err(io_err(&opts.dir))?;
+        } else {
+            return Err(LocalnetError::Options(format!(
+                "{} exists and is not a local network folder; refusing to wipe it",
+                opts.dir.display()
+            )));
+        }
+    }
+    std::fs::create_dir_all(&opts.dir).map_err(io_err(&opts.dir))?;
+    let dir = opts.dir.canonicalize().map_err(io_err(&opts.dir))?;
+
+    let keys: Vec<ValidatorKey> = (0..opts.validators)
+        .map(|i| node_key(opts.seed, i))
+        .collect();
+    let genesis = Genesis {
+        chain_id: opts.chain_id,
+        genesis_time_ms: now_ms(),
+        validators: keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| GenesisValidator {
+                name: format!("validator-{i}"),
+                public_key: k.public_key(),
+                voting_power: 1,
+            })
+            .collect(),
+        limits: BlockLimits::default(),
+    };
+    genesis.validate()?;
+
+    let p2p = |i: usize| format!("/ip4/127.0.0.1/tcp/{}", ports[i * 4]);
+    let gossip = |i: usize| format!("/ip4/127.0.0.1/tcp/{}", ports[i * 4 + 1]);
+    let mut nodes = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let name = format!("validator-{i}");
+        let home = dir.join(&name);
+        std::fs::create_dir_all(home.join("data")).map_err(io_err(&home))?;
+        let mut config = NodeConfig::default();
+        config.node.moniker = name.clone();
+        config.consensus.listen_addr = p2p(i);
+        config.consensus.persistent_peers =
+            (0..opts.validators).filter(|j| *j != i).map(p2p).collect();
+        config.gossip.listen_addr = gossip(i);
+        config.gossip.peers = (0..opts.validators)
+            .filter(|j| *j != i)
+            .map(gossip)
+            .collect();
+        config.rpc.listen_addr = format!("127.0.0.1:{}", ports[i * 4 + 2]);
+        config.metrics.listen_addr = format!("127.0.0.1:{}", ports[i * 4 + 3]);
+        let config_path = home.join(lazychain_config::CONFIG_FILE);
+        config.save(&config_path, true)?;
+        // Apply overrides through the normal loader so that they are validated the same way.
+        let config = NodeConfig::load(&config_path, std::iter::empty(), &opts.config_overrides)?;
+        config.save(&config_path, true)?;
+        key.save(&home.join(lazychain_config::VALIDATOR_KEY_FILE), true)?;
+        genesis.save(&home.join(lazychain_config::GENESIS_FILE), true)?;
+        nodes.push(NodeEntry {
+            name: name.clone(),
+            role: "validator".into(),
+            pid: None,
+            address: format!("0x{}", hex::encode(key.address())),
+            rpc_url: format!("http://{}", config.rpc.listen_addr),
+            ws_url: format!("ws://{}", config.rpc.listen_addr),
+            p2p_address: config.consensus.listen_addr.clone(),
+            gossip_address: config.gossip.listen_addr.clone(),
+            metrics_url: format!("http://{}/metrics", config.metrics.listen_addr),
+            log: home.join("node.log"),
+            home,
+        });
+    }
+    let manifest = Manifest {
+        chain_id: opts.chain_id,
+        nodes,
+    };
+    manifest.save(&dir)?;
+    Ok(manifest)
+}
+
+fn is_empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(false)
+}
+
+/// Starts one node process with its output appended to its log file.
+pub fn spawn_node(exe: &Path, node: &NodeEntry, detach: bool) -> Result<Child, LocalnetError> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&node.log)
+        .map_err(io_err(&node.log))?;
+    let log2 = log.try_clone().map_err(io_err(&node.log))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg(&node.role)
+        .arg("--home")
+        .arg(&node.home)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2);
+    if detach {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    cmd.spawn().map_err(|error| LocalnetError::Spawn {
+        node: node.name.clone(),
+        error,
+    })
+}
+
+/// `lazychain_status` of one node through its JSON-RPC, or the error text.
+pub async fn node_status(rpc_url: &str) -> Result<serde_json::Value, String> {
+    use jsonrpsee::core::client::ClientT;
+    let client = jsonrpsee::http_client::HttpClient::builder()
+        .request_timeout(Duration::from_secs(2))
+        .build(rpc_url)
+        .map_err(|e| e.to_string())?;
+    client
+        .request::<serde_json::Value, _>("lazy_status", jsonrpsee::rpc_params![])
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, LocalnetError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| LocalnetError::Io {
+            path: PathBuf::from("<tokio runtime>"),
+            error,
+        })
+}
+
+/// Waits until every node answers `lazy_status` with a decided height of at least 1.
+pub fn wait_ready(manifest: &Manifest, timeout: Duration) -> Result<(), LocalnetError> {
+    let rt = runtime()?;
+    let start = Instant::now();
+    loop {
+        let mut last_problem = String::new();
+        let mut ready = 0;
+        for node in &manifest.nodes {
+            match rt.block_on(node_status(&node.rpc_url)) {
+                Ok(s) if s["height"].as_u64().unwrap_or(0) >= 1 => ready += 1,
+                Ok(s) => last_problem = format!("{} at height {}", node.name, s["height"]),
+                Err(e) => last_problem = format!("{}: {e}", node.name),
+            }
+        }
+        if ready == manifest.nodes.len() {
+            return Ok(());
+        }
+        if start.elapsed() > timeout {
+            return Err(LocalnetError::NotReady(timeout, last_problem));
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// A table of every node's status.
+pub fn status(dir: &Path) -> Result<String, LocalnetError> {
+    let manifest = Manifest::load(dir)?;
+    let rt = runtime()?;
+    let mut out = format!(
+        "{:<14} {:<10} {:>8} {:>8} {:>6} {:>8}  {}\n",
+        "NODE", "ROLE", "PID", "HEIGHT", "PEERS", "MEMPOOL", "RPC"
+    );
+    for node in &manifest.nodes {
+        let pid = node
+            .pid
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "-".into());
+        match rt.block_on(node_status(&node.rpc_url)) {
+            Ok(s) => out.push_str(&format!(
+                "{:<14} {:<10} {:>8} {:>8} {:>6} {:>8}  {}\n",
+                node.name, node.role, pid, s["height"], s["peers"], s["mempoolSize"], node.rpc_url
+            )),
+            Err(_) => out.push_str(&format!(
+                "{:<14} {:<10} {:>8} {:>8} {:>6} {:>8}  {}\n",
+                node.name, node.role, pid, "down", "-", "-", node.rpc_url
+            )),
+        }
+    }
+    Ok(out)
+}
+
+fn pid_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| !s.contains(") Z "))
+            .unwrap_or(false)
+}
+
+fn send_signal(pid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Stops a process: SIGTERM, then SIGKILL after `grace`.
+pub fn stop_pid(pid: u32, grace: Duration) {
+    if !pid_alive(pid) {
+        return;
+    }
+    send_signal(pid, "TERM");
+    let start = Instant::now();
+    while pid_alive(pid) && start.elapsed() < grace {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if pid_alive(pid) {
+        send_signal(pid, "KILL");
+    }
+}
+
+/// Stops every node listed in the manifest; returns how many were running.
+pub fn down(dir: &Path) -> Result<usize, LocalnetError> {
+    let manifest = Manifest::load(dir)?;
+    let mut stopped = 0;
+    for pid in manifest.nodes.iter().filter_map(|n| n.pid) {
+        if pid_alive(pid) {
+            stop_pid(pid, Duration::from_secs(10));
+            stopped += 1;
+        }
+    }
+    Ok(stopped)
+}
+
+pub struct UpOptions {
+    pub exe: PathBuf,
+    pub dir: PathBuf,
+    pub validators: usize,
+    pub chain_id: u64,
+    pub base_port: u16,
+    pub seed: u64,
+    pub detach: bool,
+}
+
+/// Generates a network, starts every node, waits until all have decided a block, prints where
+/// they are, then (unless detached) runs until Ctrl-C and stops them all.
+pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
+    if opts.dir.join(MANIFEST_FILE).exists() {
+        if let Ok(old) = Manifest::load(&opts.dir) {
+            if old.nodes.iter().filter_map(|n| n.pid).any(pid_alive) {
+                return Err(LocalnetError::Options(format!(
+                    "a local network is already running in {} (run `lazychain localnet down --dir {}`)",
+                    opts.dir.display(),
+                    opts.dir.display()
+                )));
+            }
+        }
+    }
+    let mut manifest = generate(&GenerateOptions {
+        dir: opts.dir.clone(),
+        validators: opts.validators,
+        chain_id: opts.chain_id,
+        base_port: opts.base_port,
+        seed: opts.seed,
+        config_overrides: Vec::new(),
+    })?;
+    let dir = opts.dir.canonicalize().map_err(io_err(&opts.dir))?;
+    let mut children = Vec::new();
+    for node in manifest.nodes.iter_mut() {
+        let child = spawn_node(&opts.exe, node, opts.detach)?;
+        node.pid = Some(child.id());
+        children.push(child);
+    }
+    manifest.save(&dir)?;
+    let ready = wait_ready(&manifest, Duration::from_secs(60));
+    if let Err(e) = ready {
+        for (node, child) in manifest.nodes.iter().zip(children.iter_mut()) {
+            if let Ok(Some(status)) = child.try_wait() {
+                for c in children.iter() {
+                    stop_pid(c.id(), Duration::from_secs(5));
+                }
+                return Err(LocalnetError::Exited {
+                    node: node.name.clone(),
+                    status: status.to_string(),
+                    log: node.log.clone(),
+                });
+            }
+        }
+        for c in children.iter() {
+            stop_pid(c.id(), Duration::from_secs(5));
+        }
+        return Err(e);
+    }
+    println!(
+        "lazychain local network is up: {} validators, chain id {}",
+        manifest.nodes.len(),
+        manifest.chain_id
+    );
+    println!();
+    for node in &manifest.nodes {
+        println!(
+            "  {:<12} pid {:<7} rpc {:<24} metrics {}",
+            node.name,
+            node.pid.unwrap_or(0),
+            node.rpc_url,
+            node.metrics_url
+        );
+    }
+    println!();
+    println!("  manifest: {}", dir.join(MANIFEST_FILE).display());
+    println!("  logs:     {}/<node>/node.log", dir.display());
+    if opts.detach {
+        println!(
+            "  stop with: lazychain localnet down --dir {}",
+            opts.dir.display()
+        );
+        return Ok(());
+    }
+    println!("  press Ctrl-C to stop every node");
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = tick.tick() => {
+                    if children.iter_mut().all(|c| matches!(c.try_wait(), Ok(Some(_)))) {
+                        eprintln!("every node has exited");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    println!("stopping...");
+    for c in children.iter_mut() {
+        stop_pid(c.id(), Duration::from_secs(10));
+        let _ = c.wait();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generates_full_mesh_homes_with_distinct_ports() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("net");
+        let m = generate(&GenerateOptions {
+            dir: dir.clone(),
+            validators: 3,
+            chain_id: 7,
+            base_port: 0,
+            seed: 1,
+            config_overrides: vec![("mempool.max_txs".into(), "20000".into())],
+        })
+        .expect("generates");
+        assert_eq!(m.nodes.len(), 3);
+        let mut ports: Vec<&str> = m
+            .nodes
+            .iter()
+            .flat_map(|n| {
+                [
+                    n.rpc_url.as_str(),
+                    n.p2p_address.as_str(),
+                    n.gossip_address.as_str(),
+                    n.metrics_url.as_str(),
+                ]
+            })
+            .collect();
+        ports.sort();
+        ports.dedup();
+        assert_eq!(ports.len(), 12, "every address is distinct");
+        let c = NodeConfig::load(
+            &m.nodes[0].home.join("config.toml"),
+            std::iter::empty(),
+            &[],
+        )
+        .expect("config loads");
+        assert_eq!(c.consensus.persistent_peers.len(), 2);
+        assert_eq!(c.mempool.max_txs, 20000);
+        let g = Genesis::load(&m.nodes[2].home.join("genesis.json")).expect("genesis loads");
+        assert_eq!(g.validators.len(), 3);
+        assert_eq!(Manifest::load(&dir).expect("manifest"), m);
+        // Same seed, same keys.
+        assert_eq!(node_key(1, 0).address(), node_key(1, 0).address());
+        assert_ne!(node_key(1, 0).address(), node_key(2, 0).address());
+    }
+
+    #[test]
+    fn refuses_to_wipe_a_foreign_folder() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::write(tmp.path().join("precious.txt"), b"x").expect("write");
+        let err = generate(&GenerateOptions {
+            dir: tmp.path().to_path_buf(),
+            validators: 1,
+            chain_id: 7,
+            base_port: 0,
+            seed: 1,
+            config_overrides: vec![],
+        })
+        .err()
+        .expect("must refuse");
+        assert!(err.to_string().contains("refusing"), "{err}");
+        assert!(tmp.path().join("precious.txt").exists());
+    }
+}

@@ -1,0 +1,133 @@
+//! Command-line interface definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "lazychain",
+    version,
+    about = "A layer-1 client where validators agree on data and lazy executors compute state"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write config.toml, genesis.json and a validator key into a new node home.
+    Init(InitArgs),
+    /// Generate or show validator keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Run a validator: agree on ordered, available data blocks (never executes them).
+    Validator(NodeArgs),
+    /// Launch and manage a local multi-node network on loopback.
+    #[command(subcommand)]
+    Localnet(LocalnetCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Node home directory.
+    #[arg(long, env = "LAZYCHAIN_HOME")]
+    pub home: PathBuf,
+    /// Node name written to config and genesis.
+    #[arg(long, default_value = "node0")]
+    pub moniker: String,
+    /// Chain id of the new one-validator genesis.
+    #[arg(long, default_value_t = 1337)]
+    pub chain_id: u64,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Write a new ed25519 validator key file (mode 0600).
+    Generate {
+        /// Where to write the key file.
+        #[arg(long)]
+        output: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the public key and address of a key file.
+    Show {
+        /// The key file (validator_key.json).
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct NodeArgs {
+    /// Node home directory (config.toml, genesis.json, validator_key.json, data/).
+    #[arg(long, env = "LAZYCHAIN_HOME")]
+    pub home: PathBuf,
+    /// JSON-RPC listen address (overrides rpc.listen_addr).
+    #[arg(long)]
+    pub rpc_addr: Option<String>,
+    /// Metrics/health listen address (overrides metrics.listen_addr).
+    #[arg(long)]
+    pub metrics_addr: Option<String>,
+    /// Consensus p2p listen multiaddr (overrides consensus.listen_addr).
+    #[arg(long)]
+    pub p2p_addr: Option<String>,
+    /// Log format (overrides log.format).
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormatArg>,
+    /// Any config key, as KEY=VALUE (e.g. --set mempool.max_txs=5000); highest precedence.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LocalnetCommand {
+    /// Generate homes for N validators and run them as processes on loopback until Ctrl-C.
+    Up(LocalnetUpArgs),
+    /// Show the status of every node of a running local network.
+    Status {
+        /// Local network folder.
+        #[arg(long, default_value = ".localnet")]
+        dir: PathBuf,
+    },
+    /// Stop every node of a local network started with --detach.
+    Down {
+        /// Local network folder.
+        #[arg(long, default_value = ".localnet")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct LocalnetUpArgs {
+    /// Number of validators.
+    #[arg(long, default_value_t = 4)]
+    pub validators: usize,
+    /// Folder for node homes, logs and localnet.json (wiped and regenerated).
+    #[arg(long, default_value = ".localnet")]
+    pub dir: PathBuf,
+    /// Chain id of the local network.
+    #[arg(long, default_value_t = 1337)]
+    pub chain_id: u64,
+    /// First port to use; 0 picks free ports.
+    #[arg(long, default_value_t = 0)]
+    pub base_port: u16,
+    /// Seed of the deterministic validator keys.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Start the nodes and return at once (stop them with `localnet down`).
+    #[arg(long)]
+    pub detach: bool,
+}

@@ -1,0 +1,166 @@
+//! What each command does: load files, call the crates, print results.
+
+use std::path::Path;
+
+use eyre::{bail, eyre, Context, Result};
+use lazychain_config::{init_home, Genesis, InitOptions, LogFormat, NodeConfig, ValidatorKey};
+
+use crate::cli::{Cli, Command, KeysCommand, LocalnetCommand, LogFormatArg, NodeArgs};
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init(a) => {
+            let report = init_home(
+                &a.home,
+                &InitOptions {
+                    moniker: a.moniker,
+                    chain_id: a.chain_id,
+                    force: a.force,
+                },
+            )?;
+            println!("config:  {}", report.config_path.display());
+            println!("genesis: {}", report.genesis_path.display());
+            println!("key:     {}", report.key_path.display());
+            println!("address: 0x{}", hex::encode(report.address));
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Generate { output, force }) => {
+            let key = ValidatorKey::generate();
+            key.save(&output, force)?;
+            println!("wrote {}", output.display());
+            println!("public key: 0x{}", hex::encode(key.public_key()));
+            println!("address:    0x{}", hex::encode(key.address()));
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Show { key }) => {
+            let key = ValidatorKey::load(&key)?;
+            println!("public key: 0x{}", hex::encode(key.public_key()));
+            println!("address:    0x{}", hex::encode(key.address()));
+            Ok(())
+        }
+        Command::Validator(args) => run_validator(args),
+        Command::Localnet(LocalnetCommand::Up(a)) => {
+            let exe = std::env::current_exe().wrap_err("cannot locate the lazychain binary")?;
+            lazychain_localnet::up(&lazychain_localnet::UpOptions {
+                exe,
+                dir: a.dir,
+                validators: a.validators,
+                chain_id: a.chain_id,
+                base_port: a.base_port,
+                seed: a.seed,
+                detach: a.detach,
+            })?;
+            Ok(())
+        }
+        Command::Localnet(LocalnetCommand::Status { dir }) => {
+            print!("{}", lazychain_localnet::status(&dir)?);
+            Ok(())
+        }
+        Command::Localnet(LocalnetCommand::Down { dir }) => {
+            let stopped = lazychain_localnet::down(&dir)?;
+            println!("stopped {stopped} node(s)");
+            Ok(())
+        }
+    }
+}
+
+fn overrides(args: &NodeArgs) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for kv in &args.set {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| eyre!("--set {kv:?}: expected KEY=VALUE"))?;
+        out.push((k.trim().to_string(), v.to_string()));
+    }
+    if let Some(a) = &args.rpc_addr {
+        out.push(("rpc.listen_addr".into(), a.clone()));
+    }
+    if let Some(a) = &args.metrics_addr {
+        out.push(("metrics.listen_addr".into(), a.clone()));
+    }
+    if let Some(a) = &args.p2p_addr {
+        out.push(("consensus.listen_addr".into(), a.clone()));
+    }
+    if let Some(f) = args.log_format {
+        let f = match f {
+            LogFormatArg::Text => "text",
+            LogFormatArg::Json => "json",
+        };
+        out.push(("log.format".into(), f.into()));
+    }
+    Ok(out)
+}
+
+fn init_logging(config: &NodeConfig) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.log.filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn load_home(home: &Path, args: &NodeArgs) -> Result<(NodeConfig, Genesis, ValidatorKey)> {
+    if !home.is_dir() {
+        bail!(
+            "{}: node home does not exist (run `lazychain init --home {}` first)",
+            home.display(),
+            home.display()
+        );
+    }
+    let config = NodeConfig::load(
+        &home.join(lazychain_config::CONFIG_FILE),
+        std::env::vars(),
+        &overrides(args)?,
+    )?;
+    let genesis = Genesis::load(&home.join(lazychain_config::GENESIS_FILE))?;
+    let key_path = home.join(lazychain_config::VALIDATOR_KEY_FILE);
+    let key = ValidatorKey::load(&key_path)?;
+    if let Some(w) = lazychain_config::key_file_permission_warning(&key_path) {
+        eprintln!("warning: {w}");
+    }
+    Ok((config, genesis, key))
+}
+
+fn run_validator(args: NodeArgs) -> Result<()> {
+    let (config, genesis, key) = load_home(&args.home, &args)?;
+    init_logging(&config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    runtime.block_on(async {
+        lazychain_data_chain_node::run_validator(
+            &args.home,
+            config,
+            genesis,
+            key,
+            shutdown_signal(),
+        )
+        .await
+    })?;
+    Ok(())
+}
+
+/// Resolves on the first SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

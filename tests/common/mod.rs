@@ -1,0 +1,199 @@
+//! A small harness for multi-node tests: real `lazychain` processes on loopback with free
+//! ports, generous deadlines, and helpers to crash, restart and query them.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use alloy_consensus::{SignableTransaction, TxEip1559};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use lazychain_localnet::{generate, spawn_node, stop_pid, GenerateOptions, Manifest};
+use secp256k1::{Message, SecretKey, SECP256K1};
+use serde_json::Value;
+
+pub const CHAIN_ID: u64 = 1337;
+/// Deadlines are generous: a loaded 2-core machine runs several nodes at once.
+pub const DEADLINE: Duration = Duration::from_secs(120);
+
+pub fn exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_lazychain"))
+}
+
+pub struct TestNet {
+    pub dir: tempfile::TempDir,
+    pub manifest: Manifest,
+    children: Vec<Option<Child>>,
+}
+
+impl TestNet {
+    /// Generates and starts `n` validators.
+    pub fn start(n: usize) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let manifest = generate(&GenerateOptions {
+            dir: dir.path().join("net"),
+            validators: n,
+            chain_id: CHAIN_ID,
+            base_port: 0,
+            seed: 42,
+            config_overrides: vec![
+                ("consensus.max_block_wait_ms".into(), "100".into()),
+                ("log.filter".into(), "info".into()),
+            ],
+        })
+        .expect("generate localnet");
+        let mut net = TestNet {
+            dir,
+            manifest,
+            children: Vec::new(),
+        };
+        for i in 0..n {
+            let child = spawn_node(&exe(), &net.manifest.nodes[i], false).expect("spawn");
+            net.children.push(Some(child));
+        }
+        net
+    }
+
+    pub fn len(&self) -> usize {
+        self.manifest.nodes.len()
+    }
+
+    pub fn client(&self, i: usize) -> HttpClient {
+        HttpClientBuilder::default()
+            .request_timeout(Duration::from_secs(10))
+            .build(&self.manifest.nodes[i].rpc_url)
+            .expect("client")
+    }
+
+    pub async fn call(
+        &self,
+        i: usize,
+        method: &str,
+        params: jsonrpsee::core::params::ArrayParams,
+    ) -> Result<Value, String> {
+        self.client(i)
+            .request::<Value, _>(method, params)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    pub async fn height(&self, i: usize) -> Option<u64> {
+        self.call(i, "lazy_status", rpc_params![]).await.ok()?["height"].as_u64()
+    }
+
+    /// Waits until node `i` has decided `h`; panics with its log tail after the deadline.
+    pub async fn wait_height(&self, i: usize, h: u64) {
+        let start = Instant::now();
+        while start.elapsed() < DEADLINE {
+            if self.height(i).await.unwrap_or(0) >= h {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!(
+            "{} did not reach height {h} within {DEADLINE:?}; log tail:\n{}",
+            self.manifest.nodes[i].name,
+            self.log_tail(i)
+        );
+    }
+
+    pub async fn wait_all(&self, nodes: &[usize], h: u64) {
+        for &i in nodes {
+            self.wait_height(i, h).await;
+        }
+    }
+
+    pub async fn block_hash(&self, i: usize, h: u64) -> Option<String> {
+        let b = self
+            .call(i, "lazy_getDataBlock", rpc_params![h])
+            .await
+            .ok()?;
+        b["hash"].as_str().map(str::to_string)
+    }
+
+    /// Asserts every listed node holds the same block at every height in `1..=to`.
+    pub async fn assert_same_chain(&self, nodes: &[usize], to: u64) {
+        for h in 1..=to {
+            let first = self.block_hash(nodes[0], h).await;
+            assert!(first.is_some(), "node {} has no block {h}", nodes[0]);
+            for &i in &nodes[1..] {
+                assert_eq!(
+                    self.block_hash(i, h).await,
+                    first,
+                    "fork at height {h}: node {i} differs from node {}",
+                    nodes[0]
+                );
+            }
+        }
+    }
+
+    pub fn kill9(&mut self, i: usize) {
+        if let Some(mut c) = self.children[i].take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn stop(&mut self, i: usize) {
+        if let Some(mut c) = self.children[i].take() {
+            stop_pid(c.id(), Duration::from_secs(20));
+            let _ = c.wait();
+        }
+    }
+
+    pub fn restart(&mut self, i: usize) {
+        assert!(self.children[i].is_none(), "node {i} is running");
+        let child = spawn_node(&exe(), &self.manifest.nodes[i], false).expect("respawn");
+        self.children[i] = Some(child);
+    }
+
+    pub fn log_tail(&self, i: usize) -> String {
+        let text = std::fs::read_to_string(&self.manifest.nodes[i].log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for TestNet {
+    fn drop(&mut self) {
+        for c in self.children.iter_mut().flatten() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A funded-looking dev key (validators never check balances).
+pub fn dev_key(seed: u8) -> SecretKey {
+    let mut bytes = [0u8; 32];
+    bytes[31] = seed.max(1);
+    bytes[0] = 0x11;
+    SecretKey::from_byte_array(bytes).expect("secret key")
+}
+
+/// A signed EIP-1559 transfer, EIP-2718 encoded.
+pub fn transfer(key: &SecretKey, chain_id: u64, nonce: u64, max_fee: u128) -> Vec<u8> {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: max_fee,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(Address::repeat_byte(0x42)),
+        value: U256::from(1u64),
+        access_list: Default::default(),
+        input: Bytes::new(),
+    };
+    let hash = tx.signature_hash();
+    let sig = Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(hash.0), key));
+    tx.into_signed(sig).encoded_2718()
+}
+
+pub fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}

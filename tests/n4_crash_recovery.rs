@@ -1,0 +1,52 @@
+//! Validators that crash (`kill -9`) or stop come back with every decided block intact and
+//! catch up through value sync; with two of four down no height decides, and the chain
+//! resumes without a fork when they return.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_of_four_killed_then_restarted_catches_up() {
+    let mut net = TestNet::start(4);
+    net.wait_all(&[0, 1, 2, 3], 3).await;
+    let before = net.height(3).await.expect("height");
+    let hash_before = net.block_hash(3, before).await.expect("block");
+
+    net.kill9(3);
+    let h = net.height(0).await.expect("height");
+    net.wait_all(&[0, 1, 2], h + 5).await;
+
+    net.restart(3);
+    let target = net.height(0).await.expect("height") + 2;
+    net.wait_height(3, target).await;
+    // Nothing decided before the crash was lost or changed.
+    assert_eq!(
+        net.block_hash(3, before).await.as_deref(),
+        Some(hash_before.as_str())
+    );
+    net.assert_same_chain(&[0, 1, 2, 3], target).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_of_four_down_halts_then_resumes_without_fork() {
+    let mut net = TestNet::start(4);
+    net.wait_all(&[0, 1, 2, 3], 3).await;
+    net.stop(2);
+    net.stop(3);
+    // Let any height that was in flight finish, then watch for progress.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let halted = net.height(0).await.expect("height");
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let later = net.height(0).await.expect("height");
+    assert!(
+        later <= halted + 1,
+        "two of four validators cannot decide: height moved from {halted} to {later}"
+    );
+
+    net.restart(2);
+    net.restart(3);
+    net.wait_all(&[0, 1, 2, 3], later + 3).await;
+    net.assert_same_chain(&[0, 1, 2, 3], later + 3).await;
+}

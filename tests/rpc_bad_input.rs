@@ -1,0 +1,113 @@
+//! Bad input over JSON-RPC gets a clear error and changes nothing: malformed RLP, wrong chain
+//! id, bad signature, oversized and underpriced transactions, wrong parameter types, unknown
+//! methods. Requests without `params` are accepted.
+
+mod common;
+
+use common::*;
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+
+async fn mempool_size(net: &TestNet) -> u64 {
+    net.call(0, "lazy_status", rpc_params![])
+        .await
+        .expect("status")["mempoolSize"]
+        .as_u64()
+        .expect("size")
+}
+
+async fn rejected(net: &TestNet, raw: &[u8]) -> String {
+    net.call(0, "eth_sendRawTransaction", rpc_params![hex0x(raw)])
+        .await
+        .expect_err("must be rejected")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_transactions_are_rejected_and_change_nothing() {
+    let net = TestNet::start(1);
+    net.wait_height(0, 1).await;
+    let good = transfer(&dev_key(2), CHAIN_ID, 0, 2_000_000_000);
+
+    let err = rejected(&net, &[0xf8, 0x01, 0x02]).await;
+    assert!(err.contains("-32000"), "{err}");
+
+    let err = rejected(&net, &transfer(&dev_key(2), CHAIN_ID + 1, 0, 2_000_000_000)).await;
+    assert!(err.contains("chain id"), "{err}");
+
+    let err = rejected(&net, &transfer(&dev_key(2), CHAIN_ID, 0, 1)).await;
+    assert!(err.contains("underpriced"), "{err}");
+
+    // Corrupt the signature's r value: recovery fails or yields a different, invalid sender.
+    let mut bad_sig = good.clone();
+    let n = bad_sig.len();
+    bad_sig[n - 40] ^= 0xff;
+    let err = rejected(&net, &bad_sig).await;
+    assert!(err.contains("-32000"), "{err}");
+
+    // 0x00 followed by a legacy transaction is a second encoding of the same transaction.
+    let mut prefixed = vec![0u8];
+    prefixed.extend_from_slice(&good);
+    let err = rejected(&net, &prefixed).await;
+    assert!(err.contains("-32000"), "{err}");
+
+    let err = rejected(&net, &vec![0xc0; 200 * 1024]).await;
+    assert!(err.contains("oversized") || err.contains("size"), "{err}");
+
+    let err = net
+        .call(0, "eth_sendRawTransaction", rpc_params!["0xzz"])
+        .await
+        .expect_err("bad hex");
+    assert!(err.contains("-32602"), "{err}");
+    let err = net
+        .call(0, "eth_sendRawTransaction", rpc_params![42])
+        .await
+        .expect_err("wrong type");
+    assert!(err.contains("-32602") || err.contains("invalid"), "{err}");
+
+    assert_eq!(
+        mempool_size(&net).await,
+        0,
+        "nothing bad reached the mempool"
+    );
+
+    // The node keeps working: a good transaction goes through.
+    let ok: Value = net
+        .call(0, "eth_sendRawTransaction", rpc_params![hex0x(&good)])
+        .await
+        .expect("good transaction accepted");
+    assert!(ok.as_str().is_some_and(|h| h.starts_with("0x")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_methods_and_missing_params() {
+    let net = TestNet::start(1);
+    net.wait_height(0, 1).await;
+    let err = net
+        .call(0, "eth_notAMethod", rpc_params![])
+        .await
+        .expect_err("unknown method");
+    assert!(err.contains("-32601") || err.contains("not found"), "{err}");
+
+    // A raw request without a `params` member, as cast sends it.
+    let url = net.manifest.nodes[0].rpc_url.clone();
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import urllib.request,sys;r=urllib.request.Request('{url}',data=b'{body}',headers={{'Content-Type':'application/json'}});print(urllib.request.urlopen(r).read().decode())"
+        ))
+        .output()
+        .expect("python3 runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\"result\":\"0x539\""),
+        "eth_chainId without params: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let v = net
+        .call(0, "net_version", rpc_params![])
+        .await
+        .expect("net_version");
+    assert_eq!(v, Value::String(CHAIN_ID.to_string()));
+}
