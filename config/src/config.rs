@@ -92,7 +92,7 @@ pub struct ConsensusSection {
     /// Default 0.
     pub target_block_time_ms: u64,
     /// How long a proposer waits for transactions before proposing an empty block, in ms;
-    /// must be below `timeout_propose_ms`. Default 0.
+    /// must be below `timeout_propose_ms`. Default 200.
     pub max_block_wait_ms: u64,
 }
 
@@ -108,7 +108,7 @@ impl Default for ConsensusSection {
             timeout_precommit_ms: 300,
             timeout_precommit_delta_ms: 100,
             target_block_time_ms: 0,
-            max_block_wait_ms: 0,
+            max_block_wait_ms: 200,
         }
     }
 }

@@ -340,7 +340,13 @@ pub fn status(dir: &Path) -> Result<String, LocalnetError> {
         match rt.block_on(node_status(&node.rpc_url)) {
             Ok(s) => out.push_str(&format!(
                 "{:<14} {:<10} {:>8} {:>8} {:>6} {:>8}  {}\n",
-                node.name, node.role, pid, s["height"], s["peers"], s["mempoolSize"], node.rpc_url
+                node.name,
+                node.role,
+                pid,
+                s["height"].to_string(),
+                s["peers"].to_string(),
+                s["mempoolSize"].to_string(),
+                node.rpc_url
             )),
             Err(_) => out.push_str(&format!(
                 "{:<14} {:<10} {:>8} {:>8} {:>6} {:>8}  {}\n",
@@ -564,8 +570,7 @@ mod tests {
             seed: 1,
             config_overrides: vec![],
         })
-        .err()
-        .expect("must refuse");
+        .expect_err("must refuse");
         assert!(err.to_string().contains("refusing"), "{err}");
         assert!(tmp.path().join("precious.txt").exists());
     }

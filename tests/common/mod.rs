@@ -25,6 +25,13 @@ pub fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_lazychain"))
 }
 
+/// A JSON-RPC error answer (code 0: the call did not get an answer).
+#[derive(Debug)]
+pub struct RpcFailure {
+    pub code: i32,
+    pub message: String,
+}
+
 pub struct TestNet {
     pub dir: tempfile::TempDir,
     pub manifest: Manifest,
@@ -75,11 +82,20 @@ impl TestNet {
         i: usize,
         method: &str,
         params: jsonrpsee::core::params::ArrayParams,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, RpcFailure> {
         self.client(i)
             .request::<Value, _>(method, params)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| match e {
+                jsonrpsee::core::ClientError::Call(obj) => RpcFailure {
+                    code: obj.code(),
+                    message: obj.message().to_string(),
+                },
+                other => RpcFailure {
+                    code: 0,
+                    message: other.to_string(),
+                },
+            })
     }
 
     pub async fn height(&self, i: usize) -> Option<u64> {

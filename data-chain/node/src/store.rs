@@ -342,7 +342,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("blocks.redb");
         std::fs::write(&path, b"not a database").expect("write");
-        let err = BlockStore::open(&path, genesis()).err().expect("must fail");
+        let Err(err) = BlockStore::open(&path, genesis()) else {
+            panic!("a garbage file must not open");
+        };
         assert!(err.to_string().contains("blocks.redb"), "{err}");
     }
 }
