@@ -27,6 +27,26 @@ pub enum Command {
     /// Launch and manage a local multi-node network on loopback.
     #[command(subcommand)]
     Localnet(LocalnetCommand),
+    /// Run a benchmark and print its table.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Data-chain throughput and finality latency: validators as processes on loopback,
+    /// pre-signed transfers and 1 KiB-payload transactions at rising offered rates.
+    DataChain {
+        /// Number of validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// A short run (a few minutes on 2 cores) with fewer and shorter load steps.
+        #[arg(long)]
+        quick: bool,
+        /// Keep the network folder (node homes and logs) for inspection.
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 #[derive(Args, Debug)]

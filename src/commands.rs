@@ -5,7 +5,9 @@ use std::path::Path;
 use eyre::{bail, eyre, Context, Result};
 use lazychain_config::{init_home, Genesis, InitOptions, LogFormat, NodeConfig, ValidatorKey};
 
-use crate::cli::{Cli, Command, KeysCommand, LocalnetCommand, LogFormatArg, NodeArgs};
+use crate::cli::{
+    BenchCommand, Cli, Command, KeysCommand, LocalnetCommand, LogFormatArg, NodeArgs,
+};
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -54,6 +56,27 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Localnet(LocalnetCommand::Status { dir }) => {
             print!("{}", lazychain_localnet::status(&dir)?);
+            Ok(())
+        }
+        Command::Bench(BenchCommand::DataChain {
+            validators,
+            quick,
+            keep,
+        }) => {
+            let exe = std::env::current_exe().wrap_err("cannot locate the lazychain binary")?;
+            if cfg!(debug_assertions) {
+                eprintln!("warning: this is a debug build; benchmark with `cargo run --release -- bench ...`");
+            }
+            eprintln!(
+                "starting {validators} validators and signing the load; this takes a while..."
+            );
+            let report = lazychain_bench::data_chain::run(&lazychain_bench::data_chain::Options {
+                exe,
+                validators,
+                quick,
+                keep,
+            })?;
+            print!("{}", report.table());
             Ok(())
         }
         Command::Localnet(LocalnetCommand::Down { dir }) => {

@@ -45,22 +45,33 @@ pub fn stream_id(height: Height, round: Round) -> StreamId {
     StreamId::new(bytes.into())
 }
 
-/// Splits a block into signed parts, framed as stream messages ready to publish.
-pub fn stream_block(
-    block: &Block,
-    value: &BlockValue,
-    round: Round,
-    pol_round: Round,
-    proposer: Address,
+/// The proposer's signature authenticating the parts of `value` at (height, round).
+pub fn sign_parts(
     signer: &LazySigner,
-) -> Vec<StreamMessage<ProposalPart>> {
-    let height = Height(block.header.height);
-    let signature = signer.sign_bytes(&proposal_parts_preimage(
+    height: Height,
+    round: Round,
+    proposer: Address,
+    value: &BlockValue,
+) -> Signature {
+    signer.sign_bytes(&proposal_parts_preimage(
         height,
         round,
         proposer,
         &ValueId(value.hash.0),
-    ));
+    ))
+}
+
+/// Splits a block into parts framed as stream messages ready to publish. `signature` is the
+/// round proposer's (see [`sign_parts`]); a validator re-streaming another's proposal passes
+/// the signature it received.
+pub fn stream_block(
+    block: &Block,
+    round: Round,
+    pol_round: Round,
+    proposer: Address,
+    signature: Signature,
+) -> Vec<StreamMessage<ProposalPart>> {
+    let height = Height(block.header.height);
     let mut parts = vec![ProposalPart::Init(PartsInit {
         height,
         round,
@@ -145,12 +156,14 @@ pub struct AssembledProposal {
     pub round: Round,
     pub pol_round: Round,
     pub proposer: Address,
+    pub signature: Signature,
     pub value: BlockValue,
     pub block: Block,
 }
 
 /// Checks an Init part: header decodes, matches the Init, the signer is the round's proposer
-/// and the signature is valid.
+/// and the signature is valid. A fresh proposal's header names its proposer; a re-proposal
+/// (with a POL round) carries a block built by any validator in an earlier round.
 pub fn verify_init(init: &PartsInit, validators: &ValidatorSet) -> Result<BlockValue, PartsError> {
     let header =
         BlockHeader::from_ssz(&init.header).map_err(|e| PartsError::BadHeader(e.to_string()))?;
@@ -163,7 +176,12 @@ pub fn verify_init(init: &PartsInit, validators: &ValidatorSet) -> Result<BlockV
     let expected = validators
         .proposer(init.height, init.round)
         .ok_or_else(|| PartsError::BadHeader("empty validator set".into()))?;
-    if expected.address != init.proposer || header.proposer != init.proposer.0 {
+    let builder_ok = if init.pol_round.is_defined() {
+        validators.get(&Address(header.proposer)).is_some()
+    } else {
+        header.proposer == init.proposer.0
+    };
+    if expected.address != init.proposer || !builder_ok {
         return Err(PartsError::WrongProposer {
             signer: init.proposer,
             expected: expected.address,
@@ -363,6 +381,7 @@ impl<P: Clone + Eq + std::hash::Hash> PartsAssembler<P> {
             round: init.round,
             pol_round: init.pol_round,
             proposer: init.proposer,
+            signature: init.signature,
             block: Block {
                 header: value.header.clone(),
                 body,
@@ -442,11 +461,16 @@ mod tests {
         let (block, value) = block_by(address_of(signer), 5, 7);
         let mut msgs = stream_block(
             &block,
-            &value,
             Round::new(0),
             Round::Nil,
             address_of(signer),
-            signer,
+            sign_parts(
+                signer,
+                Height(block.header.height),
+                Round::new(0),
+                address_of(signer),
+                &value,
+            ),
         );
         assert!(msgs.len() > 4, "7 txs of 50 kB need several data parts");
         let mut asm = PartsAssembler::new(LIMITS);
@@ -476,11 +500,16 @@ mod tests {
         let (block, value) = block_by(address_of(right), 5, 1);
         let msgs = stream_block(
             &block,
-            &value,
             Round::new(0),
             Round::Nil,
             address_of(right),
-            wrong,
+            sign_parts(
+                wrong,
+                Height(block.header.height),
+                Round::new(0),
+                address_of(right),
+                &value,
+            ),
         );
         let mut asm = PartsAssembler::new(LIMITS);
         let first = msgs.into_iter().next().expect("init");
@@ -492,11 +521,16 @@ mod tests {
         let (block, value) = block_by(address_of(wrong), 5, 1);
         let msgs = stream_block(
             &block,
-            &value,
             Round::new(0),
             Round::Nil,
             address_of(wrong),
-            wrong,
+            sign_parts(
+                wrong,
+                Height(block.header.height),
+                Round::new(0),
+                address_of(wrong),
+                &value,
+            ),
         );
         let first = msgs.into_iter().next().expect("init");
         assert!(matches!(
@@ -513,11 +547,16 @@ mod tests {
         let (block, value) = block_by(address_of(signer), 5, 2);
         let mut msgs = stream_block(
             &block,
-            &value,
             Round::new(0),
             Round::Nil,
             address_of(signer),
-            signer,
+            sign_parts(
+                signer,
+                Height(block.header.height),
+                Round::new(0),
+                address_of(signer),
+                &value,
+            ),
         );
         if let StreamContent::Data(ProposalPart::Data(txs)) = &mut msgs[1].content {
             txs[0][0] ^= 1;
@@ -535,17 +574,60 @@ mod tests {
         };
         let msgs = stream_block(
             &block,
-            &value,
             Round::new(0),
             Round::Nil,
             address_of(signer),
-            signer,
+            sign_parts(
+                signer,
+                Height(block.header.height),
+                Round::new(0),
+                address_of(signer),
+                &value,
+            ),
         );
         let mut asm = PartsAssembler::new(small);
         let results: Vec<_> = msgs.into_iter().map(|m| asm.add(1u8, m, &vs)).collect();
         assert!(results
             .iter()
             .any(|r| matches!(r, Err(PartsError::StreamTooLarge { .. }))));
+    }
+
+    #[test]
+    fn reproposal_of_another_builders_block_and_restream_by_non_proposer() {
+        let signers = keys();
+        let vs = validator_set(&signers);
+        let r0 = proposer_signer(&signers, &vs, 5);
+        let (block, value) = block_by(address_of(r0), 5, 1);
+        // Round 1's proposer re-proposes round 0's block (POL round 0) under its own signature.
+        let r1_addr = vs
+            .proposer(Height(5), Round::new(1))
+            .expect("proposer")
+            .address;
+        let r1 = signers
+            .iter()
+            .find(|s| address_of(s) == r1_addr)
+            .expect("signer");
+        let sig = sign_parts(r1, Height(5), Round::new(1), r1_addr, &value);
+        let msgs = stream_block(&block, Round::new(1), Round::new(0), r1_addr, sig);
+        let mut asm = PartsAssembler::new(LIMITS);
+        let mut done = None;
+        for m in msgs {
+            if let Some(p) = asm.add(1u8, m, &vs).expect("valid re-proposal") {
+                done = Some(p);
+            }
+        }
+        assert_eq!(done.expect("complete").proposer, r1_addr);
+
+        // Any validator may re-stream round 0's proposal with the original signature.
+        let sig0 = sign_parts(r0, Height(5), Round::new(0), address_of(r0), &value);
+        let msgs = stream_block(&block, Round::new(0), Round::Nil, address_of(r0), sig0);
+        let mut done = None;
+        for m in msgs {
+            if let Some(p) = asm.add(3u8, m, &vs).expect("valid restream") {
+                done = Some(p);
+            }
+        }
+        assert_eq!(done.expect("complete").value, value);
     }
 
     #[test]
@@ -558,11 +640,16 @@ mod tests {
             let (block, value) = block_by(address_of(signer), h, 1);
             let first = stream_block(
                 &block,
-                &value,
                 Round::new(0),
                 Round::Nil,
                 address_of(signer),
-                signer,
+                sign_parts(
+                    signer,
+                    Height(block.header.height),
+                    Round::new(0),
+                    address_of(signer),
+                    &value,
+                ),
             )
             .into_iter()
             .next()

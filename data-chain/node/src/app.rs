@@ -19,9 +19,11 @@ use lazychain_data_chain_consensus::malachite::app::types::{
     LocallyProposedValue, PeerId, ProposedValue,
 };
 use lazychain_data_chain_consensus::malachite::{AppMsg, Channels, NetworkMsg};
-use lazychain_data_chain_consensus::parts::{stream_block, AssemblyLimits, PartsAssembler};
+use lazychain_data_chain_consensus::parts::{
+    sign_parts, stream_block, AssemblyLimits, PartsAssembler,
+};
 use lazychain_data_chain_consensus::{
-    Address, BlockValue, Height, LazyContext, LazySigner, ValidatorSet,
+    Address, BlockValue, Height, LazyContext, LazySigner, Signature, ValidatorSet,
 };
 use lazychain_data_chain_types::block::{BlockBody, BlockTemplate};
 use lazychain_data_chain_types::validity::validate_block;
@@ -151,13 +153,14 @@ impl App {
                 height,
                 round,
                 valid_round,
+                address,
                 value_id,
-                ..
             } => {
                 self.restream(
                     height,
                     round,
                     valid_round,
+                    address,
                     BlockHash::from(value_id),
                     channels,
                 )
@@ -235,8 +238,15 @@ impl App {
             .proposals_at(height.0, r)?
             .into_iter()
             .find(|p| p.own);
-        let block = match existing {
-            Some(p) => p.block()?,
+        let (block, signature) = match existing {
+            Some(p) => {
+                let block = p.block()?;
+                let value = BlockValue::new(block.header.clone()).map_err(store_corrupt)?;
+                (
+                    block,
+                    sign_parts(&signer, height, round, self.address, &value),
+                )
+            }
             None => {
                 let started = Instant::now();
                 let wait = self.max_block_wait.min(timeout / 2);
@@ -244,7 +254,8 @@ impl App {
                 let Some(block) = self.build_block(height)? else {
                     return Ok(None);
                 };
-                let hash = hash_of(&block)?;
+                let value = BlockValue::new(block.header.clone()).map_err(store_corrupt)?;
+                let signature = sign_parts(&signer, height, round, self.address, &value);
                 self.shared.store.put_proposal(
                     &StoredProposal {
                         height: height.0,
@@ -253,16 +264,17 @@ impl App {
                         proposer: self.address.0,
                         valid: true,
                         own: true,
+                        parts_signature: Some(signature.0),
                         block_ssz: block.to_ssz(),
                     },
-                    &hash,
+                    &value.hash,
                 )?;
                 debug!(%height, %round, txs = block.header.tx_count, elapsed = ?started.elapsed(), "built block");
-                block
+                (block, signature)
             }
         };
         let value = BlockValue::new(block.header.clone()).map_err(store_corrupt)?;
-        for msg in stream_block(&block, &value, round, Round::Nil, self.address, &signer) {
+        for msg in stream_block(&block, round, Round::Nil, self.address, signature) {
             if channels
                 .network
                 .send(NetworkMsg::PublishProposalPart(msg))
@@ -301,15 +313,19 @@ impl App {
         ))
     }
 
+    /// Re-publishes the parts of a proposal Malachite holds. For our own re-proposal in a new
+    /// round we sign; for another validator's proposal (re-streamed after locking on it) we
+    /// forward the proposer's original signature.
     async fn restream(
         &self,
         height: Height,
         round: Round,
         valid_round: Round,
+        proposer: Address,
         hash: BlockHash,
         channels: &Channels<LazyContext>,
     ) -> Result<(), AppError> {
-        let Some(signer) = self.signer.clone() else {
+        let Some(r) = round.as_u32() else {
             return Ok(());
         };
         let Some(stored) = self.shared.store.proposal_by_hash(height.0, &hash)? else {
@@ -318,7 +334,22 @@ impl App {
         };
         let block = stored.block()?;
         let value = BlockValue::new(block.header.clone()).map_err(store_corrupt)?;
-        for msg in stream_block(&block, &value, round, valid_round, self.address, &signer) {
+        let signature = if proposer == self.address {
+            match &self.signer {
+                Some(signer) => sign_parts(signer, height, round, proposer, &value),
+                None => return Ok(()),
+            }
+        } else {
+            let original = self.shared.store.proposal_at(height.0, r, &hash)?;
+            match original.and_then(|p| p.parts_signature) {
+                Some(sig) => Signature(sig),
+                None => {
+                    debug!(%height, %round, %hash, "no proposer signature to re-stream with");
+                    return Ok(());
+                }
+            }
+        };
+        for msg in stream_block(&block, round, valid_round, proposer, signature) {
             let _ = channels
                 .network
                 .send(NetworkMsg::PublishProposalPart(msg))
@@ -379,6 +410,7 @@ impl App {
             proposer: assembled.proposer.0,
             valid,
             own: false,
+            parts_signature: Some(assembled.signature.0),
             block_ssz: assembled.block.to_ssz(),
         };
         self.shared
@@ -512,6 +544,7 @@ impl App {
             proposer: proposer.0,
             valid,
             own: false,
+            parts_signature: None,
             block_ssz: value_bytes.to_vec(),
         };
         self.shared.store.put_proposal(&stored, &value.hash)?;
@@ -524,10 +557,6 @@ impl App {
             validity: Validity::from_bool(valid),
         }))
     }
-}
-
-fn hash_of(block: &Block) -> Result<BlockHash, AppError> {
-    block.hash().map_err(store_corrupt)
 }
 
 fn store_corrupt(e: impl std::fmt::Display) -> AppError {

@@ -52,6 +52,10 @@ pub struct StoredProposal {
     pub valid: bool,
     /// Built by this node (as opposed to received from the proposer or through sync).
     pub own: bool,
+    /// The proposer's signature over the parts of (height, round, proposer, hash), kept so
+    /// that any validator can re-stream the proposal as Malachite asks after locking on it.
+    /// `None` for values that arrived through sync.
+    pub parts_signature: Option<[u8; 64]>,
     pub block_ssz: Vec<u8>,
 }
 
@@ -214,6 +218,19 @@ impl BlockStore {
         Ok(out)
     }
 
+    /// The stored proposal of `hash` at (height, round), if any.
+    pub fn proposal_at(
+        &self,
+        height: u64,
+        round: u32,
+        hash: &BlockHash,
+    ) -> Result<Option<StoredProposal>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(PROPOSALS)?;
+        let found = table.get(&proposal_key(height, round, hash))?;
+        found.map(|v| decode_proposal(v.value())).transpose()
+    }
+
     /// Any stored proposal of `hash` at `height`, whatever its round.
     pub fn proposal_by_hash(
         &self,
@@ -315,11 +332,17 @@ mod tests {
                 proposer: [1; 20],
                 valid: true,
                 own: true,
+                parts_signature: Some([3; 64]),
                 block_ssz: b1.to_ssz(),
             };
             store.put_proposal(&p, &h1).expect("put");
             assert_eq!(store.proposals_at(1, 0).expect("read"), vec![p.clone()]);
-            assert_eq!(store.proposal_by_hash(1, &h1).expect("read"), Some(p));
+            assert_eq!(
+                store.proposal_by_hash(1, &h1).expect("read"),
+                Some(p.clone())
+            );
+            assert_eq!(store.proposal_at(1, 0, &h1).expect("read"), Some(p));
+            assert_eq!(store.proposal_at(1, 1, &h1).expect("read"), None);
             store
                 .commit_decided(&b1, &h1, &[[7; 32]], b"cert")
                 .expect("commit");
