@@ -24,6 +24,9 @@ pub enum Command {
     Keys(KeysCommand),
     /// Run a validator: agree on ordered, available data blocks (never executes them).
     Validator(NodeArgs),
+    /// Run a full node: follow the data chain and verify every commit certificate, without
+    /// voting. Its key (validator_key.json) must not be in the genesis validator set.
+    Fullnode(NodeArgs),
     /// Launch and manage a local multi-node network on loopback.
     #[command(subcommand)]
     Localnet(LocalnetCommand),

@@ -40,7 +40,8 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("address:    0x{}", hex::encode(key.address()));
             Ok(())
         }
-        Command::Validator(args) => run_validator(args),
+        Command::Validator(args) => run_node(lazychain_data_chain_node::Role::Validator, args),
+        Command::Fullnode(args) => run_node(lazychain_data_chain_node::Role::FullNode, args),
         Command::Localnet(LocalnetCommand::Up(a)) => {
             let exe = std::env::current_exe().wrap_err("cannot locate the lazychain binary")?;
             lazychain_localnet::up(&lazychain_localnet::UpOptions {
@@ -151,7 +152,7 @@ fn load_home(home: &Path, args: &NodeArgs) -> Result<(NodeConfig, Genesis, Valid
     Ok((config, genesis, key))
 }
 
-fn run_validator(args: NodeArgs) -> Result<()> {
+fn run_node(role: lazychain_data_chain_node::Role, args: NodeArgs) -> Result<()> {
     let (config, genesis, key) = load_home(&args.home, &args)?;
     init_logging(&config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -159,7 +160,8 @@ fn run_validator(args: NodeArgs) -> Result<()> {
         .build()
         .wrap_err("cannot start the async runtime")?;
     runtime.block_on(async {
-        lazychain_data_chain_node::run_validator(
+        lazychain_data_chain_node::run_node(
+            role,
             &args.home,
             config,
             genesis,

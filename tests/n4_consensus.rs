@@ -72,3 +72,23 @@ async fn four_validators_decide_identical_blocks_with_a_transaction() {
         "a decided transaction must not be accepted again"
     );
 }
+
+/// A keyless full node follows consensus, verifies certificates and holds the same chain; it
+/// keeps following after a restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn full_node_follows_the_validators() {
+    let mut net = TestNet::start_with(4, 1);
+    let full = 4;
+    net.wait_all(&[0, 1, 2, 3, full], 3).await;
+    let status = net
+        .call(full, "lazy_status", rpc_params![])
+        .await
+        .expect("status");
+    assert_eq!(status["role"], "fullnode");
+    net.kill9(full);
+    let h = net.height(0).await.expect("height");
+    net.wait_height(0, h + 3).await;
+    net.restart(full);
+    net.wait_height(full, h + 3).await;
+    net.assert_same_chain(&[0, 1, 2, 3, full], h + 3).await;
+}

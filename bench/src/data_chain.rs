@@ -130,6 +130,7 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
     let manifest = generate(&GenerateOptions {
         dir: dir.path().join("net"),
         validators: opts.validators,
+        full_nodes: 0,
         chain_id: CHAIN_ID,
         base_port: 0,
         seed: 7,

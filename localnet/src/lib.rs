@@ -101,6 +101,8 @@ impl Manifest {
 pub struct GenerateOptions {
     pub dir: PathBuf,
     pub validators: usize,
+    /// Non-voting full nodes that follow the chain.
+    pub full_nodes: usize,
     pub chain_id: u64,
     /// First port; 0 picks free ports.
     pub base_port: u16,
@@ -151,7 +153,8 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
             "--validators must be at most 100".into(),
         ));
     }
-    let ports_needed = opts.validators * 4;
+    let total = opts.validators + opts.full_nodes;
+    let ports_needed = total * 4;
     let ports: Vec<u16> = if opts.base_port == 0 {
         free_ports(ports_needed)?
     } else {
@@ -179,13 +182,11 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
     std::fs::create_dir_all(&opts.dir).map_err(io_err(&opts.dir))?;
     let dir = opts.dir.canonicalize().map_err(io_err(&opts.dir))?;
 
-    let keys: Vec<ValidatorKey> = (0..opts.validators)
-        .map(|i| node_key(opts.seed, i))
-        .collect();
+    let keys: Vec<ValidatorKey> = (0..total).map(|i| node_key(opts.seed, i)).collect();
     let genesis = Genesis {
         chain_id: opts.chain_id,
         genesis_time_ms: now_ms(),
-        validators: keys
+        validators: keys[..opts.validators]
             .iter()
             .enumerate()
             .map(|(i, k)| GenesisValidator {
@@ -202,7 +203,11 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
     let gossip = |i: usize| format!("/ip4/127.0.0.1/tcp/{}", ports[i * 4 + 1]);
     let mut nodes = Vec::new();
     for (i, key) in keys.iter().enumerate() {
-        let name = format!("validator-{i}");
+        let (role, name) = if i < opts.validators {
+            ("validator", format!("validator-{i}"))
+        } else {
+            ("fullnode", format!("fullnode-{}", i - opts.validators))
+        };
         let home = dir.join(&name);
         std::fs::create_dir_all(home.join("data")).map_err(io_err(&home))?;
         let mut config = NodeConfig::default();
@@ -226,7 +231,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
         genesis.save(&home.join(lazychain_config::GENESIS_FILE), true)?;
         nodes.push(NodeEntry {
             name: name.clone(),
-            role: "validator".into(),
+            role: role.into(),
             pid: None,
             address: format!("0x{}", hex::encode(key.address())),
             rpc_url: format!("http://{}", config.rpc.listen_addr),
@@ -428,6 +433,7 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
     let mut manifest = generate(&GenerateOptions {
         dir: opts.dir.clone(),
         validators: opts.validators,
+        full_nodes: 0,
         chain_id: opts.chain_id,
         base_port: opts.base_port,
         seed: opts.seed,
@@ -520,6 +526,7 @@ mod tests {
         let m = generate(&GenerateOptions {
             dir: dir.clone(),
             validators: 3,
+            full_nodes: 0,
             chain_id: 7,
             base_port: 0,
             seed: 1,
@@ -565,6 +572,7 @@ mod tests {
         let err = generate(&GenerateOptions {
             dir: tmp.path().to_path_buf(),
             validators: 1,
+            full_nodes: 0,
             chain_id: 7,
             base_port: 0,
             seed: 1,

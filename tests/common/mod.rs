@@ -41,10 +41,16 @@ pub struct TestNet {
 impl TestNet {
     /// Generates and starts `n` validators.
     pub fn start(n: usize) -> Self {
+        Self::start_with(n, 0)
+    }
+
+    /// Generates and starts `n` validators and `full` full nodes (indexes after the validators).
+    pub fn start_with(n: usize, full: usize) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let manifest = generate(&GenerateOptions {
             dir: dir.path().join("net"),
             validators: n,
+            full_nodes: full,
             chain_id: CHAIN_ID,
             base_port: 0,
             seed: 42,
@@ -59,7 +65,7 @@ impl TestNet {
             manifest,
             children: Vec::new(),
         };
-        for i in 0..n {
+        for i in 0..n + full {
             let child = spawn_node(&exe(), &net.manifest.nodes[i], false).expect("spawn");
             net.children.push(Some(child));
         }

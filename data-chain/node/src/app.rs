@@ -567,8 +567,7 @@ fn store_corrupt(e: impl std::fmt::Display) -> AppError {
 }
 
 fn proposed_value(p: &StoredProposal) -> Option<ProposedValue<LazyContext>> {
-    let block = p.block().ok()?;
-    let value = BlockValue::new(block.header).ok()?;
+    let value = BlockValue::new(p.header().ok()?).ok()?;
     Some(ProposedValue {
         height: Height(p.height),
         round: Round::new(p.round),

@@ -20,4 +20,4 @@ pub mod shared;
 pub mod store;
 pub mod tables;
 
-pub use node::{run_validator, NodeError};
+pub use node::{run_node, run_validator, NodeError, Role};

@@ -102,6 +102,25 @@ pub struct BoundAddrs {
     pub metrics: std::net::SocketAddr,
 }
 
+/// What a data-chain node does in consensus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Votes and proposes with its key, which must be in the genesis validator set.
+    Validator,
+    /// Follows consensus and value sync, verifies every commit certificate, never signs. Its
+    /// key only names it on the network.
+    FullNode,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Validator => "validator",
+            Role::FullNode => "fullnode",
+        }
+    }
+}
+
 /// Runs a validator until `shutdown` resolves or a component fails.
 pub async fn run_validator(
     home: &Path,
@@ -110,13 +129,31 @@ pub async fn run_validator(
     key: ValidatorKey,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), NodeError> {
+    run_node(Role::Validator, home, config, genesis, key, shutdown).await
+}
+
+/// Runs a data-chain node in `role` until `shutdown` resolves or a component fails.
+pub async fn run_node(
+    role: Role,
+    home: &Path,
+    config: NodeConfig,
+    genesis: Genesis,
+    key: ValidatorKey,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), NodeError> {
     let validators = validator_set(&genesis)?;
     let address = Address(key.address());
-    if validators.get(&address).is_none() {
+    let in_set = validators.get(&address).is_some();
+    if role == Role::Validator && !in_set {
         return Err(NodeError::NotAValidator {
             address: address.to_string(),
             genesis: home.join(lazychain_config::GENESIS_FILE),
         });
+    }
+    if role == Role::FullNode && in_set {
+        return Err(NodeError::Config(format!(
+            "{address} is a genesis validator; run it with `lazychain validator`, not as a full node"
+        )));
     }
     let rules = block_rules(&genesis);
     let genesis_parent = ParentInfo {
@@ -133,7 +170,7 @@ pub async fn run_validator(
     });
     let (gossip_tx, gossip_rx) = mpsc::channel(65_536);
     let shared = Arc::new(NodeShared::new(
-        "validator",
+        role.name(),
         config.node.moniker.clone(),
         rules,
         store.clone(),
@@ -167,7 +204,7 @@ pub async fn run_validator(
         moniker: config.node.moniker.clone(),
         key_seed: key.seed(),
         address,
-        is_validator: true,
+        is_validator: role == Role::Validator,
         listen_addr: config.consensus.listen_addr.clone(),
         persistent_peers: config.consensus.persistent_peers.clone(),
         wal_path: config.wal_path(home),
@@ -198,7 +235,7 @@ pub async fn run_validator(
             addr: metrics_addr.to_string(),
             error,
         })?;
-    info!(rpc = %rpc_bound, metrics = %metrics_bound, address = %address, height = latest, "validator started");
+    info!(role = role.name(), rpc = %rpc_bound, metrics = %metrics_bound, address = %address, height = latest, "node started");
 
     let net_requests = channels.net_requests.clone();
     let peers_shared = shared.clone();
@@ -229,13 +266,13 @@ pub async fn run_validator(
         }
     });
 
-    let signer = LazySigner::new(key.seed());
+    let signer = (role == Role::Validator).then(|| LazySigner::new(key.seed()));
     let app = App::new(
         shared.clone(),
         validators,
         timing(&config),
         address,
-        Some(signer),
+        signer,
         Duration::from_millis(config.consensus.max_block_wait_ms),
     );
     let mut app_task = tokio::spawn(app.run(channels));

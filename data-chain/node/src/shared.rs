@@ -230,7 +230,12 @@ impl NodeShared {
     /// recent decision. Returns the reason when it is not.
     pub fn readiness(&self) -> Result<(), String> {
         let s = self.status();
-        let needed = (2 * self.validator_count) / 3; // others needed beside us for > 2/3
+        // A validator needs enough others for more than 2/3 with itself; a full node needs
+        // that many plus one, since it does not vote.
+        let mut needed = (2 * self.validator_count) / 3;
+        if self.role != "validator" {
+            needed = (needed + 1).min(self.validator_count);
+        }
         if s.consensus_peers < needed {
             return Err(format!(
                 "connected to {} consensus peers, need {needed}",

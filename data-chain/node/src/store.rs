@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use lazychain_data_chain_types::validity::ParentInfo;
-use lazychain_data_chain_types::{Block, BlockHash};
+use lazychain_data_chain_types::{Block, BlockHash, BlockHeader};
 use redb::{Database, ReadableDatabase, ReadableTable};
 
-use crate::tables::{BLOCKS, BLOCK_HEIGHTS, CERTIFICATES, PROPOSALS, TX_INDEX};
+use crate::tables::{BLOCKS, BLOCK_HEIGHTS, CERTIFICATES, HEADERS, PROPOSALS, TX_INDEX};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -60,6 +60,13 @@ pub struct StoredProposal {
 }
 
 impl StoredProposal {
+    pub fn header(&self) -> Result<BlockHeader, StoreError> {
+        Block::header_from_ssz(&self.block_ssz).map_err(|e| StoreError::Corrupt {
+            what: format!("proposal at height {} round {}", self.height, self.round),
+            reason: e.to_string(),
+        })
+    }
+
     pub fn block(&self) -> Result<Block, StoreError> {
         Block::from_ssz(&self.block_ssz).map_err(|e| StoreError::Corrupt {
             what: format!("proposal at height {} round {}", self.height, self.round),
@@ -106,20 +113,26 @@ impl BlockStore {
             let tmp = path.with_extension("redb.tmp");
             let _ = std::fs::remove_file(&tmp);
             let db = Database::create(&tmp).map_err(open_err)?;
-            {
-                let tx = db.begin_write()?;
-                tx.open_table(BLOCKS)?;
-                tx.open_table(CERTIFICATES)?;
-                tx.open_table(BLOCK_HEIGHTS)?;
-                tx.open_table(TX_INDEX)?;
-                tx.open_table(PROPOSALS)?;
-                tx.commit()?;
-            }
+            Self::create_tables(&db)?;
             drop(db);
             std::fs::rename(&tmp, path)?;
             Database::open(path).map_err(open_err)?
         };
+        // Tables added by later versions are created on first open.
+        Self::create_tables(&db)?;
         Ok(Self { db, genesis })
+    }
+
+    fn create_tables(db: &Database) -> Result<(), StoreError> {
+        let tx = db.begin_write()?;
+        tx.open_table(BLOCKS)?;
+        tx.open_table(HEADERS)?;
+        tx.open_table(CERTIFICATES)?;
+        tx.open_table(BLOCK_HEIGHTS)?;
+        tx.open_table(TX_INDEX)?;
+        tx.open_table(PROPOSALS)?;
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn genesis(&self) -> ParentInfo {
@@ -158,6 +171,20 @@ impl BlockStore {
         }))
     }
 
+    /// The header of a decided block, without reading its body.
+    pub fn decided_header(&self, height: u64) -> Result<Option<BlockHeader>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let headers = tx.open_table(HEADERS)?;
+        let Some(bytes) = headers.get(height)? else {
+            return Ok(None);
+        };
+        let header = BlockHeader::from_ssz(bytes.value()).map_err(|e| StoreError::Corrupt {
+            what: format!("header {height}"),
+            reason: e.to_string(),
+        })?;
+        Ok(Some(header))
+    }
+
     pub fn height_of(&self, hash: &BlockHash) -> Result<Option<u64>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(BLOCK_HEIGHTS)?;
@@ -186,10 +213,17 @@ impl BlockStore {
         if height == 1 {
             return Ok(Some(self.genesis));
         }
-        Ok(self.decided(height - 1)?.map(|d| ParentInfo {
+        let Some(header) = self.decided_header(height - 1)? else {
+            return Ok(None);
+        };
+        let hash = header.hash().map_err(|e| StoreError::Corrupt {
+            what: format!("header {}", height - 1),
+            reason: e.to_string(),
+        })?;
+        Ok(Some(ParentInfo {
             height: height - 1,
-            hash: d.hash,
-            timestamp_ms: d.block.header.timestamp_ms,
+            hash,
+            timestamp_ms: header.timestamp_ms,
         }))
     }
 
@@ -265,6 +299,8 @@ impl BlockStore {
         {
             let mut blocks = tx.open_table(BLOCKS)?;
             blocks.insert(height, bytes.as_slice())?;
+            let mut headers = tx.open_table(HEADERS)?;
+            headers.insert(height, block.header.to_ssz().as_slice())?;
             let mut certs = tx.open_table(CERTIFICATES)?;
             certs.insert(height, certificate)?;
             let mut heights = tx.open_table(BLOCK_HEIGHTS)?;

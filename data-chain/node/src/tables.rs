@@ -7,6 +7,10 @@ use redb::TableDefinition;
 /// commit, never rewritten.
 pub const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 
+/// Headers of decided blocks, for reads that do not need the body (parent links, RPC).
+/// Key: height. Value: SSZ `BlockHeader`. Written in the same transaction as `BLOCKS`.
+pub const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
+
 /// Commit certificates of decided blocks. Key: height. Value: borsh certificate
 /// (`codec::encode_certificate`). Written in the same transaction as `BLOCKS`.
 pub const CERTIFICATES: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");

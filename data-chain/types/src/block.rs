@@ -271,6 +271,17 @@ impl Block {
     pub fn from_ssz(bytes: &[u8]) -> Result<Self, DecodeError> {
         decode_canonical(bytes)
     }
+
+    /// Decodes only the header of an SSZ block: the header is fixed-size and comes first, so
+    /// this skips the body entirely.
+    pub fn header_from_ssz(bytes: &[u8]) -> Result<BlockHeader, DecodeError> {
+        let len = <BlockHeader as ssz_rs::Sized>::size_hint();
+        let header = bytes.get(..len).ok_or(DecodeError::Ssz(format!(
+            "block of {} bytes is shorter than a header ({len} bytes)",
+            bytes.len()
+        )))?;
+        BlockHeader::from_ssz(header)
+    }
 }
 
 #[cfg(test)]
@@ -321,6 +332,14 @@ mod tests {
         assert_eq!(decoded.header.body_bytes, 8);
         let c = decoded.body.commitments().expect("commitments");
         assert_eq!(c.tx_root, decoded.header.tx_root);
+    }
+
+    #[test]
+    fn header_alone_decodes_from_block_bytes() {
+        let block = fixed_block();
+        let header = Block::header_from_ssz(&block.to_ssz()).expect("header");
+        assert_eq!(header, block.header);
+        assert!(Block::header_from_ssz(&[0u8; 10]).is_err());
     }
 
     #[test]
