@@ -115,11 +115,19 @@ fn overrides(args: &NodeArgs) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn init_logging(config: &NodeConfig) {
+fn init_logging(config: &NodeConfig) -> Result<()> {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&config.log.filter))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(f) if !f.trim().is_empty() => {
+            EnvFilter::try_new(&f).map_err(|e| eyre!("RUST_LOG={f:?}: invalid log filter: {e}"))?
+        }
+        _ => EnvFilter::try_new(&config.log.filter).map_err(|e| {
+            eyre!(
+                "config key log.filter {:?}: invalid log filter: {e}",
+                config.log.filter
+            )
+        })?,
+    };
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -128,6 +136,7 @@ fn init_logging(config: &NodeConfig) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
+    Ok(())
 }
 
 fn load_home(home: &Path, args: &NodeArgs) -> Result<(NodeConfig, Genesis, ValidatorKey)> {
@@ -154,7 +163,7 @@ fn load_home(home: &Path, args: &NodeArgs) -> Result<(NodeConfig, Genesis, Valid
 
 fn run_node(role: lazychain_data_chain_node::Role, args: NodeArgs) -> Result<()> {
     let (config, genesis, key) = load_home(&args.home, &args)?;
-    init_logging(&config);
+    init_logging(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -50,12 +50,14 @@ pub fn sign_parts(
     signer: &LazySigner,
     height: Height,
     round: Round,
+    pol_round: Round,
     proposer: Address,
     value: &BlockValue,
 ) -> Signature {
     signer.sign_bytes(&proposal_parts_preimage(
         height,
         round,
+        pol_round,
         proposer,
         &ValueId(value.hash.0),
     ))
@@ -193,6 +195,7 @@ pub fn verify_init(init: &PartsInit, validators: &ValidatorSet) -> Result<BlockV
     let preimage = proposal_parts_preimage(
         init.height,
         init.round,
+        init.pol_round,
         init.proposer,
         &ValueId(value.hash.0),
     );
@@ -468,6 +471,7 @@ mod tests {
                 signer,
                 Height(block.header.height),
                 Round::new(0),
+                Round::Nil,
                 address_of(signer),
                 &value,
             ),
@@ -507,6 +511,7 @@ mod tests {
                 wrong,
                 Height(block.header.height),
                 Round::new(0),
+                Round::Nil,
                 address_of(right),
                 &value,
             ),
@@ -528,6 +533,7 @@ mod tests {
                 wrong,
                 Height(block.header.height),
                 Round::new(0),
+                Round::Nil,
                 address_of(wrong),
                 &value,
             ),
@@ -554,6 +560,7 @@ mod tests {
                 signer,
                 Height(block.header.height),
                 Round::new(0),
+                Round::Nil,
                 address_of(signer),
                 &value,
             ),
@@ -581,6 +588,7 @@ mod tests {
                 signer,
                 Height(block.header.height),
                 Round::new(0),
+                Round::Nil,
                 address_of(signer),
                 &value,
             ),
@@ -607,7 +615,7 @@ mod tests {
             .iter()
             .find(|s| address_of(s) == r1_addr)
             .expect("signer");
-        let sig = sign_parts(r1, Height(5), Round::new(1), r1_addr, &value);
+        let sig = sign_parts(r1, Height(5), Round::new(1), Round::new(0), r1_addr, &value);
         let msgs = stream_block(&block, Round::new(1), Round::new(0), r1_addr, sig);
         let mut asm = PartsAssembler::new(LIMITS);
         let mut done = None;
@@ -619,7 +627,14 @@ mod tests {
         assert_eq!(done.expect("complete").proposer, r1_addr);
 
         // Any validator may re-stream round 0's proposal with the original signature.
-        let sig0 = sign_parts(r0, Height(5), Round::new(0), address_of(r0), &value);
+        let sig0 = sign_parts(
+            r0,
+            Height(5),
+            Round::new(0),
+            Round::Nil,
+            address_of(r0),
+            &value,
+        );
         let msgs = stream_block(&block, Round::new(0), Round::Nil, address_of(r0), sig0);
         let mut done = None;
         for m in msgs {
@@ -647,6 +662,7 @@ mod tests {
                     signer,
                     Height(block.header.height),
                     Round::new(0),
+                    Round::Nil,
                     address_of(signer),
                     &value,
                 ),

@@ -14,7 +14,6 @@ use crate::context::{Address, Height, LazyContext, Proposal, Signature, ValueId,
 pub const VOTE_TAG: &[u8] = b"LAZYCHAIN_DATA_VOTE";
 pub const PROPOSAL_TAG: &[u8] = b"LAZYCHAIN_DATA_PROPOSAL";
 pub const VOTE_EXTENSION_TAG: &[u8] = b"LAZYCHAIN_DATA_VOTE_EXTENSION";
-pub const VALIDATOR_PROOF_TAG: &[u8] = b"LAZYCHAIN_VALIDATOR_PROOF";
 pub const PROPOSAL_PARTS_TAG: &[u8] = b"LAZYCHAIN_PROPOSAL_PARTS";
 
 fn preimage(tag: &[u8], fields: &impl BorshSerialize) -> Vec<u8> {
@@ -65,22 +64,25 @@ fn extension_preimage(scope: &VoteExtensionScope<LazyContext>, extension: &[u8])
     )
 }
 
+/// Malachite fixes this preimage (it starts with its own "PoV" separator) so that any signer
+/// following its contract interoperates; no lazychain tag is added.
 fn validator_proof_preimage(public_key: &[u8], peer_id: &[u8]) -> Vec<u8> {
-    let mut out = VALIDATOR_PROOF_TAG.to_vec();
-    out.extend(ValidatorProof::<LazyContext>::signing_bytes(
-        public_key, peer_id,
-    ));
-    out
+    ValidatorProof::<LazyContext>::signing_bytes(public_key, peer_id)
 }
 
 /// The preimage a proposer signs to authenticate the proposal parts it streams for a round.
+/// The POL round is covered because it decides which block builders are acceptable.
 pub fn proposal_parts_preimage(
     height: Height,
     round: Round,
+    pol_round: Round,
     proposer: Address,
     block: &ValueId,
 ) -> Vec<u8> {
-    preimage(PROPOSAL_PARTS_TAG, &(height, round, proposer, block))
+    preimage(
+        PROPOSAL_PARTS_TAG,
+        &(height, round, pol_round, proposer, block),
+    )
 }
 
 pub fn verify(public_key: &ed25519::PublicKey, msg: &[u8], signature: &Signature) -> bool {
@@ -250,8 +252,13 @@ mod tests {
         let v = vote(1);
         let vote_bytes = vote_preimage(&v);
         assert!(vote_bytes.starts_with(VOTE_TAG));
-        let parts =
-            proposal_parts_preimage(v.height, v.round, v.validator_address, &ValueId([1; 32]));
+        let parts = proposal_parts_preimage(
+            v.height,
+            v.round,
+            Round::Nil,
+            v.validator_address,
+            &ValueId([1; 32]),
+        );
         assert!(parts.starts_with(PROPOSAL_PARTS_TAG));
         assert_ne!(vote_bytes, parts);
     }

@@ -20,7 +20,7 @@ use lazychain_data_chain_consensus::malachite::app::types::{
 };
 use lazychain_data_chain_consensus::malachite::{AppMsg, Channels, NetworkMsg};
 use lazychain_data_chain_consensus::parts::{
-    sign_parts, stream_block, AssemblyLimits, PartsAssembler,
+    sign_parts, stream_block, AssembledProposal, AssemblyLimits, PartsAssembler,
 };
 use lazychain_data_chain_consensus::{
     Address, BlockValue, Height, LazyContext, LazySigner, Signature, ValidatorSet,
@@ -35,6 +35,10 @@ use crate::store::{StoreError, StoredProposal};
 
 /// How many decided heights one sync response may carry at most.
 const MAX_SYNC_BATCH: u64 = 20;
+/// Proposals for future heights kept until their parent is decided.
+const MAX_PENDING_PROPOSALS: usize = 32;
+/// How far ahead of the last decided height a kept proposal may be.
+const MAX_PENDING_HEIGHTS: u64 = 2;
 
 pub struct App {
     shared: Arc<NodeShared>,
@@ -47,6 +51,8 @@ pub struct App {
     max_block_wait: Duration,
     height: Height,
     round: Round,
+    /// Complete proposals for heights whose parent was not decided yet when they arrived.
+    pending: Vec<AssembledProposal>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +87,7 @@ impl App {
             max_block_wait,
             height: Height(0),
             round: Round::Nil,
+            pending: Vec::new(),
         }
     }
 
@@ -118,6 +125,7 @@ impl App {
                 self.height = height;
                 self.round = round;
                 self.shared.set_round(height.0, round.as_i64());
+                self.settle_pending(height).await?;
                 let values = match round.as_u32() {
                     Some(r) => self
                         .shared
@@ -244,7 +252,7 @@ impl App {
                 let value = BlockValue::new(block.header.clone()).map_err(store_corrupt)?;
                 (
                     block,
-                    sign_parts(&signer, height, round, self.address, &value),
+                    sign_parts(&signer, height, round, Round::Nil, self.address, &value),
                 )
             }
             None => {
@@ -255,7 +263,8 @@ impl App {
                     return Ok(None);
                 };
                 let value = BlockValue::new(block.header.clone()).map_err(store_corrupt)?;
-                let signature = sign_parts(&signer, height, round, self.address, &value);
+                let signature =
+                    sign_parts(&signer, height, round, Round::Nil, self.address, &value);
                 self.shared.store.put_proposal(
                     &StoredProposal {
                         height: height.0,
@@ -334,22 +343,25 @@ impl App {
         };
         let block = stored.block()?;
         let value = BlockValue::new(block.header.clone()).map_err(store_corrupt)?;
-        let signature = if proposer == self.address {
+        let (signature, pol_round) = if proposer == self.address {
             match &self.signer {
-                Some(signer) => sign_parts(signer, height, round, proposer, &value),
+                Some(signer) => (
+                    sign_parts(signer, height, round, valid_round, proposer, &value),
+                    valid_round,
+                ),
                 None => return Ok(()),
             }
         } else {
             let original = self.shared.store.proposal_at(height.0, r, &hash)?;
-            match original.and_then(|p| p.parts_signature) {
-                Some(sig) => Signature(sig),
+            match original.and_then(|p| p.parts_signature.map(|s| (s, p.pol_round))) {
+                Some((sig, pol)) => (Signature(sig), Round::from(pol)),
                 None => {
                     debug!(%height, %round, %hash, "no proposer signature to re-stream with");
                     return Ok(());
                 }
             }
         };
-        for msg in stream_block(&block, round, valid_round, proposer, signature) {
+        for msg in stream_block(&block, round, pol_round, proposer, signature) {
             let _ = channels
                 .network
                 .send(NetworkMsg::PublishProposalPart(msg))
@@ -375,23 +387,40 @@ impl App {
                 return Ok(None);
             }
         };
-        if assembled.height.0 <= self.shared.store.latest_height()? {
+        let latest = self.shared.store.latest_height()?;
+        if assembled.height.0 <= latest {
             return Ok(None);
         }
+        if self.shared.store.parent_of(assembled.height.0)?.is_none() {
+            // A proposal for a height whose parent is not decided here yet (we lag by a block
+            // or two): keep it and check it when that height starts.
+            if assembled.height.0 <= latest + MAX_PENDING_HEIGHTS {
+                if self.pending.len() >= MAX_PENDING_PROPOSALS {
+                    self.pending.remove(0);
+                }
+                self.pending.push(assembled);
+            }
+            return Ok(None);
+        }
+        self.check_and_store(assembled).await
+    }
+
+    /// Validates a complete proposal statelessly, stores it with its verdict, and returns it
+    /// as Malachite expects. `None` if its parent is still unknown.
+    async fn check_and_store(
+        &self,
+        assembled: AssembledProposal,
+    ) -> Result<Option<ProposedValue<LazyContext>>, AppError> {
         let Some(round) = assembled.round.as_u32() else {
             return Ok(None);
         };
         let Some(parent) = self.shared.store.parent_of(assembled.height.0)? else {
-            // A proposal for a later height than we have decided: it cannot be checked yet.
-            debug!(height = %assembled.height, "proposal for a height whose parent is unknown");
             return Ok(None);
         };
         let shared = self.shared.clone();
         let block = assembled.block.clone();
         let verdict = tokio::task::spawn_blocking(move || {
-            validate_block(&block, &parent, &shared.rules, now_ms(), &|h| {
-                shared.mempool_contains(h)
-            })
+            validate_block(&block, &parent, &shared.rules, now_ms(), shared.as_ref())
         })
         .await
         .map_err(|e| AppError::Join(e.to_string()))?;
@@ -424,6 +453,18 @@ impl App {
             value: assembled.value,
             validity: Validity::from_bool(valid),
         }))
+    }
+
+    /// Checks and stores the proposals that arrived before their height could be checked.
+    async fn settle_pending(&mut self, height: Height) -> Result<(), AppError> {
+        let (ready, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|p| p.height == height);
+        self.pending = rest.into_iter().filter(|p| p.height > height).collect();
+        for p in ready {
+            self.check_and_store(p).await?;
+        }
+        Ok(())
     }
 
     /// Persists a decision. Returns false (and does not acknowledge) if the decided block is
@@ -524,9 +565,7 @@ impl App {
         let shared = self.shared.clone();
         let checked = block.clone();
         let verdict = tokio::task::spawn_blocking(move || {
-            validate_block(&checked, &parent, &shared.rules, now_ms(), &|h| {
-                shared.mempool_contains(h)
-            })
+            validate_block(&checked, &parent, &shared.rules, now_ms(), shared.as_ref())
         })
         .await
         .map_err(|e| AppError::Join(e.to_string()))?;

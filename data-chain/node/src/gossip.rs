@@ -17,8 +17,13 @@ use tracing::{debug, info, warn};
 
 use crate::shared::NodeShared;
 
-/// Largest gossip message (a batch of transactions).
+/// Largest gossip message (a batch of transactions) unless one transaction needs more.
 pub const MAX_GOSSIP_BYTES: usize = 4 << 20;
+
+/// The gossip size limit: room for a full batch, and for the largest admissible transaction.
+fn max_message_bytes(shared: &NodeShared) -> usize {
+    MAX_GOSSIP_BYTES.max(shared.rules.max_tx_bytes as usize + 1024)
+}
 /// A batch is sent when it reaches this many bytes, or after `BATCH_DELAY`.
 const BATCH_BYTES: usize = 256 << 10;
 const BATCH_DELAY: Duration = Duration::from_millis(5);
@@ -51,9 +56,6 @@ fn encode_batch(txs: &[Vec<u8>]) -> Option<Vec<u8>> {
 }
 
 fn decode_batch(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
-    if bytes.len() > MAX_GOSSIP_BYTES {
-        return None;
-    }
     let list = TxList::deserialize(bytes).ok()?;
     Some(list.iter().map(|t| t.to_vec()).collect())
 }
@@ -77,7 +79,7 @@ pub async fn spawn(
     let config = gossipsub::ConfigBuilder::default()
         .validation_mode(ValidationMode::Strict)
         .validate_messages()
-        .max_transmit_size(MAX_GOSSIP_BYTES)
+        .max_transmit_size(max_message_bytes(&shared))
         .heartbeat_interval(Duration::from_millis(500))
         .message_id_fn(|m| {
             let digest = alloy_primitives::keccak256(&m.data);

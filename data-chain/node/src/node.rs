@@ -180,14 +180,11 @@ pub async fn run_node(
         gossip_tx,
     ));
     let latest = store.latest_height()?;
-    if let Some(d) = store.decided(latest)? {
-        shared.on_decided(crate::shared::DecidedEvent {
-            height: latest,
-            hash: d.hash,
-            round: -1,
-            tx_hashes: Vec::new(),
-            header: d.block.header,
-        });
+    if let Some(header) = store.decided_header(latest)? {
+        let hash = header
+            .hash()
+            .map_err(|e| NodeError::Config(e.to_string()))?;
+        shared.restore_status(latest, hash, header.timestamp_ms);
     }
 
     let keypair = engine::keypair(key.seed())?;

@@ -125,11 +125,13 @@ impl NodeShared {
     }
 
     fn insert(&self, tx: AdmittedTx) -> Result<(), SubmitError> {
-        if self.store.tx_location(&tx.hash.0).ok().flatten().is_some() {
+        // Check the decided index under the pool lock: a decision commits its index before
+        // `on_decided` takes this lock, so a transaction is never re-pooled after its block.
+        let mut pool = self.pool();
+        if self.is_decided(&tx.hash) {
             self.metrics.reject(Reason::Duplicate);
             return Err(SubmitError::Pool(MempoolError::AlreadyKnown));
         }
-        let mut pool = self.pool();
         match pool.insert(tx) {
             Ok(_) => {
                 self.metrics.mempool_size.set(pool.len() as i64);
@@ -148,6 +150,12 @@ impl NodeShared {
         }
     }
 
+    /// Whether a transaction with this hash is in a decided block. A store read error counts
+    /// as "decided": refusing a transaction is safe, including it twice is not.
+    pub fn is_decided(&self, hash: &B256) -> bool {
+        !matches!(self.store.tx_location(&hash.0), Ok(None))
+    }
+
     pub fn mempool_contains(&self, hash: &B256) -> bool {
         self.pool().contains(hash)
     }
@@ -156,8 +164,14 @@ impl NodeShared {
         self.pool().len()
     }
 
+    /// Transactions for a new block, skipping any already decided (the pool may briefly hold
+    /// one whose block was decided through sync).
     pub fn select_txs(&self, max_txs: usize, max_bytes: usize, max_gas: u64) -> Vec<AdmittedTx> {
-        self.pool().select(max_txs, max_bytes, max_gas)
+        let selected = self.pool().select(max_txs, max_bytes, max_gas);
+        selected
+            .into_iter()
+            .filter(|t| !self.is_decided(&t.hash))
+            .collect()
     }
 
     /// Waits until the mempool holds a transaction, or `max` has passed.
@@ -175,7 +189,12 @@ impl NodeShared {
     pub fn on_decided(&self, event: DecidedEvent) {
         {
             let mut pool = self.pool();
+            // Pooled copies also carry sender and nonce, which drops competing transactions
+            // with the same nonce; transactions we never pooled are dropped by hash.
             let hashes: Vec<B256> = event.tx_hashes.iter().map(|h| B256::from(*h)).collect();
+            let known: Vec<AdmittedTx> =
+                hashes.iter().filter_map(|h| pool.get(h).cloned()).collect();
+            pool.remove_included_txs(known.iter());
             pool.remove_included(hashes.iter());
             self.metrics.mempool_size.set(pool.len() as i64);
             self.metrics.mempool_bytes.set(pool.bytes() as i64);
@@ -196,6 +215,15 @@ impl NodeShared {
         }
         tracing::info!(height = event.height, hash = %event.hash, round = event.round, txs = event.tx_hashes.len(), "decided");
         let _ = self.decided.send(event);
+    }
+
+    /// Sets the status from the store at start-up, without counting a new decision.
+    pub fn restore_status(&self, height: u64, hash: BlockHash, timestamp_ms: u64) {
+        self.metrics.decided_height.set(height as i64);
+        let mut s = self.status.write().unwrap_or_else(|e| e.into_inner());
+        s.height = height;
+        s.latest_hash = hash;
+        s.latest_timestamp_ms = timestamp_ms;
     }
 
     pub fn subscribe_decided(&self) -> broadcast::Receiver<DecidedEvent> {
@@ -250,6 +278,16 @@ impl NodeShared {
             return Err(format!("latest decided block is {} s old", age / 1000));
         }
         Ok(())
+    }
+}
+
+impl lazychain_data_chain_types::validity::TxLookup for NodeShared {
+    fn admitted(&self, hash: &B256) -> bool {
+        self.mempool_contains(hash)
+    }
+
+    fn decided(&self, hash: &B256) -> bool {
+        self.is_decided(hash)
     }
 }
 

@@ -116,6 +116,10 @@ impl BlockStore {
             Self::create_tables(&db)?;
             drop(db);
             std::fs::rename(&tmp, path)?;
+            // Make the rename itself durable before anything is committed under the new name.
+            if let Some(dir) = path.parent() {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
             Database::open(path).map_err(open_err)?
         };
         // Tables added by later versions are created on first open.
@@ -213,8 +217,13 @@ impl BlockStore {
         if height == 1 {
             return Ok(Some(self.genesis));
         }
-        let Some(header) = self.decided_header(height - 1)? else {
-            return Ok(None);
+        let header = match self.decided_header(height - 1)? {
+            Some(h) => h,
+            // Stores written before the headers table existed hold only full blocks.
+            None => match self.decided(height - 1)? {
+                Some(d) => d.block.header,
+                None => return Ok(None),
+            },
         };
         let hash = header.hash().map_err(|e| StoreError::Corrupt {
             what: format!("header {}", height - 1),

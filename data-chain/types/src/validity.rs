@@ -72,7 +72,7 @@ pub enum BlockError {
         hash: B256,
         error: TxError,
     },
-    #[error("transaction {hash} appears twice")]
+    #[error("transaction {hash} appears twice, or was decided in an earlier block")]
     DuplicateTx { hash: B256 },
 }
 
@@ -135,15 +135,35 @@ pub fn validate_header(
     Ok(())
 }
 
-/// Full stateless validation of a block. `already_admitted(hash)` says whether this node has
-/// already admitted a transaction with exactly these bytes (e.g. it is in the mempool), which
-/// skips its signature recovery, the expensive part. Returns the transaction hashes in order.
+/// What a validator knows about a transaction without executing anything.
+pub trait TxLookup: Sync {
+    /// This node already admitted a transaction with exactly these bytes (e.g. it is in the
+    /// mempool), so its signature recovery, the expensive part, can be skipped.
+    fn admitted(&self, hash: &B256) -> bool;
+    /// A transaction with this hash is in an earlier decided block.
+    fn decided(&self, hash: &B256) -> bool;
+}
+
+/// No knowledge: every signature is recovered and no transaction counts as decided.
+pub struct NoLookup;
+
+impl TxLookup for NoLookup {
+    fn admitted(&self, _: &B256) -> bool {
+        false
+    }
+
+    fn decided(&self, _: &B256) -> bool {
+        false
+    }
+}
+
+/// Full stateless validation of a block. Returns the transaction hashes in order.
 pub fn validate_block(
     block: &Block,
     parent: &ParentInfo,
     rules: &BlockRules,
     now_ms: u64,
-    already_admitted: &(dyn Fn(&B256) -> bool + Sync),
+    lookup: &dyn TxLookup,
 ) -> Result<Vec<B256>, BlockError> {
     validate_header(&block.header, parent, rules, now_ms)?;
     if !block.body.claims.is_empty() || !block.body.fraud_proofs.is_empty() {
@@ -171,13 +191,13 @@ pub fn validate_block(
     let mut to_recover = Vec::new();
     for (index, raw) in txs.iter().enumerate() {
         let hash = tx_hash(raw);
-        if !seen.insert(hash) {
+        if !seen.insert(hash) || lookup.decided(&hash) {
             return Err(BlockError::DuplicateTx { hash });
         }
         let envelope =
             precheck(raw, &tx_rules).map_err(|error| BlockError::Tx { index, hash, error })?;
         gas_sum = gas_sum.saturating_add(envelope.gas_limit());
-        if !already_admitted(&hash) {
+        if !lookup.admitted(&hash) {
             to_recover.push((index, hash, envelope));
         }
         hashes.push(hash);
