@@ -113,6 +113,7 @@ pub async fn spawn(
 
     let handle = tokio::spawn(async move {
         let mut redial = tokio::time::interval(Duration::from_secs(2));
+        let (verdict_tx, mut verdict_rx) = mpsc::unbounded_channel();
         let mut batch: Vec<Vec<u8>> = Vec::new();
         let mut batch_bytes = 0usize;
         let flush = tokio::time::sleep(BATCH_DELAY);
@@ -141,6 +142,11 @@ pub async fn spawn(
                         flush_armed = true;
                     }
                 }
+                Some((id, source, verdict)) = verdict_rx.recv() => {
+                    let _ = swarm
+                        .behaviour_mut()
+                        .report_message_validation_result(&id, &source, verdict);
+                }
                 _ = &mut flush, if flush_armed => {
                     publish(&mut swarm, &topic, &mut batch);
                     batch_bytes = 0;
@@ -148,16 +154,15 @@ pub async fn spawn(
                 }
                 event = swarm.select_next_some() => match event {
                     SwarmEvent::Behaviour(gossipsub::Event::Message { propagation_source, message_id, message }) => {
+                        // Admission (signature recovery) runs off the swarm loop, so the network
+                        // keeps moving while a large batch is checked.
                         let shared = shared.clone();
+                        let verdicts = verdict_tx.clone();
                         let data = message.data;
-                        let verdict = tokio::task::spawn_blocking(move || receive(&shared, &data))
-                            .await
-                            .unwrap_or(MessageAcceptance::Ignore);
-                        let _ = swarm.behaviour_mut().report_message_validation_result(
-                            &message_id,
-                            &propagation_source,
-                            verdict,
-                        );
+                        tokio::task::spawn_blocking(move || {
+                            let verdict = receive(&shared, &data);
+                            let _ = verdicts.send((message_id, propagation_source, verdict));
+                        });
                     }
                     SwarmEvent::NewListenAddr { address, .. } => info!(%address, "transaction gossip listening"),
                     SwarmEvent::ConnectionEstablished { peer_id, .. } => debug!(%peer_id, "gossip peer connected"),
@@ -191,15 +196,12 @@ fn receive(shared: &NodeShared, data: &[u8]) -> MessageAcceptance {
     let Some(txs) = decode_batch(data) else {
         return MessageAcceptance::Reject;
     };
+    let outcomes = shared.submit_remote_batch(&txs);
     let mut verdict = MessageAcceptance::Accept;
-    for tx in txs {
-        match shared.submit_remote(&tx) {
-            Ok(_) => {}
-            Err(crate::shared::SubmitError::Invalid(e)) => {
-                debug!(error = %e, "invalid transaction in gossip");
-                verdict = MessageAcceptance::Reject;
-            }
-            Err(crate::shared::SubmitError::Pool(_)) => {}
+    for outcome in outcomes {
+        if let Err(crate::shared::SubmitError::Invalid(e)) = outcome {
+            debug!(error = %e, "invalid transaction in gossip");
+            verdict = MessageAcceptance::Reject;
         }
     }
     verdict

@@ -109,12 +109,52 @@ impl NodeShared {
         Ok(hash)
     }
 
-    /// Admits a transaction received from a peer. It is not re-published: gossipsub forwards it.
-    pub fn submit_remote(&self, raw: &[u8]) -> Result<B256, SubmitError> {
-        let tx = self.admit(raw)?;
-        let hash = tx.hash;
-        self.insert(tx)?;
-        Ok(hash)
+    /// Admits a batch received from a peer, recovering senders on every core (recovery is the
+    /// per-transaction floor); transactions this node already holds skip recovery.
+    pub fn submit_remote_batch(&self, txs: &[Vec<u8>]) -> Vec<Result<B256, SubmitError>> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let admit_all = |chunk: &[Vec<u8>]| -> Vec<Result<AdmittedTx, SubmitError>> {
+            chunk
+                .iter()
+                .map(|raw| {
+                    let hash = lazychain_data_chain_types::tx::tx_hash(raw);
+                    if self.mempool_contains(&hash) {
+                        return Err(SubmitError::Pool(MempoolError::AlreadyKnown));
+                    }
+                    self.admit(raw)
+                })
+                .collect()
+        };
+        let admitted: Vec<Result<AdmittedTx, SubmitError>> = if txs.len() < 64 || threads == 1 {
+            admit_all(txs)
+        } else {
+            let chunk_len = txs.len().div_ceil(threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = txs
+                    .chunks(chunk_len)
+                    .map(|c| s.spawn(move || admit_all(c)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            vec![Err(SubmitError::Pool(MempoolError::AlreadyKnown))]
+                        })
+                    })
+                    .collect()
+            })
+        };
+        admitted
+            .into_iter()
+            .map(|r| {
+                let tx = r?;
+                let hash = tx.hash;
+                self.insert(tx)?;
+                Ok(hash)
+            })
+            .collect()
     }
 
     fn admit(&self, raw: &[u8]) -> Result<AdmittedTx, SubmitError> {
