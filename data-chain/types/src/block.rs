@@ -264,12 +264,18 @@ impl Block {
         self.header.hash()
     }
 
+    /// SSZ bytes of the block (fast path of [`crate::codec`]; identical to `ssz_rs`).
     pub fn to_ssz(&self) -> Vec<u8> {
-        encode(self)
+        crate::codec::encode_block(self)
     }
 
+    /// Decodes SSZ bytes, rejecting oversized input, bad offsets and non-canonical bytes.
     pub fn from_ssz(bytes: &[u8]) -> Result<Self, DecodeError> {
-        decode_canonical(bytes)
+        let block = crate::codec::decode_block(bytes)?;
+        if crate::codec::encode_block(&block) != bytes {
+            return Err(DecodeError::NonCanonical);
+        }
+        Ok(block)
     }
 
     /// Decodes only the header of an SSZ block: the header is fixed-size and comes first, so

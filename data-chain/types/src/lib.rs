@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod block;
+pub mod codec;
 pub mod tx;
 pub mod validity;
 
