@@ -197,9 +197,10 @@ impl BlockBody {
     }
 
     pub fn commitments(&self) -> Result<BodyCommitments, DecodeError> {
-        let mut txs = self.transactions.clone();
-        let mut claims = self.claims.clone();
-        let mut proofs = self.fraud_proofs.clone();
+        use crate::merkle::byte_lists_root;
+        let root = |bytes: [u8; 32]| {
+            Node::try_from(bytes.as_slice()).map_err(|e| DecodeError::Merkle(e.to_string()))
+        };
         let body_bytes = self
             .transactions
             .iter()
@@ -212,9 +213,21 @@ impl BlockBody {
                 .map(|t| t.len() as u64)
                 .sum::<u64>();
         Ok(BodyCommitments {
-            tx_root: txs.hash_tree_root().map_err(merkle_err)?,
-            claims_root: claims.hash_tree_root().map_err(merkle_err)?,
-            fraud_proofs_root: proofs.hash_tree_root().map_err(merkle_err)?,
+            tx_root: root(byte_lists_root(
+                self.transactions(),
+                MAX_TX_BYTES_BOUND,
+                MAX_TXS_BOUND,
+            ))?,
+            claims_root: root(byte_lists_root(
+                self.claims.iter().map(|c| c.as_ref()),
+                MAX_ITEM_BYTES_BOUND,
+                MAX_ITEMS_BOUND,
+            ))?,
+            fraud_proofs_root: root(byte_lists_root(
+                self.fraud_proofs.iter().map(|c| c.as_ref()),
+                MAX_ITEM_BYTES_BOUND,
+                MAX_ITEMS_BOUND,
+            ))?,
             tx_count: self.transactions.len() as u64,
             body_bytes,
         })

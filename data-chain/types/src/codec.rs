@@ -125,6 +125,22 @@ fn split_list(bytes: &[u8], max_items: usize, max_item: usize) -> Result<Vec<&[u
     Ok(items)
 }
 
+/// SSZ bytes of a `List<List<u8>>` (e.g. a gossip batch of transactions).
+pub fn encode_byte_lists<'a>(items: impl Iterator<Item = &'a [u8]> + Clone) -> Vec<u8> {
+    let mut out = Vec::with_capacity(list_len(items.clone()));
+    put_list(&mut out, items);
+    out
+}
+
+/// Splits SSZ bytes of a `List<List<u8>>` into its items, with bounds and strict offsets.
+pub fn decode_byte_lists(
+    bytes: &[u8],
+    max_items: usize,
+    max_item_bytes: usize,
+) -> Result<Vec<&[u8]>, DecodeError> {
+    split_list(bytes, max_items, max_item_bytes)
+}
+
 fn bytes_list<const ITEM: usize, const N: usize>(
     items: Vec<&[u8]>,
 ) -> Result<List<List<u8, ITEM>, N>, DecodeError> {

@@ -10,6 +10,7 @@
 
 pub mod block;
 pub mod codec;
+pub mod merkle;
 pub mod tx;
 pub mod validity;
 
