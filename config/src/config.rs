@@ -76,17 +76,18 @@ pub struct ConsensusSection {
     pub listen_addr: String,
     /// Consensus peers to dial and keep connected (libp2p multiaddrs). Default empty.
     pub persistent_peers: Vec<String>,
-    /// Propose timeout of round 0, in ms. Default 1000.
+    /// Propose timeout of round 0, in ms. Default 2000: a full 4 MB block must be built,
+    /// streamed and checked within it on a loaded machine, or the round is lost.
     pub timeout_propose_ms: u64,
-    /// Added to the propose timeout per round, in ms. Default 200.
+    /// Added to the propose timeout per round, in ms. Default 500.
     pub timeout_propose_delta_ms: u64,
-    /// Prevote timeout of round 0, in ms. Default 300.
+    /// Prevote timeout of round 0, in ms. Default 500.
     pub timeout_prevote_ms: u64,
-    /// Added to the prevote timeout per round, in ms. Default 100.
+    /// Added to the prevote timeout per round, in ms. Default 250.
     pub timeout_prevote_delta_ms: u64,
-    /// Precommit timeout of round 0, in ms. Default 300.
+    /// Precommit timeout of round 0, in ms. Default 500.
     pub timeout_precommit_ms: u64,
-    /// Added to the precommit timeout per round, in ms. Default 100.
+    /// Added to the precommit timeout per round, in ms. Default 250.
     pub timeout_precommit_delta_ms: u64,
     /// Target interval between decided blocks, in ms; 0 decides as fast as possible.
     /// Default 0.
@@ -101,12 +102,12 @@ impl Default for ConsensusSection {
         Self {
             listen_addr: "/ip4/127.0.0.1/tcp/26656".to_owned(),
             persistent_peers: Vec::new(),
-            timeout_propose_ms: 1000,
-            timeout_propose_delta_ms: 200,
-            timeout_prevote_ms: 300,
-            timeout_prevote_delta_ms: 100,
-            timeout_precommit_ms: 300,
-            timeout_precommit_delta_ms: 100,
+            timeout_propose_ms: 2000,
+            timeout_propose_delta_ms: 500,
+            timeout_prevote_ms: 500,
+            timeout_prevote_delta_ms: 250,
+            timeout_precommit_ms: 500,
+            timeout_precommit_delta_ms: 250,
             target_block_time_ms: 0,
             max_block_wait_ms: 200,
         }
@@ -1376,8 +1377,8 @@ mod tests {
             err.contains("config.toml: key consensus.timeout_prevote_ms: must be greater than 0"),
             "{err}"
         );
-        let err = load_err("[consensus]\nmax_block_wait_ms = 1000\n", &[], &[]);
-        assert!(err.contains("key consensus.max_block_wait_ms: 1000 must be below consensus.timeout_propose_ms (1000)"), "{err}");
+        let err = load_err("[consensus]\nmax_block_wait_ms = 2000\n", &[], &[]);
+        assert!(err.contains("key consensus.max_block_wait_ms: 2000 must be below consensus.timeout_propose_ms (2000)"), "{err}");
         let err = load_err("[gossip]\npeers = [\"/ip4/1.2.3.4/udp/5\"]\n", &[], &[]);
         assert!(err.contains("key gossip.peers: entry 0: invalid multiaddr \"/ip4/1.2.3.4/udp/5\": no /tcp/<port>"), "{err}");
         let err = load_err(
