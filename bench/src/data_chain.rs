@@ -135,7 +135,10 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
         base_port: 0,
         seed: 7,
         config_overrides: vec![
-            ("log.filter".into(), "warn".into()),
+            (
+                "log.filter".into(),
+                "warn,lazychain_data_chain_node=info".into(),
+            ),
             ("mempool.max_txs".into(), "400000".into()),
             ("mempool.max_bytes".into(), "1073741824".into()),
         ],

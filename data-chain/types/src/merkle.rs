@@ -20,8 +20,10 @@ fn zero_hashes() -> &'static [[u8; 32]; MAX_DEPTH + 1] {
     static ZERO: std::sync::OnceLock<[[u8; 32]; MAX_DEPTH + 1]> = std::sync::OnceLock::new();
     ZERO.get_or_init(|| {
         let mut z = [[0u8; 32]; MAX_DEPTH + 1];
-        for i in 0..MAX_DEPTH {
-            z[i + 1] = hash_pair(&z[i], &z[i]);
+        let mut below = [0u8; 32];
+        for slot in z.iter_mut().skip(1) {
+            *slot = hash_pair(&below, &below);
+            below = *slot;
         }
         z
     })
@@ -37,10 +39,10 @@ fn merkleize(mut layer: Vec<[u8; 32]>, depth: usize) -> [u8; 32] {
     if layer.is_empty() {
         return zero[depth];
     }
-    for level in 0..depth {
+    for zero_at_level in zero.iter().take(depth) {
         let mut next = Vec::with_capacity(layer.len().div_ceil(2));
         for pair in layer.chunks(2) {
-            let right = pair.get(1).unwrap_or(&zero[level]);
+            let right = pair.get(1).unwrap_or(zero_at_level);
             next.push(hash_pair(&pair[0], right));
         }
         layer = next;

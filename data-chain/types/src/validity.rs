@@ -89,7 +89,7 @@ pub fn validate_header(
             expected: rules.chain_id,
         });
     }
-    if header.height != parent.height + 1 {
+    if parent.height.checked_add(1) != Some(header.height) {
         return Err(BlockError::Height {
             got: header.height,
             parent: parent.height,
@@ -249,4 +249,564 @@ fn recover_all(txs: &[(usize, B256, alloy_consensus::TxEnvelope)]) -> Result<(),
         }
         result
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::{BlockBody, BlockTemplate, RawItem};
+    use crate::tx::SignatureError;
+    use alloy_consensus::{transaction::RlpEcdsaEncodableTx, SignableTransaction, TxEip1559};
+    use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
+    use secp256k1::{Message, SecretKey, SECP256K1};
+
+    const CHAIN_ID: u64 = 1_337;
+    const GWEI: u128 = 1_000_000_000;
+    const TRANSFER_GAS: u64 = 21_000;
+    const PARENT_HEIGHT: u64 = 9;
+    const PARENT_TS: u64 = 1_700_000_000_000;
+    /// The validator's clock: ten seconds after the parent.
+    const NOW: u64 = PARENT_TS + 10_000;
+    const DRIFT: u64 = 5_000;
+
+    fn rules() -> BlockRules {
+        BlockRules {
+            chain_id: CHAIN_ID,
+            max_block_bytes: 1 << 20,
+            max_tx_bytes: 128 * 1024,
+            max_block_gas: 30_000_000,
+            max_txs_per_block: 1_000,
+            min_gas_price: GWEI,
+            max_timestamp_drift_ms: DRIFT,
+        }
+    }
+
+    fn parent() -> ParentInfo {
+        ParentInfo {
+            height: PARENT_HEIGHT,
+            hash: BlockHash([0xab; 32]),
+            timestamp_ms: PARENT_TS,
+        }
+    }
+
+    /// A template that satisfies every header rule against [`parent`], [`rules`] and [`NOW`].
+    fn template() -> BlockTemplate {
+        BlockTemplate {
+            chain_id: CHAIN_ID,
+            height: PARENT_HEIGHT + 1,
+            parent: parent().hash,
+            proposer: [0x11; 20],
+            timestamp_ms: PARENT_TS + 1_000,
+        }
+    }
+
+    fn key(seed: u8) -> SecretKey {
+        let mut bytes = [0x22u8; 32];
+        bytes[31] = seed.max(1);
+        SecretKey::from_byte_array(bytes).expect("valid secret key")
+    }
+
+    fn transfer(chain_id: u64, nonce: u64) -> TxEip1559 {
+        TxEip1559 {
+            chain_id,
+            nonce,
+            gas_limit: TRANSFER_GAS,
+            max_fee_per_gas: 2 * GWEI,
+            max_priority_fee_per_gas: 1,
+            to: TxKind::Call(Address::repeat_byte(0x42)),
+            value: U256::from(1u64),
+            access_list: Default::default(),
+            input: Bytes::new(),
+        }
+    }
+
+    fn encode_with(tx: &TxEip1559, sig: &Signature) -> Vec<u8> {
+        let mut out = Vec::new();
+        tx.eip2718_encode(sig, &mut out);
+        out
+    }
+
+    /// A correctly signed EIP-1559 transfer, EIP-2718 encoded.
+    fn signed(chain_id: u64, nonce: u64, sk: &SecretKey) -> Vec<u8> {
+        let tx = transfer(chain_id, nonce);
+        let digest = Message::from_digest(tx.signature_hash().0);
+        let sig = Signature::from(SECP256K1.sign_ecdsa_recoverable(digest, sk));
+        encode_with(&tx, &sig)
+    }
+
+    /// A transfer that passes every precheck but whose signature (r = 2^256 - 1, not below the
+    /// curve order) recovers no public key.
+    fn unrecoverable(nonce: u64) -> Vec<u8> {
+        let sig = Signature::new(U256::MAX, U256::from(1u64), false);
+        encode_with(&transfer(CHAIN_ID, nonce), &sig)
+    }
+
+    /// `n` valid transfers from one sender, nonces 0..n.
+    fn valid_txs(n: u64) -> Vec<Vec<u8>> {
+        let sk = key(1);
+        (0..n).map(|nonce| signed(CHAIN_ID, nonce, &sk)).collect()
+    }
+
+    fn build_with(template: &BlockTemplate, txs: &[Vec<u8>], gas_limit_sum: u64) -> Block {
+        let body = BlockBody::from_transactions(txs).expect("body fits the type bounds");
+        Block::build(template, body, gas_limit_sum).expect("block builds")
+    }
+
+    /// A block of `txs` whose header is fully consistent (gas sum of transfers).
+    fn build(template: &BlockTemplate, txs: &[Vec<u8>]) -> Block {
+        build_with(template, txs, TRANSFER_GAS * txs.len() as u64)
+    }
+
+    fn check(block: &Block) -> Result<Vec<B256>, BlockError> {
+        validate_block(block, &parent(), &rules(), NOW, &NoLookup)
+    }
+
+    fn check_with(block: &Block, rules: &BlockRules) -> Result<Vec<B256>, BlockError> {
+        validate_block(block, &parent(), rules, NOW, &NoLookup)
+    }
+
+    fn hashes(txs: &[Vec<u8>]) -> Vec<B256> {
+        txs.iter().map(|raw| tx_hash(raw)).collect()
+    }
+
+    /// A lookup with explicit sets of admitted and decided hashes.
+    #[derive(Default)]
+    struct Known {
+        admitted: HashSet<B256>,
+        decided: HashSet<B256>,
+    }
+
+    impl TxLookup for Known {
+        fn admitted(&self, hash: &B256) -> bool {
+            self.admitted.contains(hash)
+        }
+
+        fn decided(&self, hash: &B256) -> bool {
+            self.decided.contains(hash)
+        }
+    }
+
+    #[test]
+    fn valid_block_returns_tx_hashes_in_order() {
+        // Three senders, so the order is not an artifact of nonces.
+        let txs = vec![
+            signed(CHAIN_ID, 4, &key(3)),
+            signed(CHAIN_ID, 0, &key(1)),
+            signed(CHAIN_ID, 9, &key(2)),
+        ];
+        let block = build(&template(), &txs);
+        let got = check(&block).expect("valid block");
+        assert_eq!(got, hashes(&txs));
+        assert_eq!(got.len(), 3);
+        assert_ne!(got[0], got[1]);
+
+        let empty = build(&template(), &[]);
+        assert_eq!(check(&empty), Ok(vec![]), "an empty block is valid");
+    }
+
+    #[test]
+    fn wrong_chain_id_is_rejected() {
+        let block = build(
+            &BlockTemplate {
+                chain_id: CHAIN_ID + 1,
+                ..template()
+            },
+            &valid_txs(1),
+        );
+        assert_eq!(
+            check(&block),
+            Err(BlockError::ChainId {
+                got: CHAIN_ID + 1,
+                expected: CHAIN_ID
+            })
+        );
+    }
+
+    #[test]
+    fn height_must_follow_the_parent() {
+        for height in [PARENT_HEIGHT, PARENT_HEIGHT + 2, 0] {
+            let block = build(
+                &BlockTemplate {
+                    height,
+                    ..template()
+                },
+                &valid_txs(1),
+            );
+            assert_eq!(
+                check(&block),
+                Err(BlockError::Height {
+                    got: height,
+                    parent: PARENT_HEIGHT
+                }),
+                "height {height}"
+            );
+        }
+    }
+
+    #[test]
+    fn parent_hash_must_match() {
+        let wrong = BlockHash([0xcd; 32]);
+        let block = build(
+            &BlockTemplate {
+                parent: wrong,
+                ..template()
+            },
+            &valid_txs(1),
+        );
+        assert_eq!(
+            check(&block),
+            Err(BlockError::ParentHash {
+                got: wrong,
+                expected: parent().hash
+            })
+        );
+    }
+
+    #[test]
+    fn timestamp_must_be_after_the_parent() {
+        for ts in [PARENT_TS, PARENT_TS - 1] {
+            let block = build(
+                &BlockTemplate {
+                    timestamp_ms: ts,
+                    ..template()
+                },
+                &valid_txs(1),
+            );
+            assert_eq!(
+                check(&block),
+                Err(BlockError::TimestampNotMonotonic {
+                    got: ts,
+                    parent: PARENT_TS
+                }),
+                "timestamp {ts}"
+            );
+        }
+        let just_after = build(
+            &BlockTemplate {
+                timestamp_ms: PARENT_TS + 1,
+                ..template()
+            },
+            &valid_txs(1),
+        );
+        assert!(check(&just_after).is_ok(), "1 ms after the parent is fine");
+    }
+
+    #[test]
+    fn timestamp_too_far_ahead_is_rejected() {
+        let ts = NOW + DRIFT + 1;
+        let block = build(
+            &BlockTemplate {
+                timestamp_ms: ts,
+                ..template()
+            },
+            &valid_txs(1),
+        );
+        assert_eq!(
+            check(&block),
+            Err(BlockError::TimestampInFuture {
+                got: ts,
+                now: NOW,
+                drift: DRIFT
+            })
+        );
+        let at_the_edge = build(
+            &BlockTemplate {
+                timestamp_ms: NOW + DRIFT,
+                ..template()
+            },
+            &valid_txs(1),
+        );
+        assert!(check(&at_the_edge).is_ok(), "exactly the drift is allowed");
+    }
+
+    #[test]
+    fn too_many_txs_is_rejected() {
+        let block = build(&template(), &valid_txs(3));
+        let limited = BlockRules {
+            max_txs_per_block: 2,
+            ..rules()
+        };
+        assert_eq!(
+            check_with(&block, &limited),
+            Err(BlockError::TooManyTxs { count: 3, limit: 2 })
+        );
+        let exact = BlockRules {
+            max_txs_per_block: 3,
+            ..rules()
+        };
+        assert!(check_with(&block, &exact).is_ok());
+    }
+
+    #[test]
+    fn too_many_bytes_is_rejected() {
+        let txs = valid_txs(3);
+        let block = build(&template(), &txs);
+        let bytes: u64 = txs.iter().map(|t| t.len() as u64).sum();
+        assert_eq!(block.header.body_bytes, bytes);
+        let limited = BlockRules {
+            max_block_bytes: bytes - 1,
+            ..rules()
+        };
+        assert_eq!(
+            check_with(&block, &limited),
+            Err(BlockError::TooManyBytes {
+                bytes,
+                limit: bytes - 1
+            })
+        );
+        let exact = BlockRules {
+            max_block_bytes: bytes,
+            ..rules()
+        };
+        assert!(check_with(&block, &exact).is_ok());
+    }
+
+    #[test]
+    fn too_much_gas_is_rejected() {
+        let block = build(&template(), &valid_txs(3));
+        let gas = 3 * TRANSFER_GAS;
+        let limited = BlockRules {
+            max_block_gas: gas - 1,
+            ..rules()
+        };
+        assert_eq!(
+            check_with(&block, &limited),
+            Err(BlockError::TooMuchGas {
+                gas,
+                limit: gas - 1
+            })
+        );
+        let exact = BlockRules {
+            max_block_gas: gas,
+            ..rules()
+        };
+        assert!(check_with(&block, &exact).is_ok());
+    }
+
+    #[test]
+    fn header_gas_sum_must_equal_the_transactions_sum() {
+        let txs = valid_txs(2);
+        let actual = 2 * TRANSFER_GAS;
+        for header in [actual + 1, actual - 1, 0] {
+            let block = build_with(&template(), &txs, header);
+            assert_eq!(
+                check(&block),
+                Err(BlockError::GasSumMismatch { header, actual }),
+                "header gas sum {header}"
+            );
+        }
+    }
+
+    #[test]
+    fn body_that_differs_from_the_header_commitments_is_rejected() {
+        let txs = valid_txs(3);
+        let good = build(&template(), &txs);
+
+        // Same count and byte length, different bytes: only the root can tell.
+        let mut tampered = good.clone();
+        let last = tampered.body.transactions[1].len() - 1;
+        tampered.body.transactions[1][last] ^= 0x01;
+        assert_eq!(tampered.header, good.header);
+        assert!(
+            matches!(check(&tampered), Err(BlockError::Commitment(_))),
+            "{:?}",
+            check(&tampered)
+        );
+
+        // A transaction swapped for another valid one of the same size.
+        let mut swapped = good.clone();
+        let other = signed(CHAIN_ID, 7, &key(9));
+        assert_eq!(other.len(), txs[0].len());
+        swapped.body = BlockBody::from_transactions([&other, &txs[1], &txs[2]]).expect("body");
+        assert!(matches!(check(&swapped), Err(BlockError::Commitment(_))));
+
+        // Header fields that disagree with an untouched body.
+        let mut count = good.clone();
+        count.header.tx_count = 2;
+        assert!(matches!(check(&count), Err(BlockError::Commitment(_))));
+        let mut bytes = good.clone();
+        bytes.header.body_bytes -= 1;
+        assert!(matches!(check(&bytes), Err(BlockError::Commitment(_))));
+        let mut claims_root = good.clone();
+        claims_root.header.claims_root = good.header.tx_root;
+        assert!(matches!(
+            check(&claims_root),
+            Err(BlockError::Commitment(_))
+        ));
+        let mut proofs_root = good.clone();
+        proofs_root.header.fraud_proofs_root = good.header.tx_root;
+        assert!(matches!(
+            check(&proofs_root),
+            Err(BlockError::Commitment(_))
+        ));
+
+        assert_eq!(check(&good), Ok(hashes(&txs)), "the original still passes");
+    }
+
+    #[test]
+    fn claims_and_fraud_proofs_are_reserved() {
+        let item = RawItem::try_from(vec![0xaa; 8]).expect("item fits");
+
+        let mut body = BlockBody::from_transactions(valid_txs(1)).expect("body");
+        body.claims.push(item.clone());
+        // Built from the body, so every commitment is consistent: only the rule can reject it.
+        let block = Block::build(&template(), body, TRANSFER_GAS).expect("block builds");
+        assert_eq!(check(&block), Err(BlockError::ReservedSection));
+
+        let mut body = BlockBody::from_transactions(valid_txs(1)).expect("body");
+        body.fraud_proofs.push(item);
+        let block = Block::build(&template(), body, TRANSFER_GAS).expect("block builds");
+        assert_eq!(check(&block), Err(BlockError::ReservedSection));
+    }
+
+    #[test]
+    fn invalid_transaction_is_reported_with_its_index() {
+        let sk = key(1);
+        let bad = signed(CHAIN_ID + 1, 1, &sk);
+        let txs = vec![
+            signed(CHAIN_ID, 0, &sk),
+            bad.clone(),
+            signed(CHAIN_ID, 2, &sk),
+        ];
+        let block = build(&template(), &txs);
+        assert_eq!(
+            check(&block),
+            Err(BlockError::Tx {
+                index: 1,
+                hash: tx_hash(&bad),
+                error: TxError::WrongChainId {
+                    have: CHAIN_ID + 1,
+                    want: CHAIN_ID
+                },
+            })
+        );
+
+        // Bytes that are not a transaction at all.
+        let garbage = vec![0xf8, 0x01, 0x02];
+        let block = build_with(
+            &template(),
+            &[txs[0].clone(), garbage.clone()],
+            TRANSFER_GAS,
+        );
+        assert!(
+            matches!(
+                check(&block),
+                Err(BlockError::Tx { index: 1, hash, error: TxError::Rlp(_) }) if hash == tx_hash(&garbage)
+            ),
+            "{:?}",
+            check(&block)
+        );
+    }
+
+    #[test]
+    fn duplicate_transaction_is_rejected() {
+        let txs = valid_txs(2);
+        let block = build(
+            &template(),
+            &[txs[0].clone(), txs[1].clone(), txs[0].clone()],
+        );
+        assert_eq!(
+            check(&block),
+            Err(BlockError::DuplicateTx {
+                hash: tx_hash(&txs[0])
+            })
+        );
+
+        // Decided in an earlier block counts as a duplicate too.
+        let block = build(&template(), &txs);
+        let lookup = Known {
+            decided: HashSet::from([tx_hash(&txs[1])]),
+            ..Known::default()
+        };
+        assert_eq!(
+            validate_block(&block, &parent(), &rules(), NOW, &lookup),
+            Err(BlockError::DuplicateTx {
+                hash: tx_hash(&txs[1])
+            })
+        );
+    }
+
+    #[test]
+    fn already_admitted_transactions_skip_signature_recovery() {
+        let good = signed(CHAIN_ID, 0, &key(1));
+        let bad = unrecoverable(1);
+        let txs = vec![good, bad.clone()];
+        let block = build(&template(), &txs);
+
+        // Without the lookup the signature is recovered, and fails.
+        assert_eq!(
+            check(&block),
+            Err(BlockError::Tx {
+                index: 1,
+                hash: tx_hash(&bad),
+                error: TxError::InvalidSender(SignatureError::Unrecoverable),
+            })
+        );
+        let not_admitted = Known::default();
+        assert!(matches!(
+            validate_block(&block, &parent(), &rules(), NOW, &not_admitted),
+            Err(BlockError::Tx { index: 1, .. })
+        ));
+
+        // Marked as admitted, the same bytes are not recovered again, so the block passes:
+        // proof that recovery was skipped.
+        let admitted = Known {
+            admitted: HashSet::from([tx_hash(&bad)]),
+            ..Known::default()
+        };
+        assert_eq!(
+            validate_block(&block, &parent(), &rules(), NOW, &admitted),
+            Ok(hashes(&txs))
+        );
+
+        // Admission skips only recovery: the other checks still run.
+        let wrong_chain = signed(CHAIN_ID + 1, 2, &key(1));
+        let block = build(&template(), std::slice::from_ref(&wrong_chain));
+        let admitted = Known {
+            admitted: HashSet::from([tx_hash(&wrong_chain)]),
+            ..Known::default()
+        };
+        assert!(matches!(
+            validate_block(&block, &parent(), &rules(), NOW, &admitted),
+            Err(BlockError::Tx {
+                index: 0,
+                error: TxError::WrongChainId { .. },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn large_block_reports_the_bad_signature_index() {
+        // Well above the threshold (64) for recovering on several threads.
+        const N: u64 = 120;
+        const BAD: usize = 57;
+        let mut txs = valid_txs(N);
+        assert_eq!(
+            check(&build(&template(), &txs)),
+            Ok(hashes(&txs)),
+            "all good first"
+        );
+
+        txs[BAD] = unrecoverable(BAD as u64);
+        let block = build(&template(), &txs);
+        assert_eq!(
+            check(&block),
+            Err(BlockError::Tx {
+                index: BAD,
+                hash: tx_hash(&txs[BAD]),
+                error: TxError::InvalidSender(SignatureError::Unrecoverable),
+            })
+        );
+
+        // Two bad signatures far apart (in different chunks): the lowest index is reported,
+        // whatever thread finishes first.
+        txs[100] = unrecoverable(100);
+        txs[10] = unrecoverable(10);
+        let block = build(&template(), &txs);
+        assert!(matches!(
+            check(&block),
+            Err(BlockError::Tx { index: 10, .. })
+        ));
+    }
 }
