@@ -119,8 +119,10 @@ impl NodeShared {
             chunk
                 .iter()
                 .map(|raw| {
+                    // Known transactions skip recovery: gossip often delivers a transaction
+                    // after this node already admitted it, or saw it decided in a block.
                     let hash = lazychain_data_chain_types::tx::tx_hash(raw);
-                    if self.mempool_contains(&hash) {
+                    if self.mempool_contains(&hash) || self.is_decided(&hash) {
                         return Err(SubmitError::Pool(MempoolError::AlreadyKnown));
                     }
                     self.admit(raw)
