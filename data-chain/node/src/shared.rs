@@ -112,42 +112,19 @@ impl NodeShared {
     /// Admits a batch received from a peer, recovering senders on every core (recovery is the
     /// per-transaction floor); transactions this node already holds skip recovery.
     pub fn submit_remote_batch(&self, txs: &[Vec<u8>]) -> Vec<Result<B256, SubmitError>> {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        let admit_all = |chunk: &[Vec<u8>]| -> Vec<Result<AdmittedTx, SubmitError>> {
-            chunk
-                .iter()
-                .map(|raw| {
-                    // Known transactions skip recovery: gossip often delivers a transaction
-                    // after this node already admitted it, or saw it decided in a block.
-                    let hash = lazychain_data_chain_types::tx::tx_hash(raw);
-                    if self.mempool_contains(&hash) || self.is_decided(&hash) {
-                        return Err(SubmitError::Pool(MempoolError::AlreadyKnown));
-                    }
-                    self.admit(raw)
-                })
-                .collect()
-        };
-        let admitted: Vec<Result<AdmittedTx, SubmitError>> = if txs.len() < 64 || threads == 1 {
-            admit_all(txs)
-        } else {
-            let chunk_len = txs.len().div_ceil(threads);
-            std::thread::scope(|s| {
-                let handles: Vec<_> = txs
-                    .chunks(chunk_len)
-                    .map(|c| s.spawn(move || admit_all(c)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            vec![Err(SubmitError::Pool(MempoolError::AlreadyKnown))]
-                        })
-                    })
-                    .collect()
-            })
-        };
+        let admitted = lazychain_data_chain_types::par::par_map(
+            txs,
+            |raw| {
+                // Known transactions skip recovery: gossip often delivers a transaction after
+                // this node already admitted it, or saw it decided in a block.
+                let hash = lazychain_data_chain_types::tx::tx_hash(raw);
+                if self.mempool_contains(&hash) || self.is_decided(&hash) {
+                    return Err(SubmitError::Pool(MempoolError::AlreadyKnown));
+                }
+                self.admit(raw)
+            },
+            || Err(SubmitError::Pool(MempoolError::AlreadyKnown)),
+        );
         admitted
             .into_iter()
             .map(|r| {

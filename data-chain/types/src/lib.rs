@@ -11,6 +11,7 @@
 pub mod block;
 pub mod codec;
 pub mod merkle;
+pub mod par;
 pub mod tx;
 pub mod validity;
 

@@ -214,41 +214,25 @@ pub fn validate_block(
 
 /// Recovers every sender, spread over the available cores: recovery is the per-tx floor.
 fn recover_all(txs: &[(usize, B256, alloy_consensus::TxEnvelope)]) -> Result<(), BlockError> {
-    let check = |chunk: &[(usize, B256, alloy_consensus::TxEnvelope)]| {
-        for (index, hash, envelope) in chunk {
-            recover_sender(envelope).map_err(|error| BlockError::Tx {
-                index: *index,
-                hash: *hash,
-                error,
-            })?;
-        }
-        Ok(())
-    };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    if txs.len() < 64 || threads == 1 {
-        return check(txs);
-    }
-    let chunk_len = txs.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = txs
-            .chunks(chunk_len)
-            .map(|chunk| s.spawn(move || check(chunk)))
-            .collect();
-        let mut result = Ok(());
-        for handle in handles {
-            let outcome = handle.join().unwrap_or_else(|_| {
-                Err(BlockError::Commitment(
-                    "signature recovery thread panicked".into(),
-                ))
-            });
-            if result.is_ok() {
-                result = outcome;
-            }
-        }
-        result
-    })
+    let outcomes = crate::par::par_map(
+        txs,
+        |(index, hash, envelope)| {
+            recover_sender(envelope)
+                .map(|_| ())
+                .map_err(|error| BlockError::Tx {
+                    index: *index,
+                    hash: *hash,
+                    error,
+                })
+        },
+        || {
+            Err(BlockError::Commitment(
+                "signature recovery thread panicked".into(),
+            ))
+        },
+    );
+    // The first failure in block order, whatever thread found it.
+    outcomes.into_iter().collect()
 }
 
 #[cfg(test)]
