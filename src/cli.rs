@@ -138,6 +138,9 @@ pub struct LocalnetUpArgs {
     /// Number of validators.
     #[arg(long, default_value_t = 4)]
     pub validators: usize,
+    /// Number of non-voting full nodes following the validators.
+    #[arg(long, default_value_t = 0)]
+    pub full_nodes: usize,
     /// Folder for node homes, logs and localnet.json (wiped and regenerated).
     #[arg(long, default_value = ".localnet")]
     pub dir: PathBuf,

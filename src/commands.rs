@@ -48,6 +48,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 exe,
                 dir: a.dir,
                 validators: a.validators,
+                full_nodes: a.full_nodes,
                 chain_id: a.chain_id,
                 base_port: a.base_port,
                 seed: a.seed,

@@ -282,7 +282,7 @@ pub fn spawn_node(exe: &Path, node: &NodeEntry, detach: bool) -> Result<Child, L
     })
 }
 
-/// `lazychain_status` of one node through its JSON-RPC, or the error text.
+/// `lazy_status` of one node through its JSON-RPC, or the error text.
 pub async fn node_status(rpc_url: &str) -> Result<serde_json::Value, String> {
     use jsonrpsee::core::client::ClientT;
     let client = jsonrpsee::http_client::HttpClient::builder()
@@ -410,6 +410,7 @@ pub struct UpOptions {
     pub exe: PathBuf,
     pub dir: PathBuf,
     pub validators: usize,
+    pub full_nodes: usize,
     pub chain_id: u64,
     pub base_port: u16,
     pub seed: u64,
@@ -433,7 +434,7 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
     let mut manifest = generate(&GenerateOptions {
         dir: opts.dir.clone(),
         validators: opts.validators,
-        full_nodes: 0,
+        full_nodes: opts.full_nodes,
         chain_id: opts.chain_id,
         base_port: opts.base_port,
         seed: opts.seed,
@@ -467,9 +468,8 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         return Err(e);
     }
     println!(
-        "lazychain local network is up: {} validators, chain id {}",
-        manifest.nodes.len(),
-        manifest.chain_id
+        "lazychain local network is up: {} validators, {} full nodes, chain id {}",
+        opts.validators, opts.full_nodes, manifest.chain_id
     );
     println!();
     for node in &manifest.nodes {
