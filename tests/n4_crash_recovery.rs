@@ -44,6 +44,24 @@ async fn two_of_four_down_halts_then_resumes_without_fork() {
         later <= halted + 1,
         "two of four validators cannot decide: height moved from {halted} to {later}"
     );
+    // Readiness says why: the reachable voting power is not a quorum.
+    let start = std::time::Instant::now();
+    loop {
+        let status = net
+            .call(0, "lazy_status", jsonrpsee::rpc_params![])
+            .await
+            .expect("status");
+        if status["ready"] == false {
+            let reason = status["notReadyReason"].as_str().unwrap_or_default();
+            assert!(reason.contains("voting power"), "{reason}");
+            break;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "validator 0 still claims to be ready"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     net.restart(2);
     net.restart(3);

@@ -197,8 +197,16 @@ impl App {
                 }
             }
             AppMsg::Finalized {
-                certificate, reply, ..
+                certificate,
+                evidence,
+                reply,
+                ..
             } => {
+                if !evidence.is_empty() {
+                    // Equivocation is not slashed yet; operators must at least see it.
+                    warn!(height = %certificate.height, ?evidence, "misbehaviour evidence: a validator signed conflicting messages");
+                    self.shared.metrics.equivocations.inc();
+                }
                 let next = Height(certificate.height.0 + 1);
                 let _ = reply.send(Next::Start(
                     next,

@@ -36,6 +36,7 @@ pub struct NodeMetrics {
     pub rejected_parts: Counter,
     pub invalid_blocks: Counter,
     pub gossip_peers: Gauge,
+    pub equivocations: Counter,
 }
 
 impl NodeMetrics {
@@ -52,6 +53,7 @@ impl NodeMetrics {
             rejected_parts: Counter::default(),
             invalid_blocks: Counter::default(),
             gossip_peers: Gauge::default(),
+            equivocations: Counter::default(),
         };
         SharedRegistry::global()
             .with_moniker(moniker)
@@ -100,6 +102,11 @@ impl NodeMetrics {
                     "invalid_blocks",
                     "Proposed or synced blocks that failed validation",
                     m.invalid_blocks.clone(),
+                );
+                r.register(
+                    "equivocations",
+                    "Heights whose finalization carried misbehaviour evidence",
+                    m.equivocations.clone(),
                 );
                 r.register(
                     "gossip_peers",

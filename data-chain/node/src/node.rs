@@ -95,6 +95,12 @@ pub fn timing(config: &NodeConfig) -> Timing {
     }
 }
 
+/// Parses the `Display` form of a validator address (`0x` + 40 hex digits).
+fn parse_address(text: &str) -> Option<[u8; 20]> {
+    let bytes = hex::decode(text.strip_prefix("0x")?).ok()?;
+    bytes.try_into().ok()
+}
+
 /// Addresses a running node actually bound.
 #[derive(Clone, Debug)]
 pub struct BoundAddrs {
@@ -176,7 +182,15 @@ pub async fn run_node(
         store.clone(),
         mempool,
         metrics,
-        validators.validators().len(),
+        validators
+            .validators()
+            .iter()
+            .map(|v| (v.address.0, v.voting_power))
+            .collect(),
+        validators
+            .get(&address)
+            .map(|v| v.voting_power)
+            .unwrap_or(0),
         gossip_tx,
     ));
     let latest = store.latest_height()?;
@@ -241,7 +255,14 @@ pub async fn run_node(
         loop {
             tick.tick().await;
             if let Ok(Some(dump)) = NetworkRequest::dump_state(&net_requests).await {
-                peers_shared.set_peers(Some(dump.peers.len()), None);
+                // Validators are peers whose proof-of-validator checked out against the set.
+                let validators = dump
+                    .peers
+                    .values()
+                    .filter_map(|p| p.consensus_address.as_deref())
+                    .filter_map(parse_address)
+                    .collect();
+                peers_shared.set_peers(Some((dump.peers.len(), validators)), None);
             }
         }
     });

@@ -98,6 +98,7 @@ fn status_json(shared: &NodeShared) -> Value {
         "currentHeight": s.current_height,
         "round": s.round,
         "peers": s.consensus_peers,
+        "connectedVotingPower": s.connected_power,
         "gossipPeers": s.gossip_peers,
         "mempoolSize": shared.mempool_len(),
         "ready": ready.is_ok(),

@@ -39,6 +39,8 @@ pub struct NodeStatus {
     pub round: i64,
     pub current_height: u64,
     pub consensus_peers: usize,
+    /// Voting power of the validators this node is connected to (proof-verified peers).
+    pub connected_power: u64,
     pub gossip_peers: usize,
 }
 
@@ -56,7 +58,10 @@ pub struct NodeShared {
     pub rules: BlockRules,
     pub store: Arc<BlockStore>,
     pub metrics: NodeMetrics,
-    pub validator_count: usize,
+    /// Voting power of every validator, by address, from genesis.
+    pub powers: std::collections::HashMap<[u8; 20], u64>,
+    /// This node's own voting power (0 for a full node).
+    pub own_power: u64,
     mempool: Mutex<Mempool>,
     tx_arrived: Notify,
     status: RwLock<NodeStatus>,
@@ -73,7 +78,8 @@ impl NodeShared {
         store: Arc<BlockStore>,
         mempool: Mempool,
         metrics: NodeMetrics,
-        validator_count: usize,
+        powers: std::collections::HashMap<[u8; 20], u64>,
+        own_power: u64,
         gossip_out: mpsc::Sender<Vec<u8>>,
     ) -> Self {
         let (decided, _) = broadcast::channel(256);
@@ -83,7 +89,8 @@ impl NodeShared {
             rules,
             store,
             metrics,
-            validator_count,
+            powers,
+            own_power,
             mempool: Mutex::new(mempool),
             tx_arrived: Notify::new(),
             status: RwLock::new(NodeStatus::default()),
@@ -262,10 +269,12 @@ impl NodeShared {
         s.round = round;
     }
 
-    pub fn set_peers(&self, consensus: Option<usize>, gossip: Option<usize>) {
+    /// Records connected peers: `consensus` is (peer count, validator addresses among them).
+    pub fn set_peers(&self, consensus: Option<(usize, Vec<[u8; 20]>)>, gossip: Option<usize>) {
         let mut s = self.status.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = consensus {
-            s.consensus_peers = c;
+        if let Some((count, validators)) = consensus {
+            s.consensus_peers = count;
+            s.connected_power = validators.iter().filter_map(|a| self.powers.get(a)).sum();
         }
         if let Some(g) = gossip {
             s.gossip_peers = g;
@@ -277,16 +286,13 @@ impl NodeShared {
     /// recent decision. Returns the reason when it is not.
     pub fn readiness(&self) -> Result<(), String> {
         let s = self.status();
-        // A validator needs enough others for more than 2/3 with itself; a full node needs
-        // that many plus one, since it does not vote.
-        let mut needed = (2 * self.validator_count) / 3;
-        if self.role != "validator" {
-            needed = (needed + 1).min(self.validator_count);
-        }
-        if s.consensus_peers < needed {
+        // More than 2/3 of the voting power must be reachable (ours included) for heights to
+        // be decided at all.
+        let total: u64 = self.powers.values().sum();
+        let reachable = s.connected_power + self.own_power;
+        if reachable.saturating_mul(3) <= total.saturating_mul(2) {
             return Err(format!(
-                "connected to {} consensus peers, need {needed}",
-                s.consensus_peers
+                "connected validators hold {reachable} of {total} voting power, need more than 2/3"
             ));
         }
         if s.height == 0 {
