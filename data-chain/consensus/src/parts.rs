@@ -456,26 +456,25 @@ mod tests {
             .expect("signer")
     }
 
+    /// The round-0 stream of a fresh proposal that claims `proposer`, signed by `signer`.
+    fn round0_stream(
+        block: &Block,
+        value: &BlockValue,
+        proposer: Address,
+        signer: &LazySigner,
+    ) -> Vec<StreamMessage<ProposalPart>> {
+        let height = Height(block.header.height);
+        let sig = sign_parts(signer, height, Round::new(0), Round::Nil, proposer, value);
+        stream_block(block, Round::new(0), Round::Nil, proposer, sig)
+    }
+
     #[test]
     fn reassembles_out_of_order_stream() {
         let signers = keys();
         let vs = validator_set(&signers);
         let signer = proposer_signer(&signers, &vs, 5);
         let (block, value) = block_by(address_of(signer), 5, 7);
-        let mut msgs = stream_block(
-            &block,
-            Round::new(0),
-            Round::Nil,
-            address_of(signer),
-            sign_parts(
-                signer,
-                Height(block.header.height),
-                Round::new(0),
-                Round::Nil,
-                address_of(signer),
-                &value,
-            ),
-        );
+        let mut msgs = round0_stream(&block, &value, address_of(signer), signer);
         assert!(msgs.len() > 4, "7 txs of 50 kB need several data parts");
         let mut asm = PartsAssembler::new(LIMITS);
         let last = msgs.remove(1);
@@ -502,20 +501,7 @@ mod tests {
             .expect("another validator");
         // Claims to be the proposer but signs with another key.
         let (block, value) = block_by(address_of(right), 5, 1);
-        let msgs = stream_block(
-            &block,
-            Round::new(0),
-            Round::Nil,
-            address_of(right),
-            sign_parts(
-                wrong,
-                Height(block.header.height),
-                Round::new(0),
-                Round::Nil,
-                address_of(right),
-                &value,
-            ),
-        );
+        let msgs = round0_stream(&block, &value, address_of(right), wrong);
         let mut asm = PartsAssembler::new(LIMITS);
         let first = msgs.into_iter().next().expect("init");
         assert_eq!(
@@ -524,20 +510,7 @@ mod tests {
         );
         // A non-proposer signing as itself is rejected too.
         let (block, value) = block_by(address_of(wrong), 5, 1);
-        let msgs = stream_block(
-            &block,
-            Round::new(0),
-            Round::Nil,
-            address_of(wrong),
-            sign_parts(
-                wrong,
-                Height(block.header.height),
-                Round::new(0),
-                Round::Nil,
-                address_of(wrong),
-                &value,
-            ),
-        );
+        let msgs = round0_stream(&block, &value, address_of(wrong), wrong);
         let first = msgs.into_iter().next().expect("init");
         assert!(matches!(
             asm.add(2u8, first, &vs),
@@ -551,20 +524,7 @@ mod tests {
         let vs = validator_set(&signers);
         let signer = proposer_signer(&signers, &vs, 5);
         let (block, value) = block_by(address_of(signer), 5, 2);
-        let mut msgs = stream_block(
-            &block,
-            Round::new(0),
-            Round::Nil,
-            address_of(signer),
-            sign_parts(
-                signer,
-                Height(block.header.height),
-                Round::new(0),
-                Round::Nil,
-                address_of(signer),
-                &value,
-            ),
-        );
+        let mut msgs = round0_stream(&block, &value, address_of(signer), signer);
         if let StreamContent::Data(ProposalPart::Data(txs)) = &mut msgs[1].content {
             txs[0][0] ^= 1;
         }
@@ -579,20 +539,7 @@ mod tests {
             max_stream_bytes: 60_000,
             ..LIMITS
         };
-        let msgs = stream_block(
-            &block,
-            Round::new(0),
-            Round::Nil,
-            address_of(signer),
-            sign_parts(
-                signer,
-                Height(block.header.height),
-                Round::new(0),
-                Round::Nil,
-                address_of(signer),
-                &value,
-            ),
-        );
+        let msgs = round0_stream(&block, &value, address_of(signer), signer);
         let mut asm = PartsAssembler::new(small);
         let results: Vec<_> = msgs.into_iter().map(|m| asm.add(1u8, m, &vs)).collect();
         assert!(results
@@ -653,23 +600,10 @@ mod tests {
         for h in 1..=5u64 {
             let signer = proposer_signer(&signers, &vs, h);
             let (block, value) = block_by(address_of(signer), h, 1);
-            let first = stream_block(
-                &block,
-                Round::new(0),
-                Round::Nil,
-                address_of(signer),
-                sign_parts(
-                    signer,
-                    Height(block.header.height),
-                    Round::new(0),
-                    Round::Nil,
-                    address_of(signer),
-                    &value,
-                ),
-            )
-            .into_iter()
-            .next()
-            .expect("init");
+            let first = round0_stream(&block, &value, address_of(signer), signer)
+                .into_iter()
+                .next()
+                .expect("init");
             assert_eq!(asm.add(9u8, first, &vs), Ok(None));
         }
         assert_eq!(asm.buffered_streams(), LIMITS.max_streams_per_peer);
