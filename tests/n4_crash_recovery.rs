@@ -68,3 +68,62 @@ async fn two_of_four_down_halts_then_resumes_without_fork() {
     net.wait_all(&[0, 1, 2, 3], later + 3).await;
     net.assert_same_chain(&[0, 1, 2, 3], later + 3).await;
 }
+
+/// `kill -9` of a validator while transactions flow: after its restart every submitted
+/// transaction is decided exactly where every other validator has it, and the chains agree.
+#[tokio::test(flavor = "multi_thread")]
+async fn kill9_under_transaction_load_loses_nothing() {
+    let mut net = TestNet::start(4);
+    net.wait_all(&[0, 1, 2, 3], 2).await;
+    let mut hashes = Vec::new();
+    for i in 0..120u8 {
+        if i == 60 {
+            net.kill9(3);
+        }
+        let raw = transfer(&dev_key(i.wrapping_add(10)), CHAIN_ID, 0, 2_000_000_000);
+        let node = (i as usize) % 3;
+        let hash = net
+            .call(
+                node,
+                "eth_sendRawTransaction",
+                jsonrpsee::rpc_params![hex0x(&raw)],
+            )
+            .await
+            .expect("accepted");
+        hashes.push(hash.as_str().expect("hash").to_string());
+    }
+    net.restart(3);
+    let mut top = 0;
+    for hash in &hashes {
+        let mut first = None;
+        for node in 0..4 {
+            let start = std::time::Instant::now();
+            // The restarted validator's RPC may not be up yet: retry until the deadline.
+            let loc = loop {
+                let answer = net
+                    .call(
+                        node,
+                        "lazy_getTransactionLocation",
+                        jsonrpsee::rpc_params![hash.clone()],
+                    )
+                    .await;
+                if let Ok(loc) = answer {
+                    if !loc.is_null() {
+                        break loc;
+                    }
+                }
+                assert!(
+                    start.elapsed() < DEADLINE,
+                    "{hash} never decided on validator {node}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            top = top.max(loc["height"].as_u64().expect("height"));
+            match &first {
+                None => first = Some(loc),
+                Some(f) => assert_eq!(f, &loc, "{hash} placed differently on validator {node}"),
+            }
+        }
+    }
+    net.assert_same_chain(&[0, 1, 2, 3], top).await;
+}
