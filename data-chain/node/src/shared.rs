@@ -119,13 +119,19 @@ impl NodeShared {
     /// Admits a batch received from a peer, recovering senders on every core (recovery is the
     /// per-transaction floor); transactions this node already holds skip recovery.
     pub fn submit_remote_batch(&self, txs: &[Vec<u8>]) -> Vec<Result<B256, SubmitError>> {
+        let hashes: Vec<B256> = txs
+            .iter()
+            .map(|raw| lazychain_data_chain_types::tx::tx_hash(raw))
+            .collect();
+        let decided = self.are_decided(&hashes);
+        let items: Vec<(&Vec<u8>, (&B256, bool))> =
+            txs.iter().zip(hashes.iter().zip(decided)).collect();
         let admitted = lazychain_data_chain_types::par::par_map(
-            txs,
-            |raw| {
+            &items,
+            |(raw, (hash, decided))| {
                 // Known transactions skip recovery: gossip often delivers a transaction after
                 // this node already admitted it, or saw it decided in a block.
-                let hash = lazychain_data_chain_types::tx::tx_hash(raw);
-                if self.mempool_contains(&hash) || self.is_decided(&hash) {
+                if *decided || self.mempool_contains(hash) {
                     return Err(SubmitError::Pool(MempoolError::AlreadyKnown));
                 }
                 self.admit(raw)
@@ -182,6 +188,14 @@ impl NodeShared {
         !matches!(self.store.tx_location(&hash.0), Ok(None))
     }
 
+    /// `is_decided` for many hashes with one store read; read errors count as decided.
+    pub fn are_decided(&self, hashes: &[B256]) -> Vec<bool> {
+        let keys: Vec<[u8; 32]> = hashes.iter().map(|h| h.0).collect();
+        self.store
+            .decided_flags(&keys)
+            .unwrap_or_else(|_| vec![true; hashes.len()])
+    }
+
     pub fn mempool_contains(&self, hash: &B256) -> bool {
         self.pool().contains(hash)
     }
@@ -194,9 +208,13 @@ impl NodeShared {
     /// one whose block was decided through sync).
     pub fn select_txs(&self, max_txs: usize, max_bytes: usize, max_gas: u64) -> Vec<AdmittedTx> {
         let selected = self.pool().select(max_txs, max_bytes, max_gas);
+        let hashes: Vec<B256> = selected.iter().map(|t| t.hash).collect();
+        let decided = self.are_decided(&hashes);
         selected
             .into_iter()
-            .filter(|t| !self.is_decided(&t.hash))
+            .zip(decided)
+            .filter(|(_, d)| !d)
+            .map(|(t, _)| t)
             .collect()
     }
 
@@ -313,6 +331,10 @@ impl lazychain_data_chain_types::validity::TxLookup for NodeShared {
 
     fn decided(&self, hash: &B256) -> bool {
         self.is_decided(hash)
+    }
+
+    fn decided_many(&self, hashes: &[B256]) -> Vec<bool> {
+        self.are_decided(hashes)
     }
 }
 

@@ -209,6 +209,13 @@ impl BlockStore {
         }))
     }
 
+    /// For each hash, whether that transaction is in a decided block (one read transaction).
+    pub fn decided_flags(&self, hashes: &[[u8; 32]]) -> Result<Vec<bool>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(TX_INDEX)?;
+        hashes.iter().map(|h| Ok(table.get(h)?.is_some())).collect()
+    }
+
     /// What a block at `height` must link to.
     pub fn parent_of(&self, height: u64) -> Result<Option<ParentInfo>, StoreError> {
         if height == 0 {

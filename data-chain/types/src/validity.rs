@@ -142,6 +142,11 @@ pub trait TxLookup: Sync {
     fn admitted(&self, hash: &B256) -> bool;
     /// A transaction with this hash is in an earlier decided block.
     fn decided(&self, hash: &B256) -> bool;
+
+    /// `decided` for many hashes at once (one storage read instead of one per transaction).
+    fn decided_many(&self, hashes: &[B256]) -> Vec<bool> {
+        hashes.iter().map(|h| self.decided(h)).collect()
+    }
 }
 
 /// No knowledge: every signature is recovered and no transaction counts as decided.
@@ -185,13 +190,14 @@ pub fn validate_block(
 
     let tx_rules = rules.tx_rules();
     let txs: Vec<&[u8]> = block.body.transactions().collect();
-    let mut hashes = Vec::with_capacity(txs.len());
+    let hashes: Vec<B256> = txs.iter().map(|raw| tx_hash(raw)).collect();
+    let decided = lookup.decided_many(&hashes);
     let mut seen = HashSet::with_capacity(txs.len());
     let mut gas_sum = 0u64;
     let mut to_recover = Vec::new();
     for (index, raw) in txs.iter().enumerate() {
-        let hash = tx_hash(raw);
-        if !seen.insert(hash) || lookup.decided(&hash) {
+        let hash = hashes[index];
+        if !seen.insert(hash) || decided[index] {
             return Err(BlockError::DuplicateTx { hash });
         }
         let envelope =
@@ -200,7 +206,6 @@ pub fn validate_block(
         if !lookup.admitted(&hash) {
             to_recover.push((index, hash, envelope));
         }
-        hashes.push(hash);
     }
     if gas_sum != h.gas_limit_sum {
         return Err(BlockError::GasSumMismatch {
