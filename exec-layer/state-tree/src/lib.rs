@@ -44,3 +44,19 @@ pub use tree::{KeyPath, MemoryUsage, Op, StateTree, ValueHash, MAX_NODES};
 pub use nomt_core::proof::{MultiPathProof, MultiProof, PathProof, PathProofTerminal};
 /// nomt-core's leaf preimage (key path and value hash) and terminator position types.
 pub use nomt_core::{trie::LeafData, trie_pos::TriePosition};
+
+/// The seed of a randomized test: `STATE_TREE_SEED` if set, else random; printed so that a
+/// failing run can be repeated.
+#[cfg(test)]
+pub(crate) mod test_seed {
+    use rand::Rng;
+
+    pub(crate) fn seed() -> u64 {
+        let seed = std::env::var("STATE_TREE_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| rand::thread_rng().gen());
+        println!("seed {seed} (rerun with STATE_TREE_SEED={seed})");
+        seed
+    }
+}

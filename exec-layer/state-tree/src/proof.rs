@@ -410,14 +410,7 @@ mod tests {
     use rand::{rngs::StdRng, Rng, SeedableRng};
     use std::collections::BTreeMap;
 
-    fn seed() -> u64 {
-        let seed = std::env::var("STATE_TREE_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| rand::thread_rng().gen());
-        println!("seed {seed} (rerun with STATE_TREE_SEED={seed})");
-        seed
-    }
+    use crate::test_seed::seed;
 
     fn random_tree(rng: &mut StdRng, n: usize) -> (StateTree, BTreeMap<KeyPath, ValueHash>) {
         let map: BTreeMap<KeyPath, ValueHash> = (0..n).map(|_| (rng.gen(), rng.gen())).collect();

@@ -472,14 +472,7 @@ mod tests {
     use rand::{rngs::StdRng, Rng, SeedableRng};
     use std::collections::BTreeMap;
 
-    fn seed() -> u64 {
-        let seed = std::env::var("STATE_TREE_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| rand::thread_rng().gen());
-        println!("seed {seed} (rerun with STATE_TREE_SEED={seed})");
-        seed
-    }
+    use crate::test_seed::seed;
 
     /// nomt-core's own root for a key -> value-hash set: `update::build_trie` over the sorted
     /// leaves, an independent implementation of the same commitment.
