@@ -82,6 +82,13 @@ pub fn byte_lists_root<'a>(
     mix_in_length(&root, len)
 }
 
+/// `hash_tree_root` of an SSZ `List<Bytes32, max_items>`: each 32-byte item is its own chunk.
+/// Used for lists of roots, such as an executor's per-transaction state roots.
+pub fn roots_list_root(items: &[[u8; 32]], max_items: usize) -> [u8; 32] {
+    let root = merkleize(items.to_vec(), depth_for(max_items));
+    mix_in_length(&root, items.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +144,20 @@ mod tests {
                 expected.as_ref(),
                 "claims lengths {lens:?}"
             );
+        }
+    }
+
+    #[test]
+    fn roots_list_roots_match_ssz_rs() {
+        type Roots = List<Vector<u8, 32>, 1024>;
+        for n in [0usize, 1, 2, 3, 17, 64, 100] {
+            let items: Vec<[u8; 32]> = (0..n).map(|i| [(i * 13 % 251) as u8; 32]).collect();
+            let mut list = Roots::default();
+            for item in &items {
+                list.push(Vector::try_from(item.to_vec()).expect("32 bytes"));
+            }
+            let expected = list.hash_tree_root().expect("root");
+            assert_eq!(roots_list_root(&items, 1024), expected.as_ref(), "n = {n}");
         }
     }
 }

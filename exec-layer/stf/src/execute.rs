@@ -1,0 +1,396 @@
+//! Executing a decided data block: decode and recover senders (in parallel), run every
+//! transaction in order with revm, apply the skipped-transaction rule, and fold each
+//! transaction's writes into the state tree so that an intermediate root exists after every
+//! `trace_period` transactions.
+
+use alloy_consensus::{Transaction as _, TxEnvelope};
+use alloy_eips::eip2930::AccessList;
+use alloy_primitives::{Address, Bloom, Bytes, TxKind, B256, U256};
+use lazychain_data_chain_types::block::MAX_TXS_BOUND;
+use lazychain_data_chain_types::merkle::roots_list_root;
+use lazychain_data_chain_types::par::par_map;
+use lazychain_data_chain_types::tx::{decode_canonical, intrinsic_gas, recover_sender, tx_hash};
+use lazychain_exec_state_tree::{Op, StateTree};
+use revm::context::result::{EVMError, ExecutionResult};
+use revm::context::{Context, TxEnv};
+use revm::primitives::KECCAK_EMPTY;
+use revm::state::EvmState;
+use revm::{ExecuteEvm, MainBuilder, MainContext};
+
+use crate::env::{BlockContext, ChainParams};
+use crate::keys::{value_hash, AccountValue, StateKey};
+use crate::receipt::{receipts_root, Receipt, TxStatus};
+use crate::state::{BlockDb, ReadError, StateReader, StateWrites};
+
+/// A transaction of a block, decoded and with its sender recovered (or why not).
+#[derive(Clone, Debug)]
+pub struct PreparedTx {
+    pub hash: B256,
+    /// Encoded length, for the inclusion charge of a transaction that does not decode.
+    pub raw_len: usize,
+    pub decoded: Result<(TxEnvelope, Address), String>,
+}
+
+/// Decodes every transaction and recovers its sender, on every core, keeping block order.
+pub fn prepare<'a>(raw: impl IntoIterator<Item = &'a [u8]>) -> Vec<PreparedTx> {
+    let raw: Vec<&[u8]> = raw.into_iter().collect();
+    par_map(
+        &raw,
+        |bytes| PreparedTx {
+            hash: tx_hash(bytes),
+            raw_len: bytes.len(),
+            decoded: decode_canonical(bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|env| {
+                    recover_sender(&env)
+                        .map(|sender| (env, sender))
+                        .map_err(|e| e.to_string())
+                }),
+        },
+        || PreparedTx {
+            hash: B256::ZERO,
+            raw_len: 0,
+            decoded: Err("sender recovery panicked".to_owned()),
+        },
+    )
+}
+
+/// Everything executing one block produced.
+#[derive(Clone, Debug)]
+pub struct BlockExecution {
+    pub receipts: Vec<Receipt>,
+    /// The state root after every `trace_period` transactions, and after the last one.
+    pub trace: Vec<B256>,
+    /// SSZ `hash_tree_root` of `trace` as `List<Bytes32, MAX_TXS>`.
+    pub trace_root: B256,
+    pub pre_state_root: B256,
+    pub post_state_root: B256,
+    pub receipts_root: B256,
+    /// The flat-state writes of the whole block.
+    pub writes: StateWrites,
+    pub gas_used: u64,
+    pub logs_bloom: Bloom,
+}
+
+impl BlockExecution {
+    /// Every receipt in its SSZ encoding, in order (stored as is).
+    pub fn encoded_receipts(&self) -> Vec<Vec<u8>> {
+        self.receipts.iter().map(Receipt::encode).collect()
+    }
+}
+
+/// Execution could not complete: the state could not be read, or the EVM failed in a way no
+/// transaction can cause. The tree may hold part of the block: rebuild it before retrying.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("EVM failure at transaction {index}: {message}")]
+    Evm { index: usize, message: String },
+}
+
+/// The `List<Bytes32, N>` root of a trace.
+pub fn trace_root(trace: &[B256]) -> B256 {
+    let items: Vec<[u8; 32]> = trace.iter().map(|r| r.0).collect();
+    B256::from(roots_list_root(&items, MAX_TXS_BOUND))
+}
+
+/// Executes `txs` (a decided block, in order) over `state`, whose authenticated form is
+/// `tree`. On success `tree` holds the post-state and the caller persists `writes`.
+pub fn execute_block<R: StateReader>(
+    params: &ChainParams,
+    block: &BlockContext,
+    txs: &[PreparedTx],
+    state: &R,
+    tree: &mut StateTree,
+) -> Result<BlockExecution, ExecError> {
+    let pre_state_root = B256::from(tree.root());
+    let mut evm = Context::mainnet()
+        .with_db(BlockDb::new(state))
+        .with_cfg(params.cfg())
+        .with_block(params.block_env(block))
+        .build_mainnet();
+    let period = params.trace_period.max(1) as usize;
+    let mut receipts = Vec::with_capacity(txs.len());
+    let mut trace = Vec::with_capacity(txs.len().div_ceil(period));
+    let mut ops: Vec<Op> = Vec::new();
+    let mut cumulative_gas = 0u64;
+    let mut logs_bloom = Bloom::ZERO;
+
+    for (index, tx) in txs.iter().enumerate() {
+        let mut receipt = match &tx.decoded {
+            Ok((envelope, sender)) => {
+                let outcome = evm.transact(tx_env(envelope, *sender));
+                match outcome {
+                    Ok(done) => {
+                        let db = &mut evm.ctx.journaled_state.database;
+                        apply_changes(done.state, db, &mut ops);
+                        executed_receipt(
+                            tx.hash,
+                            envelope,
+                            *sender,
+                            done.result,
+                            params.base_fee_per_gas,
+                        )
+                    }
+                    Err(EVMError::Transaction(invalid)) => {
+                        let gas = envelope_intrinsic_gas(envelope);
+                        let db = &mut evm.ctx.journaled_state.database;
+                        skip(
+                            tx,
+                            envelope.tx_type() as u8,
+                            *sender,
+                            envelope.to(),
+                            invalid.to_string(),
+                            gas,
+                            params,
+                            block,
+                            db,
+                            &mut ops,
+                        )?
+                    }
+                    Err(EVMError::Database(e)) => return Err(e.into()),
+                    Err(other) => {
+                        return Err(ExecError::Evm {
+                            index,
+                            message: other.to_string(),
+                        })
+                    }
+                }
+            }
+            Err(why) => {
+                // Undecodable bytes still occupied the block: charge them as calldata.
+                let gas = intrinsic_gas(&vec![1u8; tx.raw_len], false, &[]);
+                let db = &mut evm.ctx.journaled_state.database;
+                skip(
+                    tx,
+                    0,
+                    Address::ZERO,
+                    None,
+                    format!("invalid transaction: {why}"),
+                    gas,
+                    params,
+                    block,
+                    db,
+                    &mut ops,
+                )?
+            }
+        };
+        cumulative_gas = cumulative_gas.saturating_add(receipt.gas_used);
+        receipt.cumulative_gas_used = cumulative_gas;
+        logs_bloom.accrue_bloom(&receipt.logs_bloom());
+        receipts.push(receipt);
+
+        let last = index + 1 == txs.len();
+        if (index + 1) % period == 0 || last {
+            let root = tree.update(&ops);
+            ops.clear();
+            trace.push(B256::from(root));
+        }
+    }
+
+    let writes = std::mem::take(&mut evm.ctx.journaled_state.database.writes);
+    let encoded: Vec<Vec<u8>> = receipts.iter().map(Receipt::encode).collect();
+    Ok(BlockExecution {
+        trace_root: trace_root(&trace),
+        post_state_root: trace.last().copied().unwrap_or(pre_state_root),
+        pre_state_root,
+        receipts_root: receipts_root(&encoded),
+        receipts,
+        trace,
+        writes,
+        gas_used: cumulative_gas,
+        logs_bloom,
+    })
+}
+
+/// revm's transaction from a decoded envelope.
+pub fn tx_env(envelope: &TxEnvelope, sender: Address) -> TxEnv {
+    let (gas_price, priority) = match envelope {
+        TxEnvelope::Eip1559(_) => (
+            envelope.max_fee_per_gas(),
+            envelope.max_priority_fee_per_gas(),
+        ),
+        _ => (envelope.max_fee_per_gas(), None),
+    };
+    TxEnv {
+        tx_type: envelope.tx_type() as u8,
+        caller: sender,
+        gas_limit: envelope.gas_limit(),
+        gas_price,
+        kind: envelope.kind(),
+        value: envelope.value(),
+        data: envelope.input().clone(),
+        nonce: envelope.nonce(),
+        chain_id: envelope.chain_id(),
+        access_list: envelope.access_list().cloned().unwrap_or_default(),
+        gas_priority_fee: priority,
+        ..Default::default()
+    }
+}
+
+fn envelope_intrinsic_gas(envelope: &TxEnvelope) -> u64 {
+    let empty = AccessList::default();
+    let access_list = envelope.access_list().unwrap_or(&empty);
+    intrinsic_gas(
+        envelope.input(),
+        envelope.kind() == TxKind::Create,
+        &access_list.0,
+    )
+}
+
+/// Folds one transaction's state changes into the block's writes and the tree ops.
+fn apply_changes<R: StateReader>(state: EvmState, db: &mut BlockDb<'_, R>, ops: &mut Vec<Op>) {
+    for (address, account) in state {
+        if !account.is_touched() {
+            continue;
+        }
+        if account.is_selfdestructed() {
+            // Since Cancun only an account created in the same transaction is destroyed, so
+            // every slot it ever had is in this transaction's storage.
+            put_account(db, ops, address, None);
+            for slot in account.storage.keys() {
+                put_storage(db, ops, address, *slot, U256::ZERO);
+            }
+            continue;
+        }
+        let value = AccountValue {
+            nonce: account.info.nonce,
+            balance: account.info.balance,
+            code_hash: account.info.code_hash,
+        };
+        if account.is_created() && value.code_hash != KECCAK_EMPTY {
+            if let Some(code) = &account.info.code {
+                let bytes = code.original_bytes();
+                ops.push((
+                    StateKey::Code(value.code_hash).path(),
+                    Some(value_hash(&bytes)),
+                ));
+                db.writes.code.insert(value.code_hash, bytes);
+                db.cache_code(value.code_hash, code.clone());
+            }
+        }
+        put_account(db, ops, address, (!value.is_empty()).then_some(value));
+        for (slot, entry) in account.changed_storage_slots() {
+            put_storage(db, ops, address, *slot, entry.present_value);
+        }
+    }
+}
+
+fn put_account<R: StateReader>(
+    db: &mut BlockDb<'_, R>,
+    ops: &mut Vec<Op>,
+    address: Address,
+    value: Option<AccountValue>,
+) {
+    let path = StateKey::Account(address).path();
+    ops.push((path, value.map(|v| value_hash(&v.encode()))));
+    db.writes.accounts.insert(address, value);
+}
+
+fn put_storage<R: StateReader>(
+    db: &mut BlockDb<'_, R>,
+    ops: &mut Vec<Op>,
+    address: Address,
+    slot: U256,
+    value: U256,
+) {
+    let path = StateKey::Storage(address, slot).path();
+    ops.push((
+        path,
+        (!value.is_zero()).then(|| value_hash(&value.to_be_bytes::<32>())),
+    ));
+    db.writes.storage.insert((address, slot), value);
+}
+
+fn executed_receipt(
+    hash: B256,
+    envelope: &TxEnvelope,
+    sender: Address,
+    result: ExecutionResult,
+    base_fee: u64,
+) -> Receipt {
+    let effective_gas_price = envelope.effective_gas_price(Some(base_fee));
+    let gas_used = result.tx_gas_used();
+    // As geth: a creation names its address even when it failed.
+    let contract_address =
+        (envelope.kind() == TxKind::Create).then(|| sender.create(envelope.nonce()));
+    let (status, reason, logs, output) = match result {
+        ExecutionResult::Success { logs, .. } => {
+            (TxStatus::Success, String::new(), logs, Bytes::new())
+        }
+        ExecutionResult::Revert { output, .. } => (
+            TxStatus::Failed,
+            "execution reverted".to_owned(),
+            Vec::new(),
+            output,
+        ),
+        ExecutionResult::Halt { reason, .. } => (
+            TxStatus::Failed,
+            format!("{reason:?}"),
+            Vec::new(),
+            Bytes::new(),
+        ),
+    };
+    Receipt {
+        tx_hash: hash,
+        tx_type: envelope.tx_type() as u8,
+        from: sender,
+        to: envelope.to(),
+        status,
+        reason,
+        gas_used,
+        cumulative_gas_used: 0,
+        effective_gas_price,
+        contract_address,
+        logs,
+        output,
+        inclusion_charge: U256::ZERO,
+        charge_shortfall: U256::ZERO,
+    }
+}
+
+/// The skipped-transaction rule: no state change for the sender; the proposer's fee recipient
+/// pays `intrinsic gas x base fee` (burned), as far as its balance goes; the rest is recorded
+/// as the shortfall.
+#[allow(clippy::too_many_arguments)]
+fn skip<R: StateReader>(
+    tx: &PreparedTx,
+    tx_type: u8,
+    from: Address,
+    to: Option<Address>,
+    reason: String,
+    intrinsic: u64,
+    params: &ChainParams,
+    block: &BlockContext,
+    db: &mut BlockDb<'_, R>,
+    ops: &mut Vec<Op>,
+) -> Result<Receipt, ExecError> {
+    let charge = U256::from(intrinsic).saturating_mul(U256::from(params.base_fee_per_gas));
+    let recipient = block.beneficiary;
+    let account = db.view().account(&recipient)?;
+    let balance = account.map(|a| a.balance).unwrap_or_default();
+    let paid = charge.min(balance);
+    if let Some(mut value) = account {
+        if !paid.is_zero() {
+            value.balance -= paid;
+            put_account(db, ops, recipient, (!value.is_empty()).then_some(value));
+        }
+    }
+    Ok(Receipt {
+        tx_hash: tx.hash,
+        tx_type,
+        from,
+        to,
+        status: TxStatus::Skipped,
+        reason,
+        gas_used: 0,
+        cumulative_gas_used: 0,
+        effective_gas_price: 0,
+        contract_address: None,
+        logs: Vec::new(),
+        output: Bytes::new(),
+        inclusion_charge: charge,
+        charge_shortfall: charge - paid,
+    })
+}

@@ -1,0 +1,279 @@
+//! Reading state during execution, and the writes a block leaves behind.
+//!
+//! [`StateReader`] is what the transition reads: the executor serves it from its database,
+//! a fraud-proof verifier from a witness. [`StateWrites`] is the overlay a block's
+//! transactions write into; later transactions of the block read through it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use alloy_primitives::{Address, Bytes, B256, U256};
+use revm::bytecode::Bytecode;
+use revm::database_interface::DBErrorMarker;
+use revm::state::AccountInfo;
+use revm::Database;
+
+use crate::keys::{AccountValue, StateKey};
+
+/// A read the state source could not serve (I/O, corruption, or a key missing from a
+/// witness). Execution stops: a block is never executed over partial state.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("state read failed: {0}")]
+pub struct ReadError(pub String);
+
+impl DBErrorMarker for ReadError {}
+
+/// The state as of some point, read one key at a time.
+pub trait StateReader {
+    /// The account, or `None` when absent (EIP-161 empty accounts are absent).
+    fn account(&self, address: &Address) -> Result<Option<AccountValue>, ReadError>;
+    /// The slot's value, zero when absent.
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ReadError>;
+    /// The code whose keccak hash is `code_hash`, if stored.
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ReadError>;
+    /// The data-block hash at `height` (the `BLOCKHASH` opcode); zero when unknown.
+    fn block_hash(&self, height: u64) -> Result<B256, ReadError>;
+}
+
+impl<R: StateReader + ?Sized> StateReader for &R {
+    fn account(&self, address: &Address) -> Result<Option<AccountValue>, ReadError> {
+        (**self).account(address)
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ReadError> {
+        (**self).storage(address, slot)
+    }
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ReadError> {
+        (**self).code(code_hash)
+    }
+    fn block_hash(&self, height: u64) -> Result<B256, ReadError> {
+        (**self).block_hash(height)
+    }
+}
+
+/// Writes to the flat state: `None` deletes. Code is content-addressed and never deleted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StateWrites {
+    pub accounts: HashMap<Address, Option<AccountValue>>,
+    pub storage: HashMap<(Address, U256), U256>,
+    pub code: HashMap<B256, Bytes>,
+}
+
+impl StateWrites {
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty() && self.storage.is_empty() && self.code.is_empty()
+    }
+
+    /// Number of flat keys written.
+    pub fn len(&self) -> usize {
+        self.accounts.len() + self.storage.len() + self.code.len()
+    }
+
+    /// Every write as a flat key and its value bytes (`None`: delete), in key order so that
+    /// whoever persists them does the same work in the same order.
+    pub fn entries(&self) -> Vec<(StateKey, Option<Vec<u8>>)> {
+        let mut out: Vec<(StateKey, Option<Vec<u8>>)> = Vec::with_capacity(self.len());
+        for (address, value) in &self.accounts {
+            out.push((
+                StateKey::Account(*address),
+                value.map(|v| v.encode().to_vec()),
+            ));
+        }
+        for ((address, slot), value) in &self.storage {
+            let bytes = (!value.is_zero()).then(|| value.to_be_bytes::<32>().to_vec());
+            out.push((StateKey::Storage(*address, *slot), bytes));
+        }
+        for (hash, code) in &self.code {
+            out.push((StateKey::Code(*hash), Some(code.to_vec())));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+/// Reads through a block's pending writes to the state before the block.
+pub struct Overlay<'a, R: StateReader> {
+    pub base: &'a R,
+    pub writes: &'a StateWrites,
+}
+
+impl<R: StateReader> StateReader for Overlay<'_, R> {
+    fn account(&self, address: &Address) -> Result<Option<AccountValue>, ReadError> {
+        match self.writes.accounts.get(address) {
+            Some(value) => Ok(*value),
+            None => self.base.account(address),
+        }
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ReadError> {
+        match self.writes.storage.get(&(*address, *slot)) {
+            Some(value) => Ok(*value),
+            None => self.base.storage(address, slot),
+        }
+    }
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ReadError> {
+        match self.writes.code.get(code_hash) {
+            Some(code) => Ok(Some(code.clone())),
+            None => self.base.code(code_hash),
+        }
+    }
+    fn block_hash(&self, height: u64) -> Result<B256, ReadError> {
+        self.base.block_hash(height)
+    }
+}
+
+/// revm's view of the state: the reader under a block's writes, with analysed code cached
+/// for the block (jump-table analysis is per load otherwise).
+pub(crate) struct BlockDb<'a, R: StateReader> {
+    pub(crate) base: &'a R,
+    pub(crate) writes: StateWrites,
+    code_cache: HashMap<B256, Bytecode>,
+}
+
+impl<'a, R: StateReader> BlockDb<'a, R> {
+    pub(crate) fn new(base: &'a R) -> Self {
+        BlockDb {
+            base,
+            writes: StateWrites::default(),
+            code_cache: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn view(&self) -> Overlay<'_, R> {
+        Overlay {
+            base: self.base,
+            writes: &self.writes,
+        }
+    }
+
+    fn load_code(&mut self, code_hash: B256) -> Result<Bytecode, ReadError> {
+        if code_hash == revm::primitives::KECCAK_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        if let Some(code) = self.code_cache.get(&code_hash) {
+            return Ok(code.clone());
+        }
+        let bytes = self.view().code(&code_hash)?.ok_or_else(|| {
+            ReadError(format!(
+                "code {code_hash} is referenced but not in the state"
+            ))
+        })?;
+        let code = Bytecode::new_raw(bytes);
+        self.code_cache.insert(code_hash, code.clone());
+        Ok(code)
+    }
+
+    /// Remembers code deployed in this block, already analysed.
+    pub(crate) fn cache_code(&mut self, code_hash: B256, code: Bytecode) {
+        self.code_cache.insert(code_hash, code);
+    }
+}
+
+impl<R: StateReader> Database for BlockDb<'_, R> {
+    type Error = ReadError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, ReadError> {
+        let Some(value) = self.view().account(&address)? else {
+            return Ok(None);
+        };
+        let code = self.load_code(value.code_hash)?;
+        Ok(Some(AccountInfo {
+            balance: value.balance,
+            nonce: value.nonce,
+            code_hash: value.code_hash,
+            code: Some(code),
+            ..Default::default()
+        }))
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, ReadError> {
+        self.load_code(code_hash)
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, ReadError> {
+        self.view().storage(&address, &index)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, ReadError> {
+        self.base.block_hash(number)
+    }
+}
+
+/// A reader over nothing but a map: genesis construction, tests and benchmarks.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryState {
+    pub accounts: HashMap<Address, AccountValue>,
+    pub storage: HashMap<(Address, U256), U256>,
+    pub code: HashMap<B256, Bytes>,
+    pub block_hashes: HashMap<u64, B256>,
+}
+
+impl MemoryState {
+    /// Applies a block's writes.
+    pub fn apply(&mut self, writes: &StateWrites) {
+        for (address, value) in &writes.accounts {
+            match value {
+                Some(v) => self.accounts.insert(*address, *v),
+                None => self.accounts.remove(address),
+            };
+        }
+        for (key, value) in &writes.storage {
+            if value.is_zero() {
+                self.storage.remove(key);
+            } else {
+                self.storage.insert(*key, *value);
+            }
+        }
+        for (hash, code) in &writes.code {
+            self.code.insert(*hash, code.clone());
+        }
+    }
+
+    /// Every flat entry with its value bytes, for building a state tree.
+    pub fn entries(&self) -> Vec<(StateKey, Vec<u8>)> {
+        let mut out = Vec::with_capacity(self.accounts.len() + self.storage.len());
+        for (a, v) in &self.accounts {
+            out.push((StateKey::Account(*a), v.encode().to_vec()));
+        }
+        for ((a, s), v) in &self.storage {
+            out.push((StateKey::Storage(*a, *s), v.to_be_bytes::<32>().to_vec()));
+        }
+        for (h, c) in &self.code {
+            out.push((StateKey::Code(*h), c.to_vec()));
+        }
+        out
+    }
+}
+
+impl StateReader for MemoryState {
+    fn account(&self, address: &Address) -> Result<Option<AccountValue>, ReadError> {
+        Ok(self.accounts.get(address).copied())
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ReadError> {
+        Ok(self
+            .storage
+            .get(&(*address, *slot))
+            .copied()
+            .unwrap_or_default())
+    }
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ReadError> {
+        Ok(self.code.get(code_hash).cloned())
+    }
+    fn block_hash(&self, height: u64) -> Result<B256, ReadError> {
+        Ok(self.block_hashes.get(&height).copied().unwrap_or_default())
+    }
+}
+
+/// Shared readers (the executor hands one to RPC handlers and the execution thread).
+impl<R: StateReader + ?Sized> StateReader for Arc<R> {
+    fn account(&self, address: &Address) -> Result<Option<AccountValue>, ReadError> {
+        (**self).account(address)
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ReadError> {
+        (**self).storage(address, slot)
+    }
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ReadError> {
+        (**self).code(code_hash)
+    }
+    fn block_hash(&self, height: u64) -> Result<B256, ReadError> {
+        (**self).block_hash(height)
+    }
+}
