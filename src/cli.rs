@@ -27,6 +27,9 @@ pub enum Command {
     /// Run a full node: follow the data chain and verify every commit certificate, without
     /// voting. Its key (validator_key.json) must not be in the genesis validator set.
     Fullnode(NodeArgs),
+    /// Run a lazy executor: follow decided data blocks as a non-voting node, execute them
+    /// with revm, keep the authenticated state, and serve Ethereum JSON-RPC.
+    Executor(ExecutorArgs),
     /// Launch and manage a local multi-node network on loopback.
     #[command(subcommand)]
     Localnet(LocalnetCommand),
@@ -113,6 +116,16 @@ pub struct NodeArgs {
     /// Any config key, as KEY=VALUE (e.g. --set mempool.max_txs=5000); highest precedence.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExecutorArgs {
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// Fsync the state database every N executed blocks (state in between is re-executed
+    /// from the data chain after a crash).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub durable_every_blocks: u64,
 }
 
 #[derive(Subcommand, Debug)]

@@ -6,7 +6,7 @@ use eyre::{bail, eyre, Context, Result};
 use lazychain_config::{init_home, Genesis, InitOptions, LogFormat, NodeConfig, ValidatorKey};
 
 use crate::cli::{
-    BenchCommand, Cli, Command, KeysCommand, LocalnetCommand, LogFormatArg, NodeArgs,
+    BenchCommand, Cli, Command, ExecutorArgs, KeysCommand, LocalnetCommand, LogFormatArg, NodeArgs,
 };
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Validator(args) => run_node(lazychain_data_chain_node::Role::Validator, args),
         Command::Fullnode(args) => run_node(lazychain_data_chain_node::Role::FullNode, args),
+        Command::Executor(args) => run_executor(args),
         Command::Localnet(LocalnetCommand::Up(a)) => {
             let exe = std::env::current_exe().wrap_err("cannot locate the lazychain binary")?;
             lazychain_localnet::up(&lazychain_localnet::UpOptions {
@@ -176,6 +177,30 @@ fn run_node(role: lazychain_data_chain_node::Role, args: NodeArgs) -> Result<()>
             config,
             genesis,
             key,
+            shutdown_signal(),
+        )
+        .await
+    })?;
+    Ok(())
+}
+
+fn run_executor(args: ExecutorArgs) -> Result<()> {
+    let (config, genesis, key) = load_home(&args.node.home, &args.node)?;
+    init_logging(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    let options = lazychain_exec_node::ExecutorOptions {
+        durable_every_blocks: args.durable_every_blocks,
+    };
+    runtime.block_on(async {
+        lazychain_exec_node::run_executor(
+            &args.node.home,
+            config,
+            genesis,
+            key,
+            options,
             shutdown_signal(),
         )
         .await

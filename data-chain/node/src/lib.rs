@@ -20,4 +20,6 @@ pub mod shared;
 pub mod store;
 pub mod tables;
 
-pub use node::{run_node, run_validator, NodeError, Role};
+pub use node::{
+    run_node, run_node_with, run_validator, NodeError, NodeExtension, NodeHandles, Role,
+};

@@ -312,6 +312,14 @@ impl Mempool {
         self.bytes
     }
 
+    /// The highest nonce pooled for `sender`.
+    pub fn highest_nonce(&self, sender: &Address) -> Option<u64> {
+        self.by_sender
+            .get(sender)
+            .and_then(|m| m.last_key_value())
+            .map(|(n, _)| *n)
+    }
+
     /// Number of pooled transactions from `sender`.
     pub fn pending_count(&self, sender: &Address) -> usize {
         self.by_sender.get(sender).map_or(0, BTreeMap::len)

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use jsonrpsee::RpcModule;
 use lazychain_config::{Genesis, NodeConfig, ValidatorKey};
 use lazychain_data_chain_consensus::engine::{self, EngineParams, Timing};
 use lazychain_data_chain_consensus::malachite::app::types::core::LinearTimeouts;
@@ -138,6 +139,18 @@ pub async fn run_validator(
     run_node(Role::Validator, home, config, genesis, key, shutdown).await
 }
 
+/// What an embedding process (the executor) gets of a running data-chain node.
+#[derive(Clone)]
+pub struct NodeHandles {
+    pub shared: Arc<NodeShared>,
+    pub store: Arc<BlockStore>,
+}
+
+/// Called once the node's store and shared state exist, before the RPC server starts: it may
+/// add methods to (or replace methods of) the node's JSON-RPC module and start its own work.
+pub type NodeExtension =
+    Box<dyn FnOnce(NodeHandles, &mut RpcModule<Arc<NodeShared>>) -> Result<(), String> + Send>;
+
 /// Runs a data-chain node in `role` until `shutdown` resolves or a component fails.
 pub async fn run_node(
     role: Role,
@@ -145,6 +158,19 @@ pub async fn run_node(
     config: NodeConfig,
     genesis: Genesis,
     key: ValidatorKey,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), NodeError> {
+    run_node_with(role, home, config, genesis, key, None, shutdown).await
+}
+
+/// [`run_node`], with an extension that serves more RPC methods and runs beside the node.
+pub async fn run_node_with(
+    role: Role,
+    home: &Path,
+    config: NodeConfig,
+    genesis: Genesis,
+    key: ValidatorKey,
+    extension: Option<NodeExtension>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), NodeError> {
     let validators = validator_set(&genesis)?;
@@ -233,8 +259,15 @@ pub async fn run_node(
         max_batch_len: config.rpc.max_batch_len,
         max_connections: config.rpc.max_connections,
     };
-    let module = crate::rpc::module(shared.clone())
+    let mut module = crate::rpc::module(shared.clone())
         .map_err(|e| NodeError::Config(format!("rpc methods: {e}")))?;
+    if let Some(extend) = extension {
+        let handles = NodeHandles {
+            shared: shared.clone(),
+            store: store.clone(),
+        };
+        extend(handles, &mut module).map_err(NodeError::Config)?;
+    }
     let (rpc_bound, rpc_handle) = crate::rpc::serve(rpc_addr, &limits, module).await?;
     let metrics_addr = config
         .metrics

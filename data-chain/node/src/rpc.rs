@@ -85,7 +85,7 @@ pub fn block_json(block: &Block, hash: &str, include_txs: bool) -> Value {
     v
 }
 
-fn status_json(shared: &NodeShared) -> Value {
+pub fn status_json(shared: &NodeShared) -> Value {
     let s = shared.status();
     let ready = shared.readiness();
     json!({

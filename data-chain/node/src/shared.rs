@@ -200,6 +200,16 @@ impl NodeShared {
         self.pool().contains(hash)
     }
 
+    /// The highest nonce of `sender`'s pooled transactions (for a "pending" nonce).
+    pub fn mempool_highest_nonce(&self, sender: &alloy_primitives::Address) -> Option<u64> {
+        self.pool().highest_nonce(sender)
+    }
+
+    /// The encoding of a pooled transaction.
+    pub fn mempool_raw(&self, hash: &B256) -> Option<Vec<u8>> {
+        self.pool().get(hash).map(|tx| tx.raw.to_vec())
+    }
+
     pub fn mempool_len(&self) -> usize {
         self.pool().len()
     }

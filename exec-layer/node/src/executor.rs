@@ -1,0 +1,338 @@
+//! The execution loop: take the next decided data block from the embedded full node's block
+//! store (blocks arrive there only with a commit certificate verified against the validator
+//! set), execute it, commit the result, repeat. Runs on its own OS thread: execution is
+//! CPU-bound and must not stall the consensus or RPC tasks.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use alloy_consensus::Transaction as _;
+use alloy_primitives::{Address, Bloom, B256};
+use lazychain_config::Genesis;
+use lazychain_data_chain_node::store::BlockStore;
+use lazychain_exec_state_tree::StateTree;
+use lazychain_exec_stf::genesis::{genesis_writes, tree_of, AllocAccount};
+use lazychain_exec_stf::{execute_block, prepare, BlockContext, ChainParams, ExecError};
+use tracing::{info, warn};
+
+use crate::store::{ExecutedBlock, StateStore, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutorError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("block store: {0}")]
+    Blocks(String),
+    #[error("executing height {height}: {source}")]
+    Execute { height: u64, source: ExecError },
+    #[error("genesis: {0}")]
+    Genesis(String),
+}
+
+/// The execution parameters of a genesis file.
+pub fn chain_params(genesis: &Genesis) -> Result<ChainParams, ExecutorError> {
+    let spec = lazychain_exec_stf::hardfork(&genesis.execution.hardfork).ok_or_else(|| {
+        ExecutorError::Genesis(format!("unknown hardfork {:?}", genesis.execution.hardfork))
+    })?;
+    Ok(ChainParams {
+        chain_id: genesis.chain_id,
+        spec,
+        base_fee_per_gas: genesis.execution.base_fee_per_gas,
+        block_gas_limit: genesis.limits.max_block_gas,
+        trace_period: genesis.execution.trace_period,
+        fee_recipients: genesis
+            .validators
+            .iter()
+            .map(|v| (v.address(), v.fee_recipient))
+            .collect(),
+    })
+}
+
+/// The genesis allocation in the transition's terms.
+pub fn alloc(genesis: &Genesis) -> Vec<AllocAccount> {
+    genesis
+        .execution
+        .alloc
+        .iter()
+        .map(|a| AllocAccount {
+            address: a.address,
+            balance: a.balance,
+            nonce: a.nonce,
+            code: a.code.clone(),
+            storage: a.storage.clone(),
+        })
+        .collect()
+}
+
+/// The executor's progress, for RPC and logs.
+#[derive(Clone, Debug, Default)]
+pub struct ExecStatus {
+    pub data_height: u64,
+    pub executed_height: u64,
+    pub state_root: B256,
+}
+
+/// State shared between the execution thread and RPC handlers.
+pub struct ExecShared {
+    pub params: ChainParams,
+    pub state: Arc<StateStore>,
+    pub blocks: Arc<BlockStore>,
+    status: RwLock<ExecStatus>,
+    /// Sender -> (next nonce, height) for transactions decided but not yet executed, so a
+    /// "pending" nonce counts them.
+    pending_nonces: Mutex<HashMap<Address, (u64, u64)>>,
+}
+
+impl ExecShared {
+    pub fn status(&self) -> ExecStatus {
+        self.status.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn update_status(&self, f: impl FnOnce(&mut ExecStatus)) {
+        if let Ok(mut s) = self.status.write() {
+            f(&mut s);
+        }
+    }
+
+    /// The next nonce of `sender` counting decided transactions not yet executed.
+    pub fn decided_next_nonce(&self, sender: &Address) -> Option<u64> {
+        self.pending_nonces
+            .lock()
+            .ok()
+            .and_then(|m| m.get(sender).map(|(n, _)| *n))
+    }
+}
+
+/// How the execution loop runs.
+#[derive(Clone, Copy, Debug)]
+pub struct ExecutorOptions {
+    /// Fsync the state database every this many blocks (1: every block).
+    pub durable_every_blocks: u64,
+}
+
+pub struct Executor {
+    shared: Arc<ExecShared>,
+    tree: StateTree,
+    options: ExecutorOptions,
+}
+
+impl Executor {
+    /// Opens the state database (writing the genesis state on first start) and rebuilds the
+    /// state tree from the flat state.
+    pub fn open(
+        genesis: &Genesis,
+        state: Arc<StateStore>,
+        blocks: Arc<BlockStore>,
+        options: ExecutorOptions,
+    ) -> Result<Self, ExecutorError> {
+        let params = chain_params(genesis)?;
+        let writes = genesis_writes(&alloc(genesis));
+        let genesis_root = B256::from(tree_of(&writes).root());
+        match state.genesis_root()? {
+            None => {
+                let block = ExecutedBlock {
+                    height: 0,
+                    hash: B256::ZERO,
+                    parent_hash: B256::ZERO,
+                    timestamp: genesis.genesis_time_ms / 1000,
+                    beneficiary: Address::ZERO,
+                    gas_limit: params.block_gas_limit,
+                    gas_used: 0,
+                    base_fee: params.base_fee_per_gas,
+                    tx_count: 0,
+                    tx_root: B256::ZERO,
+                    body_bytes: 0,
+                    pre_state_root: genesis_root,
+                    state_root: genesis_root,
+                    receipts_root: lazychain_exec_stf::receipts_root(&[]),
+                    trace_root: lazychain_exec_stf::trace_root(&[]),
+                    logs_bloom: Bloom::ZERO,
+                };
+                state.init_genesis(&writes, &block)?;
+            }
+            Some(root) if root != genesis_root => {
+                return Err(ExecutorError::Genesis(format!(
+                    "the state database was created for another genesis (state root {root}, this genesis {genesis_root}); reset the executor's data directory"
+                )))
+            }
+            Some(_) => {}
+        }
+        let executed = state.executed_height()?.unwrap_or(0);
+        let started = Instant::now();
+        let tree = state.load_tree()?;
+        let root = B256::from(tree.root());
+        let expected = state
+            .executed_block(executed)?
+            .map(|b| b.state_root)
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("no summary for executed height {executed}"))
+            })?;
+        if root != expected {
+            return Err(StoreError::Corrupt(format!(
+                "flat state at height {executed} has root {root}, the block summary says {expected}"
+            ))
+            .into());
+        }
+        info!(
+            executed,
+            keys = tree.len(),
+            root = %root,
+            rebuild_ms = started.elapsed().as_millis() as u64,
+            "state tree rebuilt from the flat state"
+        );
+        let shared = Arc::new(ExecShared {
+            params,
+            state,
+            blocks,
+            status: RwLock::new(ExecStatus {
+                data_height: 0,
+                executed_height: executed,
+                state_root: root,
+            }),
+            pending_nonces: Mutex::new(HashMap::new()),
+        });
+        Ok(Executor {
+            shared,
+            tree,
+            options,
+        })
+    }
+
+    pub fn shared(&self) -> Arc<ExecShared> {
+        self.shared.clone()
+    }
+
+    /// Executes decided blocks as they come until `stop` is set. `wake` is signalled when a
+    /// block is decided (the loop also polls, so a missed signal only delays).
+    pub fn run(mut self, wake: Receiver<()>, stop: Arc<AtomicBool>) -> Result<(), ExecutorError> {
+        let mut progress = Progress::new(self.shared.status().executed_height);
+        while !stop.load(Ordering::Relaxed) {
+            let data_height = self
+                .shared
+                .blocks
+                .latest_height()
+                .map_err(|e| ExecutorError::Blocks(e.to_string()))?;
+            self.shared.update_status(|s| s.data_height = data_height);
+            let executed = self.shared.status().executed_height;
+            if executed < data_height {
+                self.execute_height(executed + 1)?;
+                progress.maybe_log(&self.shared.status());
+                continue;
+            }
+            match wake.recv_timeout(Duration::from_millis(500)) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Executes and commits one decided height.
+    pub fn execute_height(&mut self, height: u64) -> Result<(), ExecutorError> {
+        let decided = self
+            .shared
+            .blocks
+            .decided(height)
+            .map_err(|e| ExecutorError::Blocks(e.to_string()))?
+            .ok_or_else(|| ExecutorError::Blocks(format!("decided block {height} is missing")))?;
+        let header = &decided.block.header;
+        let hash = B256::from(decided.hash.0);
+        let txs = prepare(decided.block.body.transactions());
+        self.note_pending(height, &txs);
+        let params = &self.shared.params;
+        let block: BlockContext = params.block_context(header, hash);
+        let snapshot = self.shared.state.snapshot()?;
+        let execution = execute_block(params, &block, &txs, &snapshot, &mut self.tree)
+            .map_err(|source| ExecutorError::Execute { height, source })?;
+        drop(snapshot);
+        let summary = ExecutedBlock {
+            height,
+            hash,
+            parent_hash: block.parent_hash,
+            timestamp: block.timestamp,
+            beneficiary: block.beneficiary,
+            gas_limit: params.block_gas_limit,
+            gas_used: execution.gas_used,
+            base_fee: params.base_fee_per_gas,
+            tx_count: txs.len() as u64,
+            tx_root: B256::from_slice(header.tx_root.as_ref()),
+            body_bytes: header.body_bytes,
+            pre_state_root: execution.pre_state_root,
+            state_root: execution.post_state_root,
+            receipts_root: execution.receipts_root,
+            trace_root: execution.trace_root,
+            logs_bloom: execution.logs_bloom,
+        };
+        let durable = height % self.options.durable_every_blocks.max(1) == 0;
+        self.shared
+            .state
+            .commit_block(&summary, &execution, durable)?;
+        self.shared.update_status(|s| {
+            s.executed_height = height;
+            s.state_root = execution.post_state_root;
+        });
+        if let Ok(mut pending) = self.shared.pending_nonces.lock() {
+            pending.retain(|_, (_, h)| *h > height);
+        }
+        Ok(())
+    }
+
+    fn note_pending(&self, height: u64, txs: &[lazychain_exec_stf::PreparedTx]) {
+        let Ok(mut pending) = self.shared.pending_nonces.lock() else {
+            return;
+        };
+        for tx in txs {
+            if let Ok((envelope, sender)) = &tx.decoded {
+                let next = envelope.nonce().saturating_add(1);
+                let entry = pending.entry(*sender).or_insert((next, height));
+                if next >= entry.0 {
+                    *entry = (next, height);
+                }
+            }
+        }
+    }
+}
+
+/// A progress line every few seconds: height, lag and rate.
+struct Progress {
+    last_log: Instant,
+    last_height: u64,
+}
+
+impl Progress {
+    const EVERY: Duration = Duration::from_secs(5);
+
+    fn new(height: u64) -> Self {
+        Progress {
+            last_log: Instant::now(),
+            last_height: height,
+        }
+    }
+
+    fn maybe_log(&mut self, s: &ExecStatus) {
+        let elapsed = self.last_log.elapsed();
+        if elapsed < Self::EVERY {
+            return;
+        }
+        let rate =
+            s.executed_height.saturating_sub(self.last_height) as f64 / elapsed.as_secs_f64();
+        let lag = s.data_height.saturating_sub(s.executed_height);
+        if lag > 0 {
+            info!(executed = s.executed_height, data_height = s.data_height, lag, blocks_per_s = format!("{rate:.1}"), root = %s.state_root, "catching up");
+        } else {
+            info!(executed = s.executed_height, lag, blocks_per_s = format!("{rate:.1}"), root = %s.state_root, "executed");
+        }
+        self.last_log = Instant::now();
+        self.last_height = s.executed_height;
+    }
+}
+
+/// Logs that the loop ended with an error (the node then stops).
+pub fn report(result: &Result<(), ExecutorError>) {
+    if let Err(e) = result {
+        warn!(error = %e, "execution stopped");
+    }
+}

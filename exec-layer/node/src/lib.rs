@@ -1,0 +1,22 @@
+//! The lazy executor node: a keyless full node of the data chain (it verifies every commit
+//! certificate against the validator set and never votes) with an execution loop beside it.
+//! Decided blocks are executed in order with the pure transition of `lazychain-exec-stf`;
+//! state, receipts, intermediate roots and traces are kept in redb; the Ethereum JSON-RPC
+//! that wallets use is served from there.
+//!
+//! It must not take part in data consensus, and it must not compute state any other way than
+//! through `lazychain-exec-stf` (a second implementation would diverge from the verifiers').
+
+#![forbid(unsafe_code)]
+
+pub mod executor;
+pub mod node;
+pub mod rpc;
+pub mod store;
+pub mod tables;
+
+pub use executor::{
+    chain_params, ExecShared, ExecStatus, Executor, ExecutorError, ExecutorOptions,
+};
+pub use node::{run_executor, ExecNodeError};
+pub use store::{ExecutedBlock, StateStore, StoreError};

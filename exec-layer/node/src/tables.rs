@@ -1,0 +1,29 @@
+//! Every redb table of an executor's state database (`data/state.redb`). Byte layouts are in
+//! `docs/storage.md`. Only `store.rs` opens these tables; one write transaction per executed
+//! block writes all of them.
+
+use redb::TableDefinition;
+
+/// The flat state. Key: the state-tree key path (see `lazychain_exec_stf::keys`). Value: the
+/// value bytes (account: 72 bytes, slot: 32 bytes, code: the bytecode).
+pub const FLAT: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("flat_state");
+
+/// Executed blocks. Key: data height. Value: SSZ `ExecutedBlockSsz` (roots, gas, bloom, the
+/// EVM block context). Height 0 is the genesis state.
+pub const EXECUTED: TableDefinition<u64, &[u8]> = TableDefinition::new("executed_blocks");
+
+/// Data-block hash to height, for `eth_getBlockByHash`.
+pub const BLOCK_BY_HASH: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_by_hash");
+
+/// Receipts. Key: height (u64 BE) ‖ index (u32 BE). Value: SSZ receipt.
+pub const RECEIPTS: TableDefinition<&[u8; 12], &[u8]> = TableDefinition::new("receipts");
+
+/// Transaction hash to height (u64 BE) ‖ index (u32 BE).
+pub const TX_LOCATIONS: TableDefinition<&[u8; 32], &[u8; 12]> =
+    TableDefinition::new("tx_locations");
+
+/// Intermediate state roots. Key: height. Value: the trace, 32 bytes per entry.
+pub const TRACES: TableDefinition<u64, &[u8]> = TableDefinition::new("traces");
+
+/// Singletons: `executed_height` (u64 BE), `genesis_root` (32 bytes).
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
