@@ -1,11 +1,12 @@
-//! The genesis file: the chain id, the validator set and the block limits every node of a
-//! chain must agree on.
+//! The genesis file: the chain id, the validator set, the block limits and the initial
+//! execution state every node of a chain must agree on.
 //!
 //! Every field is required: a default that changed between versions would split the chain.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use malachitebft_signing_ed25519::PublicKey;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -28,6 +29,25 @@ pub const MAX_CHAIN_ID: u64 = u64::MAX / 2 - 36;
 /// nothing.
 pub const MIN_TX_GAS: u64 = 21_000;
 
+/// The EVM hardforks an executor can run, oldest first.
+pub const HARDFORKS: &[&str] = &["cancun", "prague", "osaka"];
+
+/// The hardfork `lazychain init` and `localnet` write.
+pub const DEFAULT_HARDFORK: &str = "osaka";
+
+/// The base fee `lazychain init` and `localnet` write: 1 gwei, the default
+/// `limits.min_gas_price`, so that every admitted transaction can pay it.
+pub const DEFAULT_BASE_FEE_PER_GAS: u64 = 1_000_000_000;
+
+/// Largest contract code in a genesis account (EIP-170).
+pub const MAX_CODE_BYTES: usize = 24_576;
+
+/// Most accounts in `execution.alloc`.
+pub const MAX_ALLOC_ACCOUNTS: usize = 100_000;
+
+/// Domain tag of [`fee_recipient_for`].
+pub const FEE_RECIPIENT_DOMAIN: &[u8] = b"LAZYCHAIN_FEE_RECIPIENT";
+
 /// The genesis of a lazychain chain.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -40,6 +60,8 @@ pub struct Genesis {
     pub validators: Vec<GenesisValidator>,
     /// The stateless limits validators enforce on blocks and transactions.
     pub limits: BlockLimits,
+    /// What executors need to run the EVM: the rules, the fees and the initial state.
+    pub execution: ExecutionGenesis,
 }
 
 /// One member of the genesis validator set.
@@ -53,12 +75,93 @@ pub struct GenesisValidator {
     pub public_key: [u8; 32],
     /// Voting power, at least 1.
     pub voting_power: u64,
+    /// Where the EVM coinbase of the blocks this validator proposes points, i.e. who
+    /// receives their priority fees.
+    pub fee_recipient: Address,
 }
 
 impl GenesisValidator {
     /// The validator's address, see [`validator_address`].
     pub fn address(&self) -> [u8; 20] {
         validator_address(&self.public_key)
+    }
+}
+
+/// The default fee recipient of a validator: the last 20 bytes of
+/// `keccak256("LAZYCHAIN_FEE_RECIPIENT" || public_key)`. Nobody holds its key, so fees paid
+/// to it are out of circulation until the genesis names a real recipient.
+pub fn fee_recipient_for(public_key: &[u8; 32]) -> Address {
+    let mut preimage = Vec::with_capacity(FEE_RECIPIENT_DOMAIN.len() + public_key.len());
+    preimage.extend_from_slice(FEE_RECIPIENT_DOMAIN);
+    preimage.extend_from_slice(public_key);
+    Address::from_word(keccak256(preimage))
+}
+
+/// The execution section of the genesis: fixed EVM parameters and the initial state.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionGenesis {
+    /// The EVM rules, one of [`HARDFORKS`].
+    pub hardfork: String,
+    /// The constant EVM base fee, in wei.
+    pub base_fee_per_gas: u64,
+    /// Executors record an intermediate state root every `trace_period` transactions; at
+    /// least 1.
+    pub trace_period: u64,
+    /// The accounts that exist before block 1.
+    pub alloc: Vec<GenesisAccount>,
+}
+
+/// One account of the initial state.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAccount {
+    /// The account's address, unique in `alloc`.
+    pub address: Address,
+    /// Balance in wei; `0x` hex quantity or decimal string in JSON.
+    pub balance: U256,
+    /// Optional in JSON, default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub nonce: u64,
+    /// Contract code, at most [`MAX_CODE_BYTES`]; optional in JSON, default empty.
+    #[serde(default, skip_serializing_if = "no_code")]
+    pub code: Bytes,
+    /// Storage slots and their values, only for accounts with code; a JSON object from slot
+    /// to value (both 32-byte `0x` hex), optional, default empty. Decoding yields them in
+    /// slot order, and they are written in slot order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "storage_map")]
+    pub storage: Vec<(B256, B256)>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn no_code(code: &Bytes) -> bool {
+    code.is_empty()
+}
+
+/// `#[serde(with = "...")]` adapter: storage slots as a JSON object, in slot order.
+mod storage_map {
+    use std::collections::BTreeMap;
+
+    use alloy_primitives::B256;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        storage: &[(B256, B256)],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let map: BTreeMap<B256, B256> = storage.iter().copied().collect();
+        map.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<(B256, B256)>, D::Error> {
+        Ok(BTreeMap::<B256, B256>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
     }
 }
 
@@ -95,8 +198,17 @@ impl Default for BlockLimits {
     }
 }
 
-const TOP_KEYS: &[&str] = &["chain_id", "genesis_time_ms", "validators", "limits"];
-const VALIDATOR_KEYS: &[&str] = &["name", "public_key", "voting_power"];
+const TOP_KEYS: &[&str] = &[
+    "chain_id",
+    "genesis_time_ms",
+    "validators",
+    "limits",
+    "execution",
+];
+const VALIDATOR_KEYS: &[&str] = &["name", "public_key", "voting_power", "fee_recipient"];
+const EXECUTION_KEYS: &[&str] = &["hardfork", "base_fee_per_gas", "trace_period", "alloc"];
+const ACCOUNT_KEYS: &[&str] = &["address", "balance"];
+const ACCOUNT_OPTIONAL_KEYS: &[&str] = &["nonce", "code", "storage"];
 const LIMIT_KEYS: &[&str] = &[
     "max_block_bytes",
     "max_tx_bytes",
@@ -133,7 +245,8 @@ impl Genesis {
 
     /// The genesis file's contents: pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        // Serializing plain structs of integers, strings and arrays cannot fail.
+        // Serializing plain structs of integers, strings, arrays and maps with string keys
+        // (storage slots) cannot fail.
         let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
         text.push('\n');
         text
@@ -151,7 +264,10 @@ impl Genesis {
     /// [`MAX_CHAIN_ID`]; a non-empty validator set with unique, non-empty names, unique valid
     /// ed25519 public keys, voting power at least 1 and a total that fits in `u64`; non-zero
     /// limits (except `min_gas_price`), `max_tx_bytes <= max_block_bytes` and
-    /// `max_block_gas >= 21000`. Errors name `genesis.json` and the key.
+    /// `max_block_gas >= 21000`; a known hardfork, `trace_period >= 1`, at most
+    /// [`MAX_ALLOC_ACCOUNTS`] accounts with unique addresses, code of at most
+    /// [`MAX_CODE_BYTES`], storage only with code and without repeated slots, and a total
+    /// balance that fits in 256 bits. Errors name `genesis.json` and the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_as(GENESIS_FILE)
     }
@@ -265,6 +381,83 @@ impl Genesis {
                 ),
             );
         }
+        self.execution.validate_as(origin)
+    }
+}
+
+impl ExecutionGenesis {
+    fn validate_as(&self, origin: &str) -> Result<(), ConfigError> {
+        let fail = |key: &str, problem: String| Err(ConfigError::invalid(origin, key, problem));
+        if !HARDFORKS.contains(&self.hardfork.as_str()) {
+            return fail(
+                "execution.hardfork",
+                format!(
+                    "unknown hardfork {:?} (expected one of: {})",
+                    self.hardfork,
+                    HARDFORKS.join(", ")
+                ),
+            );
+        }
+        if self.trace_period == 0 {
+            return fail("execution.trace_period", "must be at least 1".to_owned());
+        }
+        if self.alloc.len() > MAX_ALLOC_ACCOUNTS {
+            return fail(
+                "execution.alloc",
+                format!(
+                    "{} accounts, more than the {MAX_ALLOC_ACCOUNTS} allowed",
+                    self.alloc.len()
+                ),
+            );
+        }
+        let mut addresses: HashMap<Address, usize> = HashMap::with_capacity(self.alloc.len());
+        // The executors add balances up; a total beyond 256 bits would overflow there.
+        let mut total = U256::ZERO;
+        for (i, a) in self.alloc.iter().enumerate() {
+            let at = format!("execution.alloc[{i}]");
+            if let Some(first) = addresses.insert(a.address, i) {
+                return fail(
+                    &format!("{at}.address"),
+                    format!(
+                        "duplicate address {} (also execution.alloc[{first}].address)",
+                        a.address
+                    ),
+                );
+            }
+            if a.code.len() > MAX_CODE_BYTES {
+                return fail(
+                    &format!("{at}.code"),
+                    format!(
+                        "{} bytes, more than the {MAX_CODE_BYTES} allowed (EIP-170)",
+                        a.code.len()
+                    ),
+                );
+            }
+            if !a.storage.is_empty() && a.code.is_empty() {
+                return fail(
+                    &format!("{at}.storage"),
+                    "storage is only allowed in an account with code".to_owned(),
+                );
+            }
+            let mut slots: HashSet<B256> = HashSet::with_capacity(a.storage.len());
+            for (slot, _) in &a.storage {
+                if !slots.insert(*slot) {
+                    return fail(
+                        &format!("{at}.storage"),
+                        format!("slot {slot} appears more than once"),
+                    );
+                }
+            }
+            total = match total.checked_add(a.balance) {
+                Some(t) => t,
+                None => {
+                    return fail(
+                        &format!("{at}.balance"),
+                        "the total of all balances exceeds 2^256 - 1".to_owned(),
+                    )
+                }
+            };
+        }
         Ok(())
     }
 }
@@ -299,6 +492,7 @@ fn decode(path: &Path, origin: &str, value: &Value) -> Result<Genesis, ConfigErr
             name: json::str_field(origin, &at, v, "name")?.to_owned(),
             public_key: json::hex_field::<32>(origin, &at, v, "public_key")?,
             voting_power: json::u64_field(origin, &at, v, "voting_power")?,
+            fee_recipient: json::address_field(origin, &at, v, "fee_recipient")?,
         });
     }
     let l = json::object_field(origin, "", top, "limits")?;
@@ -316,6 +510,83 @@ fn decode(path: &Path, origin: &str, value: &Value) -> Result<Genesis, ConfigErr
             min_gas_price: limit("min_gas_price")?,
             max_timestamp_drift_ms: limit("max_timestamp_drift_ms")?,
         },
+        execution: decode_execution(origin, top)?,
+    })
+}
+
+fn decode_execution(
+    origin: &str,
+    top: &serde_json::Map<String, Value>,
+) -> Result<ExecutionGenesis, ConfigError> {
+    let e = json::object_field(origin, "", top, "execution")?;
+    json::check_keys(origin, "execution", e, EXECUTION_KEYS, &[])?;
+    let entries = json::array_field(origin, "execution", e, "alloc")?;
+    // Checked before decoding so that a huge list fails fast; validate_as checks it again
+    // for genesis values built in code.
+    if entries.len() > MAX_ALLOC_ACCOUNTS {
+        return Err(ConfigError::invalid(
+            origin,
+            "execution.alloc",
+            format!(
+                "{} accounts, more than the {MAX_ALLOC_ACCOUNTS} allowed",
+                entries.len()
+            ),
+        ));
+    }
+    let mut alloc = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let at = format!("execution.alloc[{i}]");
+        let a = entry.as_object().ok_or_else(|| {
+            ConfigError::invalid(
+                origin,
+                &at,
+                format!("expected an object, got {}", json::describe(entry)),
+            )
+        })?;
+        json::check_keys(origin, &at, a, ACCOUNT_KEYS, ACCOUNT_OPTIONAL_KEYS)?;
+        let nonce = match a.get("nonce") {
+            Some(_) => json::u64_field(origin, &at, a, "nonce")?,
+            None => 0,
+        };
+        let code = match a.get("code") {
+            Some(_) => json::bytes_field(origin, &at, a, "code")?,
+            None => Bytes::new(),
+        };
+        let storage = match a.get("storage") {
+            Some(_) => {
+                let map = json::object_field(origin, &at, a, "storage")?;
+                let at = json::join(&at, "storage");
+                let mut slots = Vec::with_capacity(map.len());
+                for (slot, value) in map {
+                    let key = json::join(&at, slot);
+                    let bad = |problem: String| ConfigError::invalid(origin, &key, problem);
+                    let slot = crate::hexfmt::from_hex::<32>(slot)
+                        .map_err(|problem| bad(format!("bad slot: {problem}")))?;
+                    let text = value.as_str().ok_or_else(|| {
+                        bad(format!("expected a string, got {}", json::describe(value)))
+                    })?;
+                    let value = crate::hexfmt::from_hex::<32>(text).map_err(bad)?;
+                    slots.push((B256::from(slot), B256::from(value)));
+                }
+                // JSON objects have no order that survives every parser: use slot order.
+                slots.sort_unstable();
+                slots
+            }
+            None => Vec::new(),
+        };
+        alloc.push(GenesisAccount {
+            address: json::address_field(origin, &at, a, "address")?,
+            balance: json::u256_field(origin, &at, a, "balance")?,
+            nonce,
+            code,
+            storage,
+        });
+    }
+    Ok(ExecutionGenesis {
+        hardfork: json::str_field(origin, "execution", e, "hardfork")?.to_owned(),
+        base_fee_per_gas: json::u64_field(origin, "execution", e, "base_fee_per_gas")?,
+        trace_period: json::u64_field(origin, "execution", e, "trace_period")?,
+        alloc,
     })
 }
 
@@ -325,19 +596,51 @@ mod tests {
     use crate::keys::ValidatorKey;
 
     fn validator(name: &str, seed: u8) -> GenesisValidator {
+        let public_key = ValidatorKey::from_seed([seed; 32]).public_key();
         GenesisValidator {
             name: name.to_owned(),
-            public_key: ValidatorKey::from_seed([seed; 32]).public_key(),
+            public_key,
             voting_power: 1,
+            fee_recipient: fee_recipient_for(&public_key),
+        }
+    }
+
+    fn account(byte: u8, balance: u64) -> GenesisAccount {
+        GenesisAccount {
+            address: Address::repeat_byte(byte),
+            balance: U256::from(balance),
+            nonce: 0,
+            code: Bytes::new(),
+            storage: Vec::new(),
         }
     }
 
     fn genesis() -> Genesis {
+        let mut contract = account(0xc0, 0);
+        contract.nonce = 1;
+        contract.code = Bytes::from_static(&[0x60, 0x00, 0x54, 0x00]);
+        contract.storage = vec![
+            (B256::with_last_byte(1), B256::repeat_byte(0xaa)),
+            (B256::with_last_byte(2), B256::with_last_byte(7)),
+        ];
         Genesis {
             chain_id: 1337,
             genesis_time_ms: 1_700_000_000_000,
             validators: vec![validator("a", 1), validator("b", 2), validator("c", 3)],
             limits: BlockLimits::default(),
+            execution: ExecutionGenesis {
+                hardfork: "osaka".to_owned(),
+                base_fee_per_gas: 1_000_000_000,
+                trace_period: 1,
+                alloc: vec![
+                    account(0x01, 1),
+                    GenesisAccount {
+                        balance: U256::MAX - U256::from(1u64),
+                        ..account(0x02, 0)
+                    },
+                    contract,
+                ],
+            },
         }
     }
 
@@ -452,6 +755,52 @@ mod tests {
                 |g| g.limits.max_block_gas = 20_999,
                 "key limits.max_block_gas: 20999 is below 21000",
             ),
+            (
+                |g| g.execution.hardfork = "shanghai".to_owned(),
+                "key execution.hardfork: unknown hardfork \"shanghai\" (expected one of: cancun, prague, osaka)",
+            ),
+            (
+                |g| g.execution.hardfork = "Osaka".to_owned(),
+                "key execution.hardfork: unknown hardfork \"Osaka\"",
+            ),
+            (
+                |g| g.execution.trace_period = 0,
+                "key execution.trace_period: must be at least 1",
+            ),
+            (
+                |g| g.execution.alloc[2].address = g.execution.alloc[0].address,
+                "key execution.alloc[2].address: duplicate address 0x0101010101010101010101010101010101010101 (also execution.alloc[0].address)",
+            ),
+            (
+                |g| g.execution.alloc[2].code = Bytes::from(vec![0u8; MAX_CODE_BYTES + 1]),
+                "key execution.alloc[2].code: 24577 bytes, more than the 24576 allowed (EIP-170)",
+            ),
+            (
+                |g| g.execution.alloc[2].code = Bytes::new(),
+                "key execution.alloc[2].storage: storage is only allowed in an account with code",
+            ),
+            (
+                |g| {
+                    let first = g.execution.alloc[2].storage[0];
+                    g.execution.alloc[2].storage.push(first);
+                },
+                "key execution.alloc[2].storage: slot 0x0000000000000000000000000000000000000000000000000000000000000001 appears more than once",
+            ),
+            (
+                |g| g.execution.alloc[2].balance = U256::from(2u64),
+                "key execution.alloc[2].balance: the total of all balances exceeds 2^256 - 1",
+            ),
+            (
+                |g| {
+                    g.execution.alloc = (0..=MAX_ALLOC_ACCOUNTS)
+                        .map(|i| GenesisAccount {
+                            address: Address::left_padding_from(&(i as u64).to_be_bytes()),
+                            ..account(0, 0)
+                        })
+                        .collect();
+                },
+                "key execution.alloc: 100001 accounts, more than the 100000 allowed",
+            ),
         ];
         for (mutate, expected) in cases {
             let mut g = genesis();
@@ -463,6 +812,89 @@ mod tests {
         let mut g = genesis();
         g.limits.min_gas_price = 0;
         g.validate().expect("a zero gas price floor is allowed");
+        let mut g = genesis();
+        g.execution.base_fee_per_gas = 0;
+        g.execution.alloc.clear();
+        g.execution.hardfork = "cancun".to_owned();
+        g.validators[0].fee_recipient = Address::ZERO;
+        g.validate()
+            .expect("a zero base fee, an empty alloc, cancun and a zero fee recipient are allowed");
+    }
+
+    #[test]
+    fn json_round_trip_keeps_the_execution_section() {
+        let g = genesis();
+        let text = g.to_json();
+        let back = Genesis::from_json(Path::new(GENESIS_FILE), &text).expect("decodes");
+        assert_eq!(back, g);
+        assert_eq!(back.to_json(), text);
+        let via_serde: Genesis = serde_json::from_str(&text).expect("serde");
+        assert_eq!(via_serde, g);
+        // Defaults are left out: a plain account is just its address and balance.
+        assert!(
+            text.contains(
+                "{\n        \"address\": \"0x0101010101010101010101010101010101010101\",\n        \"balance\": \"0x1\"\n      }"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("\"storage\": {\n          \"0x0000000000000000000000000000000000000000000000000000000000000001\": \"0xaaaa"), "{text}");
+        // Storage written out of slot order comes back in slot order.
+        let mut shuffled = g.clone();
+        shuffled.execution.alloc[2].storage.reverse();
+        let back =
+            Genesis::from_json(Path::new(GENESIS_FILE), &shuffled.to_json()).expect("decodes");
+        assert_eq!(back, g);
+    }
+
+    #[test]
+    fn decodes_optional_account_fields_and_balance_forms() {
+        let fee = "0x00000000000000000000000000000000000000fe";
+        let text = genesis()
+            .to_json()
+            .replacen(
+                &format!(
+                    "\"fee_recipient\": \"{}\"",
+                    to_hex(genesis().validators[0].fee_recipient.as_slice())
+                ),
+                &format!("\"fee_recipient\": \"{fee}\""),
+                1,
+            )
+            .replace("\"balance\": \"0x1\"", "\"balance\": \"1\"")
+            .replace(
+                &format!(
+                    "\"balance\": \"{:#x}\"",
+                    genesis().execution.alloc[1].balance
+                ),
+                "\"balance\": \"10000000000000000000000\"",
+            );
+        let g = Genesis::from_json(Path::new(GENESIS_FILE), &text).expect("decodes");
+        assert_eq!(g.validators[0].fee_recipient, Address::with_last_byte(0xfe));
+        assert_eq!(g.execution.alloc[0].balance, U256::from(1u64));
+        assert_eq!(g.execution.alloc[1].balance, crate::DEV_ACCOUNT_BALANCE_WEI);
+        assert_eq!(g.execution.alloc[0].nonce, 0);
+        assert!(g.execution.alloc[0].code.is_empty());
+        assert!(g.execution.alloc[0].storage.is_empty());
+        let c = &g.execution.alloc[2];
+        assert_eq!(c.nonce, 1);
+        assert_eq!(c.code.as_ref(), &[0x60, 0x00, 0x54, 0x00]);
+        assert_eq!(c.storage.len(), 2);
+        // A checksummed address is accepted as well.
+        let text = text.replace(
+            "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0",
+            &Address::repeat_byte(0xc0).to_checksum(None),
+        );
+        let g2 = Genesis::from_json(Path::new(GENESIS_FILE), &text).expect("checksummed");
+        assert_eq!(g2, g);
+    }
+
+    #[test]
+    fn fee_recipient_is_keccak_of_tag_and_key() {
+        let pk = [7u8; 32];
+        let mut preimage = b"LAZYCHAIN_FEE_RECIPIENT".to_vec();
+        preimage.extend_from_slice(&pk);
+        let hash = keccak256(&preimage);
+        assert_eq!(fee_recipient_for(&pk).as_slice(), &hash[12..]);
+        assert_ne!(fee_recipient_for(&pk), fee_recipient_for(&[8u8; 32]));
     }
 
     #[test]
@@ -510,6 +942,123 @@ mod tests {
             &good.replacen(&to_hex(&g.validators[0].public_key), "0xabcd", 1),
             "key validators[0].public_key: expected 0x followed by 64 hex digits",
         );
+        // The execution section.
+        let g = genesis();
+        let fee0 = to_hex(g.validators[0].fee_recipient.as_slice());
+        check(
+            &good.replacen(&format!(",\n      \"fee_recipient\": \"{fee0}\""), "", 1),
+            "key validators[0].fee_recipient: missing",
+        );
+        check(
+            &good.replacen(&fee0, "0x1234", 1),
+            "key validators[0].fee_recipient: expected 0x followed by 40 hex digits (20 bytes)",
+        );
+        // One letter of a checksummed address in the wrong case.
+        let good_checksum = Address::repeat_byte(0xc0).to_checksum(None);
+        let flip = good_checksum.rfind(|c: char| c.is_ascii_alphabetic() && c != 'x');
+        let mut bad_checksum: Vec<char> = good_checksum.chars().collect();
+        if let Some(at) = flip {
+            bad_checksum[at] = if bad_checksum[at].is_ascii_uppercase() {
+                bad_checksum[at].to_ascii_lowercase()
+            } else {
+                bad_checksum[at].to_ascii_uppercase()
+            };
+        }
+        let bad_checksum: String = bad_checksum.into_iter().collect();
+        assert!(bad_checksum.contains('c') && bad_checksum.contains('C'));
+        check(
+            &good.replace("0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0", &bad_checksum),
+            &format!("key execution.alloc[2].address: {bad_checksum} has a wrong EIP-55 checksum (a mistyped digit?); the checksummed form of these digits is {good_checksum}"),
+        );
+        check(
+            &good.replacen("\"execution\": {", "\"execution\": { \"gas_limit\": 1,", 1),
+            "unknown key execution.gas_limit (expected one of: hardfork, base_fee_per_gas, trace_period, alloc)",
+        );
+        check(
+            &good.replacen("\"trace_period\": 1", "\"trace_period\": 0", 1),
+            "key execution.trace_period: must be at least 1",
+        );
+        check(
+            &good.replacen("\"hardfork\": \"osaka\"", "\"hardfork\": \"london\"", 1),
+            "key execution.hardfork: unknown hardfork \"london\" (expected one of: cancun, prague, osaka)",
+        );
+        for bad in [
+            "\"0x\"",
+            "\"0xg1\"",
+            "\"-1\"",
+            "\"1_000\"",
+            "\"1e18\"",
+            "\"\"",
+            "1",
+        ] {
+            check(
+                &good.replacen("\"balance\": \"0x1\"", &format!("\"balance\": {bad}"), 1),
+                "key execution.alloc[0].balance: expected a string holding a 0x hex quantity or a decimal number",
+            );
+        }
+        check(
+            &good.replacen(
+                "\"balance\": \"0x1\"",
+                &format!("\"balance\": \"{}0\"", U256::MAX),
+                1,
+            ),
+            "key execution.alloc[0].balance: expected a string",
+        );
+        check(
+            &good.replacen("\"balance\": \"0x1\"", "\"balance\": \"0x1\", \"storage\": {}, \"owner\": 1", 1),
+            "unknown key execution.alloc[0].owner (expected one of: address, balance, nonce, code, storage)",
+        );
+        check(
+            &good.replacen(
+                "\"balance\": \"0x1\"",
+                &format!(
+                    "\"balance\": \"0x1\", \"storage\": {{\"{}\": \"{}\"}}",
+                    B256::ZERO,
+                    B256::ZERO
+                ),
+                1,
+            ),
+            "key execution.alloc[0].storage: storage is only allowed in an account with code",
+        );
+        check(
+            &good.replacen("\"code\": \"0x60005400\"", "\"code\": \"0x600\"", 1),
+            "key execution.alloc[2].code: expected 0x followed by an even number of hex digits, got \"0x600\"",
+        );
+        check(
+            &good.replacen(
+                "\"0x0000000000000000000000000000000000000000000000000000000000000002\":",
+                "\"0x02\":",
+                1,
+            ),
+            "key execution.alloc[2].storage.0x02: bad slot: expected 0x followed by 64 hex digits",
+        );
+        check(
+            &good.replacen(
+                "\"0x0000000000000000000000000000000000000000000000000000000000000007\"",
+                "7",
+                1,
+            ),
+            "key execution.alloc[2].storage.0x0000000000000000000000000000000000000000000000000000000000000002: expected a string, got number 7",
+        );
+        check(
+            &good.replacen(
+                "\"0x0000000000000000000000000000000000000000000000000000000000000002\":",
+                "\"0X0000000000000000000000000000000000000000000000000000000000000001\":",
+                1,
+            ),
+            "key execution.alloc[2].storage: slot 0x0000000000000000000000000000000000000000000000000000000000000001 appears more than once",
+        );
+        let mut no_alloc: serde_json::Value = serde_json::from_str(&good).expect("json");
+        if let Some(e) = no_alloc["execution"].as_object_mut() {
+            e.remove("alloc");
+        }
+        check(&no_alloc.to_string(), "key execution.alloc: missing");
+        let mut no_execution: serde_json::Value = serde_json::from_str(&good).expect("json");
+        if let Some(top) = no_execution.as_object_mut() {
+            top.remove("execution");
+        }
+        check(&no_execution.to_string(), "key execution: missing");
+
         let err = Genesis::load(&dir.path().join("none.json")).expect_err("missing");
         assert!(matches!(err, ConfigError::NotFound { .. }), "{err}");
     }

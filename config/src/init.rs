@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{
-    BlockLimits, ConfigError, Genesis, GenesisValidator, NodeConfig, ValidatorKey, CONFIG_FILE,
-    GENESIS_FILE, VALIDATOR_KEY_FILE,
+    dev_execution, fee_recipient_for, BlockLimits, ConfigError, Genesis, GenesisValidator,
+    NodeConfig, ValidatorKey, CONFIG_FILE, GENESIS_FILE, VALIDATOR_KEY_FILE,
 };
 
 /// What `lazychain init` was asked for.
@@ -49,8 +49,9 @@ pub fn key_path(home: &Path) -> PathBuf {
 
 /// `lazychain init --home DIR`: writes `config.toml` (commented, defaults with this
 /// moniker), `validator_key.json` (a new key, mode 0600) and `genesis.json` (a one-validator
-/// chain of that key with voting power 1, default limits and `genesis_time_ms` = now), and
-/// creates `DIR` and `DIR/data`.
+/// chain of that key with voting power 1 and fee recipient [`fee_recipient_for`] its key,
+/// default limits, `genesis_time_ms` = now and [`dev_execution`]`(0)`), and creates `DIR` and
+/// `DIR/data`.
 ///
 /// Without `force`, if any of the three files exists the call fails with
 /// [`ConfigError::AlreadyExists`] naming it, and writes nothing (every file is checked
@@ -76,8 +77,10 @@ pub fn init_home(home: &Path, opts: &InitOptions) -> Result<InitReport, ConfigEr
             name: opts.moniker.clone(),
             public_key: key.public_key(),
             voting_power: 1,
+            fee_recipient: fee_recipient_for(&key.public_key()),
         }],
         limits: BlockLimits::default(),
+        execution: dev_execution(0),
     };
     config.validate()?;
     genesis.validate()?;
@@ -107,6 +110,7 @@ fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DEV_ACCOUNT_BALANCE_WEI;
 
     fn opts(force: bool) -> InitOptions {
         InitOptions {
@@ -133,6 +137,24 @@ mod tests {
         assert_eq!(genesis.validators[0].name, "val-0");
         assert_eq!(genesis.validators[0].voting_power, 1);
         assert_eq!(genesis.limits, BlockLimits::default());
+        assert_eq!(
+            genesis.validators[0].fee_recipient,
+            fee_recipient_for(&key.public_key())
+        );
+        assert_eq!(genesis.execution, dev_execution(0));
+        assert_eq!(genesis.execution.hardfork, "osaka");
+        assert_eq!(genesis.execution.base_fee_per_gas, 1_000_000_000);
+        assert_eq!(genesis.execution.trace_period, 1);
+        assert_eq!(genesis.execution.alloc.len(), 10);
+        assert_eq!(
+            genesis.execution.alloc[0].address.to_checksum(None),
+            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+        );
+        assert!(genesis
+            .execution
+            .alloc
+            .iter()
+            .all(|a| a.balance == DEV_ACCOUNT_BALANCE_WEI));
         assert!(genesis.genesis_time_ms > 1_600_000_000_000);
         let config = NodeConfig::load(&report.config_path, Vec::new(), &[]).expect("config");
         assert_eq!(config.node.moniker, "val-0");

@@ -147,3 +147,92 @@ pub(crate) fn hex_field<const N: usize>(
     crate::hexfmt::from_hex::<N>(text)
         .map_err(|problem| ConfigError::invalid(origin, join(path, key), problem))
 }
+
+/// The Ethereum address hex-encoded in the string at `key` of `map`. Mixed-case hex must
+/// carry a valid EIP-55 checksum, which catches mistyped digits; all-lowercase or
+/// all-uppercase hex carries none and is taken as it is.
+pub(crate) fn address_field(
+    origin: &str,
+    path: &str,
+    map: &Map<String, Value>,
+    key: &str,
+) -> Result<alloy_primitives::Address, ConfigError> {
+    let text = str_field(origin, path, map, key)?;
+    let address = alloy_primitives::Address::from(hex_field::<20>(origin, path, map, key)?);
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or(text);
+    let mixed = digits.chars().any(|c| c.is_ascii_lowercase())
+        && digits.chars().any(|c| c.is_ascii_uppercase());
+    if mixed {
+        let checksummed = address.to_checksum(None);
+        if checksummed.get(2..) != Some(digits) {
+            return Err(ConfigError::invalid(
+                origin,
+                join(path, key),
+                format!(
+                    "{text} has a wrong EIP-55 checksum (a mistyped digit?); the checksummed form of these digits is {checksummed}"
+                ),
+            ));
+        }
+    }
+    Ok(address)
+}
+
+/// The unsigned 256-bit integer in the string at `key` of `map`: a `0x` hex quantity or a
+/// decimal number. A JSON number is refused: most parsers round large ones silently.
+pub(crate) fn u256_field(
+    origin: &str,
+    path: &str,
+    map: &Map<String, Value>,
+    key: &str,
+) -> Result<alloy_primitives::U256, ConfigError> {
+    let value = get(origin, path, map, key)?;
+    let bad = || {
+        ConfigError::invalid(
+            origin,
+            join(path, key),
+            format!(
+                "expected a string holding a 0x hex quantity or a decimal number from 0 to 2^256 - 1, got {}",
+                describe(value)
+            ),
+        )
+    };
+    let text = value.as_str().ok_or_else(bad)?;
+    let (digits, radix) = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (text, 10),
+    };
+    // from_str_radix accepts `_` separators and an empty string: neither is a quantity.
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(bad());
+    }
+    alloy_primitives::U256::from_str_radix(digits, u64::from(radix)).map_err(|_| bad())
+}
+
+/// The bytes hex-encoded (`0x` and an even number of hex digits, any length) in the string
+/// at `key` of `map`.
+pub(crate) fn bytes_field(
+    origin: &str,
+    path: &str,
+    map: &Map<String, Value>,
+    key: &str,
+) -> Result<alloy_primitives::Bytes, ConfigError> {
+    let text = str_field(origin, path, map, key)?;
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or(text);
+    hex::decode(digits).map(Into::into).map_err(|e| {
+        let mut shown: String = text.chars().take(20).collect();
+        if shown.len() < text.len() {
+            shown.push('…');
+        }
+        ConfigError::invalid(
+            origin,
+            join(path, key),
+            format!("expected 0x followed by an even number of hex digits, got {shown:?} ({e})"),
+        )
+    })
+}

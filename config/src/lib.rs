@@ -3,10 +3,10 @@
 //! This crate owns the files in a node's home directory and nothing else: the TOML node
 //! configuration (`config.toml`, layered with precedence flag > environment > file >
 //! default), the genesis file (`genesis.json`), the validator key file
-//! (`validator_key.json`), `lazychain init`, and the validation of all of them with errors
-//! that name the file (or environment variable, or flag), the key and the problem. It must
-//! not do networking, consensus or any other node logic: it reads, checks and writes files,
-//! and the node crates act on what it returns.
+//! (`validator_key.json`), `lazychain init` with its dev accounts, and the validation of all
+//! of them with errors that name the file (or environment variable, or flag), the key and the
+//! problem. It must not do networking, consensus or any other node logic: it reads, checks
+//! and writes files, and the node crates act on what it returns.
 //!
 //! Environment variables named `LAZYCHAIN__*` are reserved for configuration keys
 //! (`LAZYCHAIN__RPC__LISTEN_ADDR` sets `rpc.listen_addr`); one that names no key is an
@@ -19,6 +19,7 @@
 )]
 
 pub mod config;
+pub mod dev;
 mod error;
 mod fsutil;
 pub mod genesis;
@@ -31,7 +32,14 @@ pub use config::{
     env_var_name, ConsensusSection, GossipSection, LogFormat, LogSection, MempoolSection,
     MetricsSection, NodeConfig, NodeSection, RpcSection, StorageSection, CONFIG_FILE, ENV_PREFIX,
 };
+pub use dev::{
+    dev_accounts, dev_execution, DevAccount, DEV_ACCOUNT_BALANCE_WEI, DEV_ACCOUNT_COUNT,
+    DEV_MNEMONIC,
+};
 pub use error::ConfigError;
-pub use genesis::{BlockLimits, Genesis, GenesisValidator, GENESIS_FILE};
+pub use genesis::{
+    fee_recipient_for, BlockLimits, ExecutionGenesis, Genesis, GenesisAccount, GenesisValidator,
+    GENESIS_FILE,
+};
 pub use init::{init_home, InitOptions, InitReport};
 pub use keys::{key_file_permission_warning, validator_address, ValidatorKey, VALIDATOR_KEY_FILE};

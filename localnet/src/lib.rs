@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lazychain_config::{BlockLimits, Genesis, GenesisValidator, NodeConfig, ValidatorKey};
+use lazychain_config::{
+    dev_accounts, dev_execution, fee_recipient_for, BlockLimits, Genesis, GenesisValidator,
+    NodeConfig, ValidatorKey, DEV_ACCOUNT_COUNT,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -68,10 +71,25 @@ pub struct NodeEntry {
     pub log: PathBuf,
 }
 
+/// A prefunded dev account of a local network, as written to `localnet.json`. The keys are
+/// derived from the public dev mnemonic: local use only.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DevAccountEntry {
+    /// The last component of the derivation path `m/44'/60'/0'/0/{index}`.
+    pub index: u32,
+    /// EIP-55 checksummed address.
+    pub address: String,
+    /// The private key, `0x` hex.
+    pub private_key: String,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Manifest {
     pub chain_id: u64,
     pub nodes: Vec<NodeEntry>,
+    /// The accounts funded in genesis; absent in manifests written before they existed.
+    #[serde(default)]
+    pub dev_accounts: Vec<DevAccountEntry>,
 }
 
 impl Manifest {
@@ -193,9 +211,11 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
                 name: format!("validator-{i}"),
                 public_key: k.public_key(),
                 voting_power: 1,
+                fee_recipient: fee_recipient_for(&k.public_key()),
             })
             .collect(),
         limits: BlockLimits::default(),
+        execution: dev_execution(opts.seed),
     };
     genesis.validate()?;
 
@@ -246,6 +266,14 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
     let manifest = Manifest {
         chain_id: opts.chain_id,
         nodes,
+        dev_accounts: dev_accounts(opts.seed, DEV_ACCOUNT_COUNT)
+            .into_iter()
+            .map(|a| DevAccountEntry {
+                index: a.index,
+                address: a.address.to_checksum(None),
+                private_key: a.private_key.to_string(),
+            })
+            .collect(),
     };
     manifest.save(&dir)?;
     Ok(manifest)
@@ -482,6 +510,19 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         );
     }
     println!();
+    if let Some(first) = manifest.dev_accounts.first() {
+        let passphrase = if opts.seed == 0 {
+            "no passphrase".to_owned()
+        } else {
+            format!("passphrase \"{}\"", opts.seed)
+        };
+        println!(
+            "  {} funded dev accounts (mnemonic \"{}\", {passphrase}; keys in the manifest), first {}",
+            manifest.dev_accounts.len(),
+            lazychain_config::DEV_MNEMONIC,
+            first.address
+        );
+    }
     println!("  manifest: {}", dir.join(MANIFEST_FILE).display());
     println!("  logs:     {}/<node>/node.log", dir.display());
     if opts.detach {
@@ -559,6 +600,25 @@ mod tests {
         assert_eq!(c.mempool.max_txs, 20000);
         let g = Genesis::load(&m.nodes[2].home.join("genesis.json")).expect("genesis loads");
         assert_eq!(g.validators.len(), 3);
+        assert_eq!(
+            g.validators[1].fee_recipient,
+            fee_recipient_for(&node_key(1, 1).public_key())
+        );
+        assert_eq!(g.execution, dev_execution(1));
+        // The manifest lists the funded accounts of this seed, with their keys.
+        assert_eq!(m.dev_accounts.len(), 10);
+        let funded = dev_accounts(1, 10);
+        for (entry, (account, alloc)) in m
+            .dev_accounts
+            .iter()
+            .zip(funded.iter().zip(&g.execution.alloc))
+        {
+            assert_eq!(entry.index, account.index);
+            assert_eq!(entry.address, account.address.to_checksum(None));
+            assert_eq!(entry.private_key, format!("{}", account.private_key));
+            assert_eq!(entry.private_key.len(), 66);
+            assert_eq!(alloc.address, account.address);
+        }
         assert_eq!(Manifest::load(&dir).expect("manifest"), m);
         // Same seed, same keys.
         assert_eq!(node_key(1, 0).address(), node_key(1, 0).address());

@@ -53,7 +53,8 @@ impl TestNet {
             full_nodes: full,
             chain_id: CHAIN_ID,
             base_port: 0,
-            seed: 42,
+            // Seed 0: the funded dev accounts are the standard ones of `dev_account_key`.
+            seed: 0,
             config_overrides: vec![
                 ("consensus.max_block_wait_ms".into(), "100".into()),
                 ("log.filter".into(), "info".into()),
@@ -196,6 +197,16 @@ pub fn dev_key(seed: u8) -> SecretKey {
     bytes[31] = seed.max(1);
     bytes[0] = 0x11;
     SecretKey::from_byte_array(bytes).expect("secret key")
+}
+
+/// The key of dev account `index` (0..10) of the standard dev mnemonic, funded in the
+/// genesis of every `TestNet`.
+pub fn dev_account_key(index: u32) -> SecretKey {
+    let account = lazychain_config::dev_accounts(0, 10)
+        .into_iter()
+        .find(|a| a.index == index)
+        .expect("dev accounts are 0..10");
+    SecretKey::from_byte_array(account.private_key.0).expect("secret key")
 }
 
 /// A signed EIP-1559 transfer, EIP-2718 encoded.
