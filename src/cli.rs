@@ -154,6 +154,9 @@ pub struct LocalnetUpArgs {
     /// Number of non-voting full nodes following the validators.
     #[arg(long, default_value_t = 0)]
     pub full_nodes: usize,
+    /// Lazy executors to run (each executes every decided block and serves eth_* RPC).
+    #[arg(long, default_value_t = 2)]
+    pub executors: usize,
     /// Folder for node homes, logs and localnet.json (wiped and regenerated).
     #[arg(long, default_value = ".localnet")]
     pub dir: PathBuf,

@@ -50,6 +50,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 dir: a.dir,
                 validators: a.validators,
                 full_nodes: a.full_nodes,
+                executors: a.executors,
                 chain_id: a.chain_id,
                 base_port: a.base_port,
                 seed: a.seed,

@@ -131,6 +131,7 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
         dir: dir.path().join("net"),
         validators: opts.validators,
         full_nodes: 0,
+        executors: 0,
         chain_id: CHAIN_ID,
         base_port: 0,
         seed: 7,

@@ -121,6 +121,8 @@ pub struct GenerateOptions {
     pub validators: usize,
     /// Non-voting full nodes that follow the chain.
     pub full_nodes: usize,
+    /// Lazy executors (non-voting, after the full nodes).
+    pub executors: usize,
     pub chain_id: u64,
     /// First port; 0 picks free ports.
     pub base_port: u16,
@@ -171,7 +173,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
             "--validators must be at most 100".into(),
         ));
     }
-    let total = opts.validators + opts.full_nodes;
+    let total = opts.validators + opts.full_nodes + opts.executors;
     let ports_needed = total * 4;
     let ports: Vec<u16> = if opts.base_port == 0 {
         free_ports(ports_needed)?
@@ -225,8 +227,13 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
     for (i, key) in keys.iter().enumerate() {
         let (role, name) = if i < opts.validators {
             ("validator", format!("validator-{i}"))
-        } else {
+        } else if i < opts.validators + opts.full_nodes {
             ("fullnode", format!("fullnode-{}", i - opts.validators))
+        } else {
+            (
+                "executor",
+                format!("executor-{}", i - opts.validators - opts.full_nodes),
+            )
         };
         let home = dir.join(&name);
         std::fs::create_dir_all(home.join("data")).map_err(io_err(&home))?;
@@ -362,8 +369,8 @@ pub fn status(dir: &Path) -> Result<String, LocalnetError> {
     let manifest = Manifest::load(dir)?;
     let rt = runtime()?;
     let mut out = format!(
-        "{:<14} {:<10} {:>8} {:>8} {:>6} {:>8}  {}\n",
-        "NODE", "ROLE", "PID", "HEIGHT", "PEERS", "MEMPOOL", "RPC"
+        "{:<14} {:<10} {:>8} {:>8} {:>8} {:>6} {:>8}  {}\n",
+        "NODE", "ROLE", "PID", "HEIGHT", "EXECUTED", "PEERS", "MEMPOOL", "RPC"
     );
     for node in &manifest.nodes {
         let pid = node
@@ -372,18 +379,21 @@ pub fn status(dir: &Path) -> Result<String, LocalnetError> {
             .unwrap_or_else(|| "-".into());
         match rt.block_on(node_status(&node.rpc_url)) {
             Ok(s) => out.push_str(&format!(
-                "{:<14} {:<10} {:>8} {:>8} {:>6} {:>8}  {}\n",
+                "{:<14} {:<10} {:>8} {:>8} {:>8} {:>6} {:>8}  {}\n",
                 node.name,
                 node.role,
                 pid,
                 s["height"].to_string(),
+                s.get("executedHeight")
+                    .map(|h| h.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 s["peers"].to_string(),
                 s["mempoolSize"].to_string(),
                 node.rpc_url
             )),
             Err(_) => out.push_str(&format!(
-                "{:<14} {:<10} {:>8} {:>8} {:>6} {:>8}  {}\n",
-                node.name, node.role, pid, "down", "-", "-", node.rpc_url
+                "{:<14} {:<10} {:>8} {:>8} {:>8} {:>6} {:>8}  {}\n",
+                node.name, node.role, pid, "down", "-", "-", "-", node.rpc_url
             )),
         }
     }
@@ -439,6 +449,7 @@ pub struct UpOptions {
     pub dir: PathBuf,
     pub validators: usize,
     pub full_nodes: usize,
+    pub executors: usize,
     pub chain_id: u64,
     pub base_port: u16,
     pub seed: u64,
@@ -463,6 +474,7 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         dir: opts.dir.clone(),
         validators: opts.validators,
         full_nodes: opts.full_nodes,
+        executors: opts.executors,
         chain_id: opts.chain_id,
         base_port: opts.base_port,
         seed: opts.seed,
@@ -496,8 +508,8 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         return Err(e);
     }
     println!(
-        "lazychain local network is up: {} validators, {} full nodes, chain id {}",
-        opts.validators, opts.full_nodes, manifest.chain_id
+        "lazychain local network is up: {} validators, {} executors, {} full nodes, chain id {}",
+        opts.validators, opts.executors, opts.full_nodes, manifest.chain_id
     );
     println!();
     for node in &manifest.nodes {
@@ -568,6 +580,7 @@ mod tests {
             dir: dir.clone(),
             validators: 3,
             full_nodes: 0,
+            executors: 0,
             chain_id: 7,
             base_port: 0,
             seed: 1,
@@ -633,6 +646,7 @@ mod tests {
             dir: tmp.path().to_path_buf(),
             validators: 1,
             full_nodes: 0,
+            executors: 0,
             chain_id: 7,
             base_port: 0,
             seed: 1,

@@ -46,11 +46,17 @@ impl TestNet {
 
     /// Generates and starts `n` validators and `full` full nodes (indexes after the validators).
     pub fn start_with(n: usize, full: usize) -> Self {
+        Self::start_full(n, full, 0)
+    }
+
+    /// `n` validators, then `full` full nodes, then `executors` executors, in index order.
+    pub fn start_full(n: usize, full: usize, executors: usize) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let manifest = generate(&GenerateOptions {
             dir: dir.path().join("net"),
             validators: n,
             full_nodes: full,
+            executors,
             chain_id: CHAIN_ID,
             base_port: 0,
             // Seed 0: the funded dev accounts are the standard ones of `dev_account_key`.
@@ -66,7 +72,7 @@ impl TestNet {
             manifest,
             children: Vec::new(),
         };
-        for i in 0..n + full {
+        for i in 0..n + full + executors {
             let child = spawn_node(&exe(), &net.manifest.nodes[i], false).expect("spawn");
             net.children.push(Some(child));
         }
@@ -229,4 +235,36 @@ pub fn transfer(key: &SecretKey, chain_id: u64, nonce: u64, max_fee: u128) -> Ve
 
 pub fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
+}
+
+/// The Ethereum address of a secp256k1 key.
+pub fn address_of(key: &SecretKey) -> Address {
+    let public = key.public_key(SECP256K1).serialize_uncompressed();
+    Address::from_slice(&alloy_primitives::keccak256(&public[1..])[12..])
+}
+
+/// A signed EIP-1559 transaction (`to: None` creates), EIP-2718 encoded.
+pub fn sign_tx(
+    key: &SecretKey,
+    nonce: u64,
+    to: Option<Address>,
+    value: u128,
+    gas_limit: u64,
+    max_fee: u128,
+    input: Vec<u8>,
+) -> Vec<u8> {
+    let tx = TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce,
+        gas_limit,
+        max_fee_per_gas: max_fee,
+        max_priority_fee_per_gas: 1,
+        to: to.map(TxKind::Call).unwrap_or(TxKind::Create),
+        value: U256::from(value),
+        access_list: Default::default(),
+        input: Bytes::from(input),
+    };
+    let hash = tx.signature_hash();
+    let sig = Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(hash.0), key));
+    tx.into_signed(sig).encoded_2718()
 }

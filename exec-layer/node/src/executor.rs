@@ -266,7 +266,7 @@ impl Executor {
             trace_root: execution.trace_root,
             logs_bloom: execution.logs_bloom,
         };
-        let durable = height % self.options.durable_every_blocks.max(1) == 0;
+        let durable = height.is_multiple_of(self.options.durable_every_blocks.max(1));
         self.shared
             .state
             .commit_block(&summary, &execution, durable)?;

@@ -60,14 +60,10 @@ pub async fn run_executor(
             let (wake_tx, wake_rx) = std::sync::mpsc::channel();
             let mut decided = handles.shared.subscribe_decided();
             tokio::spawn(async move {
-                loop {
-                    match decided.recv().await {
-                        Ok(_) | Err(RecvError::Lagged(_)) => {
-                            if wake_tx.send(()).is_err() {
-                                break;
-                            }
-                        }
-                        Err(RecvError::Closed) => break,
+                // A lagged receiver only means several decisions: one wake-up covers them.
+                while let Ok(_) | Err(RecvError::Lagged(_)) = decided.recv().await {
+                    if wake_tx.send(()).is_err() {
+                        break;
                     }
                 }
             });

@@ -621,9 +621,8 @@ pub fn register(
     let mut m = RpcModule::new((exec, node));
 
     m.register_method("lazy_status", |_, ctx, _| {
-        let (exec, node) = &*ctx;
-        let s = exec.status();
-        let mut v = status_json(node);
+        let s = ctx.0.status();
+        let mut v = status_json(&ctx.1);
         v["role"] = json!("executor");
         v["dataHeight"] = json!(s.data_height);
         v["executedHeight"] = json!(s.executed_height);

@@ -317,7 +317,7 @@ impl StateStore {
         Ok(table
             .get(&hash.0)
             .map_err(db_err)?
-            .map(|v| split_location(&v.value())))
+            .map(|v| split_location(v.value())))
     }
 
     pub fn receipt(&self, height: u64, index: u32) -> Result<Option<Receipt>, StoreError> {

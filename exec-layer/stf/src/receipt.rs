@@ -299,7 +299,10 @@ mod tests {
         let mut b = sample();
         b.gas_used += 1;
         let b = b.encode();
-        assert_ne!(receipts_root(&[a.clone()]), receipts_root(&[b.clone()]));
+        assert_ne!(
+            receipts_root(std::slice::from_ref(&a)),
+            receipts_root(std::slice::from_ref(&b))
+        );
         assert_ne!(
             receipts_root(&[a.clone(), b.clone()]),
             receipts_root(&[b, a])

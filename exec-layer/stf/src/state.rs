@@ -85,7 +85,7 @@ impl StateWrites {
         for (hash, code) in &self.code {
             out.push((StateKey::Code(*hash), Some(code.to_vec())));
         }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort_by_key(|a| a.0);
         out
     }
 }

@@ -1,0 +1,362 @@
+//! Lazy executors beside four validators, all real processes: transactions sent to an
+//! executor's JSON-RPC are ordered by the validators, executed by both executors, and served
+//! back as receipts, balances, logs and calls; both executors agree on every root; an executor
+//! killed with SIGKILL and restarted re-executes to the same roots.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use alloy_primitives::{keccak256, Address, B256, U256};
+use common::*;
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+
+const TOKEN_HEX: &str = include_str!("../exec-layer/contracts/build/LazyToken.bytecode.hex");
+const GWEI: u128 = 1_000_000_000;
+const ETH: u128 = 1_000_000_000_000_000_000;
+
+fn selector(signature: &str) -> Vec<u8> {
+    keccak256(signature.as_bytes())[..4].to_vec()
+}
+
+fn word(a: Address) -> [u8; 32] {
+    B256::left_padding_from(a.as_slice()).0
+}
+
+fn token_transfer(to: Address, amount: u64) -> Vec<u8> {
+    let mut input = selector("transfer(address,uint256)");
+    input.extend_from_slice(&word(to));
+    input.extend_from_slice(&U256::from(amount).to_be_bytes::<32>());
+    input
+}
+
+fn u256(v: &Value) -> U256 {
+    let s = v.as_str().unwrap_or_else(|| panic!("not a quantity: {v}"));
+    U256::from_str_radix(s.trim_start_matches("0x"), 16).expect("hex quantity")
+}
+
+/// Sends a signed transaction through executor `node` and waits for its receipt there.
+async fn send_and_wait(net: &TestNet, node: usize, raw: Vec<u8>) -> Value {
+    let hash = net
+        .call(node, "eth_sendRawTransaction", rpc_params![hex0x(&raw)])
+        .await
+        .expect("transaction accepted");
+    wait_receipt(net, node, hash.as_str().expect("hash")).await
+}
+
+async fn wait_receipt(net: &TestNet, node: usize, hash: &str) -> Value {
+    let start = Instant::now();
+    loop {
+        let receipt = net
+            .call(node, "eth_getTransactionReceipt", rpc_params![hash])
+            .await
+            .expect("rpc answers");
+        if !receipt.is_null() {
+            return receipt;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "no receipt for {hash} on node {node}; log tail:\n{}",
+            net.log_tail(node)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn executed_height(net: &TestNet, node: usize) -> u64 {
+    net.call(node, "lazy_status", rpc_params![])
+        .await
+        .map(|s| s["executedHeight"].as_u64().unwrap_or(0))
+        .unwrap_or(0)
+}
+
+async fn wait_executed(net: &TestNet, node: usize, height: u64) {
+    let start = Instant::now();
+    while executed_height(net, node).await < height {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "executor {node} did not execute height {height}; log tail:\n{}",
+            net.log_tail(node)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Both executors report identical roots and traces at every height up to `to`.
+async fn assert_same_roots(net: &TestNet, a: usize, b: usize, to: u64) {
+    wait_executed(net, a, to).await;
+    wait_executed(net, b, to).await;
+    for h in 0..=to {
+        let x = net
+            .call(a, "lazy_getExecution", rpc_params![h])
+            .await
+            .expect("execution");
+        let y = net
+            .call(b, "lazy_getExecution", rpc_params![h])
+            .await
+            .expect("execution");
+        assert!(!x.is_null(), "height {h} not executed on {a}");
+        assert_eq!(x, y, "executors {a} and {b} differ at height {h}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn executors_execute_serve_wallet_calls_agree_and_recover_from_kill9() {
+    let mut net = TestNet::start_full(4, 0, 2);
+    let (e0, e1) = (4, 5);
+    wait_executed(&net, e0, 2).await;
+    wait_executed(&net, e1, 2).await;
+
+    let alice_key = dev_account_key(0);
+    let alice = address_of(&alice_key);
+    let bob = Address::repeat_byte(0xb0);
+    let chain_id = net
+        .call(e0, "eth_chainId", rpc_params![])
+        .await
+        .expect("chain id");
+    assert_eq!(chain_id, Value::from(format!("0x{CHAIN_ID:x}")));
+    let start_balance = u256(
+        &net.call(
+            e0,
+            "eth_getBalance",
+            rpc_params![alice.to_string(), "latest"],
+        )
+        .await
+        .expect("balance"),
+    );
+    assert!(
+        start_balance > U256::ZERO,
+        "dev account 0 is funded at genesis"
+    );
+
+    // A transfer: receipt, balances, the block with baseFeePerGas.
+    let receipt = send_and_wait(
+        &net,
+        e0,
+        sign_tx(&alice_key, 0, Some(bob), ETH, 21_000, 2 * GWEI, vec![]),
+    )
+    .await;
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    assert_eq!(receipt["type"], "0x2");
+    assert!(receipt["effectiveGasPrice"].is_string());
+    let height = u256(&receipt["blockNumber"]).to::<u64>();
+    wait_executed(&net, e1, height).await;
+    for node in [e0, e1] {
+        let balance = net
+            .call(
+                node,
+                "eth_getBalance",
+                rpc_params![bob.to_string(), "latest"],
+            )
+            .await
+            .expect("balance");
+        assert_eq!(u256(&balance), U256::from(ETH), "bob on executor {node}");
+    }
+    let block = net
+        .call(
+            e0,
+            "eth_getBlockByNumber",
+            rpc_params![format!("0x{height:x}"), true],
+        )
+        .await
+        .expect("block");
+    assert!(block["baseFeePerGas"].is_string(), "{block}");
+    assert!(block["logsBloom"].is_string());
+    assert_eq!(
+        block["transactions"][0]["from"]
+            .as_str()
+            .map(str::to_lowercase),
+        Some(alice.to_string().to_lowercase())
+    );
+
+    // Deploy the ERC-20, call it, transfer with a log, find the log.
+    let mut deploy = hex::decode(TOKEN_HEX.trim()).expect("fixture hex");
+    deploy.extend_from_slice(&U256::from(1_000_000u64).to_be_bytes::<32>());
+    let receipt = send_and_wait(
+        &net,
+        e0,
+        sign_tx(&alice_key, 1, None, 0, 1_500_000, 2 * GWEI, deploy),
+    )
+    .await;
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    let token: Address = receipt["contractAddress"]
+        .as_str()
+        .expect("address")
+        .parse()
+        .expect("address");
+    let code = net
+        .call(e0, "eth_getCode", rpc_params![token.to_string(), "latest"])
+        .await
+        .expect("code");
+    assert!(code.as_str().expect("hex").len() > 100);
+
+    let receipt = send_and_wait(
+        &net,
+        e1,
+        sign_tx(
+            &alice_key,
+            2,
+            Some(token),
+            0,
+            100_000,
+            2 * GWEI,
+            token_transfer(bob, 1234),
+        ),
+    )
+    .await;
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    let logs = receipt["logs"].as_array().expect("logs");
+    assert_eq!(logs.len(), 1);
+    assert_eq!(
+        logs[0]["topics"][0],
+        hex0x(keccak256("Transfer(address,address,uint256)").as_slice())
+    );
+    let found = net
+        .call(e0, "eth_getLogs", rpc_params![serde_json::json!({"fromBlock": "0x0", "toBlock": "latest", "address": token.to_string()})])
+        .await
+        .expect("logs");
+    // The deployment's mint and the transfer.
+    assert_eq!(found.as_array().map(Vec::len), Some(2), "{found}");
+
+    let mut balance_of = selector("balanceOf(address)");
+    balance_of.extend_from_slice(&word(bob));
+    let out = net
+        .call(
+            e0,
+            "eth_call",
+            rpc_params![
+                serde_json::json!({"to": token.to_string(), "data": hex0x(&balance_of)}),
+                "latest"
+            ],
+        )
+        .await
+        .expect("call");
+    assert_eq!(u256(&out), U256::from(1234));
+
+    // A reverting call answers code 3 with the reason; sent anyway, it fails on chain.
+    let too_much = token_transfer(bob, 10_000_000);
+    let failure = net
+        .call(e0, "eth_estimateGas", rpc_params![serde_json::json!({"from": alice.to_string(), "to": token.to_string(), "input": hex0x(&too_much)})])
+        .await
+        .expect_err("estimate of a revert fails");
+    assert_eq!(failure.code, 3, "{failure:?}");
+    assert!(
+        failure.message.contains("insufficient balance"),
+        "{failure:?}"
+    );
+    let receipt = send_and_wait(
+        &net,
+        e0,
+        sign_tx(&alice_key, 3, Some(token), 0, 100_000, 2 * GWEI, too_much),
+    )
+    .await;
+    assert_eq!(receipt["status"], "0x0", "{receipt}");
+
+    // A nonce far ahead is ordered (validators are stateless) and skipped by executors.
+    let receipt = send_and_wait(
+        &net,
+        e0,
+        sign_tx(&alice_key, 50, Some(bob), 1, 21_000, 2 * GWEI, vec![]),
+    )
+    .await;
+    assert_eq!(receipt["status"], "0x0");
+    assert_eq!(receipt["lazyStatus"], "skipped", "{receipt}");
+    let nonce = net
+        .call(
+            e0,
+            "eth_getTransactionCount",
+            rpc_params![alice.to_string(), "latest"],
+        )
+        .await
+        .expect("nonce");
+    assert_eq!(nonce, "0x4");
+
+    let tip = u256(&receipt["blockNumber"]).to::<u64>();
+    assert_same_roots(&net, e0, e1, tip).await;
+
+    // SIGKILL executor 1 while transactions keep coming, restart it: same roots.
+    net.kill9(e1);
+    let mut last = String::new();
+    for nonce in 4..14u64 {
+        let raw = sign_tx(&alice_key, nonce, Some(bob), 1, 21_000, 2 * GWEI, vec![]);
+        last = net
+            .call(e0, "eth_sendRawTransaction", rpc_params![hex0x(&raw)])
+            .await
+            .expect("accepted")
+            .as_str()
+            .expect("hash")
+            .to_string();
+    }
+    let receipt = wait_receipt(&net, e0, &last).await;
+    let tip = u256(&receipt["blockNumber"]).to::<u64>();
+    net.restart(e1);
+    assert_same_roots(&net, e0, e1, tip).await;
+    let nonce = net
+        .call(
+            e1,
+            "eth_getTransactionCount",
+            rpc_params![alice.to_string(), "latest"],
+        )
+        .await
+        .expect("nonce");
+    assert_eq!(nonce, "0xe");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn executor_rpc_rejects_bad_input_and_stays_up() {
+    let net = TestNet::start_full(1, 0, 1);
+    let e = 1;
+    wait_executed(&net, e, 1).await;
+    let cases: Vec<(&str, jsonrpsee::core::params::ArrayParams)> = vec![
+        ("eth_getBalance", rpc_params!["0x1234", "latest"]),
+        ("eth_getBalance", rpc_params![42, "latest"]),
+        (
+            "eth_getBalance",
+            rpc_params![Address::ZERO.to_string(), "0x1000000"],
+        ),
+        ("eth_call", rpc_params!["not an object"]),
+        (
+            "eth_getLogs",
+            rpc_params![serde_json::json!({"topics": [1, 2, 3, 4, 5]})],
+        ),
+        ("eth_getBlockByHash", rpc_params!["0x00"]),
+        (
+            "eth_getStorageAt",
+            rpc_params![Address::ZERO.to_string(), "zz"],
+        ),
+        ("eth_frobnicate", rpc_params![]),
+    ];
+    for (method, params) in cases {
+        let failure = net.call(e, method, params).await.expect_err(method);
+        assert!(
+            [-32602, -32601, -32000].contains(&failure.code),
+            "{method}: unexpected error {failure:?}"
+        );
+    }
+    // Still serving.
+    let height = net
+        .call(e, "eth_blockNumber", rpc_params![])
+        .await
+        .expect("alive");
+    assert!(height.as_str().is_some());
+    let syncing = net
+        .call(e, "eth_syncing", rpc_params![])
+        .await
+        .expect("syncing");
+    assert!(syncing.is_boolean() || syncing.is_object());
+    let fees = net
+        .call(
+            e,
+            "eth_feeHistory",
+            rpc_params!["0x4", "latest", [25.0, 75.0]],
+        )
+        .await
+        .expect("fee history");
+    assert!(
+        fees["baseFeePerGas"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty()),
+        "{fees}"
+    );
+}
