@@ -877,7 +877,7 @@ mod tests {
             Some("insufficient balance")
         );
         assert_eq!(revert_reason(&data[..40]), None);
-        data[100] = 0xff; // length beyond the data
+        // A length beyond the data.
         let mut long = data.clone();
         long[4 + 32 + 31] = 200;
         assert_eq!(revert_reason(&long), None);
