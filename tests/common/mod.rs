@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -267,4 +269,38 @@ pub fn sign_tx(
     let hash = tx.signature_hash();
     let sig = Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(hash.0), key));
     tx.into_signed(sig).encoded_2718()
+}
+
+/// `host:port` of the node's metrics server (its URL ends with `/metrics`).
+pub fn metrics_host(net: &TestNet, i: usize) -> String {
+    let url = &net.manifest.nodes[i].metrics_url;
+    url.strip_prefix("http://")
+        .and_then(|u| u.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("unexpected metrics url {url}"))
+        .to_string()
+}
+
+/// A plain HTTP/1.1 GET; returns the status code and the body.
+pub fn http_get(host: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("set read timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read response");
+    let text = String::from_utf8(raw).expect("response is UTF-8");
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header/body separator in:\n{text}"));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status code in:\n{head}"));
+    (status, body.to_string())
 }

@@ -130,3 +130,11 @@ pub fn export() -> String {
     lazychain_data_chain_consensus::malachite::app::metrics::export(&mut out);
     out
 }
+
+/// Registers more metrics (an embedding process's) under the `lazychain_` prefix, on the same
+/// `/metrics` page.
+pub fn register_more(moniker: &str, f: impl FnOnce(&mut prometheus_client::registry::Registry)) {
+    SharedRegistry::global()
+        .with_moniker(moniker)
+        .with_prefix("lazychain", f);
+}

@@ -18,6 +18,7 @@ use lazychain_exec_stf::genesis::{genesis_writes, tree_of, AllocAccount};
 use lazychain_exec_stf::{execute_block, prepare, BlockContext, ChainParams, ExecError};
 use tracing::{info, warn};
 
+use crate::metrics::ExecMetrics;
 use crate::store::{ExecutedBlock, StateStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +118,7 @@ pub struct Executor {
     shared: Arc<ExecShared>,
     tree: StateTree,
     options: ExecutorOptions,
+    metrics: Option<ExecMetrics>,
 }
 
 impl Executor {
@@ -198,7 +200,14 @@ impl Executor {
             shared,
             tree,
             options,
+            metrics: None,
         })
+    }
+
+    /// Reports progress to Prometheus from now on.
+    pub fn with_metrics(mut self, metrics: ExecMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn shared(&self) -> Arc<ExecShared> {
@@ -217,6 +226,10 @@ impl Executor {
                 .map_err(|e| ExecutorError::Blocks(e.to_string()))?;
             self.shared.update_status(|s| s.data_height = data_height);
             let executed = self.shared.status().executed_height;
+            if let Some(m) = &self.metrics {
+                m.lag_blocks
+                    .set(data_height.saturating_sub(executed) as i64);
+            }
             if executed < data_height {
                 self.execute_height(executed + 1)?;
                 progress.maybe_log(&self.shared.status());
@@ -232,6 +245,7 @@ impl Executor {
 
     /// Executes and commits one decided height.
     pub fn execute_height(&mut self, height: u64) -> Result<(), ExecutorError> {
+        let started = Instant::now();
         let decided = self
             .shared
             .blocks
@@ -276,6 +290,19 @@ impl Executor {
         });
         if let Ok(mut pending) = self.shared.pending_nonces.lock() {
             pending.retain(|_, (_, h)| *h > height);
+        }
+        if let Some(m) = &self.metrics {
+            m.executed_height.set(height as i64);
+            m.executed_txs.inc_by(txs.len() as u64);
+            m.skipped_txs.inc_by(
+                execution
+                    .receipts
+                    .iter()
+                    .filter(|r| r.status == lazychain_exec_stf::TxStatus::Skipped)
+                    .count() as u64,
+            );
+            m.gas_used.inc_by(execution.gas_used);
+            m.block_seconds.observe(started.elapsed().as_secs_f64());
         }
         Ok(())
     }

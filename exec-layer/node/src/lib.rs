@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod executor;
+pub mod metrics;
 pub mod node;
 pub mod rpc;
 pub mod store;

@@ -12,6 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
 use crate::executor::{report, Executor, ExecutorError, ExecutorOptions};
+use crate::metrics::ExecMetrics;
 use crate::store::StateStore;
 
 /// File name of the state database, next to the block store.
@@ -54,7 +55,8 @@ pub async fn run_executor(
         let thread = thread.clone();
         Box::new(move |handles, module| {
             let executor = Executor::open(&genesis, state, handles.store.clone(), options)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+                .with_metrics(ExecMetrics::register(&handles.shared.moniker));
             crate::rpc::register(module, executor.shared(), handles.shared.clone())
                 .map_err(|e| format!("executor rpc methods: {e}"))?;
             let (wake_tx, wake_rx) = std::sync::mpsc::channel();

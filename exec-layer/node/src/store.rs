@@ -276,11 +276,14 @@ impl StateStore {
                 .map_err(db_err)?;
             let mut receipts = txn.open_table(RECEIPTS).map_err(db_err)?;
             let mut locations = txn.open_table(TX_LOCATIONS).map_err(db_err)?;
-            for (i, receipt) in execution.receipts.iter().enumerate() {
+            for (i, (receipt, encoded)) in execution
+                .receipts
+                .iter()
+                .zip(&execution.encoded_receipts)
+                .enumerate()
+            {
                 let key = location_key(block.height, i as u32);
-                receipts
-                    .insert(&key, receipt.encode().as_slice())
-                    .map_err(db_err)?;
+                receipts.insert(&key, encoded.as_slice()).map_err(db_err)?;
                 locations.insert(&receipt.tx_hash.0, &key).map_err(db_err)?;
             }
             let mut traces = txn.open_table(TRACES).map_err(db_err)?;

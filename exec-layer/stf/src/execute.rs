@@ -59,6 +59,9 @@ pub fn prepare<'a>(raw: impl IntoIterator<Item = &'a [u8]>) -> Vec<PreparedTx> {
 #[derive(Clone, Debug)]
 pub struct BlockExecution {
     pub receipts: Vec<Receipt>,
+    /// Every receipt in its SSZ encoding, in order: the leaves of the receipts root, and what
+    /// the executor stores.
+    pub encoded_receipts: Vec<Vec<u8>>,
     /// The state root after every `trace_period` transactions, and after the last one.
     pub trace: Vec<B256>,
     /// SSZ `hash_tree_root` of `trace` as `List<Bytes32, MAX_TXS>`.
@@ -70,13 +73,6 @@ pub struct BlockExecution {
     pub writes: StateWrites,
     pub gas_used: u64,
     pub logs_bloom: Bloom,
-}
-
-impl BlockExecution {
-    /// Every receipt in its SSZ encoding, in order (stored as is).
-    pub fn encoded_receipts(&self) -> Vec<Vec<u8>> {
-        self.receipts.iter().map(Receipt::encode).collect()
-    }
 }
 
 /// Execution could not complete: the state could not be read, or the EVM failed in a way no
@@ -196,6 +192,7 @@ pub fn execute_block<R: StateReader>(
         post_state_root: trace.last().copied().unwrap_or(pre_state_root),
         pre_state_root,
         receipts_root: receipts_root(&encoded),
+        encoded_receipts: encoded,
         receipts,
         trace,
         writes,
