@@ -72,26 +72,20 @@ fn parse_bytes(v: &Value, what: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
     hex::decode(s).map_err(|e| bad(format!("{what}: invalid hex ({e})")))
 }
 
-fn parse_address(v: &Value, what: &str) -> Result<Address, ErrorObjectOwned> {
+fn parse_fixed<const N: usize>(v: &Value, what: &str) -> Result<[u8; N], ErrorObjectOwned> {
     let bytes = parse_bytes(v, what)?;
-    if bytes.len() != 20 {
-        return Err(bad(format!(
-            "{what}: an address has 20 bytes, got {}",
-            bytes.len()
-        )));
-    }
-    Ok(Address::from_slice(&bytes))
+    let len = bytes.len();
+    bytes
+        .try_into()
+        .map_err(|_| bad(format!("{what}: expected {N} bytes, got {len}")))
+}
+
+fn parse_address(v: &Value, what: &str) -> Result<Address, ErrorObjectOwned> {
+    parse_fixed::<20>(v, what).map(Address::from)
 }
 
 fn parse_b256(v: &Value, what: &str) -> Result<B256, ErrorObjectOwned> {
-    let bytes = parse_bytes(v, what)?;
-    if bytes.len() != 32 {
-        return Err(bad(format!(
-            "{what}: expected 32 bytes, got {}",
-            bytes.len()
-        )));
-    }
-    Ok(B256::from_slice(&bytes))
+    parse_fixed::<32>(v, what).map(B256::from)
 }
 
 fn parse_u256(v: &Value, what: &str) -> Result<U256, ErrorObjectOwned> {

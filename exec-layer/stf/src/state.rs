@@ -5,7 +5,6 @@
 //! transactions write into; later transactions of the block read through it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use alloy_primitives::{Address, Bytes, B256, U256};
 use revm::bytecode::Bytecode;
@@ -259,21 +258,5 @@ impl StateReader for MemoryState {
     }
     fn block_hash(&self, height: u64) -> Result<B256, ReadError> {
         Ok(self.block_hashes.get(&height).copied().unwrap_or_default())
-    }
-}
-
-/// Shared readers (the executor hands one to RPC handlers and the execution thread).
-impl<R: StateReader + ?Sized> StateReader for Arc<R> {
-    fn account(&self, address: &Address) -> Result<Option<AccountValue>, ReadError> {
-        (**self).account(address)
-    }
-    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ReadError> {
-        (**self).storage(address, slot)
-    }
-    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ReadError> {
-        (**self).code(code_hash)
-    }
-    fn block_hash(&self, height: u64) -> Result<B256, ReadError> {
-        (**self).block_hash(height)
     }
 }
