@@ -89,6 +89,75 @@ pub fn roots_list_root(items: &[[u8; 32]], max_items: usize) -> [u8; 32] {
     mix_in_length(&root, items.len())
 }
 
+/// A Merkle branch proving one item of an SSZ list: the siblings from the item's chunk up to
+/// the list's subtree root (`depth_for(max_items)` of them); the length is mixed in last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListBranch {
+    pub index: u64,
+    pub len: u64,
+    pub siblings: Vec<[u8; 32]>,
+}
+
+/// The branch of item `index` of a list whose item roots are `leaves`, bounded by `max_items`.
+/// `None` if `index` is out of range.
+pub fn list_branch(leaves: &[[u8; 32]], index: usize, max_items: usize) -> Option<ListBranch> {
+    if index >= leaves.len() {
+        return None;
+    }
+    let zero = zero_hashes();
+    let depth = depth_for(max_items);
+    let mut layer = leaves.to_vec();
+    let mut at = index;
+    let mut siblings = Vec::with_capacity(depth);
+    for zero_at_level in zero.iter().take(depth) {
+        siblings.push(layer.get(at ^ 1).copied().unwrap_or(*zero_at_level));
+        let mut next = Vec::with_capacity(layer.len().div_ceil(2));
+        for pair in layer.chunks(2) {
+            next.push(hash_pair(&pair[0], pair.get(1).unwrap_or(zero_at_level)));
+        }
+        layer = next;
+        at /= 2;
+    }
+    Some(ListBranch {
+        index: index as u64,
+        len: leaves.len() as u64,
+        siblings,
+    })
+}
+
+/// Whether `branch` proves that `leaf` is item `branch.index` of the list with root `root`
+/// (bounded by `max_items`). Rejects a wrong sibling count and an index at or past the length.
+pub fn verify_list_branch(
+    leaf: &[u8; 32],
+    branch: &ListBranch,
+    max_items: usize,
+    root: &[u8; 32],
+) -> bool {
+    let depth = depth_for(max_items);
+    if branch.siblings.len() != depth
+        || branch.index >= branch.len
+        || branch.len > max_items as u64
+    {
+        return false;
+    }
+    let mut node = *leaf;
+    let mut at = branch.index;
+    for sibling in &branch.siblings {
+        node = if at & 1 == 0 {
+            hash_pair(&node, sibling)
+        } else {
+            hash_pair(sibling, &node)
+        };
+        at >>= 1;
+    }
+    mix_in_length(&node, branch.len as usize) == *root
+}
+
+/// The root of one byte-list item (the leaf of [`byte_lists_root`]'s list).
+pub fn byte_list_leaf(item: &[u8], max_item_bytes: usize) -> [u8; 32] {
+    bytes_root(item, max_item_bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +228,33 @@ mod tests {
             let expected = list.hash_tree_root().expect("root");
             assert_eq!(roots_list_root(&items, 1024), expected.as_ref(), "n = {n}");
         }
+    }
+
+    #[test]
+    fn list_branches_prove_exactly_their_item() {
+        for n in [1usize, 2, 3, 5, 8, 33] {
+            let items: Vec<Vec<u8>> = (0..n).map(|i| vec![i as u8; i * 7 % 50]).collect();
+            let leaves: Vec<[u8; 32]> = items.iter().map(|i| byte_list_leaf(i, 1 << 20)).collect();
+            let root = byte_lists_root(items.iter().map(|i| i.as_slice()), 1 << 20, 1 << 10);
+            for index in 0..n {
+                let branch = list_branch(&leaves, index, 1 << 10).expect("in range");
+                assert!(verify_list_branch(&leaves[index], &branch, 1 << 10, &root));
+                // Another item, index, length or bound does not verify.
+                let other = leaves[(index + 1) % n];
+                assert_eq!(verify_list_branch(&other, &branch, 1 << 10, &root), other == leaves[index]);
+                let mut wrong = branch.clone();
+                wrong.len += 1;
+                assert!(!verify_list_branch(&leaves[index], &wrong, 1 << 10, &root));
+                let mut wrong = branch.clone();
+                wrong.siblings.pop();
+                assert!(!verify_list_branch(&leaves[index], &wrong, 1 << 10, &root));
+                assert!(!verify_list_branch(&leaves[index], &branch, 1 << 11, &root));
+            }
+            assert!(list_branch(&leaves, n, 1 << 10).is_none());
+        }
+        let roots: Vec<[u8; 32]> = (0..9u8).map(|i| [i; 32]).collect();
+        let root = roots_list_root(&roots, 1 << 20);
+        let branch = list_branch(&roots, 8, 1 << 20).expect("in range");
+        assert!(verify_list_branch(&roots[8], &branch, 1 << 20, &root));
     }
 }
