@@ -83,6 +83,28 @@ pub enum ExecError {
     Read(#[from] ReadError),
     #[error("EVM failure at transaction {index}: {message}")]
     Evm { index: usize, message: String },
+    /// The commitment could not absorb a write (a witness that does not cover it).
+    #[error("state commitment at transaction {index}: {message}")]
+    Commitment { index: usize, message: String },
+}
+
+/// What execution folds each transaction's writes into: the full state tree (executors) or a
+/// multiproof over the keys a transaction touches (fraud-proof verification).
+pub trait Commitment {
+    /// The current root.
+    fn root(&self) -> B256;
+    /// Applies writes (`None` deletes) and returns the new root.
+    fn apply(&mut self, ops: &[Op]) -> Result<B256, String>;
+}
+
+impl Commitment for StateTree {
+    fn root(&self) -> B256 {
+        B256::from(StateTree::root(self))
+    }
+
+    fn apply(&mut self, ops: &[Op]) -> Result<B256, String> {
+        Ok(B256::from(self.update(ops)))
+    }
 }
 
 /// The `List<Bytes32, N>` root of a trace.
@@ -93,14 +115,14 @@ pub fn trace_root(trace: &[B256]) -> B256 {
 
 /// Executes `txs` (a decided block, in order) over `state`, whose authenticated form is
 /// `tree`. On success `tree` holds the post-state and the caller persists `writes`.
-pub fn execute_block<R: StateReader>(
+pub fn execute_block<R: StateReader, C: Commitment>(
     params: &ChainParams,
     block: &BlockContext,
     txs: &[PreparedTx],
     state: &R,
-    tree: &mut StateTree,
+    tree: &mut C,
 ) -> Result<BlockExecution, ExecError> {
-    let pre_state_root = B256::from(tree.root());
+    let pre_state_root = tree.root();
     let mut evm = Context::mainnet()
         .with_db(BlockDb::new(state))
         .with_cfg(params.cfg())
@@ -179,9 +201,11 @@ pub fn execute_block<R: StateReader>(
 
         let last = index + 1 == txs.len();
         if (index + 1) % period == 0 || last {
-            let root = tree.update(&ops);
+            let root = tree
+                .apply(&ops)
+                .map_err(|message| ExecError::Commitment { index, message })?;
             ops.clear();
-            trace.push(B256::from(root));
+            trace.push(root);
         }
     }
 

@@ -21,10 +21,13 @@ pub mod genesis;
 pub mod keys;
 pub mod receipt;
 pub mod state;
+pub mod witness;
 
 pub use call::{call, estimate_gas, CallError, CallOutcome, CallRequest};
 pub use env::{hardfork, BlockContext, ChainParams, HARDFORKS};
-pub use execute::{execute_block, prepare, trace_root, BlockExecution, ExecError, PreparedTx};
+pub use execute::{
+    execute_block, prepare, trace_root, BlockExecution, Commitment, ExecError, PreparedTx,
+};
 pub use keys::{AccountValue, StateKey};
 pub use receipt::{receipts_root, Receipt, TxStatus};
 pub use state::{MemoryState, Overlay, ReadError, StateReader, StateWrites};

@@ -1,0 +1,197 @@
+//! Shared helpers of the transition tests: keys, signing, a chain in memory, contract calls.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use alloy_consensus::{SignableTransaction, TxEip1559};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256};
+use lazychain_exec_state_tree::StateTree;
+use lazychain_exec_stf::genesis::{genesis_memory_state, tree_of, AllocAccount};
+use lazychain_exec_stf::{
+    call, execute_block, prepare, BlockContext, BlockExecution, CallOutcome, CallRequest,
+    ChainParams, MemoryState, StateReader,
+};
+use secp256k1::{Message, SecretKey, SECP256K1};
+
+pub const CHAIN_ID: u64 = 1337;
+pub const BASE_FEE: u64 = 1_000_000_000;
+pub const ETH: u128 = 1_000_000_000_000_000_000;
+pub const TOKEN_HEX: &str = include_str!("../../../contracts/build/LazyToken.bytecode.hex");
+
+pub fn key(i: u8) -> SecretKey {
+    SecretKey::from_byte_array([i.max(1); 32]).expect("valid key")
+}
+
+pub fn address_of(key: &SecretKey) -> Address {
+    let public = key.public_key(SECP256K1).serialize_uncompressed();
+    Address::from_slice(&keccak256(&public[1..])[12..])
+}
+
+pub fn sign(key: &SecretKey, mut tx: TxEip1559) -> Vec<u8> {
+    tx.chain_id = CHAIN_ID;
+    let hash = tx.signature_hash();
+    let sig = Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(hash.0), key));
+    tx.into_signed(sig).encoded_2718()
+}
+
+pub fn tx(nonce: u64, to: Option<Address>, value: u128, gas: u64, input: Vec<u8>) -> TxEip1559 {
+    TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce,
+        gas_limit: gas,
+        max_fee_per_gas: 2 * BASE_FEE as u128,
+        max_priority_fee_per_gas: 1_000,
+        to: to.map(TxKind::Call).unwrap_or(TxKind::Create),
+        value: U256::from(value),
+        access_list: Default::default(),
+        input: Bytes::from(input),
+    }
+}
+
+pub fn params() -> ChainParams {
+    ChainParams {
+        chain_id: CHAIN_ID,
+        spec: lazychain_exec_stf::hardfork("osaka").expect("known"),
+        base_fee_per_gas: BASE_FEE,
+        block_gas_limit: 100_000_000,
+        trace_period: 1,
+        fee_recipients: HashMap::from([([7u8; 20], FEE_RECIPIENT)]),
+    }
+}
+
+pub const FEE_RECIPIENT: Address = Address::repeat_byte(0xfe);
+
+pub fn block(height: u64) -> BlockContext {
+    BlockContext {
+        height,
+        hash: B256::repeat_byte(height as u8),
+        parent_hash: B256::repeat_byte(height.saturating_sub(1) as u8),
+        timestamp: 1_700_000_000 + height,
+        beneficiary: FEE_RECIPIENT,
+    }
+}
+
+/// A chain in memory: the state, its tree, and the next height.
+pub struct Chain {
+    pub params: ChainParams,
+    pub state: MemoryState,
+    pub tree: StateTree,
+    pub height: u64,
+}
+
+impl Chain {
+    pub fn new(alloc: &[AllocAccount]) -> Self {
+        let (state, tree) = genesis_memory_state(alloc);
+        Chain {
+            params: params(),
+            state,
+            tree,
+            height: 1,
+        }
+    }
+
+    pub fn funded(keys: &[SecretKey]) -> Self {
+        let alloc: Vec<AllocAccount> = keys
+            .iter()
+            .map(|k| AllocAccount {
+                address: address_of(k),
+                balance: U256::from(100 * ETH),
+                ..Default::default()
+            })
+            .collect();
+        Chain::new(&alloc)
+    }
+
+    pub fn execute(&mut self, raw: &[Vec<u8>]) -> BlockExecution {
+        let txs = prepare(raw.iter().map(|r| r.as_slice()));
+        let out = execute_block(
+            &self.params,
+            &block(self.height),
+            &txs,
+            &self.state,
+            &mut self.tree,
+        )
+        .expect("block executes");
+        self.state.apply(&out.writes);
+        self.height += 1;
+        // The tree always matches a tree rebuilt from the flat state.
+        let rebuilt = tree_of(&lazychain_exec_stf::StateWrites {
+            accounts: self
+                .state
+                .accounts
+                .iter()
+                .map(|(a, v)| (*a, Some(*v)))
+                .collect(),
+            storage: self.state.storage.clone(),
+            code: self.state.code.clone(),
+        });
+        assert_eq!(
+            rebuilt.root(),
+            self.tree.root(),
+            "tree and flat state diverged"
+        );
+        out
+    }
+
+    pub fn balance(&self, address: Address) -> U256 {
+        self.state
+            .account(&address)
+            .expect("read")
+            .map(|a| a.balance)
+            .unwrap_or_default()
+    }
+
+    pub fn nonce(&self, address: Address) -> u64 {
+        self.state
+            .account(&address)
+            .expect("read")
+            .map(|a| a.nonce)
+            .unwrap_or_default()
+    }
+
+    pub fn call(&self, to: Address, input: Vec<u8>) -> CallOutcome {
+        let request = CallRequest {
+            to: Some(to),
+            input: Bytes::from(input),
+            ..Default::default()
+        };
+        call(&self.params, &block(self.height), &request, &self.state).expect("call runs")
+    }
+}
+
+pub fn selector(signature: &str) -> [u8; 4] {
+    let h = keccak256(signature.as_bytes());
+    [h[0], h[1], h[2], h[3]]
+}
+
+pub fn word_address(a: Address) -> [u8; 32] {
+    B256::left_padding_from(a.as_slice()).0
+}
+
+pub fn erc20_transfer(to: Address, amount: u64) -> Vec<u8> {
+    let mut input = selector("transfer(address,uint256)").to_vec();
+    input.extend_from_slice(&word_address(to));
+    input.extend_from_slice(&U256::from(amount).to_be_bytes::<32>());
+    input
+}
+
+pub fn balance_of_call(who: Address) -> Vec<u8> {
+    let mut input = selector("balanceOf(address)").to_vec();
+    input.extend_from_slice(&word_address(who));
+    input
+}
+
+pub fn token_deploy(supply: u64) -> Vec<u8> {
+    let mut code = hex::decode(TOKEN_HEX.trim()).expect("fixture is hex");
+    code.extend_from_slice(&U256::from(supply).to_be_bytes::<32>());
+    code
+}
+
+pub fn success_u256(outcome: CallOutcome) -> U256 {
+    match outcome {
+        CallOutcome::Success { output, .. } => U256::from_be_slice(&output),
+        other => panic!("call failed: {other:?}"),
+    }
+}
