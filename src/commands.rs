@@ -83,6 +83,22 @@ pub fn run(cli: Cli) -> Result<()> {
             print!("{}", report.table());
             Ok(())
         }
+        Command::Bench(BenchCommand::Exec {
+            quick,
+            accounts,
+            seed,
+        }) => {
+            if cfg!(debug_assertions) {
+                eprintln!("warning: this is a debug build; benchmark with `cargo run --release -- bench ...`");
+            }
+            let report = lazychain_bench::exec::run(&lazychain_bench::exec::Options {
+                quick,
+                accounts,
+                seed,
+            })?;
+            print!("{}", report.table());
+            Ok(())
+        }
         Command::Localnet(LocalnetCommand::Down { dir }) => {
             let stopped = lazychain_localnet::down(&dir)?;
             println!("stopped {stopped} node(s)");
@@ -194,6 +210,7 @@ fn run_executor(args: ExecutorArgs) -> Result<()> {
         .wrap_err("cannot start the async runtime")?;
     let options = lazychain_exec_node::ExecutorOptions {
         durable_every_blocks: args.durable_every_blocks,
+        undo_window_blocks: lazychain_exec_node::executor::DEFAULT_UNDO_WINDOW_BLOCKS,
     };
     runtime.block_on(async {
         lazychain_exec_node::run_executor(

@@ -107,11 +107,17 @@ impl ExecShared {
     }
 }
 
+/// Undo logs kept by default: well beyond any challenge window a local network uses.
+pub const DEFAULT_UNDO_WINDOW_BLOCKS: u64 = 256;
+
 /// How the execution loop runs.
 #[derive(Clone, Copy, Debug)]
 pub struct ExecutorOptions {
     /// Fsync the state database every this many blocks (1: every block).
     pub durable_every_blocks: u64,
+    /// Keep undo logs for this many recent heights (0: none), to rebuild the state before a
+    /// recent transaction when proving fraud.
+    pub undo_window_blocks: u64,
 }
 
 pub struct Executor {
@@ -281,9 +287,12 @@ impl Executor {
             logs_bloom: execution.logs_bloom,
         };
         let durable = height.is_multiple_of(self.options.durable_every_blocks.max(1));
-        self.shared
-            .state
-            .commit_block(&summary, &execution, durable)?;
+        self.shared.state.commit_block(
+            &summary,
+            &execution,
+            durable,
+            self.options.undo_window_blocks,
+        )?;
         self.shared.update_status(|s| {
             s.executed_height = height;
             s.state_root = execution.post_state_root;

@@ -12,6 +12,7 @@
 pub mod executor;
 pub mod metrics;
 pub mod node;
+pub mod prover;
 pub mod rpc;
 pub mod store;
 pub mod tables;

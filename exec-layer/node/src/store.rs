@@ -15,7 +15,7 @@ use lazychain_exec_stf::{BlockExecution, ReadError, Receipt, StateReader, StateW
 use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable};
 use ssz_rs::prelude::*;
 
-use crate::tables::{BLOCK_BY_HASH, EXECUTED, FLAT, META, RECEIPTS, TRACES, TX_LOCATIONS};
+use crate::tables::{BLOCK_BY_HASH, EXECUTED, FLAT, META, RECEIPTS, TRACES, TX_LOCATIONS, UNDO};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -71,6 +71,19 @@ struct ExecutedBlockSsz {
     trace_root: Vector<u8, 32>,
     logs_bloom: Vector<u8, 256>,
 }
+
+/// A block's undo log: key path and the value before the block (`None`: absent).
+pub type UndoLog = Vec<([u8; 32], Option<Vec<u8>>)>;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
+struct UndoEntry {
+    path: Vector<u8, 32>,
+    existed: bool,
+    old: List<u8, MAX_UNDO_VALUE>,
+}
+
+const MAX_UNDO_VALUE: usize = 1 << 24;
+type UndoList = List<UndoEntry, MAX_UNDO_VALUE>;
 
 fn vector<const N: usize>(bytes: &[u8]) -> Vector<u8, N> {
     Vector::try_from(bytes.to_vec()).unwrap_or_default()
@@ -159,7 +172,7 @@ impl StateStore {
         }
         let db = Database::create(path).map_err(|e| open_err(e.to_string()))?;
         let txn = db.begin_write().map_err(|e| open_err(e.to_string()))?;
-        for table in [EXECUTED, TRACES] {
+        for table in [EXECUTED, TRACES, UNDO] {
             txn.open_table(table).map_err(|e| open_err(e.to_string()))?;
         }
         txn.open_table(FLAT).map_err(|e| open_err(e.to_string()))?;
@@ -248,11 +261,14 @@ impl StateStore {
 
     /// Persists an executed block in one transaction: flat-state writes, the block summary,
     /// receipts, transaction locations, the trace and the executed height.
+    /// `undo_window` > 0 also records the block's undo log and drops the one that many
+    /// heights older.
     pub fn commit_block(
         &self,
         block: &ExecutedBlock,
         execution: &BlockExecution,
         durable: bool,
+        undo_window: u64,
     ) -> Result<(), StoreError> {
         let mut txn = self.db.begin_write().map_err(db_err)?;
         if !durable {
@@ -260,11 +276,33 @@ impl StateStore {
         }
         {
             let mut flat = txn.open_table(FLAT).map_err(db_err)?;
+            let mut undo = UndoList::default();
             for (key, value) in execution.writes.entries() {
-                match value {
-                    Some(v) => flat.insert(&key.path(), v.as_slice()).map_err(db_err)?,
-                    None => flat.remove(&key.path()).map_err(db_err)?,
+                let path = key.path();
+                let old = match value {
+                    Some(v) => flat.insert(&path, v.as_slice()).map_err(db_err)?,
+                    None => flat.remove(&path).map_err(db_err)?,
                 };
+                if undo_window > 0 {
+                    let old = old.map(|g| g.value().to_vec());
+                    undo.push(UndoEntry {
+                        path: vector(&path),
+                        existed: old.is_some(),
+                        old: List::try_from(old.unwrap_or_default()).unwrap_or_default(),
+                    });
+                }
+            }
+            if undo_window > 0 {
+                let mut table = txn.open_table(UNDO).map_err(db_err)?;
+                let mut bytes = Vec::new();
+                undo.serialize(&mut bytes)
+                    .map_err(|e| StoreError::Db(format!("undo log: {e}")))?;
+                table
+                    .insert(block.height, bytes.as_slice())
+                    .map_err(db_err)?;
+                if let Some(old) = block.height.checked_sub(undo_window) {
+                    table.remove(old).map_err(db_err)?;
+                }
             }
             let mut executed = txn.open_table(EXECUTED).map_err(db_err)?;
             executed
@@ -296,6 +334,26 @@ impl StateStore {
                 .map_err(db_err)?;
         }
         txn.commit().map_err(db_err)
+    }
+
+    /// The undo log of `height`: every key the block wrote, with its value before the block.
+    pub fn undo_log(&self, height: u64) -> Result<Option<UndoLog>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(UNDO).map_err(db_err)?;
+        let Some(v) = table.get(height).map_err(db_err)? else {
+            return Ok(None);
+        };
+        let list = UndoList::deserialize(v.value())
+            .map_err(|e| StoreError::Corrupt(format!("undo log {height}: {e}")))?;
+        Ok(Some(
+            list.iter()
+                .map(|e| {
+                    let mut path = [0u8; 32];
+                    path.copy_from_slice(&e.path);
+                    (path, e.existed.then(|| e.old.to_vec()))
+                })
+                .collect(),
+        ))
     }
 
     pub fn executed_block(&self, height: u64) -> Result<Option<ExecutedBlock>, StoreError> {
@@ -364,6 +422,11 @@ pub struct StateSnapshot {
 }
 
 impl StateSnapshot {
+    /// The value bytes stored under `key`.
+    pub fn raw(&self, key: StateKey) -> Result<Option<Vec<u8>>, ReadError> {
+        self.get(key)
+    }
+
     fn get(&self, key: StateKey) -> Result<Option<Vec<u8>>, ReadError> {
         self.flat
             .get(&key.path())

@@ -27,3 +27,8 @@ pub const TRACES: TableDefinition<u64, &[u8]> = TableDefinition::new("traces");
 
 /// Singletons: `executed_height` (u64 BE), `genesis_root` (32 bytes).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// Undo log. Key: height. Value: SSZ `List[UndoEntry]`, the value every key written by that
+/// block had before it (`existed = false`: absent). Kept for the last `undo_window_blocks`
+/// heights, so that the state before any recent transaction can be rebuilt to prove fraud.
+pub const UNDO: TableDefinition<u64, &[u8]> = TableDefinition::new("undo");

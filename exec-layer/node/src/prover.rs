@@ -1,0 +1,308 @@
+//! Rebuilding the state before a recent transaction, to prove fraud about it.
+//!
+//! The executor keeps only the latest state, plus an undo log per recent block (the value of
+//! every key the block wrote, before it). Rolling the latest flat state and tree back through
+//! those logs gives the state before any recent block; re-executing that block's first `i`
+//! transactions gives the state before transaction `i`, where the transaction's witness is
+//! taken.
+
+use std::collections::HashMap;
+
+use alloy_primitives::{Address, Bytes, B256, U256};
+use lazychain_exec_state_tree::{Op, StateTree};
+use lazychain_exec_stf::keys::{value_hash, AccountValue, StateKey};
+use lazychain_exec_stf::state::Overlay;
+use lazychain_exec_stf::witness::{witness_for_tx, TxWitness};
+use lazychain_exec_stf::{
+    execute_block, BlockContext, ChainParams, ExecError, PreparedTx, ReadError, StateReader,
+};
+
+use crate::store::{StateSnapshot, StateStore, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProverError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("height {height} is out of reach: executed {executed}, undo logs kept from {oldest}")]
+    OutOfReach {
+        height: u64,
+        executed: u64,
+        oldest: u64,
+    },
+    #[error("transaction {index} is not in block {height} ({count} transactions)")]
+    NoSuchTx {
+        height: u64,
+        index: usize,
+        count: usize,
+    },
+    #[error(
+        "rolled-back root {got} differs from the recorded pre-state root {want} of height {height}"
+    )]
+    Inconsistent { height: u64, got: B256, want: B256 },
+}
+
+/// The flat state as it was before some block: the latest snapshot under the undo values.
+pub struct PastState {
+    snapshot: StateSnapshot,
+    undone: HashMap<[u8; 32], Option<Vec<u8>>>,
+}
+
+impl PastState {
+    fn get(&self, key: StateKey) -> Result<Option<Vec<u8>>, ReadError> {
+        match self.undone.get(&key.path()) {
+            Some(v) => Ok(v.clone()),
+            None => self.snapshot.raw(key),
+        }
+    }
+}
+
+impl StateReader for PastState {
+    fn account(&self, address: &Address) -> Result<Option<AccountValue>, ReadError> {
+        match self.get(StateKey::Account(*address))? {
+            None => Ok(None),
+            Some(b) => AccountValue::decode(&b)
+                .map(Some)
+                .ok_or_else(|| ReadError(format!("account {address}: {} bytes", b.len()))),
+        }
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ReadError> {
+        Ok(self
+            .get(StateKey::Storage(*address, *slot))?
+            .map(|b| U256::from_be_slice(&b))
+            .unwrap_or_default())
+    }
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ReadError> {
+        Ok(self.get(StateKey::Code(*code_hash))?.map(Bytes::from))
+    }
+    fn block_hash(&self, height: u64) -> Result<B256, ReadError> {
+        self.snapshot.block_hash(height)
+    }
+}
+
+/// The state and tree before block `height`, from the latest state (`tree` must be the tree
+/// of the store's latest executed height) and the undo logs of `height..=executed`.
+pub fn state_before_block(
+    store: &StateStore,
+    tree: &StateTree,
+    height: u64,
+) -> Result<(PastState, StateTree), ProverError> {
+    let executed = store.executed_height()?.unwrap_or(0);
+    let mut undone: HashMap<[u8; 32], Option<Vec<u8>>> = HashMap::new();
+    if height == 0 || height > executed {
+        return Err(ProverError::OutOfReach {
+            height,
+            executed,
+            oldest: 1,
+        });
+    }
+    // Newest first, so that the value before the oldest block wins.
+    for h in (height..=executed).rev() {
+        let log = store.undo_log(h)?.ok_or(ProverError::OutOfReach {
+            height,
+            executed,
+            oldest: h + 1,
+        })?;
+        undone.extend(log);
+    }
+    let ops: Vec<Op> = undone
+        .iter()
+        .map(|(path, old)| (*path, old.as_deref().map(value_hash)))
+        .collect();
+    let mut past_tree = tree.clone();
+    let root = B256::from(past_tree.update(&ops));
+    let want = store
+        .executed_block(height)?
+        .map(|b| b.pre_state_root)
+        .unwrap_or_default();
+    if root != want {
+        return Err(ProverError::Inconsistent {
+            height,
+            got: root,
+            want,
+        });
+    }
+    Ok((
+        PastState {
+            snapshot: store.snapshot()?,
+            undone,
+        },
+        past_tree,
+    ))
+}
+
+/// The witness of transaction `index` of executed block `height` (whose prepared transactions
+/// and context the caller passes), with the state root before it.
+pub fn tx_witness_at(
+    store: &StateStore,
+    tree: &StateTree,
+    params: &ChainParams,
+    block: &BlockContext,
+    txs: &[PreparedTx],
+    index: usize,
+) -> Result<(TxWitness, B256), ProverError> {
+    let tx = txs.get(index).ok_or(ProverError::NoSuchTx {
+        height: block.height,
+        index,
+        count: txs.len(),
+    })?;
+    let (past, mut past_tree) = state_before_block(store, tree, block.height)?;
+    let before = execute_block(params, block, &txs[..index], &past, &mut past_tree)?;
+    let state = Overlay {
+        base: &past,
+        writes: &before.writes,
+    };
+    let witness = witness_for_tx(params, block, tx, &state, &past_tree)?;
+    Ok((witness, B256::from(past_tree.root())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ExecutedBlock;
+    use alloy_primitives::Bloom;
+    use lazychain_exec_stf::genesis::{genesis_writes, tree_of, AllocAccount};
+    use lazychain_exec_stf::witness::reexecute;
+    use lazychain_exec_stf::{prepare, receipts_root, trace_root};
+
+    fn params() -> ChainParams {
+        ChainParams {
+            chain_id: 9,
+            spec: lazychain_exec_stf::hardfork("osaka").expect("known"),
+            base_fee_per_gas: 7,
+            block_gas_limit: 30_000_000,
+            trace_period: 1,
+            fee_recipients: Default::default(),
+        }
+    }
+
+    fn block(height: u64) -> BlockContext {
+        BlockContext {
+            height,
+            hash: B256::repeat_byte(height as u8),
+            parent_hash: B256::ZERO,
+            timestamp: height,
+            beneficiary: Address::repeat_byte(0xfe),
+        }
+    }
+
+    /// Transfers signed with fixed keys, as raw transactions.
+    fn transfers(keys: &[[u8; 32]], nonce: u64, to: u8) -> Vec<Vec<u8>> {
+        use alloy_consensus::{SignableTransaction, TxEip1559};
+        use alloy_eips::eip2718::Encodable2718;
+        use alloy_primitives::{Signature, TxKind};
+        keys.iter()
+            .map(|k| {
+                let signer = secp256k1::SecretKey::from_byte_array(*k).expect("key");
+                let tx = TxEip1559 {
+                    chain_id: 9,
+                    nonce,
+                    gas_limit: 21_000,
+                    max_fee_per_gas: 100,
+                    max_priority_fee_per_gas: 1,
+                    to: TxKind::Call(Address::repeat_byte(to)),
+                    value: U256::from(5),
+                    access_list: Default::default(),
+                    input: Bytes::new(),
+                };
+                let hash = tx.signature_hash();
+                let sig = Signature::from(
+                    secp256k1::SECP256K1
+                        .sign_ecdsa_recoverable(secp256k1::Message::from_digest(hash.0), &signer),
+                );
+                tx.into_signed(sig).encoded_2718()
+            })
+            .collect()
+    }
+
+    fn address(k: &[u8; 32]) -> Address {
+        let signer = secp256k1::SecretKey::from_byte_array(*k).expect("key");
+        let public = signer
+            .public_key(secp256k1::SECP256K1)
+            .serialize_uncompressed();
+        Address::from_slice(&alloy_primitives::keccak256(&public[1..])[12..])
+    }
+
+    /// Executes three blocks into a store, then rebuilds the witness of every transaction of
+    /// every block from the latest state: each re-executes to the recorded trace entry.
+    #[test]
+    fn witnesses_of_past_transactions_reexecute_to_their_recorded_roots() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = StateStore::open(&dir.path().join("state.redb")).expect("open");
+        let keys: Vec<[u8; 32]> = (1..=4u8).map(|i| [i; 32]).collect();
+        let alloc: Vec<AllocAccount> = keys
+            .iter()
+            .map(|k| AllocAccount {
+                address: address(k),
+                balance: U256::from(10u64.pow(18)),
+                ..Default::default()
+            })
+            .collect();
+        let writes = genesis_writes(&alloc);
+        let mut tree = tree_of(&writes);
+        let genesis_root = B256::from(tree.root());
+        let summary = |height: u64, pre: B256, post: B256| ExecutedBlock {
+            height,
+            hash: block(height).hash,
+            parent_hash: B256::ZERO,
+            timestamp: height,
+            beneficiary: Address::ZERO,
+            gas_limit: 0,
+            gas_used: 0,
+            base_fee: 7,
+            tx_count: 0,
+            tx_root: B256::ZERO,
+            body_bytes: 0,
+            pre_state_root: pre,
+            state_root: post,
+            receipts_root: receipts_root(&[]),
+            trace_root: trace_root(&[]),
+            logs_bloom: Bloom::ZERO,
+        };
+        store
+            .init_genesis(&writes, &summary(0, genesis_root, genesis_root))
+            .expect("genesis");
+        let p = params();
+        let mut blocks = Vec::new();
+        for height in 1..=3u64 {
+            let raw = transfers(&keys, height - 1, height as u8);
+            let txs = prepare(raw.iter().map(|r| r.as_slice()));
+            let snapshot = store.snapshot().expect("snapshot");
+            let out = execute_block(&p, &block(height), &txs, &snapshot, &mut tree).expect("exec");
+            drop(snapshot);
+            store
+                .commit_block(
+                    &summary(height, out.pre_state_root, out.post_state_root),
+                    &out,
+                    true,
+                    16,
+                )
+                .expect("commit");
+            blocks.push((txs, out));
+        }
+        for (h, (txs, out)) in blocks.iter().enumerate() {
+            let height = h as u64 + 1;
+            for i in 0..txs.len() {
+                let (witness, prev) =
+                    tx_witness_at(&store, &tree, &p, &block(height), txs, i).expect("witness");
+                let want_prev = if i == 0 {
+                    out.pre_state_root
+                } else {
+                    out.trace[i - 1]
+                };
+                assert_eq!(prev, want_prev, "height {height} tx {i}");
+                let root =
+                    reexecute(&p, &block(height), &txs[i], prev, &witness).expect("re-executes");
+                assert_eq!(root, out.trace[i], "height {height} tx {i}");
+            }
+        }
+        // Undo logs older than the window are gone; an unexecuted height is out of reach.
+        assert!(matches!(
+            state_before_block(&store, &tree, 4),
+            Err(ProverError::OutOfReach { .. })
+        ));
+    }
+}
