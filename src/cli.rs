@@ -53,6 +53,20 @@ pub enum BenchCommand {
         #[arg(long)]
         keep: bool,
     },
+    /// Executor cost per decided block, stage by stage (raw revm, EVM, sender recovery,
+    /// state roots, redb commit), on pre-signed blocks of ETH transfers, ERC-20 transfers and
+    /// compute-heavy calls. In-process; no network.
+    Exec {
+        /// A short run: 1,000-transaction blocks only and fewer repetitions.
+        #[arg(long)]
+        quick: bool,
+        /// Funded accounts at genesis besides the senders (the size of the state).
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        /// Seed of the deterministic sender keys and recipients.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -1,11 +1,13 @@
 //! Benchmarks of lazychain, as commands that print a table: load generators with pre-signed
 //! transactions, measurement of what real node processes decide, and the result tables.
 //!
-//! Benchmarks talk to nodes through their public RPC only, like any client. Nothing here is
+//! Benchmarks talk to nodes through their public RPC only, like any client; the executor
+//! benchmark (`exec`) runs the executor's own code paths in-process. Nothing here is
 //! used by a node, and no test asserts a timing from here.
 
 #![forbid(unsafe_code)]
 
 pub mod data_chain;
+pub mod exec;
 pub mod stats;
 pub mod txgen;
