@@ -5,7 +5,8 @@
 
 use alloy_primitives::{Address, Bloom, Bytes, Log, B256, U256};
 use lazychain_data_chain_types::block::MAX_TXS_BOUND;
-use lazychain_data_chain_types::merkle::byte_lists_root;
+use lazychain_data_chain_types::merkle::{byte_list_leaf, roots_list_root};
+use lazychain_data_chain_types::par::par_map;
 use ssz_rs::prelude::*;
 
 /// Bound of one encoded receipt (revert data and logs are bounded by gas well below this).
@@ -88,13 +89,75 @@ impl Receipt {
         bloom
     }
 
-    /// The SSZ encoding (the leaf of the receipts root, and the stored form).
+    /// The SSZ encoding of [`ReceiptSsz`] (the leaf of the receipts root, and the stored
+    /// form), written directly: `ssz_rs` serialises byte lists one element at a time, which
+    /// cost more than executing a transfer. The tests check it byte for byte against
+    /// `ssz_rs`, which still defines the type.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        // Serialization fails only past a type bound; gas bounds keep receipts far below them.
-        if ReceiptSsz::from(self).serialize(&mut out).is_err() {
-            out.clear();
+        const FIXED: usize = 32 + 1 + 20 + 4 + 1 + 4 + 8 + 8 + 32 + 4 + 4 + 4 + 32 + 32;
+        let to: &[u8] = self.to.as_ref().map_or(&[], |a| a.as_slice());
+        let reason = &self.reason.as_bytes()[..self.reason.len().min(MAX_REASON)];
+        let created: &[u8] = self.contract_address.as_ref().map_or(&[], |a| a.as_slice());
+        let logs = &self.logs[..self.logs.len().min(MAX_LOGS)];
+        let log_bytes: usize = logs
+            .iter()
+            .map(|l| 4 + 28 + 32 * l.topics().len().min(4) + l.data.data.len().min(MAX_LOG_DATA))
+            .sum();
+        let output = &self.output[..self.output.len().min(MAX_OUTPUT)];
+        let mut out = Vec::with_capacity(
+            FIXED + to.len() + reason.len() + created.len() + log_bytes + output.len(),
+        );
+        let offset =
+            |out: &mut Vec<u8>, at: usize| out.extend_from_slice(&(at as u32).to_le_bytes());
+        let mut at = FIXED;
+        out.extend_from_slice(self.tx_hash.as_slice());
+        out.push(self.tx_type);
+        out.extend_from_slice(self.from.as_slice());
+        offset(&mut out, at);
+        at += to.len();
+        out.push(self.status.code());
+        offset(&mut out, at);
+        at += reason.len();
+        out.extend_from_slice(&self.gas_used.to_le_bytes());
+        out.extend_from_slice(&self.cumulative_gas_used.to_le_bytes());
+        out.extend_from_slice(&U256::from(self.effective_gas_price).to_be_bytes::<32>());
+        offset(&mut out, at);
+        at += created.len();
+        offset(&mut out, at);
+        at += log_bytes;
+        offset(&mut out, at);
+        out.extend_from_slice(&self.inclusion_charge.to_be_bytes::<32>());
+        out.extend_from_slice(&self.charge_shortfall.to_be_bytes::<32>());
+        out.extend_from_slice(to);
+        out.extend_from_slice(reason);
+        out.extend_from_slice(created);
+        // A list of variable-size logs: one offset per log, then the logs.
+        let mut log_at = 4 * logs.len();
+        for l in logs {
+            offset(&mut out, log_at);
+            log_at += 28 + 32 * l.topics().len().min(4) + l.data.data.len().min(MAX_LOG_DATA);
         }
+        for l in logs {
+            let topics = &l.topics()[..l.topics().len().min(4)];
+            out.extend_from_slice(l.address.as_slice());
+            offset(&mut out, 28);
+            offset(&mut out, 28 + 32 * topics.len());
+            for t in topics {
+                out.extend_from_slice(t.as_slice());
+            }
+            out.extend_from_slice(&l.data.data[..l.data.data.len().min(MAX_LOG_DATA)]);
+        }
+        out.extend_from_slice(output);
+        out
+    }
+
+    /// The encoding through `ssz_rs` (the definition [`Receipt::encode`] must match).
+    #[cfg(test)]
+    fn encode_ssz_rs(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        ReceiptSsz::from(self)
+            .serialize(&mut out)
+            .expect("within bounds");
         out
     }
 
@@ -109,13 +172,15 @@ impl Receipt {
 #[error("receipt does not decode: {0}")]
 pub struct ReceiptDecodeError(pub String);
 
-/// The receipts root of a block.
+/// The receipts root of a block: SSZ `hash_tree_root` of the list of encoded receipts. Each
+/// receipt's root is computed on every core.
 pub fn receipts_root(encoded: &[Vec<u8>]) -> B256 {
-    B256::from(byte_lists_root(
-        encoded.iter().map(|r| r.as_slice()),
-        MAX_RECEIPT_BYTES,
-        MAX_TXS_BOUND,
-    ))
+    let leaves = par_map(
+        encoded,
+        |r| byte_list_leaf(r, MAX_RECEIPT_BYTES),
+        || [0u8; 32],
+    );
+    B256::from(roots_list_root(&leaves, MAX_TXS_BOUND))
 }
 
 type Bytes20 = Vector<u8, 20>;
@@ -283,6 +348,65 @@ mod tests {
             ..r
         };
         assert_eq!(Receipt::decode(&plain.encode()), Ok(plain));
+    }
+
+    #[test]
+    fn fast_encoding_matches_ssz_rs() {
+        let mut r = sample();
+        assert_eq!(r.encode(), r.encode_ssz_rs());
+        for logs in 0..4usize {
+            for topics in 0..=4usize {
+                r.logs = (0..logs)
+                    .map(|i| {
+                        Log::new(
+                            Address::repeat_byte(i as u8),
+                            (0..topics).map(|t| B256::repeat_byte(t as u8)).collect(),
+                            Bytes::from(vec![i as u8; i * 33]),
+                        )
+                        .expect("at most 4 topics")
+                    })
+                    .collect();
+                for (to, created, reason, output) in [
+                    (None, None, "", Bytes::new()),
+                    (
+                        Some(Address::repeat_byte(8)),
+                        None,
+                        "reverted",
+                        Bytes::from(vec![7u8; 70]),
+                    ),
+                    (
+                        None,
+                        Some(Address::repeat_byte(9)),
+                        "x",
+                        Bytes::from(vec![1u8]),
+                    ),
+                ] {
+                    r.to = to;
+                    r.contract_address = created;
+                    r.reason = reason.to_owned();
+                    r.output = output;
+                    assert_eq!(r.encode(), r.encode_ssz_rs(), "logs {logs} topics {topics}");
+                    assert_eq!(Receipt::decode(&r.encode()), Ok(r.clone()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn receipts_root_is_the_ssz_list_root() {
+        let encoded: Vec<Vec<u8>> = (0..70)
+            .map(|i| {
+                let mut r = sample();
+                r.gas_used = i;
+                r.encode()
+            })
+            .collect();
+        let expected = lazychain_data_chain_types::merkle::byte_lists_root(
+            encoded.iter().map(|r| r.as_slice()),
+            MAX_RECEIPT_BYTES,
+            MAX_TXS_BOUND,
+        );
+        assert_eq!(receipts_root(&encoded), B256::from(expected));
     }
 
     #[test]
