@@ -143,6 +143,8 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
             ("mempool.max_txs".into(), "400000".into()),
             ("mempool.max_bytes".into(), "1073741824".into()),
         ],
+        // The genesis default (no executors run here, so it has no effect).
+        challenge_window_blocks: 20,
     })?;
     let mut children = Vec::new();
     for node in &manifest.nodes {

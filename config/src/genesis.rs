@@ -1,5 +1,5 @@
-//! The genesis file: the chain id, the validator set, the block limits and the initial
-//! execution state every node of a chain must agree on.
+//! The genesis file: the chain id, the validator set, the block limits, the initial
+//! execution state and the bonded executors every node of a chain must agree on.
 //!
 //! Every field is required: a default that changed between versions would split the chain.
 
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::hexfmt::to_hex;
-use crate::keys::validator_address;
+use crate::keys::{executor_address, validator_address};
 use crate::{fsutil, json, ConfigError};
 
 /// File name of the genesis file inside a node's home directory.
@@ -45,6 +45,13 @@ pub const MAX_CODE_BYTES: usize = 24_576;
 /// Most accounts in `execution.alloc`.
 pub const MAX_ALLOC_ACCOUNTS: usize = 100_000;
 
+/// The challenge window `lazychain init` and `localnet` write, in data blocks.
+pub const DEFAULT_CHALLENGE_WINDOW_BLOCKS: u64 = 20;
+
+/// The share of a slashed bond paid to whoever proved the fault, written by `lazychain init`
+/// and `localnet`, in percent.
+pub const DEFAULT_SLASH_REWARD_PERCENT: u8 = 50;
+
 /// Domain tag of [`fee_recipient_for`].
 pub const FEE_RECIPIENT_DOMAIN: &[u8] = b"LAZYCHAIN_FEE_RECIPIENT";
 
@@ -62,6 +69,9 @@ pub struct Genesis {
     pub limits: BlockLimits,
     /// What executors need to run the EVM: the rules, the fees and the initial state.
     pub execution: ExecutionGenesis,
+    /// State consensus: the bonded executors that may post state claims, the challenge
+    /// window and the slashing reward.
+    pub state: StateGenesis,
 }
 
 /// One member of the genesis validator set.
@@ -165,6 +175,88 @@ mod storage_map {
     }
 }
 
+/// The state-consensus section of the genesis: who may post state claims, with what at
+/// stake, and how long a claim can be challenged.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct StateGenesis {
+    /// A claim included in data block `d` is final once block `d + challenge_window_blocks`
+    /// is decided without a valid fraud proof against it; at least 1.
+    pub challenge_window_blocks: u64,
+    /// The share of a slashed bond credited to the submitter of the proof, in percent
+    /// (0 to 100); the rest is burned.
+    pub slash_reward_percent: u8,
+    /// The executors whose signed claims count, each with its bond. May be empty (then no
+    /// claim is ever accepted).
+    pub executors: Vec<GenesisExecutor>,
+}
+
+impl Default for StateGenesis {
+    /// [`DEFAULT_CHALLENGE_WINDOW_BLOCKS`], [`DEFAULT_SLASH_REWARD_PERCENT`] and no executors.
+    fn default() -> Self {
+        Self {
+            challenge_window_blocks: DEFAULT_CHALLENGE_WINDOW_BLOCKS,
+            slash_reward_percent: DEFAULT_SLASH_REWARD_PERCENT,
+            executors: Vec::new(),
+        }
+    }
+}
+
+/// One bonded executor.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisExecutor {
+    /// A human-readable name, unique among the executors.
+    pub name: String,
+    /// The ed25519 key that signs its state claims, serialized as `0x` hex; unique, and not
+    /// the key of a validator.
+    #[serde(with = "crate::hexfmt::serde_hex32")]
+    pub public_key: [u8; 32],
+    /// The bond in wei, slashed in full on a proven fault; above 0. A string in JSON (a `0x`
+    /// hex quantity or a decimal number), written in decimal.
+    #[serde(with = "u128_string")]
+    pub bond: u128,
+}
+
+impl GenesisExecutor {
+    /// The executor's address, see [`executor_address`].
+    pub fn address(&self) -> [u8; 20] {
+        executor_address(&self.public_key)
+    }
+}
+
+/// `#[serde(with = "...")]` adapter: a `u128` as a JSON string, decimal when written, decimal
+/// or `0x` hex when read.
+mod u128_string {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &u128, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&value.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u128, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        super::parse_u128(&text).ok_or_else(|| {
+            D::Error::custom(format!(
+                "expected a 0x hex quantity or a decimal number from 0 to 2^128 - 1, got {text:?}"
+            ))
+        })
+    }
+}
+
+/// A `0x` hex quantity or a decimal number, without signs, separators or exponents.
+fn parse_u128(text: &str) -> Option<u128> {
+    let (digits, radix) = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (text, 10),
+    };
+    // from_str_radix accepts a leading `+`: not a quantity.
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u128::from_str_radix(digits, radix).ok()
+}
+
 /// Stateless limits on blocks and transactions, fixed at genesis.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -204,10 +296,17 @@ const TOP_KEYS: &[&str] = &[
     "validators",
     "limits",
     "execution",
+    "state",
 ];
 const VALIDATOR_KEYS: &[&str] = &["name", "public_key", "voting_power", "fee_recipient"];
 const EXECUTION_KEYS: &[&str] = &["hardfork", "base_fee_per_gas", "trace_period", "alloc"];
 const ACCOUNT_KEYS: &[&str] = &["address", "balance"];
+const STATE_KEYS: &[&str] = &[
+    "challenge_window_blocks",
+    "slash_reward_percent",
+    "executors",
+];
+const EXECUTOR_KEYS: &[&str] = &["name", "public_key", "bond"];
 const ACCOUNT_OPTIONAL_KEYS: &[&str] = &["nonce", "code", "storage"];
 const LIMIT_KEYS: &[&str] = &[
     "max_block_bytes",
@@ -267,7 +366,10 @@ impl Genesis {
     /// `max_block_gas >= 21000`; a known hardfork, `trace_period >= 1`, at most
     /// [`MAX_ALLOC_ACCOUNTS`] accounts with unique addresses, code of at most
     /// [`MAX_CODE_BYTES`], storage only with code and without repeated slots, and a total
-    /// balance that fits in 256 bits. Errors name `genesis.json` and the key.
+    /// balance that fits in 256 bits; a challenge window of at least 1 block, a slashing
+    /// reward of at most 100 percent, executors with unique non-empty names, unique valid
+    /// ed25519 public keys that are no validator's, bonds above 0 and a total bond that fits
+    /// in `u128`. Errors name `genesis.json` and the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_as(GENESIS_FILE)
     }
@@ -381,7 +483,90 @@ impl Genesis {
                 ),
             );
         }
-        self.execution.validate_as(origin)
+        self.execution.validate_as(origin)?;
+        self.state.validate_as(origin, &keys)
+    }
+}
+
+impl StateGenesis {
+    /// `validator_keys`: every validator's public key and its index, which executors may not
+    /// reuse.
+    fn validate_as(
+        &self,
+        origin: &str,
+        validator_keys: &HashMap<[u8; 32], usize>,
+    ) -> Result<(), ConfigError> {
+        let fail = |key: &str, problem: String| Err(ConfigError::invalid(origin, key, problem));
+        if self.challenge_window_blocks == 0 {
+            return fail(
+                "state.challenge_window_blocks",
+                "must be at least 1".to_owned(),
+            );
+        }
+        if self.slash_reward_percent > 100 {
+            return fail(
+                "state.slash_reward_percent",
+                format!("{} is above 100", self.slash_reward_percent),
+            );
+        }
+        let mut names: HashMap<&str, usize> = HashMap::new();
+        let mut keys: HashMap<[u8; 32], usize> = HashMap::new();
+        let mut total: u128 = 0;
+        for (i, e) in self.executors.iter().enumerate() {
+            let at = format!("state.executors[{i}]");
+            if e.name.trim().is_empty() {
+                return fail(&format!("{at}.name"), "must not be empty".to_owned());
+            }
+            if let Some(first) = names.insert(e.name.as_str(), i) {
+                return fail(
+                    &format!("{at}.name"),
+                    format!(
+                        "duplicate name {:?} (also state.executors[{first}].name)",
+                        e.name
+                    ),
+                );
+            }
+            if PublicKey::from_bytes(e.public_key).is_err() {
+                return fail(
+                    &format!("{at}.public_key"),
+                    format!(
+                        "{} is not a valid ed25519 public key",
+                        to_hex(&e.public_key)
+                    ),
+                );
+            }
+            if let Some(first) = keys.insert(e.public_key, i) {
+                return fail(
+                    &format!("{at}.public_key"),
+                    format!(
+                        "duplicate public key {} (also state.executors[{first}].public_key)",
+                        to_hex(&e.public_key)
+                    ),
+                );
+            }
+            if let Some(v) = validator_keys.get(&e.public_key) {
+                return fail(
+                    &format!("{at}.public_key"),
+                    format!(
+                        "{} is also validators[{v}].public_key; an executor needs a key of its own",
+                        to_hex(&e.public_key)
+                    ),
+                );
+            }
+            if e.bond == 0 {
+                return fail(&format!("{at}.bond"), "must be greater than 0".to_owned());
+            }
+            total = match total.checked_add(e.bond) {
+                Some(t) => t,
+                None => {
+                    return fail(
+                        &format!("{at}.bond"),
+                        "the total of all bonds exceeds 2^128 - 1".to_owned(),
+                    )
+                }
+            };
+        }
+        Ok(())
     }
 }
 
@@ -511,6 +696,65 @@ fn decode(path: &Path, origin: &str, value: &Value) -> Result<Genesis, ConfigErr
             max_timestamp_drift_ms: limit("max_timestamp_drift_ms")?,
         },
         execution: decode_execution(origin, top)?,
+        state: decode_state(origin, top)?,
+    })
+}
+
+fn decode_state(
+    origin: &str,
+    top: &serde_json::Map<String, Value>,
+) -> Result<StateGenesis, ConfigError> {
+    let s = json::object_field(origin, "", top, "state")?;
+    json::check_keys(origin, "state", s, STATE_KEYS, &[])?;
+    let challenge_window_blocks = json::u64_field(origin, "state", s, "challenge_window_blocks")?;
+    let percent = json::u64_field(origin, "state", s, "slash_reward_percent")?;
+    let slash_reward_percent = u8::try_from(percent)
+        .ok()
+        .filter(|p| *p <= 100)
+        .ok_or_else(|| {
+            ConfigError::invalid(
+                origin,
+                "state.slash_reward_percent",
+                format!("{percent} is above 100"),
+            )
+        })?;
+    let mut executors = Vec::new();
+    for (i, entry) in json::array_field(origin, "state", s, "executors")?
+        .iter()
+        .enumerate()
+    {
+        let at = format!("state.executors[{i}]");
+        let e = entry.as_object().ok_or_else(|| {
+            ConfigError::invalid(
+                origin,
+                &at,
+                format!("expected an object, got {}", json::describe(entry)),
+            )
+        })?;
+        json::check_keys(origin, &at, e, EXECUTOR_KEYS, &[])?;
+        let name = json::str_field(origin, &at, e, "name")?.to_owned();
+        let public_key = json::hex_field::<32>(origin, &at, e, "public_key")?;
+        let bond_value = e.get("bond").unwrap_or(&Value::Null);
+        let bond = bond_value.as_str().and_then(parse_u128).ok_or_else(|| {
+            ConfigError::invalid(
+                origin,
+                format!("{at}.bond"),
+                format!(
+                    "expected a string holding a 0x hex quantity or a decimal number from 0 to 2^128 - 1, got {}",
+                    json::describe(bond_value)
+                ),
+            )
+        })?;
+        executors.push(GenesisExecutor {
+            name,
+            public_key,
+            bond,
+        });
+    }
+    Ok(StateGenesis {
+        challenge_window_blocks,
+        slash_reward_percent,
+        executors,
     })
 }
 
@@ -605,6 +849,14 @@ mod tests {
         }
     }
 
+    fn executor(name: &str, seed: u8, bond: u128) -> GenesisExecutor {
+        GenesisExecutor {
+            name: name.to_owned(),
+            public_key: ValidatorKey::from_seed([seed; 32]).public_key(),
+            bond,
+        }
+    }
+
     fn account(byte: u8, balance: u64) -> GenesisAccount {
         GenesisAccount {
             address: Address::repeat_byte(byte),
@@ -639,6 +891,14 @@ mod tests {
                         ..account(0x02, 0)
                     },
                     contract,
+                ],
+            },
+            state: StateGenesis {
+                challenge_window_blocks: 20,
+                slash_reward_percent: 50,
+                executors: vec![
+                    executor("e0", 11, 1_000_000_000_000_000_000_000),
+                    executor("e1", 12, u128::MAX - 1_000_000_000_000_000_000_000),
                 ],
             },
         }
@@ -791,6 +1051,46 @@ mod tests {
                 "key execution.alloc[2].balance: the total of all balances exceeds 2^256 - 1",
             ),
             (
+                |g| g.state.challenge_window_blocks = 0,
+                "key state.challenge_window_blocks: must be at least 1",
+            ),
+            (
+                |g| g.state.slash_reward_percent = 101,
+                "key state.slash_reward_percent: 101 is above 100",
+            ),
+            (
+                |g| g.state.executors[1].name = "".to_owned(),
+                "key state.executors[1].name: must not be empty",
+            ),
+            (
+                |g| g.state.executors[1].name = "e0".to_owned(),
+                "key state.executors[1].name: duplicate name \"e0\" (also state.executors[0].name)",
+            ),
+            (
+                |g| {
+                    let mut bad = [0x01; 32];
+                    bad[31] = 0;
+                    g.state.executors[0].public_key = bad;
+                },
+                "key state.executors[0].public_key: 0x0101010101010101010101010101010101010101010101010101010101010100 is not a valid ed25519 public key",
+            ),
+            (
+                |g| g.state.executors[1].public_key = g.state.executors[0].public_key,
+                "key state.executors[1].public_key: duplicate public key 0x",
+            ),
+            (
+                |g| g.state.executors[1].public_key = g.validators[2].public_key,
+                "is also validators[2].public_key; an executor needs a key of its own",
+            ),
+            (
+                |g| g.state.executors[0].bond = 0,
+                "key state.executors[0].bond: must be greater than 0",
+            ),
+            (
+                |g| g.state.executors[0].bond += 2,
+                "key state.executors[1].bond: the total of all bonds exceeds 2^128 - 1",
+            ),
+            (
                 |g| {
                     g.execution.alloc = (0..=MAX_ALLOC_ACCOUNTS)
                         .map(|i| GenesisAccount {
@@ -819,6 +1119,58 @@ mod tests {
         g.validators[0].fee_recipient = Address::ZERO;
         g.validate()
             .expect("a zero base fee, an empty alloc, cancun and a zero fee recipient are allowed");
+        let mut g = genesis();
+        g.state = StateGenesis {
+            challenge_window_blocks: 1,
+            slash_reward_percent: 0,
+            executors: Vec::new(),
+        };
+        g.validate()
+            .expect("a one-block window, no reward and no executors are allowed");
+        g.state.slash_reward_percent = 100;
+        g.validate().expect("a 100% reward is allowed");
+    }
+
+    #[test]
+    fn default_state_section() {
+        let s = StateGenesis::default();
+        assert_eq!(s.challenge_window_blocks, 20);
+        assert_eq!(s.slash_reward_percent, 50);
+        assert!(s.executors.is_empty());
+    }
+
+    #[test]
+    fn executor_address_matches_key() {
+        let e = executor("e", 9, 1);
+        assert_eq!(
+            e.address(),
+            crate::keys::executor_address(&ValidatorKey::from_seed([9; 32]).public_key())
+        );
+        assert_ne!(e.address(), ValidatorKey::from_seed([9; 32]).address());
+    }
+
+    #[test]
+    fn state_section_decodes_bonds_in_both_forms() {
+        let g = genesis();
+        let text = g.to_json();
+        // Bonds are written as decimal strings.
+        assert!(
+            text.contains("\"bond\": \"1000000000000000000000\""),
+            "{text}"
+        );
+        let hex = text.replace(
+            "\"bond\": \"1000000000000000000000\"",
+            "\"bond\": \"0x3635c9adc5dea00000\"",
+        );
+        assert_ne!(hex, text);
+        let back = Genesis::from_json(Path::new(GENESIS_FILE), &hex).expect("hex bond");
+        assert_eq!(back, g);
+        assert_eq!(parse_u128("0X10"), Some(16));
+        assert_eq!(parse_u128(&u128::MAX.to_string()), Some(u128::MAX));
+        for bad in ["", "0x", "+1", "-1", "1_0", "1e3", "0xg", " 1"] {
+            assert_eq!(parse_u128(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_u128(&format!("{}0", u128::MAX)), None);
     }
 
     #[test]
@@ -1058,6 +1410,82 @@ mod tests {
             top.remove("execution");
         }
         check(&no_execution.to_string(), "key execution: missing");
+        // The state section.
+        let mut no_state: serde_json::Value = serde_json::from_str(&good).expect("json");
+        if let Some(top) = no_state.as_object_mut() {
+            top.remove("state");
+        }
+        check(&no_state.to_string(), "key state: missing");
+        check(
+            &good.replacen("\"state\": {", "\"state\": { \"window\": 3,", 1),
+            "unknown key state.window (expected one of: challenge_window_blocks, slash_reward_percent, executors)",
+        );
+        check(
+            &good.replacen(
+                "\"challenge_window_blocks\": 20",
+                "\"challenge_window_blocks\": 0",
+                1,
+            ),
+            "key state.challenge_window_blocks: must be at least 1",
+        );
+        check(
+            &good.replacen(
+                "\"challenge_window_blocks\": 20",
+                "\"challenge_window_blocks\": -2",
+                1,
+            ),
+            "key state.challenge_window_blocks: expected an unsigned integer",
+        );
+        check(
+            &good.replacen(
+                "\"slash_reward_percent\": 50",
+                "\"slash_reward_percent\": 300",
+                1,
+            ),
+            "key state.slash_reward_percent: 300 is above 100",
+        );
+        check(
+            &good.replacen(
+                "\"slash_reward_percent\": 50",
+                "\"slash_reward_percent\": 101",
+                1,
+            ),
+            "key state.slash_reward_percent: 101 is above 100",
+        );
+        check(
+            &good.replacen("\"name\": \"e0\",", "\"name\": \"e0\", \"stake\": 1,", 1),
+            "unknown key state.executors[0].stake (expected one of: name, public_key, bond)",
+        );
+        check(
+            &good.replacen("\"name\": \"e1\",", "", 1),
+            "key state.executors[1].name: missing",
+        );
+        for bad in ["1000", "\"-5\"", "\"1e21\"", "\"0x\"", "null"] {
+            check(
+                &good.replacen(
+                    "\"bond\": \"1000000000000000000000\"",
+                    &format!("\"bond\": {bad}"),
+                    1,
+                ),
+                "key state.executors[0].bond: expected a string holding a 0x hex quantity or a decimal number from 0 to 2^128 - 1",
+            );
+        }
+        check(
+            &good.replacen("\"bond\": \"1000000000000000000000\"", "\"bond\": \"0\"", 1),
+            "key state.executors[0].bond: must be greater than 0",
+        );
+        check(
+            &good.replacen(
+                &to_hex(&g.state.executors[0].public_key),
+                &to_hex(&g.validators[1].public_key),
+                1,
+            ),
+            "key state.executors[0].public_key: 0x",
+        );
+        check(
+            &good.replacen("\"executors\": [", "\"executors\": [7, ", 1),
+            "key state.executors[0]: expected an object, got number 7",
+        );
 
         let err = Genesis::load(&dir.path().join("none.json")).expect_err("missing");
         assert!(matches!(err, ConfigError::NotFound { .. }), "{err}");

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{
     dev_execution, fee_recipient_for, BlockLimits, ConfigError, Genesis, GenesisValidator,
-    NodeConfig, ValidatorKey, CONFIG_FILE, GENESIS_FILE, VALIDATOR_KEY_FILE,
+    NodeConfig, StateGenesis, ValidatorKey, CONFIG_FILE, GENESIS_FILE, VALIDATOR_KEY_FILE,
 };
 
 /// What `lazychain init` was asked for.
@@ -50,8 +50,9 @@ pub fn key_path(home: &Path) -> PathBuf {
 /// `lazychain init --home DIR`: writes `config.toml` (commented, defaults with this
 /// moniker), `validator_key.json` (a new key, mode 0600) and `genesis.json` (a one-validator
 /// chain of that key with voting power 1 and fee recipient [`fee_recipient_for`] its key,
-/// default limits, `genesis_time_ms` = now and [`dev_execution`]`(0)`), and creates `DIR` and
-/// `DIR/data`.
+/// default limits, `genesis_time_ms` = now, [`dev_execution`]`(0)` and
+/// [`StateGenesis::default`]: a 20-block challenge window, a 50% slashing reward and no
+/// executors), and creates `DIR` and `DIR/data`.
 ///
 /// Without `force`, if any of the three files exists the call fails with
 /// [`ConfigError::AlreadyExists`] naming it, and writes nothing (every file is checked
@@ -81,6 +82,7 @@ pub fn init_home(home: &Path, opts: &InitOptions) -> Result<InitReport, ConfigEr
         }],
         limits: BlockLimits::default(),
         execution: dev_execution(0),
+        state: StateGenesis::default(),
     };
     config.validate()?;
     genesis.validate()?;
@@ -156,6 +158,9 @@ mod tests {
             .iter()
             .all(|a| a.balance == DEV_ACCOUNT_BALANCE_WEI));
         assert!(genesis.genesis_time_ms > 1_600_000_000_000);
+        assert_eq!(genesis.state.challenge_window_blocks, 20);
+        assert_eq!(genesis.state.slash_reward_percent, 50);
+        assert!(genesis.state.executors.is_empty());
         let config = NodeConfig::load(&report.config_path, Vec::new(), &[]).expect("config");
         assert_eq!(config.node.moniker, "val-0");
         let text = std::fs::read_to_string(&report.config_path).expect("read config");

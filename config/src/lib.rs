@@ -38,8 +38,12 @@ pub use dev::{
 };
 pub use error::ConfigError;
 pub use genesis::{
-    fee_recipient_for, BlockLimits, ExecutionGenesis, Genesis, GenesisAccount, GenesisValidator,
+    fee_recipient_for, BlockLimits, ExecutionGenesis, Genesis, GenesisAccount, GenesisExecutor,
+    GenesisValidator, StateGenesis, DEFAULT_CHALLENGE_WINDOW_BLOCKS, DEFAULT_SLASH_REWARD_PERCENT,
     GENESIS_FILE,
 };
 pub use init::{init_home, InitOptions, InitReport};
-pub use keys::{key_file_permission_warning, validator_address, ValidatorKey, VALIDATOR_KEY_FILE};
+pub use keys::{
+    executor_address, key_file_permission_warning, validator_address, ValidatorKey,
+    VALIDATOR_KEY_FILE,
+};

@@ -13,13 +13,17 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lazychain_config::{
-    dev_accounts, dev_execution, fee_recipient_for, BlockLimits, Genesis, GenesisValidator,
-    NodeConfig, ValidatorKey, DEV_ACCOUNT_COUNT,
+    dev_accounts, dev_execution, fee_recipient_for, BlockLimits, Genesis, GenesisExecutor,
+    GenesisValidator, NodeConfig, StateGenesis, ValidatorKey, DEFAULT_SLASH_REWARD_PERCENT,
+    DEV_ACCOUNT_COUNT,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub const MANIFEST_FILE: &str = "localnet.json";
+
+/// The bond of every executor of a local network: 1000 ETH, in wei.
+pub const EXECUTOR_BOND_WEI: u128 = 1_000 * 1_000_000_000_000_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalnetError {
@@ -129,6 +133,10 @@ pub struct GenerateOptions {
     pub seed: u64,
     /// Config overrides applied to every node (e.g. shorter timeouts in tests).
     pub config_overrides: Vec<(String, String)>,
+    /// The genesis challenge window, in data blocks (callers use
+    /// [`lazychain_config::DEFAULT_CHALLENGE_WINDOW_BLOCKS`], 20, unless a test needs
+    /// another).
+    pub challenge_window_blocks: u64,
 }
 
 /// The deterministic key of node `index` for a given seed.
@@ -218,6 +226,20 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
             .collect(),
         limits: BlockLimits::default(),
         execution: dev_execution(opts.seed),
+        // Every executor node is bonded, with its node key as its claim-signing key.
+        state: StateGenesis {
+            challenge_window_blocks: opts.challenge_window_blocks,
+            slash_reward_percent: DEFAULT_SLASH_REWARD_PERCENT,
+            executors: keys[opts.validators + opts.full_nodes..]
+                .iter()
+                .enumerate()
+                .map(|(j, k)| GenesisExecutor {
+                    name: format!("executor-{j}"),
+                    public_key: k.public_key(),
+                    bond: EXECUTOR_BOND_WEI,
+                })
+                .collect(),
+        },
     };
     genesis.validate()?;
 
@@ -479,6 +501,7 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         base_port: opts.base_port,
         seed: opts.seed,
         config_overrides: Vec::new(),
+        challenge_window_blocks: lazychain_config::DEFAULT_CHALLENGE_WINDOW_BLOCKS,
     })?;
     let dir = opts.dir.canonicalize().map_err(io_err(&opts.dir))?;
     let mut children = Vec::new();
@@ -585,6 +608,7 @@ mod tests {
             base_port: 0,
             seed: 1,
             config_overrides: vec![("mempool.max_txs".into(), "20000".into())],
+            challenge_window_blocks: 20,
         })
         .expect("generates");
         assert_eq!(m.nodes.len(), 3);
@@ -639,6 +663,58 @@ mod tests {
     }
 
     #[test]
+    fn executors_are_bonded_in_genesis() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let m = generate(&GenerateOptions {
+            dir: tmp.path().join("net"),
+            validators: 2,
+            full_nodes: 1,
+            executors: 2,
+            chain_id: 7,
+            base_port: 0,
+            seed: 3,
+            config_overrides: vec![],
+            challenge_window_blocks: 5,
+        })
+        .expect("generates");
+        let roles: Vec<&str> = m.nodes.iter().map(|n| n.role.as_str()).collect();
+        assert_eq!(
+            roles,
+            ["validator", "validator", "fullnode", "executor", "executor"]
+        );
+        let g = Genesis::load(&m.nodes[0].home.join("genesis.json")).expect("genesis loads");
+        assert_eq!(g.state.challenge_window_blocks, 5);
+        assert_eq!(g.state.slash_reward_percent, 50);
+        assert_eq!(g.state.executors.len(), 2);
+        for (j, e) in g.state.executors.iter().enumerate() {
+            let key = node_key(3, 3 + j);
+            assert_eq!(e.name, format!("executor-{j}"));
+            assert_eq!(e.name, m.nodes[3 + j].name);
+            assert_eq!(e.public_key, key.public_key());
+            assert_eq!(e.bond, 1_000_000_000_000_000_000_000);
+            assert_eq!(
+                e.address(),
+                lazychain_config::executor_address(&key.public_key())
+            );
+            // The executor's home holds the key its genesis entry names.
+            let saved = ValidatorKey::load(
+                &m.nodes[3 + j]
+                    .home
+                    .join(lazychain_config::VALIDATOR_KEY_FILE),
+            )
+            .expect("key loads");
+            assert_eq!(saved.public_key(), e.public_key);
+        }
+        // Every node holds the same genesis.
+        for n in &m.nodes {
+            assert_eq!(
+                Genesis::load(&n.home.join("genesis.json")).expect("genesis loads"),
+                g
+            );
+        }
+    }
+
+    #[test]
     fn refuses_to_wipe_a_foreign_folder() {
         let tmp = tempfile::tempdir().expect("tempdir");
         std::fs::write(tmp.path().join("precious.txt"), b"x").expect("write");
@@ -651,6 +727,7 @@ mod tests {
             base_port: 0,
             seed: 1,
             config_overrides: vec![],
+            challenge_window_blocks: 20,
         })
         .expect_err("must refuse");
         assert!(err.to_string().contains("refusing"), "{err}");

@@ -67,6 +67,7 @@ impl TestNet {
                 ("consensus.max_block_wait_ms".into(), "100".into()),
                 ("log.filter".into(), "info".into()),
             ],
+            challenge_window_blocks: lazychain_config::DEFAULT_CHALLENGE_WINDOW_BLOCKS,
         })
         .expect("generate localnet");
         let mut net = TestNet {

@@ -1,0 +1,793 @@
+//! State consensus: a deterministic function of the decided data chain that decides which
+//! state claims are pending, final or reverted, which state root is canonical at each height,
+//! and where slashed bonds go.
+//!
+//! [`StateConsensus`] is fed the state-consensus items of every decided data block, in height
+//! order ([`StateConsensus::apply_block`]). It has no clock, no I/O and no randomness, and
+//! iterates only ordered maps: the same block sequence always gives an equal state (it
+//! implements `PartialEq` so that this can be tested).
+//!
+//! # Rules (protocol §11)
+//!
+//! Let `W` be the genesis `state.challenge_window_blocks` and `d` the height of the block
+//! being applied. Items are processed in block order, then finality.
+//!
+//! 1. **Recording a claim.** A claim included at `d` is recorded if all hold, else ignored
+//!    with a [`Rejection`] (and nothing changes):
+//!    - it is not already recorded (a duplicate is ignored; the first copy stays);
+//!    - its executor is not slashed;
+//!    - [`check_claim`] with decided height `d - 1`: same chain, well formed, registered
+//!      executor, valid signature, and `data_height < d`;
+//!    - its parent is known: [`GENESIS_PARENT`] at height 1, otherwise a recorded claim whose
+//!      `data_height` is one less;
+//!    - its `pre_state_root` equals the parent's `post_state_root` (the genesis state root
+//!      at height 1). This check needs no execution, so a claim that breaks the chain of
+//!      roots never needs a fraud proof.
+//!
+//!    A recorded claim is pending, or reverted at once if its parent is reverted.
+//! 2. **Equivocation.** Two different claims by one executor with the same `data_height`
+//!    and parent are equivocation, shown either by an [`Inclusion::Equivocation`] item (both
+//!    claims validly signed and for decided heights; neither needs to be recorded) or when
+//!    the second of them is included (it is then recorded as reverted). The executor is
+//!    slashed and both claims, if recorded and pending, are reverted with all their
+//!    descendants. A claim that is already final stays final. Evidence against an executor
+//!    that is already slashed is rejected.
+//! 3. **Finality.** A claim included at `d` becomes final when block `d + W` is applied
+//!    (after that block's items), unless reverted by then. A final claim never changes
+//!    status again. Conflicting claims for one height may coexist.
+//! 4. **Fraud.** An [`Inclusion::Fraud`] item (a proof the caller verified) against a
+//!    pending claim `C` reverts `C` and every recorded descendant of `C`, in this block, and
+//!    slashes `C`'s executor. Against a final, reverted or unknown claim, or repeating the
+//!    id of an accepted proof, it is rejected and nothing changes.
+//! 5. **Slashing.** The executor's whole remaining bond is removed:
+//!    `floor(bond * slash_reward_percent / 100)` is credited to the submitter of the
+//!    evidence, the rest burned (all of it when equivocation is detected on inclusion: there
+//!    is no submitter). Later claims by a slashed executor are ignored; its claims recorded
+//!    before stay as they are (fraud against them is still accepted, with nothing left to
+//!    slash).
+//! 6. **Canonical chain.** The canonical claim at height 1 is the first-included final claim
+//!    at height 1; at height `h > 1` it is the first-included final claim whose parent is
+//!    the canonical claim at `h - 1`. The canonical root is its post-state root (the genesis
+//!    root at height 0). The **safe** chain continues the canonical one above its tip: at
+//!    each height, the first-included claim that is not reverted and whose parent is the
+//!    previous safe claim.
+//!
+//! [`check_claim`]: crate::check_claim
+//! [`GENESIS_PARENT`]: crate::GENESIS_PARENT
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use alloy_primitives::B256;
+use lazychain_config::Genesis;
+
+use crate::claim::{ClaimError, ClaimId, SignedClaim, GENESIS_PARENT};
+use crate::registry::{check_claim, ExecutorRegistry};
+use crate::{hex0x, Address};
+
+#[cfg(test)]
+mod tests;
+
+/// The genesis parameters state consensus runs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateParams {
+    /// Claims for another chain are ignored.
+    pub chain_id: u64,
+    /// `W`: a claim included at `d` is final at `d + W`; at least 1.
+    pub challenge_window_blocks: u64,
+    /// Share of a slashed bond credited to the submitter of the evidence; 0 to 100.
+    pub slash_reward_percent: u8,
+}
+
+impl StateParams {
+    /// The parameters of a (validated) genesis.
+    pub fn from_genesis(genesis: &Genesis) -> Self {
+        Self {
+            chain_id: genesis.chain_id,
+            challenge_window_blocks: genesis.state.challenge_window_blocks,
+            slash_reward_percent: genesis.state.slash_reward_percent,
+        }
+    }
+}
+
+/// An item of a decided data block that state consensus acts on, in block order.
+// A block carries few of these: boxing the two claims of the largest variant would only make
+// construction clumsier.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inclusion {
+    /// A signed state claim.
+    Claim(SignedClaim),
+    /// A fraud proof against `target` that the caller has verified with the pure verifier.
+    /// `proof_id` identifies the proof (a hash of its bytes); `submitter` receives the
+    /// reward.
+    Fraud {
+        target: ClaimId,
+        submitter: Address,
+        proof_id: [u8; 32],
+    },
+    /// Two claims that together prove an executor equivocated.
+    Equivocation {
+        a: SignedClaim,
+        b: SignedClaim,
+        submitter: Address,
+    },
+}
+
+/// Why a claim was reverted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevertReason {
+    /// An accepted fraud proof targeted this claim.
+    Fraud { proof_id: [u8; 32] },
+    /// Its executor equivocated on this claim's height and parent.
+    Equivocation,
+    /// An ancestor was reverted: `claim` is the claim the fraud proof or equivocation hit
+    /// (or the reverted parent, for a claim recorded on top of it).
+    Ancestor { claim: ClaimId },
+}
+
+/// Where a recorded claim stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimStatus {
+    /// Inside its challenge window; final at `included_at + W` unless reverted first.
+    Pending { included_at: u64 },
+    /// Final since block `at`: it never changes again.
+    Final { at: u64 },
+    /// Reverted in block `at`.
+    Reverted { at: u64, reason: RevertReason },
+}
+
+impl ClaimStatus {
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Self::Pending { .. })
+    }
+
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Final { .. })
+    }
+
+    pub fn is_reverted(&self) -> bool {
+        matches!(self, Self::Reverted { .. })
+    }
+
+    /// `"pending"`, `"final"` or `"reverted"`, as the RPC shows it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Pending { .. } => "pending",
+            Self::Final { .. } => "final",
+            Self::Reverted { .. } => "reverted",
+        }
+    }
+}
+
+/// One recorded claim, as queries return it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClaimView<'a> {
+    pub id: ClaimId,
+    pub claim: &'a SignedClaim,
+    /// The data height of the block that included it.
+    pub included_at: u64,
+    pub status: ClaimStatus,
+}
+
+/// Why an item changed nothing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("{0}")]
+    Claim(#[from] ClaimError),
+    #[error("already recorded")]
+    Duplicate,
+    #[error("executor {} is slashed", hex0x(.executor))]
+    ExecutorSlashed { executor: Address },
+    #[error("unknown parent claim {parent}")]
+    UnknownParent { parent: ClaimId },
+    #[error("the parent claim is for data height {parent_height}, not {}", .data_height.saturating_sub(1))]
+    ParentHeight {
+        parent_height: u64,
+        data_height: u64,
+    },
+    #[error("pre-state root {got} differs from the parent's post-state root {expected}")]
+    PreStateMismatch { expected: B256, got: B256 },
+    #[error("fraud proof {} was already accepted", hex0x(.proof_id))]
+    ProofReplayed { proof_id: [u8; 32] },
+    #[error("unknown target claim {target}")]
+    UnknownTarget { target: ClaimId },
+    #[error("target claim {target} is final since block {at}")]
+    TargetFinal { target: ClaimId, at: u64 },
+    #[error("target claim {target} was already reverted in block {at}")]
+    TargetReverted { target: ClaimId, at: u64 },
+    #[error("not equivocation: {0}")]
+    NotEquivocation(&'static str),
+}
+
+/// A slashing: the executor's whole remaining bond, split between a reward and a burn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slash {
+    pub executor: Address,
+    /// The bond removed (0 if the executor was already slashed).
+    pub amount: u128,
+    /// Who is credited `reward`; `None` when equivocation was detected on inclusion.
+    pub beneficiary: Option<Address>,
+    pub reward: u128,
+    pub burned: u128,
+}
+
+/// What [`StateConsensus::apply_block`] did with one item, for logs and for executors that
+/// must re-submit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The claim was recorded: pending, or reverted at once because its parent is.
+    Recorded { id: ClaimId, status: ClaimStatus },
+    /// The claim was not recorded.
+    ClaimIgnored { id: ClaimId, reason: Rejection },
+    /// Equivocation by `executor` on `claims` (the second is the included claim when it was
+    /// detected on inclusion): `reverted` lists every claim reverted, in order.
+    Equivocation {
+        executor: Address,
+        claims: [ClaimId; 2],
+        reverted: Vec<ClaimId>,
+        slash: Slash,
+    },
+    /// The evidence of an [`Inclusion::Equivocation`] was refused.
+    EquivocationRejected { reason: Rejection },
+    /// The fraud proof reverted `reverted` (its target first, then the descendants).
+    FraudAccepted {
+        target: ClaimId,
+        proof_id: [u8; 32],
+        reverted: Vec<ClaimId>,
+        slash: Slash,
+    },
+    /// The fraud proof changed nothing.
+    FraudRejected {
+        target: ClaimId,
+        proof_id: [u8; 32],
+        reason: Rejection,
+    },
+}
+
+/// Bonds and where slashed bonds went. `sum(bonds) + sum(rewards) + burned` always equals
+/// the total genesis bond.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ledger {
+    /// The remaining bond of every registered executor (0 once slashed).
+    pub bonds: BTreeMap<Address, u128>,
+    /// The bond removed from each slashed executor.
+    pub slashed: BTreeMap<Address, u128>,
+    /// Rewards credited to submitters of evidence.
+    pub rewards: BTreeMap<Address, u128>,
+    /// Slashed amounts not paid out.
+    pub burned: u128,
+}
+
+impl Ledger {
+    /// `sum(bonds) + sum(rewards) + burned`.
+    pub fn total(&self) -> u128 {
+        self.bonds
+            .values()
+            .chain(self.rewards.values())
+            .fold(self.burned, |sum, v| sum.saturating_add(*v))
+    }
+}
+
+/// Errors of the state machine's inputs (not of the items: those have [`Outcome`]s).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    #[error("block {got} applied out of order: the next block is {expected}")]
+    OutOfOrder { expected: u64, got: u64 },
+    #[error("state.challenge_window_blocks must be at least 1")]
+    ZeroWindow,
+    #[error("state.slash_reward_percent {0} is above 100")]
+    RewardAbove100(u8),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Record {
+    claim: SignedClaim,
+    included_at: u64,
+    status: ClaimStatus,
+    /// Recorded claims naming this one as parent, in inclusion order.
+    children: Vec<ClaimId>,
+}
+
+/// The state-consensus state machine. See the module documentation for the rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateConsensus {
+    params: StateParams,
+    genesis_root: B256,
+    registry: ExecutorRegistry,
+    applied_height: u64,
+    claims: BTreeMap<ClaimId, Record>,
+    /// Recorded claims per data height, in inclusion order.
+    by_height: BTreeMap<u64, Vec<ClaimId>>,
+    /// Claims to finalize when a block is applied, in inclusion order.
+    due: BTreeMap<u64, Vec<ClaimId>>,
+    /// The first recorded claim per (executor, data height, parent): the equivocation index.
+    slots: BTreeMap<(Address, u64, ClaimId), ClaimId>,
+    /// `canonical[h - 1]` is the canonical claim at height `h`.
+    canonical: Vec<ClaimId>,
+    /// Ids of accepted fraud proofs.
+    proofs: BTreeSet<[u8; 32]>,
+    ledger: Ledger,
+}
+
+impl StateConsensus {
+    /// A state machine at height 0 over the genesis state root `genesis_root`.
+    pub fn new(
+        genesis_root: B256,
+        params: &StateParams,
+        registry: ExecutorRegistry,
+    ) -> Result<Self, ApplyError> {
+        if params.challenge_window_blocks == 0 {
+            return Err(ApplyError::ZeroWindow);
+        }
+        if params.slash_reward_percent > 100 {
+            return Err(ApplyError::RewardAbove100(params.slash_reward_percent));
+        }
+        let ledger = Ledger {
+            bonds: registry.iter().map(|(a, e)| (*a, e.bond)).collect(),
+            ..Ledger::default()
+        };
+        Ok(Self {
+            params: *params,
+            genesis_root,
+            registry,
+            applied_height: 0,
+            claims: BTreeMap::new(),
+            by_height: BTreeMap::new(),
+            due: BTreeMap::new(),
+            slots: BTreeMap::new(),
+            canonical: Vec::new(),
+            proofs: BTreeSet::new(),
+            ledger,
+        })
+    }
+
+    /// Applies the state-consensus items of decided block `height`, which must be
+    /// `applied_height() + 1`: every item in order, then finality for the claims included at
+    /// `height - W`. Returns one outcome per item. Out of order, nothing changes.
+    pub fn apply_block(
+        &mut self,
+        height: u64,
+        items: &[Inclusion],
+    ) -> Result<Vec<Outcome>, ApplyError> {
+        let expected = self.applied_height.saturating_add(1);
+        if height != expected {
+            return Err(ApplyError::OutOfOrder {
+                expected,
+                got: height,
+            });
+        }
+        let outcomes = items
+            .iter()
+            .map(|item| match item {
+                Inclusion::Claim(claim) => self.include_claim(height, claim),
+                Inclusion::Fraud {
+                    target,
+                    submitter,
+                    proof_id,
+                } => self.fraud(height, *target, *submitter, *proof_id),
+                Inclusion::Equivocation { a, b, submitter } => {
+                    self.equivocation_evidence(height, a, b, *submitter)
+                }
+            })
+            .collect();
+        self.finalize(height);
+        self.applied_height = height;
+        Ok(outcomes)
+    }
+
+    /// Rule 1 and equivocation detected on inclusion (rule 2).
+    fn include_claim(&mut self, d: u64, signed: &SignedClaim) -> Outcome {
+        let id = signed.id();
+        let claim = &signed.claim;
+        let ignore = |reason: Rejection| Outcome::ClaimIgnored { id, reason };
+        if self.claims.contains_key(&id) {
+            return ignore(Rejection::Duplicate);
+        }
+        if self.is_slashed(&claim.executor) {
+            return ignore(Rejection::ExecutorSlashed {
+                executor: claim.executor,
+            });
+        }
+        if let Err(e) = check_claim(
+            signed,
+            self.params.chain_id,
+            d.saturating_sub(1),
+            &self.registry,
+        ) {
+            return ignore(e.into());
+        }
+        let parent = claim.parent();
+        let (expected_pre, parent_status) = if claim.data_height == 1 {
+            // check_claim made sure that the parent is GENESIS_PARENT.
+            (self.genesis_root, None)
+        } else {
+            let Some(p) = self.claims.get(&parent) else {
+                return ignore(Rejection::UnknownParent { parent });
+            };
+            if p.claim.claim.data_height + 1 != claim.data_height {
+                return ignore(Rejection::ParentHeight {
+                    parent_height: p.claim.claim.data_height,
+                    data_height: claim.data_height,
+                });
+            }
+            (B256::from(p.claim.claim.post_state_root), Some(p.status))
+        };
+        if B256::from(claim.pre_state_root) != expected_pre {
+            return ignore(Rejection::PreStateMismatch {
+                expected: expected_pre,
+                got: B256::from(claim.pre_state_root),
+            });
+        }
+
+        let slot = (claim.executor, claim.data_height, parent);
+        if let Some(&first) = self.slots.get(&slot) {
+            // Rule 2: the second claim of a slot. Record it as reverted, revert the first.
+            let reason = RevertReason::Equivocation;
+            self.record(d, signed.clone(), ClaimStatus::Reverted { at: d, reason });
+            let mut reverted = vec![id];
+            reverted.extend(self.revert_tree(first, d, reason));
+            let slash = self.slash(claim.executor, None);
+            return Outcome::Equivocation {
+                executor: claim.executor,
+                claims: [first, id],
+                reverted,
+                slash,
+            };
+        }
+        self.slots.insert(slot, id);
+        let status = match parent_status {
+            Some(ClaimStatus::Reverted { .. }) => ClaimStatus::Reverted {
+                at: d,
+                reason: RevertReason::Ancestor { claim: parent },
+            },
+            _ => {
+                if let Some(final_at) = d.checked_add(self.params.challenge_window_blocks) {
+                    self.due.entry(final_at).or_default().push(id);
+                }
+                ClaimStatus::Pending { included_at: d }
+            }
+        };
+        self.record(d, signed.clone(), status);
+        Outcome::Recorded { id, status }
+    }
+
+    fn record(&mut self, d: u64, signed: SignedClaim, status: ClaimStatus) {
+        let id = signed.id();
+        let parent = signed.claim.parent();
+        self.by_height
+            .entry(signed.claim.data_height)
+            .or_default()
+            .push(id);
+        if let Some(p) = self.claims.get_mut(&parent) {
+            p.children.push(id);
+        }
+        self.claims.insert(
+            id,
+            Record {
+                claim: signed,
+                included_at: d,
+                status,
+                children: Vec::new(),
+            },
+        );
+    }
+
+    /// Rule 4.
+    fn fraud(
+        &mut self,
+        d: u64,
+        target: ClaimId,
+        submitter: Address,
+        proof_id: [u8; 32],
+    ) -> Outcome {
+        let reject = |reason: Rejection| Outcome::FraudRejected {
+            target,
+            proof_id,
+            reason,
+        };
+        if self.proofs.contains(&proof_id) {
+            return reject(Rejection::ProofReplayed { proof_id });
+        }
+        let Some(record) = self.claims.get(&target) else {
+            return reject(Rejection::UnknownTarget { target });
+        };
+        let executor = record.claim.claim.executor;
+        match record.status {
+            ClaimStatus::Final { at } => return reject(Rejection::TargetFinal { target, at }),
+            ClaimStatus::Reverted { at, .. } => {
+                return reject(Rejection::TargetReverted { target, at })
+            }
+            ClaimStatus::Pending { .. } => {}
+        }
+        self.proofs.insert(proof_id);
+        let reverted = self.revert_tree(target, d, RevertReason::Fraud { proof_id });
+        let slash = self.slash(executor, Some(submitter));
+        Outcome::FraudAccepted {
+            target,
+            proof_id,
+            reverted,
+            slash,
+        }
+    }
+
+    /// Rule 2, shown by evidence.
+    fn equivocation_evidence(
+        &mut self,
+        d: u64,
+        a: &SignedClaim,
+        b: &SignedClaim,
+        submitter: Address,
+    ) -> Outcome {
+        let reject = |reason: Rejection| Outcome::EquivocationRejected { reason };
+        let (ca, cb) = (&a.claim, &b.claim);
+        if ca.executor != cb.executor {
+            return reject(Rejection::NotEquivocation(
+                "the claims are by different executors",
+            ));
+        }
+        if ca.data_height != cb.data_height {
+            return reject(Rejection::NotEquivocation(
+                "the claims are for different heights",
+            ));
+        }
+        if ca.parent_claim != cb.parent_claim {
+            return reject(Rejection::NotEquivocation(
+                "the claims have different parents",
+            ));
+        }
+        let (ida, idb) = (a.id(), b.id());
+        if ida == idb {
+            return reject(Rejection::NotEquivocation(
+                "the two claims are the same claim",
+            ));
+        }
+        if self.is_slashed(&ca.executor) {
+            return reject(Rejection::ExecutorSlashed {
+                executor: ca.executor,
+            });
+        }
+        for signed in [a, b] {
+            if let Err(e) = check_claim(
+                signed,
+                self.params.chain_id,
+                d.saturating_sub(1),
+                &self.registry,
+            ) {
+                return reject(e.into());
+            }
+        }
+        let mut reverted = Vec::new();
+        for id in [ida, idb] {
+            if self.claims.contains_key(&id) {
+                reverted.extend(self.revert_tree(id, d, RevertReason::Equivocation));
+            }
+        }
+        let slash = self.slash(ca.executor, Some(submitter));
+        Outcome::Equivocation {
+            executor: ca.executor,
+            claims: [ida, idb],
+            reverted,
+            slash,
+        }
+    }
+
+    /// Reverts `root` (if pending) with `reason` and every pending descendant with
+    /// [`RevertReason::Ancestor`], breadth first in inclusion order. A descendant that is
+    /// already reverted is skipped: its own descendants are reverted already. Returns the
+    /// claims whose status changed.
+    fn revert_tree(&mut self, root: ClaimId, at: u64, reason: RevertReason) -> Vec<ClaimId> {
+        let mut changed = Vec::new();
+        let mut queue = std::collections::VecDeque::from([(root, reason)]);
+        while let Some((id, reason)) = queue.pop_front() {
+            let Some(record) = self.claims.get_mut(&id) else {
+                continue;
+            };
+            // A final claim has only final or pending descendants finalizing later, and is
+            // never reverted; a reverted one has only reverted descendants.
+            if !record.status.is_pending() {
+                continue;
+            }
+            record.status = ClaimStatus::Reverted { at, reason };
+            changed.push(id);
+            queue.extend(
+                record
+                    .children
+                    .iter()
+                    .map(|child| (*child, RevertReason::Ancestor { claim: root })),
+            );
+        }
+        changed
+    }
+
+    /// Rule 5: removes the executor's remaining bond, credits the reward to `beneficiary`
+    /// (if any) and burns the rest.
+    fn slash(&mut self, executor: Address, beneficiary: Option<Address>) -> Slash {
+        let amount = self
+            .ledger
+            .bonds
+            .get_mut(&executor)
+            .map(std::mem::take)
+            .unwrap_or(0);
+        let reward = match beneficiary {
+            Some(_) => percent_of(amount, self.params.slash_reward_percent),
+            None => 0,
+        };
+        let burned = amount - reward;
+        let slashed = self.ledger.slashed.entry(executor).or_insert(0);
+        *slashed = slashed.saturating_add(amount);
+        if let (Some(to), true) = (beneficiary, reward > 0) {
+            let credit = self.ledger.rewards.entry(to).or_insert(0);
+            *credit = credit.saturating_add(reward);
+        }
+        self.ledger.burned = self.ledger.burned.saturating_add(burned);
+        Slash {
+            executor,
+            amount,
+            beneficiary,
+            reward,
+            burned,
+        }
+    }
+
+    /// Rule 3 and the canonical chain (rule 6).
+    fn finalize(&mut self, height: u64) {
+        let Some(due) = self.due.remove(&height) else {
+            return;
+        };
+        for id in due {
+            let Some(record) = self.claims.get_mut(&id) else {
+                continue;
+            };
+            if !record.status.is_pending() {
+                continue;
+            }
+            record.status = ClaimStatus::Final { at: height };
+            let claim = &record.claim.claim;
+            // Claims finalize in inclusion order, and a parent is included (so finalized)
+            // before its children: the canonical chain only ever grows at its tip.
+            let tip = self.canonical.last().copied().unwrap_or(GENESIS_PARENT);
+            if claim.data_height == self.canonical.len() as u64 + 1 && claim.parent() == tip {
+                self.canonical.push(id);
+            }
+        }
+    }
+
+    // ----- queries -----
+
+    /// The parameters this machine runs with.
+    pub fn params(&self) -> &StateParams {
+        &self.params
+    }
+
+    pub fn registry(&self) -> &ExecutorRegistry {
+        &self.registry
+    }
+
+    /// The state root before block 1.
+    pub fn genesis_root(&self) -> B256 {
+        self.genesis_root
+    }
+
+    /// The last block applied (0 before any).
+    pub fn applied_height(&self) -> u64 {
+        self.applied_height
+    }
+
+    /// Every recorded claim for data height `height`, in inclusion order, with its status.
+    pub fn claims_at(&self, height: u64) -> Vec<(ClaimId, &SignedClaim, ClaimStatus)> {
+        self.by_height
+            .get(&height)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.claims.get(id).map(|r| (*id, &r.claim, r.status)))
+            .collect()
+    }
+
+    /// A recorded claim.
+    pub fn claim(&self, id: &ClaimId) -> Option<ClaimView<'_>> {
+        self.claims.get(id).map(|r| ClaimView {
+            id: *id,
+            claim: &r.claim,
+            included_at: r.included_at,
+            status: r.status,
+        })
+    }
+
+    /// The status of a recorded claim.
+    pub fn status(&self, id: &ClaimId) -> Option<ClaimStatus> {
+        self.claims.get(id).map(|r| r.status)
+    }
+
+    /// The canonical claim at `height` (rule 6); `None` at 0 and above
+    /// [`Self::latest_final_height`].
+    pub fn canonical_claim(&self, height: u64) -> Option<ClaimId> {
+        let index = usize::try_from(height.checked_sub(1)?).ok()?;
+        self.canonical.get(index).copied()
+    }
+
+    /// The canonical state root at `height`: the genesis root at 0, then the post-state root
+    /// of the canonical claim.
+    pub fn canonical_root(&self, height: u64) -> Option<B256> {
+        if height == 0 {
+            return Some(self.genesis_root);
+        }
+        self.post_root(&self.canonical_claim(height)?)
+    }
+
+    /// The highest height with a canonical root (0 when no claim is final yet): every height
+    /// up to it has one.
+    pub fn latest_final_height(&self) -> u64 {
+        self.canonical.len() as u64
+    }
+
+    /// The safe claim at `height` (rule 6): the canonical one up to the final tip, then the
+    /// first-included non-reverted claim on top of the previous safe claim.
+    pub fn safe_claim(&self, height: u64) -> Option<ClaimId> {
+        let tip = self.latest_final_height();
+        if height == 0 {
+            return None;
+        }
+        if height <= tip {
+            return self.canonical_claim(height);
+        }
+        let mut previous = self.canonical.last().copied().unwrap_or(GENESIS_PARENT);
+        for h in tip + 1..=height {
+            previous = self.safe_child(h, previous)?;
+        }
+        Some(previous)
+    }
+
+    fn safe_child(&self, height: u64, parent: ClaimId) -> Option<ClaimId> {
+        self.by_height.get(&height)?.iter().copied().find(|id| {
+            self.claims
+                .get(id)
+                .is_some_and(|r| !r.status.is_reverted() && r.claim.claim.parent() == parent)
+        })
+    }
+
+    /// The safe state root at `height` (the genesis root at 0).
+    pub fn safe_root(&self, height: u64) -> Option<B256> {
+        if height == 0 {
+            return Some(self.genesis_root);
+        }
+        self.post_root(&self.safe_claim(height)?)
+    }
+
+    /// The highest height with a safe root (at least [`Self::latest_final_height`]).
+    pub fn latest_safe_height(&self) -> u64 {
+        let mut height = self.latest_final_height();
+        let mut previous = self.canonical.last().copied().unwrap_or(GENESIS_PARENT);
+        while let Some(next) = self.safe_child(height + 1, previous) {
+            previous = next;
+            height += 1;
+        }
+        height
+    }
+
+    fn post_root(&self, id: &ClaimId) -> Option<B256> {
+        self.claims
+            .get(id)
+            .map(|r| B256::from(r.claim.claim.post_state_root))
+    }
+
+    /// Bonds, slashed amounts, rewards and burned total.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Whether `executor` has been slashed.
+    pub fn is_slashed(&self, executor: &Address) -> bool {
+        self.ledger.slashed.contains_key(executor)
+    }
+
+    /// Whether a fraud proof with this id has been accepted.
+    pub fn proof_accepted(&self, proof_id: &[u8; 32]) -> bool {
+        self.proofs.contains(proof_id)
+    }
+}
+
+/// `floor(amount * percent / 100)` without overflow, for `percent <= 100`.
+fn percent_of(amount: u128, percent: u8) -> u128 {
+    let p = u128::from(percent.min(100));
+    amount / 100 * p + amount % 100 * p / 100
+}
