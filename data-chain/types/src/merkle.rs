@@ -134,9 +134,7 @@ pub fn verify_list_branch(
     root: &[u8; 32],
 ) -> bool {
     let depth = depth_for(max_items);
-    if branch.siblings.len() != depth
-        || branch.index >= branch.len
-        || branch.len > max_items as u64
+    if branch.siblings.len() != depth || branch.index >= branch.len || branch.len > max_items as u64
     {
         return false;
     }
@@ -241,7 +239,10 @@ mod tests {
                 assert!(verify_list_branch(&leaves[index], &branch, 1 << 10, &root));
                 // Another item, index, length or bound does not verify.
                 let other = leaves[(index + 1) % n];
-                assert_eq!(verify_list_branch(&other, &branch, 1 << 10, &root), other == leaves[index]);
+                assert_eq!(
+                    verify_list_branch(&other, &branch, 1 << 10, &root),
+                    other == leaves[index]
+                );
                 let mut wrong = branch.clone();
                 wrong.len += 1;
                 assert!(!verify_list_branch(&leaves[index], &wrong, 1 << 10, &root));
