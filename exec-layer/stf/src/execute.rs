@@ -115,7 +115,7 @@ pub fn trace_root(trace: &[B256]) -> B256 {
 
 /// Executes `txs` (a decided block, in order) over `state`, whose authenticated form is
 /// `tree`. On success `tree` holds the post-state and the caller persists `writes`.
-pub fn execute_block<R: StateReader, C: Commitment>(
+pub fn execute_block<R: StateReader, C: Commitment + Send>(
     params: &ChainParams,
     block: &BlockContext,
     txs: &[PreparedTx],
@@ -123,6 +123,82 @@ pub fn execute_block<R: StateReader, C: Commitment>(
     tree: &mut C,
 ) -> Result<BlockExecution, ExecError> {
     let pre_state_root = tree.root();
+    let (ran, trace) = if txs.len() >= PIPELINE_MIN_TXS {
+        // The commitment folds transaction i's writes on another core while transaction
+        // i+1 executes: on a transfer block the tree costs more than the EVM.
+        std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::channel::<(usize, Vec<Op>)>();
+            let folder = scope.spawn(move || {
+                let mut trace = Vec::new();
+                for (index, ops) in receive {
+                    let root = tree
+                        .apply(&ops)
+                        .map_err(|message| ExecError::Commitment { index, message })?;
+                    trace.push(root);
+                }
+                Ok::<Vec<B256>, ExecError>(trace)
+            });
+            let ran = run_transactions(params, block, txs, state, &mut |index, ops| {
+                send.send((index, ops)).map_err(|_| ExecError::Commitment {
+                    index,
+                    message: "the state commitment stopped".to_owned(),
+                })
+            });
+            drop(send);
+            let trace = folder.join().map_err(|_| ExecError::Commitment {
+                index: 0,
+                message: "the state commitment panicked".to_owned(),
+            })?;
+            // The folder's error explains a failed send, so it goes first.
+            let trace = trace?;
+            Ok::<_, ExecError>((ran?, trace))
+        })?
+    } else {
+        let mut trace = Vec::new();
+        let ran = run_transactions(params, block, txs, state, &mut |index, ops| {
+            let root = tree
+                .apply(&ops)
+                .map_err(|message| ExecError::Commitment { index, message })?;
+            trace.push(root);
+            Ok(())
+        })?;
+        (ran, trace)
+    };
+    let encoded: Vec<Vec<u8>> = ran.receipts.iter().map(Receipt::encode).collect();
+    Ok(BlockExecution {
+        trace_root: trace_root(&trace),
+        post_state_root: trace.last().copied().unwrap_or(pre_state_root),
+        pre_state_root,
+        receipts_root: receipts_root(&encoded),
+        encoded_receipts: encoded,
+        receipts: ran.receipts,
+        trace,
+        writes: ran.writes,
+        gas_used: ran.gas_used,
+        logs_bloom: ran.logs_bloom,
+    })
+}
+
+/// Blocks at least this long fold writes into the commitment on a second thread.
+const PIPELINE_MIN_TXS: usize = 64;
+
+/// What running a block's transactions left, apart from the roots.
+struct Ran {
+    receipts: Vec<Receipt>,
+    writes: StateWrites,
+    gas_used: u64,
+    logs_bloom: Bloom,
+}
+
+/// Runs every transaction in order; hands the writes of every `trace_period` transactions
+/// (and of the last) to `fold`, in order.
+fn run_transactions<R: StateReader>(
+    params: &ChainParams,
+    block: &BlockContext,
+    txs: &[PreparedTx],
+    state: &R,
+    fold: &mut dyn FnMut(usize, Vec<Op>) -> Result<(), ExecError>,
+) -> Result<Ran, ExecError> {
     let mut evm = Context::mainnet()
         .with_db(BlockDb::new(state))
         .with_cfg(params.cfg())
@@ -130,7 +206,6 @@ pub fn execute_block<R: StateReader, C: Commitment>(
         .build_mainnet();
     let period = params.trace_period.max(1) as usize;
     let mut receipts = Vec::with_capacity(txs.len());
-    let mut trace = Vec::with_capacity(txs.len().div_ceil(period));
     let mut ops: Vec<Op> = Vec::new();
     let mut cumulative_gas = 0u64;
     let mut logs_bloom = Bloom::ZERO;
@@ -201,25 +276,13 @@ pub fn execute_block<R: StateReader, C: Commitment>(
 
         let last = index + 1 == txs.len();
         if (index + 1) % period == 0 || last {
-            let root = tree
-                .apply(&ops)
-                .map_err(|message| ExecError::Commitment { index, message })?;
-            ops.clear();
-            trace.push(root);
+            fold(index, std::mem::take(&mut ops))?;
         }
     }
 
-    let writes = std::mem::take(&mut evm.ctx.journaled_state.database.writes);
-    let encoded: Vec<Vec<u8>> = receipts.iter().map(Receipt::encode).collect();
-    Ok(BlockExecution {
-        trace_root: trace_root(&trace),
-        post_state_root: trace.last().copied().unwrap_or(pre_state_root),
-        pre_state_root,
-        receipts_root: receipts_root(&encoded),
-        encoded_receipts: encoded,
+    Ok(Ran {
         receipts,
-        trace,
-        writes,
+        writes: std::mem::take(&mut evm.ctx.journaled_state.database.writes),
         gas_used: cumulative_gas,
         logs_bloom,
     })

@@ -375,3 +375,46 @@ fn execution_is_deterministic_across_runs_and_restarts() {
         );
     }
 }
+
+/// Long blocks fold writes into the tree on a second thread: the trace is the one of running
+/// the same transactions one at a time.
+#[test]
+fn pipelined_and_sequential_folding_give_the_same_trace() {
+    let keys: Vec<SecretKey> = (1..=20).map(key).collect();
+    let raw: Vec<Vec<u8>> = (0..150u64)
+        .map(|n| {
+            let k = &keys[(n % 20) as usize];
+            sign(
+                k,
+                tx(
+                    n / 20,
+                    Some(Address::repeat_byte(n as u8)),
+                    1,
+                    21_000,
+                    vec![],
+                ),
+            )
+        })
+        .collect();
+    let mut long = Chain::funded(&keys);
+    let out = long.execute(&raw);
+    assert_eq!(out.trace.len(), 150);
+
+    let mut one_by_one = Chain::funded(&keys);
+    let ctx = block(one_by_one.height);
+    let mut trace = Vec::new();
+    for r in &raw {
+        let txs = lazychain_exec_stf::prepare([r.as_slice()]);
+        let single = lazychain_exec_stf::execute_block(
+            &one_by_one.params,
+            &ctx,
+            &txs,
+            &one_by_one.state,
+            &mut one_by_one.tree,
+        )
+        .expect("executes");
+        one_by_one.state.apply(&single.writes);
+        trace.extend(single.trace);
+    }
+    assert_eq!(out.trace, trace);
+}
