@@ -1,0 +1,478 @@
+//! Single-transaction fraud proofs: the SSZ format, the pure verifier, and the pure builder.
+//!
+//! A [`BadTransition`] proof says: "claim C's trace entry `i` is not the state root obtained by
+//! executing transaction `i` of its block on top of C's entry `i - 1`". It carries the
+//! transaction with its branch against the block's transaction root, C's entries `i - 1` and
+//! `i` with their branches against C's trace root, and the witness of the transaction (every
+//! key it reads or writes, before it, with a multiproof against entry `i - 1`). [`verify`]
+//! re-executes that one transaction with the same transition code executors run
+//! (`lazychain-exec-stf`) and compares. A [`BadTrace`] proof shows a trace whose length or
+//! last entry does not match the claim.
+//!
+//! Verification needs no database: the caller passes the claim (from state consensus) and
+//! the decided header at the claim's height. Anything malformed, oversized, over the gas
+//! limit, about another chain, block or claim is rejected before execution. Only
+//! `trace_period = 1` chains are supported.
+
+use alloy_primitives::B256;
+use lazychain_data_chain_types::block::{MAX_TXS_BOUND, MAX_TX_BYTES_BOUND};
+use lazychain_data_chain_types::merkle::{byte_list_leaf, verify_list_branch, ListBranch};
+use lazychain_data_chain_types::BlockHeader;
+use lazychain_exec_state_tree::{decode_multi_proof, encode_multi_proof};
+use lazychain_exec_stf::keys::StateKey;
+use lazychain_exec_stf::witness::{reexecute, ReexecError, TxWitness};
+use lazychain_exec_stf::{prepare, ChainParams};
+use sha2::{Digest, Sha256};
+use ssz_rs::prelude::*;
+
+use crate::claim::StateClaim;
+
+/// Largest encoded proof accepted; checked before decoding.
+pub const MAX_PROOF_BYTES: usize = 2 << 20;
+/// Largest gas limit of a transaction a verifier re-executes.
+pub const MAX_VERIFY_GAS: u64 = 30_000_000;
+const MAX_BRANCH: usize = 64;
+const MAX_WITNESS_ENTRIES: usize = 1 << 14;
+const MAX_WITNESS_VALUE: usize = 1 << 16;
+const MAX_MULTIPROOF_BYTES: usize = 1 << 21;
+const MAX_MULTIPROOF_PATHS: usize = MAX_WITNESS_ENTRIES;
+const MAX_BLOCK_HASHES: usize = 256;
+
+const KIND_BAD_TRANSITION: u8 = 1;
+const KIND_BAD_TRACE: u8 = 3;
+
+/// One witness value: a flat-state key (0 account, 1 storage slot, 2 code) and its bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
+pub struct WitnessEntry {
+    pub kind: u8,
+    pub address: [u8; 20],
+    /// The slot (storage) or the code hash (code); zero for an account.
+    pub slot_or_hash: [u8; 32],
+    pub present: bool,
+    pub value: List<u8, MAX_WITNESS_VALUE>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
+pub struct BlockHashEntry {
+    pub height: u64,
+    pub hash: [u8; 32],
+}
+
+/// Kind 1: a wrong state root after transaction `tx_index`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
+pub struct BadTransition {
+    pub claim: StateClaim,
+    pub tx_index: u64,
+    pub tx: List<u8, MAX_TX_BYTES_BOUND>,
+    pub tx_branch: List<[u8; 32], MAX_BRANCH>,
+    /// Entry `tx_index - 1` of the claim's trace (its pre-state root when `tx_index` is 0).
+    pub prev_root: [u8; 32],
+    pub prev_branch: List<[u8; 32], MAX_BRANCH>,
+    /// Entry `tx_index` of the claim's trace.
+    pub claimed_root: [u8; 32],
+    pub claimed_branch: List<[u8; 32], MAX_BRANCH>,
+    pub witness: List<WitnessEntry, MAX_WITNESS_ENTRIES>,
+    /// nomt-core multiproof (borsh) of the witness keys against `prev_root`.
+    pub multiproof: List<u8, MAX_MULTIPROOF_BYTES>,
+    pub block_hashes: List<BlockHashEntry, MAX_BLOCK_HASHES>,
+}
+
+/// Kind 3: the trace does not fit the claim — its length is not the block's transaction count,
+/// or its last entry (proven by `last_branch`) is not the post-state root.
+#[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
+pub struct BadTrace {
+    pub claim: StateClaim,
+    pub last_root: [u8; 32],
+    pub last_branch: List<[u8; 32], MAX_BRANCH>,
+}
+
+/// The envelope: a kind byte and that kind's SSZ bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
+struct FraudProofSsz {
+    kind: u8,
+    body: List<u8, MAX_PROOF_BYTES>,
+}
+
+/// A decoded fraud proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FraudProof {
+    BadTransition(Box<BadTransition>),
+    BadTrace(Box<BadTrace>),
+}
+
+/// What a verified proof establishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The claim is wrong.
+    Proven,
+    /// The proof is well formed and about this claim, but re-execution agrees with the claim.
+    Refuted,
+}
+
+/// Why a proof was rejected without proving anything.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProofError {
+    #[error("proof of {size} bytes exceeds the limit of {limit}")]
+    TooLarge { size: usize, limit: usize },
+    #[error("malformed proof: {0}")]
+    Malformed(String),
+    #[error("the proof is about another claim")]
+    WrongClaim,
+    #[error("the proof is about another chain or block")]
+    WrongBlock,
+    #[error("chains with trace_period {0} are not supported (only 1)")]
+    UnsupportedTracePeriod(u64),
+    #[error("transaction index {index} is outside the block ({count} transactions)")]
+    TxIndexOutOfRange { index: u64, count: u64 },
+    #[error("the transaction is not in the block")]
+    TxNotIncluded,
+    #[error("trace entry {0} is not in the claim's trace")]
+    TraceEntryNotProven(u64),
+    #[error("the transaction's gas limit {0} exceeds the verification limit {MAX_VERIFY_GAS}")]
+    GasOverLimit(u64),
+    #[error("witness: {0}")]
+    Witness(String),
+}
+
+impl FraudProof {
+    pub fn encode(&self) -> Vec<u8> {
+        let (kind, body) = match self {
+            FraudProof::BadTransition(p) => (KIND_BAD_TRANSITION, ssz_bytes(p.as_ref())),
+            FraudProof::BadTrace(p) => (KIND_BAD_TRACE, ssz_bytes(p.as_ref())),
+        };
+        ssz_bytes(&FraudProofSsz {
+            kind,
+            body: List::try_from(body).unwrap_or_default(),
+        })
+    }
+
+    /// Decodes a proof: size limit first, then SSZ, then a canonical re-encoding.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProofError> {
+        if bytes.len() > MAX_PROOF_BYTES {
+            return Err(ProofError::TooLarge {
+                size: bytes.len(),
+                limit: MAX_PROOF_BYTES,
+            });
+        }
+        let envelope: FraudProofSsz = canonical(bytes)?;
+        let proof = match envelope.kind {
+            KIND_BAD_TRANSITION => FraudProof::BadTransition(Box::new(canonical(&envelope.body)?)),
+            KIND_BAD_TRACE => FraudProof::BadTrace(Box::new(canonical(&envelope.body)?)),
+            other => return Err(ProofError::Malformed(format!("unknown kind {other}"))),
+        };
+        Ok(proof)
+    }
+
+    /// The claim the proof is against.
+    pub fn claim(&self) -> &StateClaim {
+        match self {
+            FraudProof::BadTransition(p) => &p.claim,
+            FraudProof::BadTrace(p) => &p.claim,
+        }
+    }
+
+    /// A proof's id: SHA-256 of its encoding (replays are recognised by it).
+    pub fn id(&self) -> [u8; 32] {
+        Sha256::digest(self.encode()).into()
+    }
+}
+
+fn ssz_bytes<T: SimpleSerialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Construction keeps every list within its bound, so serialization cannot fail.
+    if value.serialize(&mut out).is_err() {
+        out.clear();
+    }
+    out
+}
+
+fn canonical<T: SimpleSerialize>(bytes: &[u8]) -> Result<T, ProofError> {
+    // ssz_rs 0.9 can overflow on hostile offsets inside nested variable-size containers (a
+    // panic in debug builds): a proof comes from anyone, so contain it.
+    let decoded = std::panic::catch_unwind(|| T::deserialize(bytes))
+        .map_err(|_| ProofError::Malformed("undecodable SSZ offsets".to_owned()))?;
+    let value = decoded.map_err(|e| ProofError::Malformed(e.to_string()))?;
+    if ssz_bytes(&value) != bytes {
+        return Err(ProofError::Malformed("non-canonical encoding".to_owned()));
+    }
+    Ok(value)
+}
+
+fn branch(siblings: &[[u8; 32]], index: u64, len: u64) -> ListBranch {
+    ListBranch {
+        index,
+        len,
+        siblings: siblings.to_vec(),
+    }
+}
+
+/// Verifies `proof` against `claim` (as state consensus recorded it) and `header` (the decided
+/// header at the claim's height). Pure; never panics on any input.
+pub fn verify(
+    proof: &FraudProof,
+    claim: &StateClaim,
+    header: &BlockHeader,
+    params: &ChainParams,
+) -> Result<Verdict, ProofError> {
+    if proof.claim().id() != claim.id() {
+        return Err(ProofError::WrongClaim);
+    }
+    if claim.chain_id != params.chain_id
+        || header.chain_id != claim.chain_id
+        || header.height != claim.data_height
+    {
+        return Err(ProofError::WrongBlock);
+    }
+    if params.trace_period != 1 {
+        return Err(ProofError::UnsupportedTracePeriod(params.trace_period));
+    }
+    match proof {
+        FraudProof::BadTrace(p) => verify_bad_trace(p, claim, header),
+        FraudProof::BadTransition(p) => verify_bad_transition(p, claim, header, params),
+    }
+}
+
+fn verify_bad_trace(
+    p: &BadTrace,
+    claim: &StateClaim,
+    header: &BlockHeader,
+) -> Result<Verdict, ProofError> {
+    if claim.tx_count != header.tx_count {
+        return Ok(Verdict::Proven);
+    }
+    if claim.tx_count == 0 {
+        // An empty trace: its root must be the empty list's, and post = pre.
+        let empty = lazychain_exec_stf::trace_root(&[]);
+        let proven = claim.trace_root != empty.0 || claim.post_state_root != claim.pre_state_root;
+        return Ok(if proven {
+            Verdict::Proven
+        } else {
+            Verdict::Refuted
+        });
+    }
+    let last = claim.tx_count - 1;
+    let b = branch(&p.last_branch, last, claim.tx_count);
+    if !verify_list_branch(&p.last_root, &b, MAX_TXS_BOUND, &claim.trace_root) {
+        return Err(ProofError::TraceEntryNotProven(last));
+    }
+    Ok(if p.last_root != claim.post_state_root {
+        Verdict::Proven
+    } else {
+        Verdict::Refuted
+    })
+}
+
+fn verify_bad_transition(
+    p: &BadTransition,
+    claim: &StateClaim,
+    header: &BlockHeader,
+    params: &ChainParams,
+) -> Result<Verdict, ProofError> {
+    let index = p.tx_index;
+    if index >= header.tx_count || index >= claim.tx_count {
+        return Err(ProofError::TxIndexOutOfRange {
+            index,
+            count: header.tx_count.min(claim.tx_count),
+        });
+    }
+    let tx_root: [u8; 32] = header
+        .tx_root
+        .as_ref()
+        .try_into()
+        .map_err(|_| ProofError::WrongBlock)?;
+    let leaf = byte_list_leaf(&p.tx, MAX_TX_BYTES_BOUND);
+    if !verify_list_branch(
+        &leaf,
+        &branch(&p.tx_branch, index, header.tx_count),
+        MAX_TXS_BOUND,
+        &tx_root,
+    ) {
+        return Err(ProofError::TxNotIncluded);
+    }
+    if index == 0 {
+        if p.prev_root != claim.pre_state_root {
+            return Err(ProofError::TraceEntryNotProven(0));
+        }
+    } else if !verify_list_branch(
+        &p.prev_root,
+        &branch(&p.prev_branch, index - 1, claim.tx_count),
+        MAX_TXS_BOUND,
+        &claim.trace_root,
+    ) {
+        return Err(ProofError::TraceEntryNotProven(index - 1));
+    }
+    if !verify_list_branch(
+        &p.claimed_root,
+        &branch(&p.claimed_branch, index, claim.tx_count),
+        MAX_TXS_BOUND,
+        &claim.trace_root,
+    ) {
+        return Err(ProofError::TraceEntryNotProven(index));
+    }
+
+    let prepared = prepare([p.tx.as_ref()]);
+    let Some(tx) = prepared.first() else {
+        return Err(ProofError::Malformed("no transaction".to_owned()));
+    };
+    if let Ok((envelope, _)) = &tx.decoded {
+        use alloy_consensus::Transaction as _;
+        if envelope.gas_limit() > MAX_VERIFY_GAS {
+            return Err(ProofError::GasOverLimit(envelope.gas_limit()));
+        }
+    }
+    let witness = decode_witness(p)?;
+    let hash = header
+        .hash()
+        .map_err(|e| ProofError::Malformed(e.to_string()))?;
+    let block = params.block_context(header, B256::from(hash.0));
+    let root = match reexecute(params, &block, tx, B256::from(p.prev_root), &witness) {
+        Ok(root) => root,
+        Err(ReexecError::Witness(e)) => return Err(ProofError::Witness(e.to_string())),
+        // A read outside the witness (or a write it does not cover): the witness is incomplete.
+        Err(ReexecError::Exec(e)) => return Err(ProofError::Witness(e.to_string())),
+    };
+    Ok(if root.0 != p.claimed_root {
+        Verdict::Proven
+    } else {
+        Verdict::Refuted
+    })
+}
+
+fn decode_witness(p: &BadTransition) -> Result<TxWitness, ProofError> {
+    let proof = decode_multi_proof(&p.multiproof, MAX_MULTIPROOF_PATHS)
+        .map_err(|e| ProofError::Witness(e.to_string()))?;
+    let mut entries = Vec::with_capacity(p.witness.len());
+    for e in p.witness.iter() {
+        let address = alloy_primitives::Address::from(e.address);
+        let key = match e.kind {
+            0 => StateKey::Account(address),
+            1 => StateKey::Storage(
+                address,
+                alloy_primitives::U256::from_be_bytes(e.slot_or_hash),
+            ),
+            2 => StateKey::Code(B256::from(e.slot_or_hash)),
+            other => return Err(ProofError::Malformed(format!("witness key kind {other}"))),
+        };
+        if !e.present && !e.value.is_empty() {
+            return Err(ProofError::Malformed(
+                "an absent key with a value".to_owned(),
+            ));
+        }
+        entries.push((key, e.present.then(|| e.value.to_vec())));
+    }
+    Ok(TxWitness {
+        entries,
+        proof,
+        block_hashes: p
+            .block_hashes
+            .iter()
+            .map(|b| (b.height, B256::from(b.hash)))
+            .collect(),
+    })
+}
+
+/// Builds a [`BadTransition`] proof against `claim` at `index`. `claimed_trace` is the
+/// claim's full trace (published with the claim), `block_txs` the block's transactions, and
+/// `witness` the witness of transaction `index` taken from the builder's own state before it
+/// (which must have root `claimed_trace[index - 1]`, i.e. `index` is the first entry where
+/// the builder disagrees).
+pub fn build_bad_transition(
+    claim: &StateClaim,
+    claimed_trace: &[B256],
+    block_txs: &[&[u8]],
+    index: usize,
+    witness: &TxWitness,
+) -> Result<FraudProof, ProofError> {
+    use lazychain_data_chain_types::merkle::list_branch;
+    let out_of_range = || ProofError::TxIndexOutOfRange {
+        index: index as u64,
+        count: block_txs.len() as u64,
+    };
+    let tx = *block_txs.get(index).ok_or_else(out_of_range)?;
+    let tx_leaves: Vec<[u8; 32]> = block_txs
+        .iter()
+        .map(|t| byte_list_leaf(t, MAX_TX_BYTES_BOUND))
+        .collect();
+    let trace: Vec<[u8; 32]> = claimed_trace.iter().map(|r| r.0).collect();
+    let claimed_root = *trace.get(index).ok_or_else(out_of_range)?;
+    let siblings = |leaves: &[[u8; 32]],
+                    i: usize|
+     -> Result<List<[u8; 32], MAX_BRANCH>, ProofError> {
+        let b = list_branch(leaves, i, MAX_TXS_BOUND).ok_or_else(out_of_range)?;
+        List::try_from(b.siblings).map_err(|_| ProofError::Malformed("branch too long".to_owned()))
+    };
+    let (prev_root, prev_branch) = if index == 0 {
+        (claim.pre_state_root, List::default())
+    } else {
+        (trace[index - 1], siblings(&trace, index - 1)?)
+    };
+    let mut entries = List::<WitnessEntry, MAX_WITNESS_ENTRIES>::default();
+    for (key, value) in &witness.entries {
+        let (kind, address, slot_or_hash) = match key {
+            StateKey::Account(a) => (0, a.0 .0, [0u8; 32]),
+            StateKey::Storage(a, s) => (1, a.0 .0, s.to_be_bytes::<32>()),
+            StateKey::Code(h) => (2, [0u8; 20], h.0),
+        };
+        let present = value.is_some();
+        let value = List::try_from(value.clone().unwrap_or_default())
+            .map_err(|_| ProofError::Malformed("witness value too large".to_owned()))?;
+        if entries.len() >= MAX_WITNESS_ENTRIES {
+            return Err(ProofError::Malformed("witness too large".to_owned()));
+        }
+        entries.push(WitnessEntry {
+            kind,
+            address,
+            slot_or_hash,
+            present,
+            value,
+        });
+    }
+    let mut block_hashes = List::<BlockHashEntry, MAX_BLOCK_HASHES>::default();
+    for (height, hash) in witness.block_hashes.iter().take(MAX_BLOCK_HASHES) {
+        block_hashes.push(BlockHashEntry {
+            height: *height,
+            hash: hash.0,
+        });
+    }
+    Ok(FraudProof::BadTransition(Box::new(BadTransition {
+        claim: claim.clone(),
+        tx_index: index as u64,
+        tx: List::try_from(tx.to_vec())
+            .map_err(|_| ProofError::Malformed("transaction too large".to_owned()))?,
+        tx_branch: siblings(&tx_leaves, index)?,
+        prev_root,
+        prev_branch,
+        claimed_root,
+        claimed_branch: siblings(&trace, index)?,
+        witness: entries,
+        multiproof: List::try_from(encode_multi_proof(&witness.proof))
+            .map_err(|_| ProofError::Malformed("multiproof too large".to_owned()))?,
+        block_hashes,
+    })))
+}
+
+/// Builds a [`BadTrace`] proof from the claim's published trace.
+pub fn build_bad_trace(
+    claim: &StateClaim,
+    claimed_trace: &[B256],
+) -> Result<FraudProof, ProofError> {
+    use lazychain_data_chain_types::merkle::list_branch;
+    let trace: Vec<[u8; 32]> = claimed_trace.iter().map(|r| r.0).collect();
+    let (last_root, last_branch) = match trace.len().checked_sub(1) {
+        Some(last) => {
+            let b = list_branch(&trace, last, MAX_TXS_BOUND)
+                .ok_or(ProofError::TraceEntryNotProven(last as u64))?;
+            (
+                trace[last],
+                List::try_from(b.siblings)
+                    .map_err(|_| ProofError::Malformed("branch too long".to_owned()))?,
+            )
+        }
+        None => ([0u8; 32], List::default()),
+    };
+    Ok(FraudProof::BadTrace(Box::new(BadTrace {
+        claim: claim.clone(),
+        last_root,
+        last_branch,
+    })))
+}
