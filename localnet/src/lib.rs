@@ -558,6 +558,12 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
             first.address
         );
     }
+    if let Some(executor) = manifest.nodes.iter().find(|n| n.role == "executor") {
+        println!(
+            "  Ethereum JSON-RPC for wallets: {} (chain id {})",
+            executor.rpc_url, manifest.chain_id
+        );
+    }
     println!("  manifest: {}", dir.join(MANIFEST_FILE).display());
     println!("  logs:     {}/<node>/node.log", dir.display());
     if opts.detach {
