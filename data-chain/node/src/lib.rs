@@ -16,6 +16,7 @@ pub mod mempool;
 pub mod metrics;
 pub mod node;
 pub mod rpc;
+pub mod senders;
 pub mod shared;
 pub mod store;
 pub mod tables;

@@ -4,13 +4,17 @@
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use lazychain_data_chain_types::tx::{admit, AdmittedTx, TxError};
 use lazychain_data_chain_types::validity::BlockRules;
 use lazychain_data_chain_types::{BlockHash, BlockHeader};
 use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::mempool::{Mempool, MempoolError};
+use crate::senders::SenderCache;
+
+/// Recently admitted senders remembered for an embedded executor (~64 bytes each).
+const SENDER_CACHE_ENTRIES: usize = 1 << 18;
 use crate::metrics::{NodeMetrics, Reason};
 use crate::store::BlockStore;
 
@@ -63,6 +67,7 @@ pub struct NodeShared {
     /// This node's own voting power (0 for a full node).
     pub own_power: u64,
     mempool: Mutex<Mempool>,
+    senders: Mutex<SenderCache>,
     tx_arrived: Notify,
     status: RwLock<NodeStatus>,
     decided: broadcast::Sender<DecidedEvent>,
@@ -92,6 +97,7 @@ impl NodeShared {
             powers,
             own_power,
             mempool: Mutex::new(mempool),
+            senders: Mutex::new(SenderCache::new(SENDER_CACHE_ENTRIES)),
             tx_arrived: Notify::new(),
             status: RwLock::new(NodeStatus::default()),
             decided,
@@ -156,7 +162,16 @@ impl NodeShared {
         })
     }
 
+    /// The sender of a transaction this node admitted recently, if it is still remembered.
+    pub fn known_sender(&self, hash: &B256) -> Option<Address> {
+        self.senders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(hash)
+    }
+
     fn insert(&self, tx: AdmittedTx) -> Result<(), SubmitError> {
+        let (hash, sender) = (tx.hash, tx.sender);
         // Check the decided index under the pool lock: a decision commits its index before
         // `on_decided` takes this lock, so a transaction is never re-pooled after its block.
         let mut pool = self.pool();
@@ -169,6 +184,10 @@ impl NodeShared {
                 self.metrics.mempool_size.set(pool.len() as i64);
                 self.metrics.mempool_bytes.set(pool.bytes() as i64);
                 drop(pool);
+                self.senders
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(hash, sender);
                 self.tx_arrived.notify_waiters();
                 Ok(())
             }
@@ -201,7 +220,7 @@ impl NodeShared {
     }
 
     /// The highest nonce of `sender`'s pooled transactions (for a "pending" nonce).
-    pub fn mempool_highest_nonce(&self, sender: &alloy_primitives::Address) -> Option<u64> {
+    pub fn mempool_highest_nonce(&self, sender: &Address) -> Option<u64> {
         self.pool().highest_nonce(sender)
     }
 

@@ -15,7 +15,9 @@ use lazychain_config::Genesis;
 use lazychain_data_chain_node::store::BlockStore;
 use lazychain_exec_state_tree::StateTree;
 use lazychain_exec_stf::genesis::{genesis_writes, tree_of, AllocAccount};
-use lazychain_exec_stf::{execute_block, prepare, BlockContext, ChainParams, ExecError};
+use lazychain_exec_stf::{
+    execute_block, prepare, prepare_with, BlockContext, ChainParams, ExecError,
+};
 use tracing::{info, warn};
 
 use crate::metrics::ExecMetrics;
@@ -120,11 +122,15 @@ pub struct ExecutorOptions {
     pub undo_window_blocks: u64,
 }
 
+/// Where the executor may find senders already recovered (its own node's admission cache).
+pub type SenderHints = Arc<dyn Fn(&B256) -> Option<Address> + Send + Sync>;
+
 pub struct Executor {
     shared: Arc<ExecShared>,
     tree: StateTree,
     options: ExecutorOptions,
     metrics: Option<ExecMetrics>,
+    sender_hints: Option<SenderHints>,
 }
 
 impl Executor {
@@ -207,7 +213,14 @@ impl Executor {
             tree,
             options,
             metrics: None,
+            sender_hints: None,
         })
+    }
+
+    /// Takes senders from `hints` where it has them instead of recovering them again.
+    pub fn with_sender_hints(mut self, hints: SenderHints) -> Self {
+        self.sender_hints = Some(hints);
+        self
     }
 
     /// Reports progress to Prometheus from now on.
@@ -260,7 +273,10 @@ impl Executor {
             .ok_or_else(|| ExecutorError::Blocks(format!("decided block {height} is missing")))?;
         let header = &decided.block.header;
         let hash = B256::from(decided.hash.0);
-        let txs = prepare(decided.block.body.transactions());
+        let txs = match &self.sender_hints {
+            Some(hints) => prepare_with(decided.block.body.transactions(), hints.as_ref()),
+            None => prepare(decided.block.body.transactions()),
+        };
         self.note_pending(height, &txs);
         let params = &self.shared.params;
         let block: BlockContext = params.block_context(header, hash);

@@ -56,7 +56,11 @@ pub async fn run_executor(
         Box::new(move |handles, module| {
             let executor = Executor::open(&genesis, state, handles.store.clone(), options)
                 .map_err(|e| e.to_string())?
-                .with_metrics(ExecMetrics::register(&handles.shared.moniker));
+                .with_metrics(ExecMetrics::register(&handles.shared.moniker))
+                .with_sender_hints({
+                    let node = handles.shared.clone();
+                    Arc::new(move |hash| node.known_sender(hash))
+                });
             crate::rpc::register(module, executor.shared(), handles.shared.clone())
                 .map_err(|e| format!("executor rpc methods: {e}"))?;
             let (wake_tx, wake_rx) = std::sync::mpsc::channel();

@@ -33,19 +33,33 @@ pub struct PreparedTx {
 
 /// Decodes every transaction and recovers its sender, on every core, keeping block order.
 pub fn prepare<'a>(raw: impl IntoIterator<Item = &'a [u8]>) -> Vec<PreparedTx> {
+    prepare_with(raw, &|_| None)
+}
+
+/// [`prepare`], taking senders from `known` where it has them (a node that admitted a
+/// transaction already recovered its sender from the same bytes; the hash commits to the
+/// signature) and recovering the rest.
+pub fn prepare_with<'a>(
+    raw: impl IntoIterator<Item = &'a [u8]>,
+    known: &(dyn Fn(&B256) -> Option<Address> + Sync),
+) -> Vec<PreparedTx> {
     let raw: Vec<&[u8]> = raw.into_iter().collect();
     par_map(
         &raw,
-        |bytes| PreparedTx {
-            hash: tx_hash(bytes),
-            raw_len: bytes.len(),
-            decoded: decode_canonical(bytes)
-                .map_err(|e| e.to_string())
-                .and_then(|env| {
-                    recover_sender(&env)
-                        .map(|sender| (env, sender))
-                        .map_err(|e| e.to_string())
-                }),
+        |bytes| {
+            let hash = tx_hash(bytes);
+            PreparedTx {
+                hash,
+                raw_len: bytes.len(),
+                decoded: decode_canonical(bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|env| match known(&hash) {
+                        Some(sender) => Ok((env, sender)),
+                        None => recover_sender(&env)
+                            .map(|sender| (env, sender))
+                            .map_err(|e| e.to_string()),
+                    }),
+            }
         },
         || PreparedTx {
             hash: B256::ZERO,

@@ -418,3 +418,27 @@ fn pipelined_and_sequential_folding_give_the_same_trace() {
     }
     assert_eq!(out.trace, trace);
 }
+
+/// Known senders are taken as given (no recovery); unknown ones are recovered.
+#[test]
+fn prepare_with_takes_known_senders_and_recovers_the_rest() {
+    let alice = key(1);
+    let raw: Vec<Vec<u8>> = (0..100u64)
+        .map(|n| {
+            sign(
+                &alice,
+                tx(n, Some(Address::repeat_byte(1)), 1, 21_000, vec![]),
+            )
+        })
+        .collect();
+    let hinted = lazychain_data_chain_types::tx::tx_hash(&raw[7]);
+    let marker = Address::repeat_byte(0x77);
+    let txs = lazychain_exec_stf::prepare_with(raw.iter().map(|r| r.as_slice()), &|h| {
+        (*h == hinted).then_some(marker)
+    });
+    for (i, tx) in txs.iter().enumerate() {
+        let (_, sender) = tx.decoded.as_ref().expect("decodes");
+        let want = if i == 7 { marker } else { address_of(&alice) };
+        assert_eq!(*sender, want, "transaction {i}");
+    }
+}
