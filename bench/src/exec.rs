@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use alloy_consensus::{SignableTransaction, TxEip1559};
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{keccak256, Address, Bloom, Bytes, Signature, TxKind, B256, U256};
+use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256};
 use lazychain_data_chain_types::par::par_map;
 use lazychain_exec_node::{ExecutedBlock, StateStore, StoreError};
 use lazychain_exec_state_tree::{Op, StateTree};
@@ -561,24 +561,7 @@ fn run_redb(
     let params = params(1);
     store.init_genesis(
         &writes,
-        &ExecutedBlock {
-            height: 0,
-            hash: B256::ZERO,
-            parent_hash: B256::ZERO,
-            timestamp: 1_700_000_000,
-            beneficiary: Address::ZERO,
-            gas_limit: params.block_gas_limit,
-            gas_used: 0,
-            base_fee: BASE_FEE,
-            tx_count: 0,
-            tx_root: B256::ZERO,
-            body_bytes: 0,
-            pre_state_root: genesis_root,
-            state_root: genesis_root,
-            receipts_root: lazychain_exec_stf::receipts_root(&[]),
-            trace_root: lazychain_exec_stf::trace_root(&[]),
-            logs_bloom: Bloom::ZERO,
-        },
+        &ExecutedBlock::genesis(genesis_root, 1_700_000_000, &params),
     )?;
     let mut m = Measured {
         txs_per_block: w.txs_per_block(),
@@ -602,24 +585,13 @@ fn run_redb(
         let out = execute_block(&params, &ctx, &txs, &snapshot, &mut tree)?;
         drop(snapshot);
         let executed = started.elapsed();
-        let summary = ExecutedBlock {
-            height: ctx.height,
-            hash: ctx.hash,
-            parent_hash: ctx.parent_hash,
-            timestamp: ctx.timestamp,
-            beneficiary: ctx.beneficiary,
-            gas_limit: params.block_gas_limit,
-            gas_used: out.gas_used,
-            base_fee: BASE_FEE,
-            tx_count: txs.len() as u64,
-            tx_root: B256::ZERO,
-            body_bytes: block.iter().map(|t| t.len() as u64).sum(),
-            pre_state_root: out.pre_state_root,
-            state_root: out.post_state_root,
-            receipts_root: out.receipts_root,
-            trace_root: out.trace_root,
-            logs_bloom: out.logs_bloom,
-        };
+        let summary = ExecutedBlock::executed(
+            &ctx,
+            &params,
+            B256::ZERO,
+            block.iter().map(|t| t.len() as u64).sum(),
+            &out,
+        );
         store.commit_block(
             &summary,
             &out,

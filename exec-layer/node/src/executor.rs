@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use alloy_consensus::Transaction as _;
-use alloy_primitives::{Address, Bloom, B256};
+use alloy_primitives::{Address, B256};
 use lazychain_config::Genesis;
 use lazychain_data_chain_node::store::BlockStore;
 use lazychain_exec_state_tree::StateTree;
@@ -147,24 +147,11 @@ impl Executor {
         let genesis_root = B256::from(tree_of(&writes).root());
         match state.genesis_root()? {
             None => {
-                let block = ExecutedBlock {
-                    height: 0,
-                    hash: B256::ZERO,
-                    parent_hash: B256::ZERO,
-                    timestamp: genesis.genesis_time_ms / 1000,
-                    beneficiary: Address::ZERO,
-                    gas_limit: params.block_gas_limit,
-                    gas_used: 0,
-                    base_fee: params.base_fee_per_gas,
-                    tx_count: 0,
-                    tx_root: B256::ZERO,
-                    body_bytes: 0,
-                    pre_state_root: genesis_root,
-                    state_root: genesis_root,
-                    receipts_root: lazychain_exec_stf::receipts_root(&[]),
-                    trace_root: lazychain_exec_stf::trace_root(&[]),
-                    logs_bloom: Bloom::ZERO,
-                };
+                let block = ExecutedBlock::genesis(
+                    genesis_root,
+                    genesis.genesis_time_ms / 1000,
+                    &params,
+                );
                 state.init_genesis(&writes, &block)?;
             }
             Some(root) if root != genesis_root => {
@@ -284,24 +271,13 @@ impl Executor {
         let execution = execute_block(params, &block, &txs, &snapshot, &mut self.tree)
             .map_err(|source| ExecutorError::Execute { height, source })?;
         drop(snapshot);
-        let summary = ExecutedBlock {
-            height,
-            hash,
-            parent_hash: block.parent_hash,
-            timestamp: block.timestamp,
-            beneficiary: block.beneficiary,
-            gas_limit: params.block_gas_limit,
-            gas_used: execution.gas_used,
-            base_fee: params.base_fee_per_gas,
-            tx_count: txs.len() as u64,
-            tx_root: B256::from_slice(header.tx_root.as_ref()),
-            body_bytes: header.body_bytes,
-            pre_state_root: execution.pre_state_root,
-            state_root: execution.post_state_root,
-            receipts_root: execution.receipts_root,
-            trace_root: execution.trace_root,
-            logs_bloom: execution.logs_bloom,
-        };
+        let summary = ExecutedBlock::executed(
+            &block,
+            params,
+            B256::from_slice(header.tx_root.as_ref()),
+            header.body_bytes,
+            &execution,
+        );
         let durable = height.is_multiple_of(self.options.durable_every_blocks.max(1));
         self.shared.state.commit_block(
             &summary,

@@ -8,13 +8,13 @@
 
 use std::collections::HashMap;
 
-use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_primitives::B256;
 use lazychain_exec_state_tree::{Op, StateTree};
-use lazychain_exec_stf::keys::{value_hash, AccountValue, StateKey};
+use lazychain_exec_stf::keys::value_hash;
 use lazychain_exec_stf::state::Overlay;
 use lazychain_exec_stf::witness::{witness_for_tx, TxWitness};
 use lazychain_exec_stf::{
-    execute_block, BlockContext, ChainParams, ExecError, PreparedTx, ReadError, StateReader,
+    execute_block, BlockContext, ChainParams, ExecError, PreparedTx, ReadError,
 };
 
 use crate::store::{StateSnapshot, StateStore, StoreError};
@@ -45,51 +45,13 @@ pub enum ProverError {
     Inconsistent { height: u64, got: B256, want: B256 },
 }
 
-/// The flat state as it was before some block: the latest snapshot under the undo values.
-pub struct PastState {
-    snapshot: StateSnapshot,
-    undone: HashMap<[u8; 32], Option<Vec<u8>>>,
-}
-
-impl PastState {
-    fn get(&self, key: StateKey) -> Result<Option<Vec<u8>>, ReadError> {
-        match self.undone.get(&key.path()) {
-            Some(v) => Ok(v.clone()),
-            None => self.snapshot.raw(key),
-        }
-    }
-}
-
-impl StateReader for PastState {
-    fn account(&self, address: &Address) -> Result<Option<AccountValue>, ReadError> {
-        match self.get(StateKey::Account(*address))? {
-            None => Ok(None),
-            Some(b) => AccountValue::decode(&b)
-                .map(Some)
-                .ok_or_else(|| ReadError(format!("account {address}: {} bytes", b.len()))),
-        }
-    }
-    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ReadError> {
-        Ok(self
-            .get(StateKey::Storage(*address, *slot))?
-            .map(|b| U256::from_be_slice(&b))
-            .unwrap_or_default())
-    }
-    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ReadError> {
-        Ok(self.get(StateKey::Code(*code_hash))?.map(Bytes::from))
-    }
-    fn block_hash(&self, height: u64) -> Result<B256, ReadError> {
-        self.snapshot.block_hash(height)
-    }
-}
-
 /// The state and tree before block `height`, from the latest state (`tree` must be the tree
 /// of the store's latest executed height) and the undo logs of `height..=executed`.
 pub fn state_before_block(
     store: &StateStore,
     tree: &StateTree,
     height: u64,
-) -> Result<(PastState, StateTree), ProverError> {
+) -> Result<(StateSnapshot, StateTree), ProverError> {
     let executed = store.executed_height()?.unwrap_or(0);
     let mut undone: HashMap<[u8; 32], Option<Vec<u8>>> = HashMap::new();
     if height == 0 || height > executed {
@@ -125,13 +87,7 @@ pub fn state_before_block(
             want,
         });
     }
-    Ok((
-        PastState {
-            snapshot: store.snapshot()?,
-            undone,
-        },
-        past_tree,
-    ))
+    Ok((store.snapshot()?.rolled_back(undone), past_tree))
 }
 
 /// The witness of transaction `index` of executed block `height` (whose prepared transactions
@@ -163,10 +119,10 @@ pub fn tx_witness_at(
 mod tests {
     use super::*;
     use crate::store::ExecutedBlock;
-    use alloy_primitives::Bloom;
+    use alloy_primitives::{Address, Bytes, U256};
     use lazychain_exec_stf::genesis::{genesis_writes, tree_of, AllocAccount};
+    use lazychain_exec_stf::prepare;
     use lazychain_exec_stf::witness::reexecute;
-    use lazychain_exec_stf::{prepare, receipts_root, trace_root};
 
     fn params() -> ChainParams {
         ChainParams {
@@ -244,26 +200,8 @@ mod tests {
         let writes = genesis_writes(&alloc);
         let mut tree = tree_of(&writes);
         let genesis_root = B256::from(tree.root());
-        let summary = |height: u64, pre: B256, post: B256| ExecutedBlock {
-            height,
-            hash: block(height).hash,
-            parent_hash: B256::ZERO,
-            timestamp: height,
-            beneficiary: Address::ZERO,
-            gas_limit: 0,
-            gas_used: 0,
-            base_fee: 7,
-            tx_count: 0,
-            tx_root: B256::ZERO,
-            body_bytes: 0,
-            pre_state_root: pre,
-            state_root: post,
-            receipts_root: receipts_root(&[]),
-            trace_root: trace_root(&[]),
-            logs_bloom: Bloom::ZERO,
-        };
         store
-            .init_genesis(&writes, &summary(0, genesis_root, genesis_root))
+            .init_genesis(&writes, &ExecutedBlock::genesis(genesis_root, 0, &params()))
             .expect("genesis");
         let p = params();
         let mut blocks = Vec::new();
@@ -275,7 +213,7 @@ mod tests {
             drop(snapshot);
             store
                 .commit_block(
-                    &summary(height, out.pre_state_root, out.post_state_root),
+                    &ExecutedBlock::executed(&block(height), &p, B256::ZERO, 0, &out),
                     &out,
                     true,
                     16,

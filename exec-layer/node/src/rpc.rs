@@ -22,7 +22,7 @@ use lazychain_exec_stf::{call, estimate_gas, CallError, CallOutcome, Receipt, St
 use serde_json::{json, Map, Value};
 
 use crate::executor::ExecShared;
-use crate::store::ExecutedBlock;
+use crate::store::{ExecutedBlock, StateSnapshot};
 
 const INVALID_PARAMS: i32 = -32602;
 const INTERNAL: i32 = -32603;
@@ -205,6 +205,18 @@ fn call_error(e: CallError) -> ErrorObjectOwned {
         CallError::Invalid(msg) => err(SERVER, msg),
         CallError::Read(e) => internal(e),
     }
+}
+
+/// What `eth_call` and `eth_estimateGas` run: the call, the next block's context, the state.
+fn call_inputs(
+    exec: &ExecShared,
+    a: &[Value],
+) -> Result<(CallRequest, lazychain_exec_stf::BlockContext, StateSnapshot), ErrorObjectOwned> {
+    let request = call_request(a.first())?;
+    state_at(exec, a.get(1))?;
+    let block = latest_context(exec)?;
+    let snap = exec.state.snapshot().map_err(internal)?;
+    Ok((request, block, snap))
 }
 
 fn latest_context(
@@ -732,10 +744,7 @@ pub fn register(
     m.register_blocking_method("eth_call", |p, ctx, _| {
         let a = args(&p)?;
         let exec = &ctx.0;
-        let request = call_request(a.first())?;
-        state_at(exec, a.get(1))?;
-        let block = latest_context(exec)?;
-        let snap = exec.state.snapshot().map_err(internal)?;
+        let (request, block, snap) = call_inputs(exec, &a)?;
         match call(&exec.params, &block, &request, &snap).map_err(call_error)? {
             CallOutcome::Success { output, .. } => Ok(hex0x(&output)),
             failed => Err(call_failure(failed)),
@@ -744,10 +753,7 @@ pub fn register(
     m.register_blocking_method("eth_estimateGas", |p, ctx, _| {
         let a = args(&p)?;
         let exec = &ctx.0;
-        let request = call_request(a.first())?;
-        state_at(exec, a.get(1))?;
-        let block = latest_context(exec)?;
-        let snap = exec.state.snapshot().map_err(internal)?;
+        let (request, block, snap) = call_inputs(exec, &a)?;
         match estimate_gas(&exec.params, &block, &request, &snap).map_err(call_error)? {
             Ok(gas) => Ok(qty(U256::from(gas))),
             Err(failed) => Err(call_failure(failed)),

@@ -6,12 +6,15 @@
 //! consistent state at some height, and the executor re-executes from there: state is a
 //! function of the data chain, so nothing decided is lost.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use alloy_primitives::{Address, Bloom, Bytes, B256, U256};
 use lazychain_exec_state_tree::StateTree;
 use lazychain_exec_stf::keys::{value_hash, AccountValue, StateKey};
-use lazychain_exec_stf::{BlockExecution, ReadError, Receipt, StateReader, StateWrites};
+use lazychain_exec_stf::{
+    BlockContext, BlockExecution, ChainParams, ReadError, Receipt, StateReader, StateWrites,
+};
 use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable};
 use ssz_rs::prelude::*;
 
@@ -115,6 +118,57 @@ fn vector<const N: usize>(bytes: &[u8]) -> Vector<u8, N> {
 }
 
 impl ExecutedBlock {
+    /// Height 0: the genesis state, before any block (hash zero).
+    pub fn genesis(root: B256, timestamp: u64, params: &ChainParams) -> Self {
+        ExecutedBlock {
+            height: 0,
+            hash: B256::ZERO,
+            parent_hash: B256::ZERO,
+            timestamp,
+            beneficiary: Address::ZERO,
+            gas_limit: params.block_gas_limit,
+            gas_used: 0,
+            base_fee: params.base_fee_per_gas,
+            tx_count: 0,
+            tx_root: B256::ZERO,
+            body_bytes: 0,
+            pre_state_root: root,
+            state_root: root,
+            receipts_root: lazychain_exec_stf::receipts_root(&[]),
+            trace_root: lazychain_exec_stf::trace_root(&[]),
+            logs_bloom: Bloom::ZERO,
+        }
+    }
+
+    /// The summary of block `block` (with `tx_root` and `body_bytes` from its header) executed
+    /// as `execution`.
+    pub fn executed(
+        block: &BlockContext,
+        params: &ChainParams,
+        tx_root: B256,
+        body_bytes: u64,
+        execution: &BlockExecution,
+    ) -> Self {
+        ExecutedBlock {
+            height: block.height,
+            hash: block.hash,
+            parent_hash: block.parent_hash,
+            timestamp: block.timestamp,
+            beneficiary: block.beneficiary,
+            gas_limit: params.block_gas_limit,
+            gas_used: execution.gas_used,
+            base_fee: params.base_fee_per_gas,
+            tx_count: execution.receipts.len() as u64,
+            tx_root,
+            body_bytes,
+            pre_state_root: execution.pre_state_root,
+            state_root: execution.post_state_root,
+            receipts_root: execution.receipts_root,
+            trace_root: execution.trace_root,
+            logs_bloom: execution.logs_bloom,
+        }
+    }
+
     fn encode(&self) -> Vec<u8> {
         let wire = ExecutedBlockSsz {
             height: self.height,
@@ -281,6 +335,7 @@ impl StateStore {
         Ok(StateSnapshot {
             flat: txn.open_table(FLAT).map_err(db_err)?,
             executed: txn.open_table(EXECUTED).map_err(db_err)?,
+            undone: None,
         })
     }
 
@@ -432,21 +487,28 @@ impl StateStore {
     }
 }
 
-/// A read transaction over the flat state: what execution and RPC calls read.
+/// A read transaction over the flat state: what execution and RPC calls read. With undo
+/// values laid over it ([`StateSnapshot::rolled_back`]) it is the state before a recent block.
 pub struct StateSnapshot {
     flat: ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
     executed: ReadOnlyTable<u64, &'static [u8]>,
+    undone: Option<HashMap<[u8; 32], Option<Vec<u8>>>>,
 }
 
 impl StateSnapshot {
-    /// The value bytes stored under `key`.
-    pub fn raw(&self, key: StateKey) -> Result<Option<Vec<u8>>, ReadError> {
-        self.get(key)
+    /// This snapshot with `undone` (key path -> value before, `None`: absent) read first.
+    pub fn rolled_back(mut self, undone: HashMap<[u8; 32], Option<Vec<u8>>>) -> Self {
+        self.undone = Some(undone);
+        self
     }
 
     fn get(&self, key: StateKey) -> Result<Option<Vec<u8>>, ReadError> {
+        let path = key.path();
+        if let Some(value) = self.undone.as_ref().and_then(|u| u.get(&path)) {
+            return Ok(value.clone());
+        }
         self.flat
-            .get(&key.path())
+            .get(&path)
             .map(|v| v.map(|v| v.value().to_vec()))
             .map_err(|e| ReadError(e.to_string()))
     }
