@@ -14,6 +14,7 @@
 
 pub mod claim;
 pub mod consensus;
+pub mod item;
 pub mod proof;
 pub mod registry;
 
@@ -25,7 +26,10 @@ pub use consensus::{
     ApplyError, ClaimStatus, ClaimView, Inclusion, Ledger, Outcome, Rejection, RevertReason, Slash,
     StateConsensus, StateParams,
 };
-pub use proof::{build_bad_trace, build_bad_transition, verify, FraudProof, ProofError, Verdict};
+pub use item::{check_claim_item, ClaimItem, FraudItem, ItemError};
+pub use proof::{
+    build_bad_trace, build_bad_transition, verify, BlockHashLookup, FraudProof, ProofError, Verdict,
+};
 pub use registry::{check_claim, ExecutorRegistry, RegisteredExecutor, RegistryError};
 
 /// A 20-byte executor or submitter address (see [`lazychain_config::executor_address`]).

@@ -206,13 +206,19 @@ fn branch(siblings: &[[u8; 32]], index: u64, len: u64) -> ListBranch {
     }
 }
 
+/// The hash of the decided data block at a height, as the verifier's caller knows it.
+pub type BlockHashLookup<'a> = &'a dyn Fn(u64) -> Option<[u8; 32]>;
+
 /// Verifies `proof` against `claim` (as state consensus recorded it) and `header` (the decided
-/// header at the claim's height). Pure; never panics on any input.
+/// header at the claim's height). `block_hash` answers for the block hashes the transaction read
+/// (`BLOCKHASH`): the proof carries them, and each must be the decided chain's. Pure; never
+/// panics on any input.
 pub fn verify(
     proof: &FraudProof,
     claim: &StateClaim,
     header: &BlockHeader,
     params: &ChainParams,
+    block_hash: BlockHashLookup<'_>,
 ) -> Result<Verdict, ProofError> {
     if proof.claim().id() != claim.id() {
         return Err(ProofError::WrongClaim);
@@ -228,7 +234,7 @@ pub fn verify(
     }
     match proof {
         FraudProof::BadTrace(p) => verify_bad_trace(p, claim, header),
-        FraudProof::BadTransition(p) => verify_bad_transition(p, claim, header, params),
+        FraudProof::BadTransition(p) => verify_bad_transition(p, claim, header, params, block_hash),
     }
 }
 
@@ -267,8 +273,17 @@ fn verify_bad_transition(
     claim: &StateClaim,
     header: &BlockHeader,
     params: &ChainParams,
+    block_hash: BlockHashLookup<'_>,
 ) -> Result<Verdict, ProofError> {
     let index = p.tx_index;
+    for entry in p.block_hashes.iter() {
+        if block_hash(entry.height) != Some(entry.hash) {
+            return Err(ProofError::Witness(format!(
+                "block hash of height {} is not the decided chain's",
+                entry.height
+            )));
+        }
+    }
     if index >= header.tx_count || index >= claim.tx_count {
         return Err(ProofError::TxIndexOutOfRange {
             index,

@@ -23,6 +23,11 @@ use secp256k1::{Message, SecretKey, SECP256K1};
 use ssz_rs::prelude::Node;
 
 const CHAIN_ID: u64 = 1337;
+
+/// These blocks read no block hashes; a proof that carries one is checked against nothing.
+fn no_hashes(_: u64) -> Option<[u8; 32]> {
+    None
+}
 const TOKEN_HEX: &str = include_str!("../../exec-layer/contracts/build/LazyToken.bytecode.hex");
 
 fn key(i: u8) -> SecretKey {
@@ -230,24 +235,27 @@ fn a_corrupted_trace_entry_is_proven_and_an_honest_one_is_not() {
         assert!(bytes.len() < 8 * 1024, "proof of {} bytes", bytes.len());
         let decoded = FraudProof::decode(&bytes).expect("decodes");
         assert_eq!(decoded, proof);
-        assert_eq!(verify(&decoded, &bad, &c.header, &p), Ok(Verdict::Proven));
+        assert_eq!(
+            verify(&decoded, &bad, &c.header, &p, &no_hashes),
+            Ok(Verdict::Proven)
+        );
 
         // The same transaction against the honest claim: re-execution agrees with it.
         let honest_proof = prove(&c, &c.honest, &c.trace, k);
         assert_eq!(
-            verify(&honest_proof, &c.honest, &c.header, &p),
+            verify(&honest_proof, &c.honest, &c.header, &p, &no_hashes),
             Ok(Verdict::Refuted)
         );
 
         // Misdirected: another claim, another block.
         assert_eq!(
-            verify(&proof, &c.honest, &c.header, &p),
+            verify(&proof, &c.honest, &c.header, &p, &no_hashes),
             Err(ProofError::WrongClaim)
         );
         let mut other = c.header.clone();
         other.height += 1;
         assert_eq!(
-            verify(&proof, &bad, &other, &p),
+            verify(&proof, &bad, &other, &p, &no_hashes),
             Err(ProofError::WrongBlock)
         );
 
@@ -256,7 +264,7 @@ fn a_corrupted_trace_entry_is_proven_and_an_honest_one_is_not() {
         if k + 1 < c.raw.len() {
             let later = prove(&c, &bad, &bad_trace, k + 1);
             assert!(matches!(
-                verify(&later, &bad, &c.header, &p),
+                verify(&later, &bad, &c.header, &p, &no_hashes),
                 Err(ProofError::Witness(_))
             ));
         }
@@ -278,7 +286,7 @@ fn mutated_truncated_and_oversized_proofs_never_prove_anything_else() {
         let at = rng.gen_range(0..m.len());
         m[at] ^= 1 << rng.gen_range(0..8);
         if let Ok(decoded) = FraudProof::decode(&m) {
-            if verify(&decoded, &bad, &c.header, &p) == Ok(Verdict::Proven) {
+            if verify(&decoded, &bad, &c.header, &p, &no_hashes) == Ok(Verdict::Proven) {
                 // Only a change that leaves the proof's meaning intact may still prove fraud
                 // (e.g. a witness entry's unused bytes cannot exist: decoding is canonical).
                 proven_mutations += 1;
@@ -311,20 +319,23 @@ fn bad_traces_are_proven_by_length_or_last_entry() {
     let c = case(&mut rng);
     let honest = build_bad_trace(&c.honest, &c.trace).expect("builds");
     assert_eq!(
-        verify(&honest, &c.honest, &c.header, &p),
+        verify(&honest, &c.honest, &c.header, &p, &no_hashes),
         Ok(Verdict::Refuted)
     );
 
     let mut short = c.honest.clone();
     short.tx_count -= 1;
     let proof = build_bad_trace(&short, &c.trace[..c.trace.len() - 1]).expect("builds");
-    assert_eq!(verify(&proof, &short, &c.header, &p), Ok(Verdict::Proven));
+    assert_eq!(
+        verify(&proof, &short, &c.header, &p, &no_hashes),
+        Ok(Verdict::Proven)
+    );
 
     let mut wrong_post = c.honest.clone();
     wrong_post.post_state_root = [0xee; 32];
     let proof = build_bad_trace(&wrong_post, &c.trace).expect("builds");
     assert_eq!(
-        verify(&proof, &wrong_post, &c.header, &p),
+        verify(&proof, &wrong_post, &c.header, &p, &no_hashes),
         Ok(Verdict::Proven)
     );
 }
