@@ -12,12 +12,14 @@
 //!
 //! The rules are specified in `docs/protocol.md` §11.
 
+pub mod chain;
 pub mod claim;
 pub mod consensus;
 pub mod item;
 pub mod proof;
 pub mod registry;
 
+pub use chain::{alloc, chain_params, genesis_state_root, GenesisError};
 pub use claim::{
     ClaimError, ClaimId, SignedClaim, StateClaim, CLAIM_SIGNATURE_TAG, GENESIS_PARENT,
     SIGNED_CLAIM_BYTES, STATE_CLAIM_BYTES,

@@ -73,6 +73,10 @@ pub struct NodeEntry {
     pub gossip_address: String,
     pub metrics_url: String,
     pub log: PathBuf,
+    /// A deliberate fault the node runs with (`lazychain executor --fault`), for demos and
+    /// tests; absent for an honest node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
 }
 
 /// A prefunded dev account of a local network, as written to `localnet.json`. The keys are
@@ -290,6 +294,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
             metrics_url: format!("http://{}/metrics", config.metrics.listen_addr),
             log: home.join("node.log"),
             home,
+            fault: None,
         });
     }
     let manifest = Manifest {
@@ -329,6 +334,9 @@ pub fn spawn_node(exe: &Path, node: &NodeEntry, detach: bool) -> Result<Child, L
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2);
+    if let Some(fault) = &node.fault {
+        cmd.arg("--fault").arg(fault);
+    }
     if detach {
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);

@@ -53,6 +53,24 @@ impl TestNet {
 
     /// `n` validators, then `full` full nodes, then `executors` executors, in index order.
     pub fn start_full(n: usize, full: usize, executors: usize) -> Self {
+        Self::start_faulty(
+            n,
+            full,
+            executors,
+            &[],
+            lazychain_config::DEFAULT_CHALLENGE_WINDOW_BLOCKS,
+        )
+    }
+
+    /// [`Self::start_full`] where node `i` of each `(i, fault)` runs with `--fault fault`, and
+    /// a challenge window of `window` blocks.
+    pub fn start_faulty(
+        n: usize,
+        full: usize,
+        executors: usize,
+        faults: &[(usize, &str)],
+        window: u64,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let manifest = generate(&GenerateOptions {
             dir: dir.path().join("net"),
@@ -67,7 +85,7 @@ impl TestNet {
                 ("consensus.max_block_wait_ms".into(), "100".into()),
                 ("log.filter".into(), "info".into()),
             ],
-            challenge_window_blocks: lazychain_config::DEFAULT_CHALLENGE_WINDOW_BLOCKS,
+            challenge_window_blocks: window,
         })
         .expect("generate localnet");
         let mut net = TestNet {
@@ -75,6 +93,9 @@ impl TestNet {
             manifest,
             children: Vec::new(),
         };
+        for (i, fault) in faults {
+            net.manifest.nodes[*i].fault = Some(fault.to_string());
+        }
         for i in 0..n + full + executors {
             let child = spawn_node(&exe(), &net.manifest.nodes[i], false).expect("spawn");
             net.children.push(Some(child));

@@ -33,8 +33,34 @@ pub struct PartsInit {
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum ProposalPart {
     Init(PartsInit),
+    /// Whole transactions, in block order.
     Data(Vec<Vec<u8>>),
     Fin,
+    /// Whole claim items, in block order (after every `Data` part).
+    Claims(Vec<Vec<u8>>),
+    /// Whole fraud-proof items, in block order (after every `Claims` part).
+    FraudProofs(Vec<Vec<u8>>),
+}
+
+/// Packs items into parts of about [`PART_TARGET_BYTES`], never splitting one.
+fn chunked<'a>(
+    items: impl Iterator<Item = &'a [u8]>,
+    wrap: fn(Vec<Vec<u8>>) -> ProposalPart,
+    parts: &mut Vec<ProposalPart>,
+) {
+    let mut chunk = Vec::new();
+    let mut chunk_bytes = 0usize;
+    for item in items {
+        if chunk_bytes + item.len() > PART_TARGET_BYTES && !chunk.is_empty() {
+            parts.push(wrap(std::mem::take(&mut chunk)));
+            chunk_bytes = 0;
+        }
+        chunk_bytes += item.len();
+        chunk.push(item.to_vec());
+    }
+    if !chunk.is_empty() {
+        parts.push(wrap(chunk));
+    }
 }
 
 /// A stream id unique per (height, round) of a proposer.
@@ -82,19 +108,17 @@ pub fn stream_block(
         header: block.header.to_ssz(),
         signature,
     })];
-    let mut chunk = Vec::new();
-    let mut chunk_bytes = 0usize;
-    for tx in block.body.transactions() {
-        if chunk_bytes + tx.len() > PART_TARGET_BYTES && !chunk.is_empty() {
-            parts.push(ProposalPart::Data(std::mem::take(&mut chunk)));
-            chunk_bytes = 0;
-        }
-        chunk_bytes += tx.len();
-        chunk.push(tx.to_vec());
-    }
-    if !chunk.is_empty() {
-        parts.push(ProposalPart::Data(chunk));
-    }
+    chunked(block.body.transactions(), ProposalPart::Data, &mut parts);
+    chunked(
+        block.body.claims.iter().map(|c| c.as_ref()),
+        ProposalPart::Claims,
+        &mut parts,
+    );
+    chunked(
+        block.body.fraud_proofs.iter().map(|p| p.as_ref()),
+        ProposalPart::FraudProofs,
+        &mut parts,
+    );
     parts.push(ProposalPart::Fin);
 
     let id = stream_id(height, round);
@@ -224,7 +248,9 @@ pub struct PartsAssembler<P> {
 fn part_bytes(part: &ProposalPart) -> usize {
     match part {
         ProposalPart::Init(init) => init.header.len() + 160,
-        ProposalPart::Data(txs) => txs.iter().map(|t| t.len() + 4).sum::<usize>() + 4,
+        ProposalPart::Data(items)
+        | ProposalPart::Claims(items)
+        | ProposalPart::FraudProofs(items) => items.iter().map(|t| t.len() + 4).sum::<usize>() + 4,
         ProposalPart::Fin => 1,
     }
 }
@@ -351,19 +377,33 @@ impl<P: Clone + Eq + std::hash::Hash> PartsAssembler<P> {
         };
         let value = verify_init(&init, validators)?;
         let mut txs = Vec::new();
+        let mut claims = Vec::new();
+        let mut proofs = Vec::new();
         let mut saw_fin = false;
         for part in iter {
+            // Sections come in order: transactions, claims, fraud proofs.
             match part {
-                ProposalPart::Data(chunk) if !saw_fin => txs.extend(chunk),
+                ProposalPart::Data(chunk) if !saw_fin && claims.is_empty() && proofs.is_empty() => {
+                    txs.extend(chunk)
+                }
+                ProposalPart::Claims(chunk) if !saw_fin && proofs.is_empty() => {
+                    claims.extend(chunk)
+                }
+                ProposalPart::FraudProofs(chunk) if !saw_fin => proofs.extend(chunk),
                 ProposalPart::Fin if !saw_fin => saw_fin = true,
                 ProposalPart::Init(_) => return Err(PartsError::MisplacedInit(0)),
-                _ => return Err(PartsError::BodyMismatch("parts after Fin".into())),
+                _ => {
+                    return Err(PartsError::BodyMismatch(
+                        "parts out of section order, or after Fin".into(),
+                    ))
+                }
             }
         }
         if !saw_fin {
             return Err(PartsError::MissingFin);
         }
         let body = BlockBody::from_transactions(txs)
+            .and_then(|b| b.with_items(&claims, &proofs))
             .map_err(|e| PartsError::BodyMismatch(e.to_string()))?;
         let c = body
             .commitments()
@@ -488,6 +528,54 @@ mod tests {
         assert_eq!(done.block, block);
         assert_eq!(done.value, value);
         assert_eq!(asm.buffered_streams(), 0);
+    }
+
+    #[test]
+    fn claims_and_fraud_proofs_travel_in_their_own_parts() {
+        let signers = keys();
+        let vs = validator_set(&signers);
+        let signer = proposer_signer(&signers, &vs, 5);
+        let proposer = address_of(signer);
+        let txs: Vec<Vec<u8>> = (0..3).map(|i| vec![i as u8; 60_000]).collect();
+        let claims: Vec<Vec<u8>> = (0..3).map(|i| vec![10 + i as u8; 90_000]).collect();
+        let proofs = vec![vec![7u8; 4_000]];
+        let body = BlockBody::from_transactions(txs)
+            .and_then(|b| b.with_items(&claims, &proofs))
+            .expect("body");
+        let template = BlockTemplate {
+            chain_id: 9,
+            height: 5,
+            parent: BlockHash::ZERO,
+            proposer: proposer.0,
+            timestamp_ms: 1,
+        };
+        let block = Block::build(&template, body, 0).expect("block");
+        let value = BlockValue::new(block.header.clone()).expect("value");
+        let msgs = round0_stream(&block, &value, proposer, signer);
+        let mut asm = PartsAssembler::new(LIMITS);
+        let mut done = None;
+        for m in msgs.into_iter().rev() {
+            if let Some(p) = asm.add(1u8, m, &vs).expect("valid parts") {
+                done = Some(p);
+            }
+        }
+        assert_eq!(done.expect("complete").block, block);
+
+        // A claim moved before the transactions breaks the section order.
+        let mut msgs = round0_stream(&block, &value, proposer, signer);
+        let claim_at = msgs
+            .iter()
+            .position(|m| matches!(&m.content, StreamContent::Data(ProposalPart::Claims(_))))
+            .expect("a claims part");
+        let (first, second) = (msgs[1].content.clone(), msgs[claim_at].content.clone());
+        msgs[1].content = second;
+        msgs[claim_at].content = first;
+        let mut asm = PartsAssembler::new(LIMITS);
+        let outcome: Result<Vec<_>, _> = msgs.into_iter().map(|m| asm.add(1u8, m, &vs)).collect();
+        assert!(
+            matches!(outcome, Err(PartsError::BodyMismatch(_))),
+            "{outcome:?}"
+        );
     }
 
     #[test]

@@ -310,13 +310,20 @@ impl App {
             return Ok(None);
         };
         let rules = &self.shared.rules;
+        // State-consensus items first: they are few and time-critical (a fraud proof must land
+        // inside the challenge window); at most half the block's bytes.
+        let (claims, proofs) = self
+            .shared
+            .select_items(height.0, rules.max_block_bytes as usize / 2);
+        let item_bytes: usize = claims.iter().chain(&proofs).map(Vec::len).sum();
         let txs = self.shared.select_txs(
             rules.max_txs_per_block as usize,
-            rules.max_block_bytes as usize,
+            (rules.max_block_bytes as usize).saturating_sub(item_bytes),
             rules.max_block_gas,
         );
         let gas: u64 = txs.iter().map(|t| t.gas_limit).sum();
         let body = BlockBody::from_transactions(txs.iter().map(|t| t.raw.as_ref()))
+            .and_then(|b| b.with_items(&claims, &proofs))
             .map_err(store_corrupt)?;
         let template = BlockTemplate {
             chain_id: rules.chain_id,

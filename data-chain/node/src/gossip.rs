@@ -2,6 +2,10 @@
 //! consensus messages only). Transactions are batched into SSZ lists; every received
 //! transaction goes through the same stateless admission as RPC ones, and a batch with an
 //! invalid transaction is not forwarded.
+//!
+//! A second topic carries state-consensus items: executors' claims and fraud proofs, one per
+//! message (a kind byte, then the item). A received fraud proof is verified at once and, if it
+//! proves fraud, reverts its target locally (the alarm) before any block includes it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +44,10 @@ pub fn tx_topic(chain_id: u64) -> IdentTopic {
     IdentTopic::new(format!("/lazychain/{chain_id}/txs/1"))
 }
 
+pub fn state_topic(chain_id: u64) -> IdentTopic {
+    IdentTopic::new(format!("/lazychain/{chain_id}/state/1"))
+}
+
 fn parse(addr: &str) -> Result<Multiaddr, GossipError> {
     addr.parse()
         .map_err(|e: libp2p::multiaddr::Error| GossipError::Address {
@@ -66,6 +74,7 @@ pub async fn spawn(
     peers: &[String],
     shared: Arc<NodeShared>,
     mut outgoing: mpsc::Receiver<Vec<u8>>,
+    mut outgoing_items: mpsc::Receiver<Vec<u8>>,
 ) -> Result<tokio::task::JoinHandle<()>, GossipError> {
     let listen = parse(listen)?;
     let peers = peers
@@ -73,6 +82,7 @@ pub async fn spawn(
         .map(|p| parse(p))
         .collect::<Result<Vec<_>, _>>()?;
     let topic = tx_topic(shared.rules.chain_id);
+    let items_topic = state_topic(shared.rules.chain_id);
 
     let config = gossipsub::ConfigBuilder::default()
         // Transactions authenticate themselves; signing every batch would cost an ed25519
@@ -104,10 +114,12 @@ pub async fn spawn(
             .map_err(|e| GossipError::Setup(e.to_string()))?
             .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
             .build();
-    swarm
-        .behaviour_mut()
-        .subscribe(&topic)
-        .map_err(|e| GossipError::Setup(e.to_string()))?;
+    for t in [&topic, &items_topic] {
+        swarm
+            .behaviour_mut()
+            .subscribe(t)
+            .map_err(|e| GossipError::Setup(e.to_string()))?;
+    }
     swarm
         .listen_on(listen.clone())
         .map_err(|e| GossipError::Setup(format!("listen on {listen}: {e}")))?;
@@ -143,6 +155,11 @@ pub async fn spawn(
                         flush_armed = true;
                     }
                 }
+                Some(item) = outgoing_items.recv() => {
+                    if let Err(e) = swarm.behaviour_mut().publish(items_topic.clone(), item) {
+                        debug!(error = %e, "state item not gossiped");
+                    }
+                }
                 Some((id, source, verdict)) = verdict_rx.recv() => {
                     let _ = swarm
                         .behaviour_mut()
@@ -160,8 +177,13 @@ pub async fn spawn(
                         let shared = shared.clone();
                         let verdicts = verdict_tx.clone();
                         let data = message.data;
+                        let is_item = message.topic == items_topic.hash();
                         tokio::task::spawn_blocking(move || {
-                            let verdict = receive(&shared, &data);
+                            let verdict = if is_item {
+                                receive_item(&shared, &data)
+                            } else {
+                                receive(&shared, &data)
+                            };
                             let _ = verdicts.send((message_id, propagation_source, verdict));
                         });
                     }
@@ -206,6 +228,33 @@ fn receive(shared: &NodeShared, data: &[u8]) -> MessageAcceptance {
         }
     }
     verdict
+}
+
+/// Checks a received claim or fraud proof like an RPC submission (a proof is verified and,
+/// if it proves fraud, raises the local alarm). Invalid items are not forwarded; items that
+/// are merely known or unplaceable yet are not forwarded either, without penalty.
+fn receive_item(shared: &NodeShared, data: &[u8]) -> MessageAcceptance {
+    use crate::items::{GOSSIP_CLAIM, GOSSIP_FRAUD_PROOF};
+    use crate::shared::ItemSubmitError;
+    let Some((&kind, item)) = data.split_first() else {
+        return MessageAcceptance::Reject;
+    };
+    let outcome = match kind {
+        GOSSIP_CLAIM => shared.submit_claim(item, false).map(|_| ()),
+        GOSSIP_FRAUD_PROOF => shared.submit_fraud_proof(item, false).map(|_| ()),
+        _ => return MessageAcceptance::Reject,
+    };
+    match outcome {
+        Ok(()) => MessageAcceptance::Accept,
+        Err(ItemSubmitError::Invalid(e)) => {
+            debug!(error = %e, "invalid state item in gossip");
+            MessageAcceptance::Reject
+        }
+        Err(e) => {
+            debug!(error = %e, "state item from gossip not taken");
+            MessageAcceptance::Ignore
+        }
+    }
 }
 
 #[cfg(test)]

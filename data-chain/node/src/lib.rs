@@ -12,12 +12,15 @@
 pub mod app;
 pub mod gossip;
 pub mod http;
+pub mod items;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
 pub mod rpc;
 pub mod senders;
 pub mod shared;
+pub mod state;
+pub mod state_rpc;
 pub mod store;
 pub mod tables;
 

@@ -23,6 +23,7 @@ use crate::mempool::{Mempool, MempoolLimits};
 use crate::metrics::NodeMetrics;
 use crate::rpc::RpcLimits;
 use crate::shared::NodeShared;
+use crate::state::StateFollower;
 use crate::store::BlockStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -201,6 +202,8 @@ pub async fn run_node_with(
         max_txs_per_sender: config.mempool.max_txs_per_sender,
     });
     let (gossip_tx, gossip_rx) = mpsc::channel(65_536);
+    let (items_tx, items_rx) = mpsc::channel(1024);
+    let state = StateFollower::new(&genesis).map_err(|e| NodeError::Config(e.to_string()))?;
     let shared = Arc::new(NodeShared::new(
         role.name(),
         config.node.moniker.clone(),
@@ -218,7 +221,21 @@ pub async fn run_node_with(
             .map(|v| v.voting_power)
             .unwrap_or(0),
         gossip_tx,
+        state,
+        items_tx,
     ));
+    // Replay the decided chain through state consensus before serving anything.
+    let replay_started = std::time::Instant::now();
+    let shared_replay = shared.clone();
+    let applied = tokio::task::spawn_blocking(move || shared_replay.follow_state())
+        .await
+        .map_err(|e| NodeError::App(e.to_string()))?
+        .map_err(NodeError::App)?;
+    info!(
+        applied,
+        elapsed_ms = replay_started.elapsed().as_millis() as u64,
+        "state consensus replayed"
+    );
     let latest = store.latest_height()?;
     if let Some(header) = store.decided_header(latest)? {
         let hash = header
@@ -234,6 +251,7 @@ pub async fn run_node_with(
         &config.gossip.peers,
         shared.clone(),
         gossip_rx,
+        items_rx,
     )
     .await?;
 
@@ -299,6 +317,20 @@ pub async fn run_node_with(
             }
         }
     });
+    let state_shared = shared.clone();
+    let state_task = tokio::spawn(async move {
+        let mut decided = state_shared.subscribe_decided();
+        loop {
+            let shared = state_shared.clone();
+            match tokio::task::spawn_blocking(move || shared.follow_state()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => warn!(error = %e, "state consensus could not apply a block"),
+                Err(e) => warn!(error = %e, "state consensus task failed"),
+            }
+            // A missed or lagged notification only delays: the timeout polls the store.
+            let _ = tokio::time::timeout(Duration::from_millis(500), decided.recv()).await;
+        }
+    });
     let progress_shared = shared.clone();
     let progress_task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(10));
@@ -340,6 +372,7 @@ pub async fn run_node_with(
         },
     };
     peers_task.abort();
+    state_task.abort();
     progress_task.abort();
     gossip.abort();
     let _ = rpc_handle.stop();

@@ -10,8 +10,11 @@ use lazychain_data_chain_types::validity::BlockRules;
 use lazychain_data_chain_types::{BlockHash, BlockHeader};
 use tokio::sync::{broadcast, mpsc, Notify};
 
+use crate::items::{ItemPool, GOSSIP_CLAIM, GOSSIP_FRAUD_PROOF};
 use crate::mempool::{Mempool, MempoolError};
 use crate::senders::SenderCache;
+use crate::state::{ProofRefused, StateFollower};
+use lazychain_fraud::{check_claim_item, ClaimId, ClaimItem, FraudItem};
 
 /// Recently admitted senders remembered for an embedded executor (~64 bytes each).
 const SENDER_CACHE_ENTRIES: usize = 1 << 18;
@@ -48,6 +51,19 @@ pub struct NodeStatus {
     pub gossip_peers: usize,
 }
 
+/// Why a claim or fraud proof was not taken into the item pool.
+#[derive(Debug, thiserror::Error)]
+pub enum ItemSubmitError {
+    #[error("invalid: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Proof(#[from] ProofRefused),
+    #[error("already known")]
+    AlreadyKnown,
+    #[error("the item pool is full")]
+    PoolFull,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     #[error(transparent)]
@@ -72,6 +88,10 @@ pub struct NodeShared {
     status: RwLock<NodeStatus>,
     decided: broadcast::Sender<DecidedEvent>,
     gossip_out: mpsc::Sender<Vec<u8>>,
+    /// State consensus over the decided blocks (claims, fraud proofs, bonds).
+    pub state: RwLock<StateFollower>,
+    items: Mutex<ItemPool>,
+    items_out: mpsc::Sender<Vec<u8>>,
 }
 
 impl NodeShared {
@@ -86,6 +106,8 @@ impl NodeShared {
         powers: std::collections::HashMap<[u8; 20], u64>,
         own_power: u64,
         gossip_out: mpsc::Sender<Vec<u8>>,
+        state: StateFollower,
+        items_out: mpsc::Sender<Vec<u8>>,
     ) -> Self {
         let (decided, _) = broadcast::channel(256);
         Self {
@@ -102,6 +124,9 @@ impl NodeShared {
             status: RwLock::new(NodeStatus::default()),
             decided,
             gossip_out,
+            state: RwLock::new(state),
+            items: Mutex::new(ItemPool::default()),
+            items_out,
         }
     }
 
@@ -353,7 +378,180 @@ impl NodeShared {
     }
 }
 
-impl lazychain_data_chain_types::validity::TxLookup for NodeShared {
+// ----- state-consensus items -----
+impl NodeShared {
+    fn item_pool(&self) -> std::sync::MutexGuard<'_, ItemPool> {
+        self.items.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A read view of state consensus.
+    pub fn state(&self) -> std::sync::RwLockReadGuard<'_, StateFollower> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn state_mut(&self) -> std::sync::RwLockWriteGuard<'_, StateFollower> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The decided header at `height`, if stored here.
+    pub fn header_at(&self, height: u64) -> Option<BlockHeader> {
+        self.store.decided_header(height).ok().flatten()
+    }
+
+    /// The hash of the decided block at `height`, if stored here.
+    pub fn hash_at(&self, height: u64) -> Option<[u8; 32]> {
+        self.header_at(height)?.hash().ok().map(|h| h.0)
+    }
+
+    /// The stateless check of a claim item for a block at `height`.
+    fn check_claim_bytes(&self, bytes: &[u8], height: u64) -> Result<ClaimItem, String> {
+        let item = ClaimItem::decode(bytes).map_err(|e| e.to_string())?;
+        let data_height = item.signed.claim.data_height;
+        let decided = height.saturating_sub(1);
+        let header = if data_height <= decided {
+            self.header_at(data_height)
+                .ok_or_else(|| format!("decided header {data_height} is not stored here"))?
+        } else {
+            // check_claim_item reports the future height.
+            BlockHeader {
+                height: data_height,
+                ..BlockHeader::default()
+            }
+        };
+        let state = self.state();
+        check_claim_item(
+            &item,
+            self.rules.chain_id,
+            decided,
+            state.registry(),
+            &header,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(item)
+    }
+
+    /// Takes an executor's claim (with its trace) into the item pool after the stateless
+    /// checks; `gossip` republishes it to peers.
+    pub fn submit_claim(&self, bytes: &[u8], gossip: bool) -> Result<ClaimId, ItemSubmitError> {
+        let latest = self.status().height;
+        let item = self
+            .check_claim_bytes(bytes, latest.saturating_add(1))
+            .map_err(ItemSubmitError::Invalid)?;
+        let id = item.id();
+        if self.state().consensus().status(&id).is_some() {
+            return Err(ItemSubmitError::AlreadyKnown);
+        }
+        let claim = &item.signed.claim;
+        if !self
+            .item_pool()
+            .insert_claim(id, claim.data_height, claim.parent(), bytes.to_vec())
+        {
+            return Err(if self.item_pool().contains_claim(&id) {
+                ItemSubmitError::AlreadyKnown
+            } else {
+                ItemSubmitError::PoolFull
+            });
+        }
+        if gossip {
+            self.publish_item(GOSSIP_CLAIM, bytes);
+        }
+        Ok(id)
+    }
+
+    /// Verifies a fraud proof against the pending claim it targets; if it proves fraud, raises
+    /// the local alarm, pools it for inclusion and (with `gossip`) republishes it. Returns the
+    /// target claim and the proof id.
+    pub fn submit_fraud_proof(
+        &self,
+        item_bytes: &[u8],
+        gossip: bool,
+    ) -> Result<(ClaimId, [u8; 32]), ItemSubmitError> {
+        let item =
+            FraudItem::decode(item_bytes).map_err(|e| ItemSubmitError::Invalid(e.to_string()))?;
+        let (target, proof_id) = {
+            let state = self.state();
+            state.check_proof(&item, &|h| self.header_at(h), &|h| self.hash_at(h))?
+        };
+        let fresh = self.item_pool().insert_proof(proof_id, item_bytes.to_vec());
+        let alarmed = self.state_mut().raise_alarm(target, proof_id);
+        if !fresh && !alarmed {
+            return Err(ItemSubmitError::AlreadyKnown);
+        }
+        if gossip && fresh {
+            self.publish_item(GOSSIP_FRAUD_PROOF, item_bytes);
+        }
+        Ok((target, proof_id))
+    }
+
+    fn publish_item(&self, kind: u8, bytes: &[u8]) {
+        let mut msg = Vec::with_capacity(bytes.len() + 1);
+        msg.push(kind);
+        msg.extend_from_slice(bytes);
+        if self.items_out.try_send(msg).is_err() {
+            tracing::warn!("state gossip queue is full; item kept locally only");
+        }
+    }
+
+    /// Claims and fraud proofs for the block at `height`, within `max_bytes`.
+    pub fn select_items(&self, height: u64, max_bytes: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let state = self.state();
+        let consensus = state.consensus();
+        self.item_pool()
+            .select(height, max_bytes, |id| consensus.status(id).is_some())
+    }
+
+    /// Pooled items, for status: (claims, fraud proofs).
+    pub fn pooled_items(&self) -> (usize, usize) {
+        let pool = self.item_pool();
+        (pool.claims_len(), pool.proofs_len())
+    }
+
+    /// Feeds every decided block not yet applied to state consensus, then drops pooled items
+    /// that are recorded or no longer useful. Returns the height applied up to.
+    pub fn follow_state(&self) -> Result<u64, String> {
+        let latest = self.store.latest_height().map_err(|e| e.to_string())?;
+        loop {
+            let next = self.state().applied_height() + 1;
+            if next > latest {
+                break;
+            }
+            let decided = self
+                .store
+                .decided(next)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("decided block {next} is missing"))?;
+            let block = decided.block;
+            let mut state = self.state_mut();
+            state
+                .apply_block(&block, &|h| self.header_at(h), &|h| self.hash_at(h))
+                .map_err(|e| e.to_string())?;
+            drop(state);
+            let claim_ids: Vec<ClaimId> = block
+                .body
+                .claims
+                .iter()
+                .filter_map(|raw| ClaimItem::decode(raw.as_ref()).ok().map(|c| c.id()))
+                .collect();
+            let proof_ids: Vec<[u8; 32]> = block
+                .body
+                .fraud_proofs
+                .iter()
+                .filter_map(|raw| FraudItem::decode(raw.as_ref()).ok())
+                .filter_map(|f| f.decode_proof().ok().map(|p| p.id()))
+                .collect();
+            self.item_pool().remove_included(&claim_ids, &proof_ids);
+        }
+        let state = self.state();
+        let consensus = state.consensus();
+        self.item_pool().retain(
+            |id| consensus.status(id).is_none(),
+            |id| !consensus.proof_accepted(id),
+        );
+        Ok(state.applied_height())
+    }
+}
+
+impl lazychain_data_chain_types::validity::ChainView for NodeShared {
     fn admitted(&self, hash: &B256) -> bool {
         self.mempool_contains(hash)
     }
@@ -364,6 +562,28 @@ impl lazychain_data_chain_types::validity::TxLookup for NodeShared {
 
     fn decided_many(&self, hashes: &[B256]) -> Vec<bool> {
         self.are_decided(hashes)
+    }
+
+    fn check_claim(&self, item: &[u8], height: u64) -> Result<(), String> {
+        self.check_claim_bytes(item, height).map(|_| ())
+    }
+
+    /// Encoding, size, chain and a decided target height only: whether the proof proves
+    /// anything is state consensus's question, answered identically on every node.
+    fn check_fraud_proof(&self, item: &[u8], height: u64) -> Result<(), String> {
+        let item = FraudItem::decode(item).map_err(|e| e.to_string())?;
+        let proof = item.decode_proof().map_err(|e| e.to_string())?;
+        let claim = proof.claim();
+        if claim.chain_id != self.rules.chain_id {
+            return Err(format!("proof for chain {}", claim.chain_id));
+        }
+        if claim.data_height == 0 || claim.data_height >= height {
+            return Err(format!(
+                "proof about data height {}, not a decided height below {height}",
+                claim.data_height
+            ));
+        }
+        Ok(())
     }
 }
 

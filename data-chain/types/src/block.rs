@@ -1,5 +1,5 @@
 //! The SSZ data block: a header that commits to the body through SSZ list roots, and a body of
-//! raw transactions (plus, reserved for the state-consensus layer, claims and fraud proofs).
+//! raw transactions, executors' state claims (each with its trace) and fraud proofs.
 //!
 //! The block hash is `hash_tree_root(header)`. There is no state root anywhere: validators agree
 //! on data only.
@@ -64,9 +64,9 @@ pub struct BlockHeader {
     pub timestamp_ms: u64,
     /// `hash_tree_root` of the body's transaction list.
     pub tx_root: Node,
-    /// `hash_tree_root` of the body's claim list (empty until state claims are enabled).
+    /// `hash_tree_root` of the body's claim list.
     pub claims_root: Node,
-    /// `hash_tree_root` of the body's fraud-proof list (empty until fraud proofs are enabled).
+    /// `hash_tree_root` of the body's fraud-proof list.
     pub fraud_proofs_root: Node,
     pub tx_count: u64,
     /// Sum of the byte lengths of every transaction, claim and fraud proof in the body.
@@ -78,9 +78,9 @@ pub struct BlockHeader {
 #[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
 pub struct BlockBody {
     pub transactions: TxList,
-    /// Reserved for signed state claims; must be empty in this protocol version.
+    /// Signed state claims with their traces (opaque here; `lazychain-fraud` defines them).
     pub claims: ItemList,
-    /// Reserved for fraud proofs; must be empty in this protocol version.
+    /// Fraud proofs with their submitters (opaque here; `lazychain-fraud` defines them).
     pub fraud_proofs: ItemList,
 }
 
@@ -194,6 +194,35 @@ impl BlockBody {
             claims: ItemList::default(),
             fraud_proofs: ItemList::default(),
         })
+    }
+
+    /// Appends state-consensus items (claims, then fraud proofs) to the body.
+    pub fn with_items<C, P>(mut self, claims: C, fraud_proofs: P) -> Result<Self, DecodeError>
+    where
+        C: IntoIterator,
+        C::Item: AsRef<[u8]>,
+        P: IntoIterator,
+        P::Item: AsRef<[u8]>,
+    {
+        fn push(list: &mut ItemList, item: &[u8]) -> Result<(), DecodeError> {
+            if list.len() >= MAX_ITEMS_BOUND {
+                return Err(DecodeError::TooLarge {
+                    size: list.len() + 1,
+                    limit: MAX_ITEMS_BOUND,
+                });
+            }
+            let raw = RawItem::try_from(item.to_vec())
+                .map_err(|(_, e)| DecodeError::Ssz(e.to_string()))?;
+            list.push(raw);
+            Ok(())
+        }
+        for c in claims {
+            push(&mut self.claims, c.as_ref())?;
+        }
+        for p in fraud_proofs {
+            push(&mut self.fraud_proofs, p.as_ref())?;
+        }
+        Ok(self)
     }
 
     pub fn commitments(&self) -> Result<BodyCommitments, DecodeError> {

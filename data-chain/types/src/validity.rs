@@ -64,8 +64,14 @@ pub enum BlockError {
     GasSumMismatch { header: u64, actual: u64 },
     #[error("header commitments differ from the body: {0}")]
     Commitment(String),
-    #[error("claims and fraud proofs are not enabled in this protocol version")]
-    ReservedSection,
+    #[error("{section} {index} is invalid: {error}")]
+    Item {
+        section: &'static str,
+        index: usize,
+        error: String,
+    },
+    #[error("{section} {index} appears twice in the block")]
+    DuplicateItem { section: &'static str, index: usize },
     #[error("transaction {index} ({hash}) is invalid: {error}")]
     Tx {
         index: usize,
@@ -135,8 +141,10 @@ pub fn validate_header(
     Ok(())
 }
 
-/// What a validator knows about a transaction without executing anything.
-pub trait TxLookup: Sync {
+/// What a validator knows about the decided chain, without executing anything: which
+/// transactions it already checked or saw decided, and how to check the state-consensus items
+/// (claims and fraud proofs) a block carries.
+pub trait ChainView: Sync {
     /// This node already admitted a transaction with exactly these bytes (e.g. it is in the
     /// mempool), so its signature recovery, the expensive part, can be skipped.
     fn admitted(&self, hash: &B256) -> bool;
@@ -147,12 +155,25 @@ pub trait TxLookup: Sync {
     fn decided_many(&self, hashes: &[B256]) -> Vec<bool> {
         hashes.iter().map(|h| self.decided(h)).collect()
     }
+
+    /// Checks a claim item for inclusion in the block at `height` (statelessly: signer,
+    /// signature, decided height, trace against the decided header). By default no claim is
+    /// accepted.
+    fn check_claim(&self, _item: &[u8], _height: u64) -> Result<(), String> {
+        Err("this node does not accept state claims".to_owned())
+    }
+
+    /// Checks a fraud-proof item for inclusion in the block at `height` (its encoding and
+    /// limits; the proof itself is verified by state consensus). By default none is accepted.
+    fn check_fraud_proof(&self, _item: &[u8], _height: u64) -> Result<(), String> {
+        Err("this node does not accept fraud proofs".to_owned())
+    }
 }
 
 /// No knowledge: every signature is recovered and no transaction counts as decided.
 pub struct NoLookup;
 
-impl TxLookup for NoLookup {
+impl ChainView for NoLookup {
     fn admitted(&self, _: &B256) -> bool {
         false
     }
@@ -168,12 +189,9 @@ pub fn validate_block(
     parent: &ParentInfo,
     rules: &BlockRules,
     now_ms: u64,
-    lookup: &dyn TxLookup,
+    lookup: &dyn ChainView,
 ) -> Result<Vec<B256>, BlockError> {
     validate_header(&block.header, parent, rules, now_ms)?;
-    if !block.body.claims.is_empty() || !block.body.fraud_proofs.is_empty() {
-        return Err(BlockError::ReservedSection);
-    }
     let c = block
         .body
         .commitments()
@@ -214,7 +232,37 @@ pub fn validate_block(
         });
     }
     recover_all(&to_recover)?;
+    validate_items(block, lookup)?;
     Ok(hashes)
+}
+
+/// Each claim and fraud-proof item once, and each accepted by the node's item rules.
+fn validate_items(block: &Block, lookup: &dyn ChainView) -> Result<(), BlockError> {
+    let height = block.header.height;
+    let sections: [(&'static str, &crate::block::ItemList); 2] = [
+        ("claim", &block.body.claims),
+        ("fraud proof", &block.body.fraud_proofs),
+    ];
+    for (section, items) in sections {
+        let mut seen = HashSet::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let bytes: &[u8] = item.as_ref();
+            if !seen.insert(bytes) {
+                return Err(BlockError::DuplicateItem { section, index });
+            }
+            let checked = if section == "claim" {
+                lookup.check_claim(bytes, height)
+            } else {
+                lookup.check_fraud_proof(bytes, height)
+            };
+            checked.map_err(|error| BlockError::Item {
+                section,
+                index,
+                error,
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Recovers every sender, spread over the available cores: recovery is the per-tx floor.
@@ -365,7 +413,7 @@ mod tests {
         decided: HashSet<B256>,
     }
 
-    impl TxLookup for Known {
+    impl ChainView for Known {
         fn admitted(&self, hash: &B256) -> bool {
             self.admitted.contains(hash)
         }
@@ -633,19 +681,71 @@ mod tests {
     }
 
     #[test]
-    fn claims_and_fraud_proofs_are_reserved() {
-        let item = RawItem::try_from(vec![0xaa; 8]).expect("item fits");
+    fn claims_and_fraud_proofs_go_through_the_item_rules() {
+        /// Accepts items starting with 0x01 only.
+        struct FirstByteOne;
+        impl ChainView for FirstByteOne {
+            fn admitted(&self, _: &B256) -> bool {
+                false
+            }
+            fn decided(&self, _: &B256) -> bool {
+                false
+            }
+            fn check_claim(&self, item: &[u8], _: u64) -> Result<(), String> {
+                (item.first() == Some(&1))
+                    .then_some(())
+                    .ok_or("bad claim".into())
+            }
+            fn check_fraud_proof(&self, item: &[u8], _: u64) -> Result<(), String> {
+                (item.first() == Some(&1))
+                    .then_some(())
+                    .ok_or("bad proof".into())
+            }
+        }
+        let good = RawItem::try_from(vec![1, 0xaa]).expect("item fits");
+        let bad = RawItem::try_from(vec![0xaa; 8]).expect("item fits");
+        let with = |claims: Vec<&RawItem>, proofs: Vec<&RawItem>| {
+            let mut body = BlockBody::from_transactions(valid_txs(1)).expect("body");
+            for c in claims {
+                body.claims.push(c.clone());
+            }
+            for p in proofs {
+                body.fraud_proofs.push(p.clone());
+            }
+            // Built from the body, so every commitment is consistent: only the rules decide.
+            Block::build(&template(), body, TRANSFER_GAS).expect("block builds")
+        };
+        let view = |b: &Block| validate_block(b, &parent(), &rules(), NOW, &FirstByteOne);
 
-        let mut body = BlockBody::from_transactions(valid_txs(1)).expect("body");
-        body.claims.push(item.clone());
-        // Built from the body, so every commitment is consistent: only the rule can reject it.
-        let block = Block::build(&template(), body, TRANSFER_GAS).expect("block builds");
-        assert_eq!(check(&block), Err(BlockError::ReservedSection));
-
-        let mut body = BlockBody::from_transactions(valid_txs(1)).expect("body");
-        body.fraud_proofs.push(item);
-        let block = Block::build(&template(), body, TRANSFER_GAS).expect("block builds");
-        assert_eq!(check(&block), Err(BlockError::ReservedSection));
+        assert!(view(&with(vec![&good], vec![&good])).is_ok());
+        assert!(matches!(
+            view(&with(vec![&good, &bad], vec![])),
+            Err(BlockError::Item {
+                section: "claim",
+                index: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            view(&with(vec![], vec![&bad])),
+            Err(BlockError::Item {
+                section: "fraud proof",
+                index: 0,
+                ..
+            })
+        ));
+        assert_eq!(
+            view(&with(vec![&good, &good], vec![])),
+            Err(BlockError::DuplicateItem {
+                section: "claim",
+                index: 1
+            })
+        );
+        // A node without state-consensus rules takes no items at all.
+        assert!(matches!(
+            check(&with(vec![&good], vec![])),
+            Err(BlockError::Item { .. })
+        ));
     }
 
     #[test]

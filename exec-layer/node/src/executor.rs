@@ -14,7 +14,8 @@ use alloy_primitives::{Address, B256};
 use lazychain_config::Genesis;
 use lazychain_data_chain_node::store::BlockStore;
 use lazychain_exec_state_tree::StateTree;
-use lazychain_exec_stf::genesis::{genesis_writes, tree_of, AllocAccount};
+use lazychain_exec_stf::genesis::{genesis_writes, tree_of};
+use lazychain_exec_stf::witness::TxWitness;
 use lazychain_exec_stf::{
     execute_block, prepare, prepare_with, BlockContext, ChainParams, ExecError,
 };
@@ -37,37 +38,7 @@ pub enum ExecutorError {
 
 /// The execution parameters of a genesis file.
 pub fn chain_params(genesis: &Genesis) -> Result<ChainParams, ExecutorError> {
-    let spec = lazychain_exec_stf::hardfork(&genesis.execution.hardfork).ok_or_else(|| {
-        ExecutorError::Genesis(format!("unknown hardfork {:?}", genesis.execution.hardfork))
-    })?;
-    Ok(ChainParams {
-        chain_id: genesis.chain_id,
-        spec,
-        base_fee_per_gas: genesis.execution.base_fee_per_gas,
-        block_gas_limit: genesis.limits.max_block_gas,
-        trace_period: genesis.execution.trace_period,
-        fee_recipients: genesis
-            .validators
-            .iter()
-            .map(|v| (v.address(), v.fee_recipient))
-            .collect(),
-    })
-}
-
-/// The genesis allocation in the transition's terms.
-pub fn alloc(genesis: &Genesis) -> Vec<AllocAccount> {
-    genesis
-        .execution
-        .alloc
-        .iter()
-        .map(|a| AllocAccount {
-            address: a.address,
-            balance: a.balance,
-            nonce: a.nonce,
-            code: a.code.clone(),
-            storage: a.storage.clone(),
-        })
-        .collect()
+    lazychain_fraud::chain_params(genesis).map_err(|e| ExecutorError::Genesis(e.to_string()))
 }
 
 /// The executor's progress, for RPC and logs.
@@ -76,6 +47,17 @@ pub struct ExecStatus {
     pub data_height: u64,
     pub executed_height: u64,
     pub state_root: B256,
+}
+
+/// The heights the block tags name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tags {
+    /// The executed height (`latest`, `pending`).
+    pub latest: u64,
+    /// The highest executed height with a claimed, unreverted root (`safe`).
+    pub safe: u64,
+    /// The highest executed height whose root is final in state consensus (`finalized`).
+    pub finalized: u64,
 }
 
 /// State shared between the execution thread and RPC handlers.
@@ -87,9 +69,33 @@ pub struct ExecShared {
     /// Sender -> (next nonce, height) for transactions decided but not yet executed, so a
     /// "pending" nonce counts them.
     pending_nonces: Mutex<HashMap<Address, (u64, u64)>>,
+    /// (safe, finalized) heights from state consensus, set by the claims task.
+    consensus_heights: RwLock<(u64, u64)>,
 }
 
 impl ExecShared {
+    /// The heights of `latest`, `safe` and `finalized` (never above the executed height).
+    pub fn tags(&self) -> Tags {
+        let latest = self.status().executed_height;
+        let (safe, finalized) = self
+            .consensus_heights
+            .read()
+            .map(|h| *h)
+            .unwrap_or_default();
+        Tags {
+            latest,
+            safe: safe.min(latest),
+            finalized: finalized.min(latest),
+        }
+    }
+
+    /// Records the safe and finalized heights state consensus reports.
+    pub fn set_consensus_heights(&self, safe: u64, finalized: u64) {
+        if let Ok(mut h) = self.consensus_heights.write() {
+            *h = (safe, finalized);
+        }
+    }
+
     pub fn status(&self) -> ExecStatus {
         self.status.read().map(|s| s.clone()).unwrap_or_default()
     }
@@ -120,6 +126,24 @@ pub struct ExecutorOptions {
     /// Keep undo logs for this many recent heights (0: none), to rebuild the state before a
     /// recent transaction when proving fraud.
     pub undo_window_blocks: u64,
+    /// A deliberate fault (tests and demos only; never on by default).
+    pub fault: Option<crate::claims::Fault>,
+}
+
+/// A watcher's request for the witness of transaction `index` of executed block `height`,
+/// answered by the execution thread (which owns the state tree) between blocks.
+pub struct WitnessRequest {
+    pub height: u64,
+    pub index: usize,
+    pub reply: tokio::sync::oneshot::Sender<Result<WitnessReply, String>>,
+}
+
+/// The witness of one transaction, with the state root before it and the block's raw
+/// transactions (for the inclusion branch).
+pub struct WitnessReply {
+    pub witness: TxWitness,
+    pub root_before: B256,
+    pub txs: Vec<Vec<u8>>,
 }
 
 /// Where the executor may find senders already recovered (its own node's admission cache).
@@ -131,6 +155,7 @@ pub struct Executor {
     options: ExecutorOptions,
     metrics: Option<ExecMetrics>,
     sender_hints: Option<SenderHints>,
+    witness_requests: Option<Receiver<WitnessRequest>>,
 }
 
 impl Executor {
@@ -143,7 +168,7 @@ impl Executor {
         options: ExecutorOptions,
     ) -> Result<Self, ExecutorError> {
         let params = chain_params(genesis)?;
-        let writes = genesis_writes(&alloc(genesis));
+        let writes = genesis_writes(&lazychain_fraud::alloc(genesis));
         let genesis_root = B256::from(tree_of(&writes).root());
         match state.genesis_root()? {
             None => {
@@ -194,6 +219,7 @@ impl Executor {
                 state_root: root,
             }),
             pending_nonces: Mutex::new(HashMap::new()),
+            consensus_heights: RwLock::new((0, 0)),
         });
         Ok(Executor {
             shared,
@@ -201,6 +227,7 @@ impl Executor {
             options,
             metrics: None,
             sender_hints: None,
+            witness_requests: None,
         })
     }
 
@@ -208,6 +235,56 @@ impl Executor {
     pub fn with_sender_hints(mut self, hints: SenderHints) -> Self {
         self.sender_hints = Some(hints);
         self
+    }
+
+    /// Answers witness requests from `requests` between blocks.
+    pub fn with_witness_requests(mut self, requests: Receiver<WitnessRequest>) -> Self {
+        self.witness_requests = Some(requests);
+        self
+    }
+
+    fn serve_witness_requests(&self) {
+        let Some(requests) = &self.witness_requests else {
+            return;
+        };
+        while let Ok(request) = requests.try_recv() {
+            let answer = self
+                .witness(request.height, request.index)
+                .map_err(|e| e.to_string());
+            let _ = request.reply.send(answer);
+        }
+    }
+
+    fn witness(&self, height: u64, index: usize) -> Result<WitnessReply, ExecutorError> {
+        let decided = self
+            .shared
+            .blocks
+            .decided(height)
+            .map_err(|e| ExecutorError::Blocks(e.to_string()))?
+            .ok_or_else(|| ExecutorError::Blocks(format!("decided block {height} is missing")))?;
+        let raw: Vec<Vec<u8>> = decided
+            .block
+            .body
+            .transactions()
+            .map(<[u8]>::to_vec)
+            .collect();
+        let txs = prepare(raw.iter().map(Vec::as_slice));
+        let params = &self.shared.params;
+        let block = params.block_context(&decided.block.header, B256::from(decided.hash.0));
+        let (witness, root_before) = crate::prover::tx_witness_at(
+            &self.shared.state,
+            &self.tree,
+            params,
+            &block,
+            &txs,
+            index,
+        )
+        .map_err(|e| ExecutorError::Blocks(format!("witness of tx {index} at {height}: {e}")))?;
+        Ok(WitnessReply {
+            witness,
+            root_before,
+            txs: raw,
+        })
     }
 
     /// Reports progress to Prometheus from now on.
@@ -225,6 +302,7 @@ impl Executor {
     pub fn run(mut self, wake: Receiver<()>, stop: Arc<AtomicBool>) -> Result<(), ExecutorError> {
         let mut progress = Progress::new(self.shared.status().executed_height);
         while !stop.load(Ordering::Relaxed) {
+            self.serve_witness_requests();
             let data_height = self
                 .shared
                 .blocks

@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod claims;
 pub mod executor;
 pub mod metrics;
 pub mod node;
@@ -17,6 +18,7 @@ pub mod rpc;
 pub mod store;
 pub mod tables;
 
+pub use claims::Fault;
 pub use executor::{
     chain_params, ExecShared, ExecStatus, Executor, ExecutorError, ExecutorOptions,
 };

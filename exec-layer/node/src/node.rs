@@ -53,17 +53,28 @@ pub async fn run_executor(
         let stop = stop.clone();
         let outcome = outcome.clone();
         let thread = thread.clone();
+        let claim_key = key.private_key();
         Box::new(move |handles, module| {
+            let (witness_tx, witness_rx) = std::sync::mpsc::channel();
             let executor = Executor::open(&genesis, state, handles.store.clone(), options)
                 .map_err(|e| e.to_string())?
                 .with_metrics(ExecMetrics::register(&handles.shared.moniker))
                 .with_sender_hints({
                     let node = handles.shared.clone();
                     Arc::new(move |hash| node.known_sender(hash))
-                });
+                })
+                .with_witness_requests(witness_rx);
             crate::rpc::register(module, executor.shared(), handles.shared.clone())
                 .map_err(|e| format!("executor rpc methods: {e}"))?;
             let (wake_tx, wake_rx) = std::sync::mpsc::channel();
+            tokio::spawn(crate::claims::run(
+                claim_key,
+                options.fault,
+                executor.shared(),
+                handles.shared.clone(),
+                witness_tx,
+                wake_tx.clone(),
+            ));
             let mut decided = handles.shared.subscribe_decided();
             tokio::spawn(async move {
                 // A lagged receiver only means several decisions: one wake-up covers them.

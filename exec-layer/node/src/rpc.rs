@@ -2,10 +2,11 @@
 //! beside the data-chain methods (`eth_chainId`, `net_version`, `web3_clientVersion`,
 //! `eth_sendRawTransaction` forwards to validators through the node's mempool and gossip).
 //!
-//! State is the latest executed state only: block tags `latest`, `pending`, `safe` and
-//! `finalized` all read it, a number equal to the executed height too, any other height is
-//! refused (no historical state is kept). Until state consensus lands, `safe` and
-//! `finalized` mean "executed over BFT-final data". Reverts answer code 3 with the revert
+//! State is the latest executed state only: `latest` and `pending` read it, and so does a
+//! number equal to the executed height; any other height is refused (no historical state is
+//! kept). For blocks, `safe` is the highest executed height whose state root some executor
+//! claimed and no fraud proof reverted, `finalized` the highest whose root is final in state
+//! consensus (see [`ExecShared::tags`]). Reverts answer code 3 with the revert
 //! data, as geth does.
 
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use lazychain_exec_stf::call::CallRequest;
 use lazychain_exec_stf::{call, estimate_gas, CallError, CallOutcome, Receipt, StateReader};
 use serde_json::{json, Map, Value};
 
-use crate::executor::ExecShared;
+use crate::executor::{ExecShared, Tags};
 use crate::store::{ExecutedBlock, StateSnapshot};
 
 const INVALID_PARAMS: i32 = -32602;
@@ -113,11 +114,14 @@ fn parse_u128(v: &Value, what: &str) -> Result<u128, ErrorObjectOwned> {
 }
 
 /// A block tag or number resolved to a height (clamped to what exists is the caller's job).
-fn block_height(v: Option<&Value>, latest: u64) -> Result<u64, ErrorObjectOwned> {
+fn block_height(v: Option<&Value>, tags: &Tags) -> Result<u64, ErrorObjectOwned> {
+    let latest = tags.latest;
     match v {
         None | Some(Value::Null) => Ok(latest),
         Some(Value::String(s)) => match s.as_str() {
-            "latest" | "pending" | "safe" | "finalized" => Ok(latest),
+            "latest" | "pending" => Ok(latest),
+            "safe" => Ok(tags.safe),
+            "finalized" => Ok(tags.finalized),
             "earliest" => Ok(0),
             _ => parse_u64(&Value::String(s.clone()), "block"),
         },
@@ -133,8 +137,9 @@ fn block_height(v: Option<&Value>, latest: u64) -> Result<u64, ErrorObjectOwned>
 
 /// State reads are served at the latest executed height only.
 fn state_at(shared: &ExecShared, tag: Option<&Value>) -> Result<(), ErrorObjectOwned> {
-    let latest = shared.status().executed_height;
-    let height = block_height(tag, latest)?;
+    let tags = shared.tags();
+    let latest = tags.latest;
+    let height = block_height(tag, &tags)?;
     if height != latest {
         return Err(err(
             SERVER,
@@ -468,8 +473,8 @@ fn log_filter(shared: &ExecShared, v: Option<&Value>) -> Result<LogFilter, Error
         (h, h)
     } else {
         (
-            block_height(obj.get("fromBlock"), latest)?,
-            block_height(obj.get("toBlock"), latest)?.min(latest),
+            block_height(obj.get("fromBlock"), &shared.tags())?,
+            block_height(obj.get("toBlock"), &shared.tags())?.min(latest),
         )
     };
     if to >= from && to - from >= MAX_LOG_RANGE {
@@ -575,7 +580,7 @@ fn fee_history(shared: &ExecShared, a: &[Value]) -> Result<Value, ErrorObjectOwn
         .unwrap_or(1)
         .clamp(1, MAX_FEE_HISTORY);
     let latest = shared.status().executed_height;
-    let newest = block_height(a.get(1), latest)?.min(latest);
+    let newest = block_height(a.get(1), &shared.tags())?.min(latest);
     let percentiles: Vec<f64> = match a.get(2) {
         Some(Value::Array(p)) => p
             .iter()
@@ -639,7 +644,7 @@ pub fn register(
     m.register_blocking_method("lazy_getExecution", |p, ctx, _| {
         let (exec, _) = &*ctx;
         let a = args(&p)?;
-        let height = block_height(a.first(), exec.status().executed_height)?;
+        let height = block_height(a.first(), &exec.tags())?;
         let Some(b) = executed(exec, height)? else {
             return Ok::<Value, ErrorObjectOwned>(Value::Null);
         };
@@ -765,7 +770,7 @@ pub fn register(
     m.register_blocking_method("eth_getBlockByNumber", |p, ctx, _| {
         let a = args(&p)?;
         let exec = &ctx.0;
-        let height = block_height(a.first(), exec.status().executed_height)?;
+        let height = block_height(a.first(), &exec.tags())?;
         let full = a.get(1).and_then(Value::as_bool).unwrap_or(false);
         match executed(exec, height)? {
             Some(b) => block_json(exec, &b, full),
@@ -850,7 +855,7 @@ pub fn register(
     m.register_blocking_method("eth_getBlockTransactionCountByNumber", |p, ctx, _| {
         let a = args(&p)?;
         let exec = &ctx.0;
-        let height = block_height(a.first(), exec.status().executed_height)?;
+        let height = block_height(a.first(), &exec.tags())?;
         Ok::<Option<String>, ErrorObjectOwned>(
             executed(exec, height)?.map(|b| qty(U256::from(b.tx_count))),
         )
@@ -885,11 +890,18 @@ mod tests {
 
     #[test]
     fn block_tags_resolve() {
-        assert_eq!(block_height(None, 7), Ok(7));
-        assert_eq!(block_height(Some(&json!("finalized")), 7), Ok(7));
-        assert_eq!(block_height(Some(&json!("0x3")), 7), Ok(3));
-        assert_eq!(block_height(Some(&json!("earliest")), 7), Ok(0));
-        assert!(block_height(Some(&json!("yesterday")), 7).is_err());
-        assert!(block_height(Some(&json!(true)), 7).is_err());
+        let tags = Tags {
+            latest: 7,
+            safe: 5,
+            finalized: 2,
+        };
+        assert_eq!(block_height(None, &tags), Ok(7));
+        assert_eq!(block_height(Some(&json!("pending")), &tags), Ok(7));
+        assert_eq!(block_height(Some(&json!("safe")), &tags), Ok(5));
+        assert_eq!(block_height(Some(&json!("finalized")), &tags), Ok(2));
+        assert_eq!(block_height(Some(&json!("0x3")), &tags), Ok(3));
+        assert_eq!(block_height(Some(&json!("earliest")), &tags), Ok(0));
+        assert!(block_height(Some(&json!("yesterday")), &tags).is_err());
+        assert!(block_height(Some(&json!(true)), &tags).is_err());
     }
 }

@@ -1,0 +1,409 @@
+//! The node's view of state consensus: it feeds the claims and fraud proofs of every decided
+//! block, in height order, to [`lazychain_fraud::StateConsensus`], verifying each fraud proof
+//! with the pure verifier first (re-executing one transaction over its witness; no state is
+//! read). Every node runs it — validators, full nodes and executors — so every node knows which
+//! claims are pending, final or reverted, and the bond ledger.
+//!
+//! It also keeps the alarms: fraud proofs this node verified from gossip or RPC before any
+//! block included them. An alarm marks the target and its descendants reverted in this node's
+//! answers at once; canonical effect comes only with inclusion.
+//!
+//! The state is in memory and rebuilt at start by replaying the decided blocks.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use alloy_primitives::B256;
+use lazychain_config::Genesis;
+use lazychain_data_chain_types::{Block, BlockHeader};
+use lazychain_exec_stf::ChainParams;
+use lazychain_fraud::{
+    verify, ApplyError, ClaimId, ClaimItem, ClaimStatus, ExecutorRegistry, FraudItem, FraudProof,
+    Inclusion, Outcome, SignedClaim, StateConsensus, StateParams, Verdict,
+};
+use tokio::sync::broadcast;
+use tracing::{info, warn};
+
+/// Alarms kept at most (each is a verified proof awaiting inclusion).
+const MAX_ALARMS: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("genesis: {0}")]
+    Genesis(String),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+}
+
+/// Why a submitted fraud proof is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofRefused {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("unknown target claim {0}: it is not (yet) in a decided block")]
+    UnknownTarget(ClaimId),
+    #[error("target claim {id} is {status}: only a pending claim can be proven fraudulent")]
+    NotPending { id: ClaimId, status: &'static str },
+    #[error("the proof does not prove fraud: re-execution agrees with the claim")]
+    Refuted,
+    #[error("decided header {0} is missing")]
+    MissingHeader(u64),
+}
+
+/// A fraud proof found in a decided block, and what state consensus did with it.
+#[derive(Clone, Debug)]
+pub struct ProofRecord {
+    pub included_at: u64,
+    pub index: usize,
+    pub proof_id: [u8; 32],
+    pub kind: &'static str,
+    pub bytes: usize,
+    pub target: Option<ClaimId>,
+    pub target_height: Option<u64>,
+    pub submitter: [u8; 20],
+    /// `accepted`, or why it changed nothing.
+    pub outcome: String,
+}
+
+/// A claim recorded by state consensus, in recording order (for watchers).
+#[derive(Clone, Copy, Debug)]
+pub struct RecordedClaim {
+    pub id: ClaimId,
+    pub data_height: u64,
+    pub included_at: u64,
+}
+
+/// A claim that became reverted on this node (by an included proof, or an alarm).
+#[derive(Clone, Debug)]
+pub struct RevertedEvent {
+    pub claim: ClaimId,
+    pub data_height: u64,
+    /// The block that reverted it; `None` for an alarm (not yet included).
+    pub at: Option<u64>,
+    /// The safe root at that height once it is reverted, if some claim provides one.
+    pub replacement_root: Option<B256>,
+    pub reason: String,
+}
+
+pub struct StateFollower {
+    consensus: StateConsensus,
+    params: ChainParams,
+    proofs: Vec<ProofRecord>,
+    alarms: BTreeMap<ClaimId, [u8; 32]>,
+    log: Vec<RecordedClaim>,
+    reverted: broadcast::Sender<RevertedEvent>,
+}
+
+impl StateFollower {
+    pub fn new(genesis: &Genesis) -> Result<Self, StateError> {
+        let params = lazychain_fraud::chain_params(genesis)
+            .map_err(|e| StateError::Genesis(e.to_string()))?;
+        let registry = ExecutorRegistry::from_genesis(&genesis.state)
+            .map_err(|e| StateError::Genesis(e.to_string()))?;
+        let consensus = StateConsensus::new(
+            lazychain_fraud::genesis_state_root(genesis),
+            &StateParams::from_genesis(genesis),
+            registry,
+        )?;
+        let (reverted, _) = broadcast::channel(1024);
+        Ok(Self {
+            consensus,
+            params,
+            proofs: Vec::new(),
+            alarms: BTreeMap::new(),
+            log: Vec::new(),
+            reverted,
+        })
+    }
+
+    pub fn consensus(&self) -> &StateConsensus {
+        &self.consensus
+    }
+
+    pub fn params(&self) -> &ChainParams {
+        &self.params
+    }
+
+    pub fn registry(&self) -> &ExecutorRegistry {
+        self.consensus.registry()
+    }
+
+    pub fn applied_height(&self) -> u64 {
+        self.consensus.applied_height()
+    }
+
+    pub fn subscribe_reverted(&self) -> broadcast::Receiver<RevertedEvent> {
+        self.reverted.subscribe()
+    }
+
+    /// Claims recorded so far, in recording order, from position `from`.
+    pub fn recorded_since(&self, from: usize) -> &[RecordedClaim] {
+        self.log.get(from..).unwrap_or(&[])
+    }
+
+    /// Fraud proofs included in blocks `from..=to`.
+    pub fn proofs_between(&self, from: u64, to: u64) -> Vec<ProofRecord> {
+        self.proofs
+            .iter()
+            .filter(|p| p.included_at >= from && p.included_at <= to)
+            .cloned()
+            .collect()
+    }
+
+    /// The status of a claim as this node answers it: state consensus, unless an alarm (a
+    /// verified proof not yet included) reverts it or an ancestor locally.
+    pub fn local_status(&self, id: &ClaimId) -> Option<(ClaimStatus, bool)> {
+        let status = self.consensus.status(id)?;
+        Some((status, status.is_pending() && self.alarmed(id)))
+    }
+
+    /// Whether an alarm hits this claim or one of its ancestors.
+    fn alarmed(&self, id: &ClaimId) -> bool {
+        if self.alarms.is_empty() {
+            return false;
+        }
+        let mut at = *id;
+        while let Some(view) = self.consensus.claim(&at) {
+            if self.alarms.contains_key(&at) {
+                return true;
+            }
+            at = view.claim.claim.parent();
+        }
+        false
+    }
+
+    /// The highest height with a safe root, skipping claims under an alarm.
+    pub fn latest_safe_height(&self) -> u64 {
+        let mut h = self.consensus.latest_safe_height();
+        while h > self.consensus.latest_final_height() {
+            match self.consensus.safe_claim(h) {
+                Some(id) if self.alarmed(&id) => h -= 1,
+                _ => break,
+            }
+        }
+        h
+    }
+
+    /// Checks a fraud proof against the claim it targets, as recorded here: decodes it,
+    /// requires a pending target, and verifies it. Returns the target and the proof id.
+    pub fn check_proof(
+        &self,
+        item: &FraudItem,
+        header_at: &dyn Fn(u64) -> Option<BlockHeader>,
+        hash_at: &dyn Fn(u64) -> Option<[u8; 32]>,
+    ) -> Result<(ClaimId, [u8; 32]), ProofRefused> {
+        self.check_proof_with(item, &[], header_at, hash_at)
+    }
+
+    /// [`Self::check_proof`], where the target may also be one of `same_block`: claims
+    /// included before the proof in the block being applied.
+    fn check_proof_with(
+        &self,
+        item: &FraudItem,
+        same_block: &[SignedClaim],
+        header_at: &dyn Fn(u64) -> Option<BlockHeader>,
+        hash_at: &dyn Fn(u64) -> Option<[u8; 32]>,
+    ) -> Result<(ClaimId, [u8; 32]), ProofRefused> {
+        let proof = item
+            .decode_proof()
+            .map_err(|e| ProofRefused::Invalid(e.to_string()))?;
+        let target = proof.claim().id();
+        let claim = match self.consensus.claim(&target) {
+            Some(view) if view.status.is_pending() => &view.claim.claim,
+            Some(view) => {
+                return Err(ProofRefused::NotPending {
+                    id: target,
+                    status: view.status.name(),
+                })
+            }
+            None => match same_block.iter().find(|c| c.id() == target) {
+                Some(c) => &c.claim,
+                None => return Err(ProofRefused::UnknownTarget(target)),
+            },
+        };
+        let height = claim.data_height;
+        let header = header_at(height).ok_or(ProofRefused::MissingHeader(height))?;
+        match verify(&proof, claim, &header, &self.params, hash_at) {
+            Ok(Verdict::Proven) => Ok((target, proof.id())),
+            Ok(Verdict::Refuted) => Err(ProofRefused::Refuted),
+            Err(e) => Err(ProofRefused::Invalid(e.to_string())),
+        }
+    }
+
+    /// Raises an alarm for a verified proof (see the module docs). Returns false if the
+    /// target already had one.
+    pub fn raise_alarm(&mut self, target: ClaimId, proof_id: [u8; 32]) -> bool {
+        if self.alarms.contains_key(&target) || self.alarms.len() >= MAX_ALARMS {
+            return false;
+        }
+        self.alarms.insert(target, proof_id);
+        let data_height = self
+            .consensus
+            .claim(&target)
+            .map(|v| v.claim.claim.data_height)
+            .unwrap_or(0);
+        warn!(claim = %target, data_height, "fraud proof verified: claim reverted locally until a block includes the proof");
+        let _ = self.reverted.send(RevertedEvent {
+            claim: target,
+            data_height,
+            at: None,
+            replacement_root: self.replacement_root(data_height),
+            reason: "alarm: verified fraud proof, not yet included".to_owned(),
+        });
+        true
+    }
+
+    fn replacement_root(&self, height: u64) -> Option<B256> {
+        let id = self.consensus.safe_claim(height)?;
+        if self.alarmed(&id) {
+            return None;
+        }
+        self.consensus.safe_root(height)
+    }
+
+    /// Applies the items of decided block `block` (which must be the next height): decodes
+    /// claims, verifies fraud proofs against the claims recorded so far (and those earlier in
+    /// the block), and runs state consensus. Items that do not decode are skipped (a correct
+    /// validator never includes them); a proof that does not verify is recorded as rejected.
+    pub fn apply_block(
+        &mut self,
+        block: &Block,
+        header_at: &dyn Fn(u64) -> Option<BlockHeader>,
+        hash_at: &dyn Fn(u64) -> Option<[u8; 32]>,
+    ) -> Result<Vec<Outcome>, StateError> {
+        let height = block.header.height;
+        let mut claims = Vec::new();
+        for raw in block.body.claims.iter() {
+            match ClaimItem::decode(raw.as_ref()) {
+                Ok(item) => claims.push(item.signed),
+                Err(e) => warn!(height, error = %e, "undecodable claim item in a decided block"),
+            }
+        }
+        let mut records = Vec::new();
+        let mut frauds = Vec::new();
+        for (index, raw) in block.body.fraud_proofs.iter().enumerate() {
+            let mut record = ProofRecord {
+                included_at: height,
+                index,
+                proof_id: [0; 32],
+                kind: "unknown",
+                bytes: raw.len(),
+                target: None,
+                target_height: None,
+                submitter: [0; 20],
+                outcome: String::new(),
+            };
+            let item = match FraudItem::decode(raw.as_ref()) {
+                Ok(item) => item,
+                Err(e) => {
+                    record.outcome = format!("rejected: {e}");
+                    records.push(record);
+                    continue;
+                }
+            };
+            record.submitter = item.submitter;
+            if let Ok(p) = item.decode_proof() {
+                record.kind = kind_name(&p);
+                record.target = Some(p.claim().id());
+                record.target_height = Some(p.claim().data_height);
+                record.proof_id = p.id();
+            }
+            match self.check_proof_with(&item, &claims, header_at, hash_at) {
+                Ok((target, proof_id)) => frauds.push(Inclusion::Fraud {
+                    target,
+                    submitter: item.submitter,
+                    proof_id,
+                }),
+                Err(e) => record.outcome = format!("rejected: {e}"),
+            }
+            records.push(record);
+        }
+        let items: Vec<Inclusion> = claims
+            .into_iter()
+            .map(Inclusion::Claim)
+            .chain(frauds)
+            .collect();
+        let outcomes = self.consensus.apply_block(height, &items)?;
+        self.after_apply(height, &outcomes, records);
+        Ok(outcomes)
+    }
+
+    fn after_apply(&mut self, height: u64, outcomes: &[Outcome], mut proofs: Vec<ProofRecord>) {
+        let mut reverted_now: BTreeSet<ClaimId> = BTreeSet::new();
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Recorded { id, status } => {
+                    if let Some(view) = self.consensus.claim(id) {
+                        self.log.push(RecordedClaim {
+                            id: *id,
+                            data_height: view.claim.claim.data_height,
+                            included_at: height,
+                        });
+                    }
+                    if status.is_reverted() {
+                        reverted_now.insert(*id);
+                    }
+                }
+                Outcome::FraudAccepted {
+                    target,
+                    proof_id,
+                    reverted,
+                    slash,
+                } => {
+                    info!(height, claim = %target, reverted = reverted.len(), slashed = slash.amount, executor = %hex::encode(slash.executor), "fraud proof accepted: claim and descendants reverted");
+                    reverted_now.extend(reverted.iter().copied());
+                    self.alarms.remove(target);
+                    if let Some(r) = proofs.iter_mut().find(|r| r.proof_id == *proof_id) {
+                        r.outcome = "accepted".to_owned();
+                    }
+                }
+                Outcome::FraudRejected {
+                    proof_id, reason, ..
+                } => {
+                    if let Some(r) = proofs.iter_mut().find(|r| r.proof_id == *proof_id) {
+                        r.outcome = format!("rejected: {reason}");
+                    }
+                }
+                Outcome::Equivocation {
+                    executor, reverted, ..
+                } => {
+                    warn!(height, executor = %hex::encode(executor), reverted = reverted.len(), "equivocation: executor slashed");
+                    reverted_now.extend(reverted.iter().copied());
+                }
+                Outcome::ClaimIgnored { id, reason } => {
+                    warn!(height, claim = %id, %reason, "claim ignored by state consensus");
+                }
+                Outcome::EquivocationRejected { .. } => {}
+            }
+        }
+        self.proofs.extend(proofs);
+        self.proofs.sort_by_key(|p| (p.included_at, p.index));
+        // Alarms whose target is no longer pending (final, or reverted by inclusion) are done.
+        let consensus = &self.consensus;
+        self.alarms
+            .retain(|id, _| consensus.status(id).is_some_and(|s| s.is_pending()));
+        for id in reverted_now {
+            let Some(view) = self.consensus.claim(&id) else {
+                continue;
+            };
+            let data_height = view.claim.claim.data_height;
+            let reason = match view.status {
+                ClaimStatus::Reverted { reason, .. } => format!("{reason:?}"),
+                _ => String::new(),
+            };
+            let _ = self.reverted.send(RevertedEvent {
+                claim: id,
+                data_height,
+                at: Some(height),
+                replacement_root: self.replacement_root(data_height),
+                reason,
+            });
+        }
+    }
+}
+
+fn kind_name(proof: &FraudProof) -> &'static str {
+    match proof {
+        FraudProof::BadTransition(_) => "bad-transition",
+        FraudProof::BadTrace(_) => "bad-trace",
+    }
+}

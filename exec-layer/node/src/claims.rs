@@ -1,0 +1,451 @@
+//! The executor's part in state consensus: it signs a claim for every height it executes and
+//! posts it (with its trace) to its node's item pool and the state gossip topic, re-posting
+//! until a block includes it; and it watches every other executor's claims, and when one
+//! disagrees with its own trace, it proves it: it finds the first differing trace entry, asks
+//! the execution thread for that transaction's witness, builds the single-transaction fraud
+//! proof and submits it (verified locally, pooled, gossiped).
+//!
+//! `--fault wrong-root-at=H` makes this executor lie on purpose, for tests and demos: from the
+//! first height at or above `H` that has transactions, every root it claims is corrupted, and
+//! it keeps building on the corrupted chain.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::str::FromStr;
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy_primitives::B256;
+use lazychain_data_chain_node::shared::{ItemSubmitError, NodeShared};
+use lazychain_data_chain_node::state::RecordedClaim;
+use lazychain_fraud::{
+    build_bad_transition, executor_address, ClaimId, ClaimItem, FraudItem, SignedClaim, StateClaim,
+    GENESIS_PARENT,
+};
+use malachitebft_signing_ed25519::PrivateKey;
+use sha2::{Digest, Sha256};
+use tracing::{debug, error, info, warn};
+
+use crate::executor::{ExecShared, WitnessRequest};
+
+/// How often the claims task looks for new executed heights, inclusions and claims to check.
+const TICK: Duration = Duration::from_millis(200);
+/// A posted claim not yet included is posted again after this long (it may have been dropped).
+const REPOST_AFTER: Duration = Duration::from_secs(3);
+
+/// A deliberate fault, for tests and demos only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Claim corrupted roots from the first height >= this one that has transactions.
+    WrongRootAt(u64),
+}
+
+impl FromStr for Fault {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, value) = s
+            .split_once('=')
+            .ok_or_else(|| format!("expected wrong-root-at=HEIGHT, got {s:?}"))?;
+        match name {
+            "wrong-root-at" => {
+                let height: u64 = value
+                    .parse()
+                    .map_err(|e| format!("wrong-root-at: bad height {value:?}: {e}"))?;
+                if height == 0 {
+                    return Err("wrong-root-at: height 0 is the genesis state".to_owned());
+                }
+                Ok(Fault::WrongRootAt(height))
+            }
+            other => Err(format!(
+                "unknown fault {other:?} (known: wrong-root-at=HEIGHT)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::WrongRootAt(h) => write!(f, "wrong-root-at={h}"),
+        }
+    }
+}
+
+/// The root a faulty executor claims instead of `root`.
+fn corrupt(root: B256) -> B256 {
+    let mut h = Sha256::new();
+    h.update(b"LAZYCHAIN_FAULT_INJECTION");
+    h.update(root);
+    B256::from(<[u8; 32]>::from(h.finalize()))
+}
+
+struct Posted {
+    id: ClaimId,
+    bytes: Vec<u8>,
+    sent: Instant,
+}
+
+/// Signs, posts and re-posts this executor's claims.
+struct Publisher {
+    key: PrivateKey,
+    address: [u8; 20],
+    chain_id: u64,
+    fault: Option<Fault>,
+    next_height: u64,
+    parent: ClaimId,
+    parent_post: B256,
+    corrupting: bool,
+    posted: BTreeMap<u64, Posted>,
+}
+
+impl Publisher {
+    /// Resumes after the last of this executor's claims that state consensus recorded.
+    fn resume(key: PrivateKey, fault: Option<Fault>, exec: &ExecShared, node: &NodeShared) -> Self {
+        let address = executor_address(key.public_key().as_bytes());
+        let state = node.state();
+        let consensus = state.consensus();
+        let last_own = state
+            .recorded_since(0)
+            .iter()
+            .filter_map(|r| consensus.claim(&r.id))
+            .filter(|v| v.claim.claim.executor == address)
+            .max_by_key(|v| v.claim.claim.data_height)
+            .map(|v| {
+                (
+                    v.id,
+                    v.claim.claim.data_height,
+                    B256::from(v.claim.claim.post_state_root),
+                )
+            });
+        let (next_height, parent, parent_post) = match last_own {
+            Some((id, height, post)) => (height + 1, id, post),
+            None => (1, GENESIS_PARENT, consensus.genesis_root()),
+        };
+        let own_root = exec
+            .state
+            .executed_block(next_height - 1)
+            .ok()
+            .flatten()
+            .map(|b| b.state_root);
+        Publisher {
+            key,
+            address,
+            chain_id: exec.params.chain_id,
+            fault,
+            next_height,
+            parent,
+            parent_post,
+            corrupting: own_root.is_some_and(|r| r != parent_post),
+            posted: BTreeMap::new(),
+        }
+    }
+
+    /// The claim item for executed height `height`, continuing this executor's chain.
+    fn build(&mut self, exec: &ExecShared, height: u64) -> Result<ClaimItem, String> {
+        let summary = exec
+            .state
+            .executed_block(height)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no executed block {height}"))?;
+        let mut trace = exec
+            .state
+            .trace(height)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no trace for height {height}"))?;
+        if let Some(Fault::WrongRootAt(from)) = self.fault {
+            if !self.corrupting && height >= from && summary.tx_count > 0 {
+                warn!(
+                    height,
+                    "FAULT INJECTION: claiming corrupted state roots from this height on"
+                );
+                self.corrupting = true;
+            }
+        }
+        let (pre, post) = if self.corrupting {
+            trace = trace.into_iter().map(corrupt).collect();
+            (
+                self.parent_post,
+                trace.last().copied().unwrap_or(self.parent_post),
+            )
+        } else {
+            (summary.pre_state_root, summary.state_root)
+        };
+        let mut item = ClaimItem {
+            signed: SignedClaim::default(),
+            trace,
+        };
+        let claim = StateClaim {
+            chain_id: self.chain_id,
+            data_height: height,
+            parent_claim: self.parent.0,
+            pre_state_root: pre.0,
+            post_state_root: post.0,
+            trace_root: item.computed_trace_root().0,
+            receipts_root: summary.receipts_root.0,
+            tx_count: summary.tx_count,
+            executor: self.address,
+        };
+        item.signed = SignedClaim::sign(claim, &self.key);
+        self.parent = item.id();
+        self.parent_post = post;
+        Ok(item)
+    }
+
+    fn post(&self, node: &NodeShared, height: u64, bytes: &[u8]) {
+        match node.submit_claim(bytes, true) {
+            Ok(id) => debug!(height, claim = %id, "claim posted"),
+            Err(ItemSubmitError::AlreadyKnown) => {}
+            Err(e) => warn!(height, error = %e, "claim not posted"),
+        }
+    }
+
+    fn tick(&mut self, exec: &ExecShared, node: &NodeShared) {
+        let executed = exec.status().executed_height;
+        while self.next_height <= executed {
+            let height = self.next_height;
+            match self.build(exec, height) {
+                Ok(item) => {
+                    let bytes = item.encode();
+                    self.post(node, height, &bytes);
+                    self.posted.insert(
+                        height,
+                        Posted {
+                            id: item.id(),
+                            bytes,
+                            sent: Instant::now(),
+                        },
+                    );
+                    self.next_height += 1;
+                }
+                Err(e) => {
+                    error!(height, error = %e, "cannot build a claim");
+                    return;
+                }
+            }
+        }
+        let recorded: Vec<u64> = {
+            let state = node.state();
+            self.posted
+                .iter()
+                .filter(|(_, p)| state.consensus().status(&p.id).is_some())
+                .map(|(h, _)| *h)
+                .collect()
+        };
+        for h in recorded {
+            self.posted.remove(&h);
+        }
+        for (height, posted) in self.posted.iter_mut() {
+            if posted.sent.elapsed() >= REPOST_AFTER {
+                posted.sent = Instant::now();
+                match node.submit_claim(&posted.bytes, true) {
+                    Ok(_) | Err(ItemSubmitError::AlreadyKnown) => {}
+                    Err(e) => debug!(height, error = %e, "claim not re-posted"),
+                }
+            }
+        }
+    }
+}
+
+/// Checks other executors' claims against this executor's own execution.
+struct Watcher {
+    address: [u8; 20],
+    cursor: usize,
+    waiting: VecDeque<RecordedClaim>,
+    witnesses: Sender<WitnessRequest>,
+    wake: Sender<()>,
+}
+
+/// What the watcher concluded about one claim.
+enum Check {
+    Agrees,
+    /// Builds on a root this executor does not have: an ancestor is wrong and is proven (or
+    /// was rejected) on its own.
+    NotOnOurChain,
+    /// Differs first at this trace entry.
+    DiffersAt(usize, Vec<B256>),
+}
+
+impl Watcher {
+    fn compare(
+        &self,
+        exec: &ExecShared,
+        node: &NodeShared,
+        rc: &RecordedClaim,
+    ) -> Result<Option<(StateClaim, Check)>, String> {
+        let claim = {
+            let state = node.state();
+            let Some(view) = state.consensus().claim(&rc.id) else {
+                return Ok(None);
+            };
+            if !view.status.is_pending() || view.claim.claim.executor == self.address {
+                return Ok(None);
+            }
+            view.claim.claim.clone()
+        };
+        let own = exec
+            .state
+            .executed_block(rc.data_height)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("height {} is not executed here", rc.data_height))?;
+        if claim.pre_state_root != own.pre_state_root.0 {
+            return Ok(Some((claim, Check::NotOnOurChain)));
+        }
+        if claim.post_state_root == own.state_root.0 && claim.trace_root == own.trace_root.0 {
+            if claim.receipts_root != own.receipts_root.0 {
+                warn!(claim = %rc.id, height = rc.data_height, "claim agrees on every state root but not on receipts: not provable by a state fraud proof");
+            }
+            return Ok(Some((claim, Check::Agrees)));
+        }
+        let claimed = claimed_trace(node, rc)?;
+        let ours = exec
+            .state
+            .trace(rc.data_height)
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default();
+        let first = claimed
+            .iter()
+            .zip(&ours)
+            .position(|(a, b)| a != b)
+            .unwrap_or(claimed.len().min(ours.len()));
+        Ok(Some((claim, Check::DiffersAt(first, claimed))))
+    }
+
+    async fn prove(
+        &self,
+        node: &Arc<NodeShared>,
+        claim: StateClaim,
+        index: usize,
+        claimed: Vec<B256>,
+    ) -> Result<(), String> {
+        let started = Instant::now();
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.witnesses
+            .send(WitnessRequest {
+                height: claim.data_height,
+                index,
+                reply,
+            })
+            .map_err(|_| "the execution thread is gone".to_owned())?;
+        let _ = self.wake.send(());
+        let w = answer
+            .await
+            .map_err(|_| "the execution thread dropped the request".to_owned())??;
+        let submitter = self.address;
+        let node = node.clone();
+        let id = claim.id();
+        let height = claim.data_height;
+        let (target, proof_id, bytes) = tokio::task::spawn_blocking(move || {
+            let txs: Vec<&[u8]> = w.txs.iter().map(Vec::as_slice).collect();
+            let proof = build_bad_transition(&claim, &claimed, &txs, index, &w.witness)
+                .map_err(|e| e.to_string())?;
+            let item = FraudItem {
+                submitter,
+                proof: proof.encode(),
+            };
+            let bytes = item.proof.len();
+            let (target, proof_id) = node
+                .submit_fraud_proof(&item.encode(), true)
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>((target, proof_id, bytes))
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        info!(claim = %id, height, tx_index = index, target = %target, proof = %hex::encode(proof_id), bytes, elapsed_ms = started.elapsed().as_millis() as u64, "fraud proof built, verified and broadcast");
+        Ok(())
+    }
+
+    async fn tick(&mut self, exec: &ExecShared, node: &Arc<NodeShared>) {
+        let fresh: Vec<RecordedClaim> = node.state().recorded_since(self.cursor).to_vec();
+        self.cursor += fresh.len();
+        self.waiting.extend(fresh);
+        let executed = exec.status().executed_height;
+        while let Some(rc) = self.waiting.front().copied() {
+            if rc.data_height > executed {
+                break;
+            }
+            self.waiting.pop_front();
+            match self.compare(exec, node, &rc) {
+                Ok(Some((claim, Check::DiffersAt(index, claimed)))) => {
+                    warn!(claim = %rc.id, height = rc.data_height, executor = %hex::encode(claim.executor), tx_index = index, "claim disagrees with this executor's trace: proving fraud");
+                    if let Err(e) = self.prove(node, claim, index, claimed).await {
+                        error!(claim = %rc.id, error = %e, "could not prove fraud");
+                    }
+                }
+                Ok(Some((_, Check::NotOnOurChain))) => {
+                    debug!(claim = %rc.id, "claim builds on a root this executor does not have")
+                }
+                Ok(_) => {}
+                Err(e) => warn!(claim = %rc.id, error = %e, "could not check a claim"),
+            }
+        }
+    }
+}
+
+/// The claimed trace of a recorded claim, from the block that included it.
+fn claimed_trace(node: &NodeShared, rc: &RecordedClaim) -> Result<Vec<B256>, String> {
+    let block = node
+        .store
+        .decided(rc.included_at)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("decided block {} is missing", rc.included_at))?
+        .block;
+    block
+        .body
+        .claims
+        .iter()
+        .filter_map(|raw| ClaimItem::decode(raw.as_ref()).ok())
+        .find(|item| item.id() == rc.id)
+        .map(|item| item.trace)
+        .ok_or_else(|| format!("claim {} is not in block {}", rc.id, rc.included_at))
+}
+
+/// Runs the publisher (if this executor's key is registered) and the watcher until aborted.
+pub async fn run(
+    key: PrivateKey,
+    fault: Option<Fault>,
+    exec: Arc<ExecShared>,
+    node: Arc<NodeShared>,
+    witnesses: Sender<WitnessRequest>,
+    wake: Sender<()>,
+) {
+    let address = executor_address(key.public_key().as_bytes());
+    let registered = node.state().registry().contains(&address);
+    if !registered {
+        info!(executor = %hex::encode(address), "this executor's key is not bonded in genesis: it checks claims but posts none");
+    }
+    if let Some(f) = fault {
+        warn!(fault = %f, "FAULT INJECTION enabled: this executor will post wrong state roots");
+    }
+    let mut publisher = registered.then(|| Publisher::resume(key, fault, &exec, &node));
+    let mut watcher = Watcher {
+        address,
+        cursor: 0,
+        waiting: VecDeque::new(),
+        witnesses,
+        wake,
+    };
+    let mut tick = tokio::time::interval(TICK);
+    loop {
+        tick.tick().await;
+        if let Some(mut p) = publisher.take() {
+            let (exec, node) = (exec.clone(), node.clone());
+            // Building a claim hashes its trace: keep it off the async workers.
+            match tokio::task::spawn_blocking(move || {
+                p.tick(&exec, &node);
+                p
+            })
+            .await
+            {
+                Ok(p) => publisher = Some(p),
+                Err(e) => error!(error = %e, "claim publisher failed; no more claims posted"),
+            }
+        }
+        watcher.tick(&exec, &node).await;
+        let state = node.state();
+        exec.set_consensus_heights(
+            state.latest_safe_height(),
+            state.consensus().latest_final_height(),
+        );
+    }
+}

@@ -1,0 +1,311 @@
+//! State consensus with real processes: four validators and bonded executors. Honest claims
+//! become final after the challenge window and `finalized` follows; a faulty executor's
+//! wrong root is proven by an honest executor, the proof is gossiped and included, and on every
+//! node the bad claim and all its descendants are reverted, the honest claims become final and
+//! the faulty bond is slashed, with the reward credited to the prover.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+
+const GWEI: u128 = 1_000_000_000;
+const BOND_WEI: u128 = 1_000 * 1_000_000_000_000_000_000;
+
+async fn state(net: &TestNet, node: usize) -> Value {
+    net.call(node, "lazy_getStateConsensus", rpc_params![])
+        .await
+        .unwrap_or(Value::Null)
+}
+
+/// Waits until `check` holds for node `node`'s answer to `method`, polling; panics with the
+/// node's log tail and the last answer after the deadline.
+async fn wait_for(
+    net: &TestNet,
+    node: usize,
+    what: &str,
+    method: &str,
+    params: impl Fn() -> jsonrpsee::core::params::ArrayParams,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    let start = Instant::now();
+    let mut last = Value::Null;
+    while start.elapsed() < DEADLINE {
+        if let Ok(v) = net.call(node, method, params()).await {
+            if check(&v) {
+                return v;
+            }
+            last = v;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!(
+        "{what}: not reached on {} within {DEADLINE:?}; last answer {last}\nlog tail:\n{}",
+        net.manifest.nodes[node].name,
+        net.log_tail(node)
+    );
+}
+
+/// The executor address (as state consensus names it) of node `node`.
+fn executor_of(net: &TestNet, node: usize) -> String {
+    let key = lazychain_config::ValidatorKey::load(&lazychain_config::init::key_path(
+        &net.manifest.nodes[node].home,
+    ))
+    .expect("node key");
+    hex0x(&lazychain_config::executor_address(&key.public_key()))
+}
+
+/// Sends one transfer per call from dev account 0 through validator 0, with nonce `nonce`.
+async fn send_transfer(net: &TestNet, nonce: u64) {
+    let raw = sign_tx(
+        &dev_account_key(0),
+        nonce,
+        Some(alloy_primitives::Address::repeat_byte(0x42)),
+        1_000,
+        21_000,
+        10 * GWEI,
+        Vec::new(),
+    );
+    net.call(0, "eth_sendRawTransaction", rpc_params![hex0x(&raw)])
+        .await
+        .expect("transfer accepted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honest_claims_finalize_after_the_window_and_finalized_follows() {
+    const WINDOW: u64 = 4;
+    let net = TestNet::start_faulty(4, 0, 2, &[], WINDOW);
+    let (e0, e1) = (4, 5);
+    net.wait_all(&[0, 1, 2, 3], 2).await;
+    for nonce in 0..3 {
+        send_transfer(&net, nonce).await;
+    }
+    // Some height >= 3 is final on a validator, which never executed anything.
+    let s = wait_for(
+        &net,
+        0,
+        "final claims",
+        "lazy_getStateConsensus",
+        || rpc_params![],
+        |s| s["finalizedHeight"].as_u64().unwrap_or(0) >= 3,
+    )
+    .await;
+    assert_eq!(
+        s["slashed"],
+        serde_json::json!({}),
+        "nobody is slashed: {s}"
+    );
+
+    // Height 1: one claim per executor, both final, same roots, the canonical one first.
+    let claims = net
+        .call(0, "lazy_getClaims", rpc_params![1])
+        .await
+        .expect("claims");
+    let list = claims["claims"].as_array().expect("claims list");
+    assert_eq!(list.len(), 2, "{claims}");
+    let executors: Vec<&str> = list.iter().filter_map(|c| c["executor"].as_str()).collect();
+    assert!(
+        executors.contains(&executor_of(&net, e0).as_str()),
+        "{claims}"
+    );
+    assert!(
+        executors.contains(&executor_of(&net, e1).as_str()),
+        "{claims}"
+    );
+    for c in list {
+        assert_eq!(c["status"], "final", "{claims}");
+        assert_eq!(c["postStateRoot"], list[0]["postStateRoot"], "{claims}");
+        let final_at = c["finalAt"].as_u64().expect("finalAt");
+        let included = c["includedAt"].as_u64().expect("includedAt");
+        assert_eq!(final_at, included + WINDOW, "{claims}");
+    }
+    assert_eq!(claims["canonicalRoot"], list[0]["postStateRoot"]);
+
+    // Every node answers the same about height 1.
+    for node in [1, 2, 3, e0, e1] {
+        let other = net
+            .call(node, "lazy_getClaims", rpc_params![1])
+            .await
+            .expect("claims");
+        assert_eq!(
+            other["canonicalRoot"], claims["canonicalRoot"],
+            "node {node}"
+        );
+    }
+
+    // The executors' `finalized` block is a final height, with the canonical root.
+    let block = wait_for(
+        &net,
+        e0,
+        "finalized block",
+        "eth_getBlockByNumber",
+        || rpc_params!["finalized", false],
+        |b| {
+            b["number"]
+                .as_str()
+                .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
+                .is_some_and(|n| n >= 3)
+        },
+    )
+    .await;
+    let number = u64::from_str_radix(
+        block["number"]
+            .as_str()
+            .expect("number")
+            .trim_start_matches("0x"),
+        16,
+    )
+    .expect("hex");
+    let at = net
+        .call(0, "lazy_getClaims", rpc_params![number])
+        .await
+        .expect("claims");
+    assert_eq!(block["stateRoot"], at["canonicalRoot"], "{block} vs {at}");
+    let safe = net
+        .call(e0, "eth_getBlockByNumber", rpc_params!["safe", false])
+        .await
+        .expect("safe block");
+    assert!(!safe.is_null());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everywhere() {
+    const WINDOW: u64 = 20;
+    const FAULT_AT: u64 = 3;
+    // Validators 0-3; executors 4 and 5 are honest, 6 lies from height 3 on.
+    let fault = format!("wrong-root-at={FAULT_AT}");
+    let net = TestNet::start_faulty(4, 0, 3, &[(6, fault.as_str())], WINDOW);
+    let (honest, liar) = (4, 6);
+    let liar_address = executor_of(&net, liar);
+    net.wait_all(&[0, 1, 2, 3], 1).await;
+    // Transactions in several blocks, so the faulty executor has a transaction to lie about.
+    for nonce in 0..6 {
+        send_transfer(&net, nonce).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // Every node includes and accepts the honest executor's proof.
+    let proofs = wait_for(
+        &net,
+        0,
+        "accepted fraud proof",
+        "lazy_getFraudProofs",
+        || rpc_params![1],
+        |p| {
+            p.as_array()
+                .is_some_and(|l| l.iter().any(|p| p["outcome"] == "accepted"))
+        },
+    )
+    .await;
+    let accepted = proofs
+        .as_array()
+        .and_then(|l| l.iter().find(|p| p["outcome"] == "accepted"))
+        .expect("accepted proof")
+        .clone();
+    assert_eq!(accepted["kind"], "bad-transition", "{accepted}");
+    let bad_height = accepted["targetHeight"].as_u64().expect("target height");
+    assert!(bad_height >= FAULT_AT, "{accepted}");
+    let prover = accepted["submitter"]
+        .as_str()
+        .expect("submitter")
+        .to_owned();
+    assert_ne!(prover, liar_address, "the liar does not prove itself");
+
+    // Wait until the honest claim at the bad height is final on every node, then compare.
+    let mut reference: Option<Value> = None;
+    for node in 0..net.len() {
+        let claims = wait_for(
+            &net,
+            node,
+            "honest claim final",
+            "lazy_getClaims",
+            || rpc_params![bad_height],
+            |c| {
+                c["claims"].as_array().is_some_and(|l| {
+                    l.iter()
+                        .any(|c| c["status"] == "final" && c["executor"] != liar_address.as_str())
+                })
+            },
+        )
+        .await;
+        for c in claims["claims"].as_array().expect("list") {
+            if c["executor"] == liar_address.as_str() {
+                assert_eq!(c["status"], "reverted", "node {node}: {claims}");
+                assert_eq!(c["reason"]["kind"], "fraud", "node {node}: {c}");
+            } else {
+                assert_eq!(c["status"], "final", "node {node}: {claims}");
+            }
+        }
+        match &reference {
+            None => reference = Some(claims),
+            Some(r) => assert_eq!(&claims, r, "node {node} disagrees"),
+        }
+    }
+
+    // The liar's later claims (built on its wrong root) are reverted too, as descendants.
+    let later = bad_height + 1;
+    let claims = wait_for(
+        &net,
+        honest,
+        "liar's descendant claim",
+        "lazy_getClaims",
+        || rpc_params![later],
+        |c| {
+            c["claims"].as_array().is_some_and(|l| {
+                l.iter().any(|c| c["executor"] == liar_address.as_str())
+                    && l.iter().any(|c| c["status"] == "final")
+            })
+        },
+    )
+    .await;
+    for c in claims["claims"].as_array().expect("list") {
+        if c["executor"] == liar_address.as_str() {
+            assert_eq!(c["status"], "reverted", "{claims}");
+        } else {
+            assert_eq!(c["status"], "final", "{claims}");
+        }
+    }
+
+    // Slashed on every node: the whole bond, half of it to the prover.
+    for node in 0..net.len() {
+        let s = state(&net, node).await;
+        assert_eq!(
+            s["slashed"][&liar_address],
+            BOND_WEI.to_string(),
+            "node {node}: {s}"
+        );
+        assert_eq!(s["bonds"][&liar_address], "0", "node {node}: {s}");
+        assert_eq!(
+            s["rewards"][&prover],
+            (BOND_WEI / 2).to_string(),
+            "node {node}: {s}"
+        );
+        assert_eq!(s["burned"], (BOND_WEI / 2).to_string(), "node {node}: {s}");
+    }
+
+    // The honest executors keep serving, and their `safe` block carries the canonical root.
+    let safe = net
+        .call(
+            honest,
+            "eth_getBlockByNumber",
+            rpc_params!["finalized", false],
+        )
+        .await
+        .expect("finalized block");
+    let number = u64::from_str_radix(
+        safe["number"]
+            .as_str()
+            .expect("number")
+            .trim_start_matches("0x"),
+        16,
+    )
+    .expect("hex");
+    let at = net
+        .call(0, "lazy_getClaims", rpc_params![number])
+        .await
+        .expect("claims");
+    assert_eq!(safe["stateRoot"], at["canonicalRoot"]);
+}
