@@ -226,7 +226,10 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
             |c| {
                 c["claims"].as_array().is_some_and(|l| {
                     l.iter()
-                        .any(|c| c["status"] == "final" && c["executor"] != liar_address.as_str())
+                        .filter(|c| c["executor"] != liar_address.as_str())
+                        .all(|c| c["status"] == "final")
+                        && l.len() == 3
+                        && !c["canonicalRoot"].is_null()
                 })
             },
         )
@@ -256,7 +259,9 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
         |c| {
             c["claims"].as_array().is_some_and(|l| {
                 l.iter().any(|c| c["executor"] == liar_address.as_str())
-                    && l.iter().any(|c| c["status"] == "final")
+                    && l.iter()
+                        .filter(|c| c["executor"] != liar_address.as_str())
+                        .all(|c| c["status"] == "final")
             })
         },
     )

@@ -45,12 +45,13 @@
 //!    is no submitter). Later claims by a slashed executor are ignored; its claims recorded
 //!    before stay as they are (fraud against them is still accepted, with nothing left to
 //!    slash).
-//! 6. **Canonical chain.** The canonical claim at height 1 is the first-included final claim
-//!    at height 1; at height `h > 1` it is the first-included final claim whose parent is
-//!    the canonical claim at `h - 1`. The canonical root is its post-state root (the genesis
-//!    root at height 0). The **safe** chain continues the canonical one above its tip: at
-//!    each height, the first-included claim that is not reverted and whose parent is the
-//!    previous safe claim.
+//! 6. **Canonical chain.** The canonical claim at height `h` is the first-included final claim
+//!    at `h` whose pre-state root is the canonical root at `h - 1` (the genesis root at 0);
+//!    the canonical root is its post-state root. Roots, not parent links, are followed, so the
+//!    chain keeps growing when the executor whose claims it took so far is slashed later and
+//!    another executor's claims (same roots, other parent ids) carry on. The **safe** chain
+//!    continues the canonical one above its tip: at each height, the first-included claim that
+//!    is not reverted and whose pre-state root is the previous safe root.
 //!
 //! [`check_claim`]: crate::check_claim
 //! [`GENESIS_PARENT`]: crate::GENESIS_PARENT
@@ -642,12 +643,29 @@ impl StateConsensus {
                 continue;
             }
             record.status = ClaimStatus::Final { at: height };
-            let claim = &record.claim.claim;
-            // Claims finalize in inclusion order, and a parent is included (so finalized)
-            // before its children: the canonical chain only ever grows at its tip.
-            let tip = self.canonical.last().copied().unwrap_or(GENESIS_PARENT);
-            if claim.data_height == self.canonical.len() as u64 + 1 && claim.parent() == tip {
-                self.canonical.push(id);
+        }
+        self.extend_canonical();
+    }
+
+    /// Grows the canonical chain while the next height has a final claim starting from the
+    /// canonical root. Following roots rather than one executor's parent links keeps the chain
+    /// growing when the executor it has followed so far is later slashed.
+    fn extend_canonical(&mut self) {
+        loop {
+            let next = self.canonical.len() as u64 + 1;
+            let Some(tip_root) = self.canonical_root(next - 1) else {
+                return;
+            };
+            let found = self.by_height.get(&next).and_then(|ids| {
+                ids.iter().copied().find(|id| {
+                    self.claims.get(id).is_some_and(|r| {
+                        r.status.is_final() && B256::from(r.claim.claim.pre_state_root) == tip_root
+                    })
+                })
+            });
+            match found {
+                Some(id) => self.canonical.push(id),
+                None => return,
             }
         }
     }
@@ -730,18 +748,22 @@ impl StateConsensus {
         if height <= tip {
             return self.canonical_claim(height);
         }
-        let mut previous = self.canonical.last().copied().unwrap_or(GENESIS_PARENT);
+        let mut root = self.canonical_root(tip)?;
+        let mut found = None;
         for h in tip + 1..=height {
-            previous = self.safe_child(h, previous)?;
+            let id = self.safe_child(h, root)?;
+            root = self.post_root(&id)?;
+            found = Some(id);
         }
-        Some(previous)
+        found
     }
 
-    fn safe_child(&self, height: u64, parent: ClaimId) -> Option<ClaimId> {
+    /// The first-included unreverted claim at `height` that starts from `root`.
+    fn safe_child(&self, height: u64, root: B256) -> Option<ClaimId> {
         self.by_height.get(&height)?.iter().copied().find(|id| {
-            self.claims
-                .get(id)
-                .is_some_and(|r| !r.status.is_reverted() && r.claim.claim.parent() == parent)
+            self.claims.get(id).is_some_and(|r| {
+                !r.status.is_reverted() && B256::from(r.claim.claim.pre_state_root) == root
+            })
         })
     }
 
@@ -756,9 +778,14 @@ impl StateConsensus {
     /// The highest height with a safe root (at least [`Self::latest_final_height`]).
     pub fn latest_safe_height(&self) -> u64 {
         let mut height = self.latest_final_height();
-        let mut previous = self.canonical.last().copied().unwrap_or(GENESIS_PARENT);
-        while let Some(next) = self.safe_child(height + 1, previous) {
-            previous = next;
+        let Some(mut root) = self.canonical_root(height) else {
+            return height;
+        };
+        while let Some(next) = self.safe_child(height + 1, root) {
+            match self.post_root(&next) {
+                Some(r) => root = r,
+                None => break,
+            }
             height += 1;
         }
         height
