@@ -61,7 +61,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use alloy_primitives::B256;
 use lazychain_config::Genesis;
 
-use crate::claim::{ClaimError, ClaimId, SignedClaim, GENESIS_PARENT};
+use crate::claim::{ClaimError, ClaimId, SignedClaim};
 use crate::registry::{check_claim, ExecutorRegistry};
 use crate::{hex0x, Address};
 
