@@ -9,7 +9,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
+use jsonrpsee::core::client::{Subscription, SubscriptionClientT};
 use jsonrpsee::rpc_params;
+use jsonrpsee::ws_client::WsClientBuilder;
 use serde_json::Value;
 
 const GWEI: u128 = 1_000_000_000;
@@ -177,14 +179,50 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
     const FAULT_AT: u64 = 3;
     // Validators 0-3; executors 4 and 5 are honest, 6 lies from height 3 on.
     let fault = format!("wrong-root-at={FAULT_AT}");
-    let net = TestNet::start_faulty(4, 0, 3, &[(6, fault.as_str())], WINDOW);
+    let mut net = TestNet::start_faulty(4, 0, 3, &[(6, fault.as_str())], WINDOW);
     let (honest, liar) = (4, 6);
     let liar_address = executor_of(&net, liar);
     net.wait_all(&[0, 1, 2, 3], 1).await;
+    let ws = WsClientBuilder::default()
+        .build(&net.manifest.nodes[1].ws_url)
+        .await
+        .expect("WebSocket connects");
+    let mut reverted: Subscription<Value> = ws
+        .subscribe(
+            "lazy_subscribeReverted",
+            rpc_params![],
+            "lazy_unsubscribeReverted",
+        )
+        .await
+        .expect("subscribe");
     // Transactions in several blocks, so the faulty executor has a transaction to lie about.
     for nonce in 0..6 {
         send_transfer(&net, nonce).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // In the middle of the dispute (the liar's first claims are in), kill a validator, an
+    // honest executor and the liar with SIGKILL, and bring them back: they replay the decided
+    // blocks and reach the same statuses as everyone else.
+    wait_for(
+        &net,
+        0,
+        "the liar's claim at the fault height",
+        "lazy_getClaims",
+        || rpc_params![FAULT_AT],
+        |c| {
+            c["claims"]
+                .as_array()
+                .is_some_and(|l| l.iter().any(|c| c["executor"] == liar_address.as_str()))
+        },
+    )
+    .await;
+    for node in [3, 5, liar] {
+        net.kill9(node);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for node in [3, 5, liar] {
+        net.restart(node);
     }
 
     // Every node includes and accepts the honest executor's proof.
@@ -213,6 +251,23 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
         .expect("submitter")
         .to_owned();
     assert_ne!(prover, liar_address, "the liar does not prove itself");
+    let target = accepted["target"].as_str().expect("target").to_owned();
+    let included_at = accepted["includedAt"].as_u64().unwrap_or(0);
+
+    // The WebSocket subscriber hears about it (an alarm first, or the inclusion).
+    let start = Instant::now();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), reverted.next())
+            .await
+            .expect("a reverted event within 30 s")
+            .expect("subscription open")
+            .expect("event decodes");
+        if event["claim"] == target.as_str() {
+            assert_eq!(event["height"].as_u64(), Some(bad_height), "{event}");
+            break;
+        }
+        assert!(start.elapsed() < DEADLINE, "no event for {target}");
+    }
 
     // Wait until the honest claim at the bad height is final on every node, then compare.
     let mut reference: Option<Value> = None;
@@ -290,6 +345,27 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
         );
         assert_eq!(s["burned"], (BOND_WEI / 2).to_string(), "node {node}: {s}");
     }
+
+    // Bad proofs through RPC are refused and change nothing.
+    let before = state(&net, 2).await;
+    for bad in ["0x1234", "not hex", "0x"] {
+        let e = net
+            .call(2, "lazy_submitFraudProof", rpc_params![bad])
+            .await
+            .expect_err("refused");
+        assert_eq!(e.code, -32602, "{bad}: {e:?}");
+    }
+    let oversized = hex0x(&vec![0u8; (2 << 20) + 1]);
+    let e = net
+        .call(2, "lazy_submitFraudProof", rpc_params![oversized])
+        .await
+        .expect_err("refused");
+    assert!(e.code == -32602 || e.code < -32000, "{e:?}");
+    let after = state(&net, 2).await;
+    for key in ["bonds", "slashed", "rewards", "burned"] {
+        assert_eq!(before[key], after[key], "{key}");
+    }
+    eprintln!("fraud proof against height {bad_height} included in block {included_at}");
 
     // The honest executors keep serving, and their `safe` block carries the canonical root.
     let safe = net

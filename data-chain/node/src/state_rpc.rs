@@ -11,7 +11,7 @@ use lazychain_fraud::{ClaimStatus, FraudItem, RevertReason};
 use serde_json::{json, Value};
 
 use crate::shared::{ItemSubmitError, NodeShared};
-use crate::state::{ProofRecord, RevertedEvent};
+use crate::state::{ProofRecord, ProofRefused, RevertedEvent};
 
 const REJECTED: i32 = -32000;
 const INVALID_PARAMS: i32 = -32602;
@@ -55,8 +55,12 @@ fn parse_height(v: &Value) -> Result<u64, ErrorObjectOwned> {
 }
 
 fn submit_error(e: ItemSubmitError) -> ErrorObjectOwned {
+    // Bytes that are not a well-formed item or proof are bad params; a well-formed proof that
+    // proves nothing (refuted, unknown or settled target) is refused like a bad transaction.
     let code = match e {
-        ItemSubmitError::Invalid(_) => INVALID_PARAMS,
+        ItemSubmitError::Invalid(_) | ItemSubmitError::Proof(ProofRefused::Invalid(_)) => {
+            INVALID_PARAMS
+        }
         _ => REJECTED,
     };
     err(code, e.to_string())

@@ -100,7 +100,9 @@ struct Publisher {
 }
 
 impl Publisher {
-    /// Resumes after the last of this executor's claims that state consensus recorded.
+    /// Resumes after the last of this executor's claims that state consensus recorded and did
+    /// not revert: a restarted executor whose claims were proven wrong recomputes from its last
+    /// valid root. With a fault still configured, it resumes its own (corrupted) chain.
     fn resume(key: PrivateKey, fault: Option<Fault>, exec: &ExecShared, node: &NodeShared) -> Self {
         let address = executor_address(key.public_key().as_bytes());
         let state = node.state();
@@ -110,6 +112,7 @@ impl Publisher {
             .iter()
             .filter_map(|r| consensus.claim(&r.id))
             .filter(|v| v.claim.claim.executor == address)
+            .filter(|v| fault.is_some() || !v.status.is_reverted())
             .max_by_key(|v| v.claim.claim.data_height)
             .map(|v| {
                 (
