@@ -67,6 +67,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Single-transaction fraud proofs against a claim whose trace goes wrong at a random
+    /// transaction: proof size, generation and verification time, for ETH transfers, ERC-20
+    /// transfers and compute-heavy calls. In-process; no network.
+    Fraud {
+        /// A short run: 1,000-transaction blocks (35 compute-heavy calls) and fewer
+        /// repetitions.
+        #[arg(long)]
+        quick: bool,
+        /// Funded accounts at genesis besides the senders (the size of the state).
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        /// Seed of the sender keys and of the transaction whose root is wrong.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -99,6 +99,22 @@ pub fn run(cli: Cli) -> Result<()> {
             print!("{}", report.table());
             Ok(())
         }
+        Command::Bench(BenchCommand::Fraud {
+            quick,
+            accounts,
+            seed,
+        }) => {
+            if cfg!(debug_assertions) {
+                eprintln!("warning: this is a debug build; benchmark with `cargo run --release -- bench ...`");
+            }
+            let report = lazychain_bench::fraud::run(&lazychain_bench::fraud::Options {
+                quick,
+                accounts,
+                seed,
+            })?;
+            print!("{}", report.table());
+            Ok(())
+        }
         Command::Localnet(LocalnetCommand::Down { dir }) => {
             let stopped = lazychain_localnet::down(&dir)?;
             println!("stopped {stopped} node(s)");

@@ -48,7 +48,7 @@ use crate::stats::quantile;
 use crate::txgen::sender_key;
 
 pub const CHAIN_ID: u64 = 1337;
-const BASE_FEE: u64 = 1_000_000_000;
+pub const BASE_FEE: u64 = 1_000_000_000;
 const PRIORITY_FEE: u128 = 1_000;
 const ETH: u128 = 1_000_000_000_000_000_000;
 const FEE_RECIPIENT: Address = Address::repeat_byte(0xfe);

@@ -2,12 +2,14 @@
 //! transactions, measurement of what real node processes decide, and the result tables.
 //!
 //! Benchmarks talk to nodes through their public RPC only, like any client; the executor
-//! benchmark (`exec`) runs the executor's own code paths in-process. Nothing here is
-//! used by a node, and no test asserts a timing from here.
+//! benchmark (`exec`) and the fraud-proof benchmark (`fraud`) run the executor's and the
+//! verifier's own code paths in-process. Nothing here is used by a node, and no test asserts
+//! a timing from here.
 
 #![forbid(unsafe_code)]
 
 pub mod data_chain;
 pub mod exec;
+pub mod fraud;
 pub mod stats;
 pub mod txgen;
