@@ -155,6 +155,11 @@ pub struct ExecutorArgs {
     /// from the data chain after a crash).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub durable_every_blocks: u64,
+    /// FAULT INJECTION, for tests and demos only: `wrong-root-at=H` posts corrupted state
+    /// roots from the first height >= H with transactions on (and gets this executor's bond
+    /// slashed). Never on by default.
+    #[arg(long, value_name = "FAULT")]
+    pub fault: Option<lazychain_exec_node::Fault>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -169,6 +174,22 @@ pub enum LocalnetCommand {
     },
     /// Stop every node of a local network started with --detach.
     Down {
+        /// Local network folder.
+        #[arg(long, default_value = ".localnet")]
+        dir: PathBuf,
+    },
+    /// Kill one node with SIGKILL, as a crash would (see `localnet status` for names).
+    Kill {
+        /// Node name, e.g. validator-1 or executor-0.
+        node: String,
+        /// Local network folder.
+        #[arg(long, default_value = ".localnet")]
+        dir: PathBuf,
+    },
+    /// Start a killed or stopped node again, with its home and flags.
+    Restart {
+        /// Node name, e.g. validator-1 or executor-0.
+        node: String,
         /// Local network folder.
         #[arg(long, default_value = ".localnet")]
         dir: PathBuf,
@@ -201,4 +222,8 @@ pub struct LocalnetUpArgs {
     /// Start the nodes and return at once (stop them with `localnet down`).
     #[arg(long)]
     pub detach: bool,
+    /// Of the executors, this many post wrong state roots on purpose (`--fault
+    /// wrong-root-at=3`), to watch a fraud proof revert them; they are bonded and get slashed.
+    #[arg(long, default_value_t = 0)]
+    pub faulty_executors: usize,
 }

@@ -55,7 +55,19 @@ pub fn run(cli: Cli) -> Result<()> {
                 base_port: a.base_port,
                 seed: a.seed,
                 detach: a.detach,
+                faulty_executors: a.faulty_executors,
             })?;
+            Ok(())
+        }
+        Command::Localnet(LocalnetCommand::Kill { node, dir }) => {
+            let pid = lazychain_localnet::kill_node(&dir, &node)?;
+            println!("killed {node} (pid {pid}) with SIGKILL");
+            Ok(())
+        }
+        Command::Localnet(LocalnetCommand::Restart { node, dir }) => {
+            let exe = std::env::current_exe().wrap_err("cannot locate the lazychain binary")?;
+            let pid = lazychain_localnet::restart_node(&dir, &node, &exe)?;
+            println!("restarted {node} (pid {pid})");
             Ok(())
         }
         Command::Localnet(LocalnetCommand::Status { dir }) => {
@@ -227,6 +239,7 @@ fn run_executor(args: ExecutorArgs) -> Result<()> {
     let options = lazychain_exec_node::ExecutorOptions {
         durable_every_blocks: args.durable_every_blocks,
         undo_window_blocks: lazychain_exec_node::executor::DEFAULT_UNDO_WINDOW_BLOCKS,
+        fault: args.fault,
     };
     runtime.block_on(async {
         lazychain_exec_node::run_executor(

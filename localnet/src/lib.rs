@@ -398,36 +398,97 @@ pub fn wait_ready(manifest: &Manifest, timeout: Duration) -> Result<(), Localnet
 pub fn status(dir: &Path) -> Result<String, LocalnetError> {
     let manifest = Manifest::load(dir)?;
     let rt = runtime()?;
-    let mut out = format!(
-        "{:<14} {:<10} {:>8} {:>8} {:>8} {:>6} {:>8}  {}\n",
-        "NODE", "ROLE", "PID", "HEIGHT", "EXECUTED", "PEERS", "MEMPOOL", "RPC"
-    );
-    for node in &manifest.nodes {
+    Ok(rt.block_on(status_table(&manifest)))
+}
+
+/// `0x1234…abcd` for a long hex string.
+fn short_hex(v: &serde_json::Value) -> String {
+    match v.as_str() {
+        Some(s) if s.len() > 14 => format!("{}…{}", &s[..8], &s[s.len() - 4..]),
+        Some(s) => s.to_owned(),
+        None => "-".to_owned(),
+    }
+}
+
+/// Per node: role, data height, executed height and lag, the latest root (executors), the
+/// state-consensus final and safe heights, slashed executors, peers and mempool.
+pub async fn status_table(manifest: &Manifest) -> String {
+    let row = |cols: [&str; 11]| {
+        format!(
+            "{:<12} {:<9} {:>7} {:>7} {:>8} {:>4} {:<15} {:>6} {:>6} {:>7} {:>5}  {}\n",
+            cols[0],
+            cols[1],
+            cols[2],
+            cols[3],
+            cols[4],
+            cols[5],
+            cols[6],
+            cols[7],
+            cols[8],
+            cols[9],
+            cols[10],
+            ""
+        )
+    };
+    let mut out = row([
+        "NODE",
+        "ROLE",
+        "PID",
+        "HEIGHT",
+        "EXECUTED",
+        "LAG",
+        "STATE ROOT",
+        "FINAL",
+        "SAFE",
+        "SLASHED",
+        "PEERS",
+    ]);
+    let statuses =
+        futures::future::join_all(manifest.nodes.iter().map(|n| node_status(&n.rpc_url))).await;
+    for (node, status) in manifest.nodes.iter().zip(statuses) {
         let pid = node
             .pid
             .map(|p| p.to_string())
             .unwrap_or_else(|| "-".into());
-        match rt.block_on(node_status(&node.rpc_url)) {
-            Ok(s) => out.push_str(&format!(
-                "{:<14} {:<10} {:>8} {:>8} {:>8} {:>6} {:>8}  {}\n",
-                node.name,
-                node.role,
-                pid,
-                s["height"].to_string(),
-                s.get("executedHeight")
-                    .map(|h| h.to_string())
-                    .unwrap_or_else(|| "-".into()),
-                s["peers"].to_string(),
-                s["mempoolSize"].to_string(),
-                node.rpc_url
-            )),
-            Err(_) => out.push_str(&format!(
-                "{:<14} {:<10} {:>8} {:>8} {:>8} {:>6} {:>8}  {}\n",
-                node.name, node.role, pid, "down", "-", "-", "-", node.rpc_url
-            )),
+        let role = match &node.fault {
+            Some(_) => format!("{}!", node.role),
+            None => node.role.clone(),
+        };
+        match status {
+            Ok(s) => {
+                let sc = &s["stateConsensus"];
+                let num = |v: &serde_json::Value| {
+                    v.as_u64()
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "-".into())
+                };
+                let slashed = sc["slashed"]
+                    .as_object()
+                    .map(|m| m.len().to_string())
+                    .unwrap_or_else(|| "-".into());
+                out.push_str(&row([
+                    &node.name,
+                    &role,
+                    &pid,
+                    &num(&s["height"]),
+                    &num(&s["executedHeight"]),
+                    &num(&s["lag"]),
+                    &short_hex(&s["stateRoot"]),
+                    &num(&sc["finalizedHeight"]),
+                    &num(&sc["safeHeight"]),
+                    &slashed,
+                    &num(&s["peers"]),
+                ]));
+            }
+            Err(_) => out.push_str(&row([
+                &node.name, &role, &pid, "down", "-", "-", "-", "-", "-", "-", "-",
+            ])),
         }
     }
-    Ok(out)
+    if manifest.nodes.iter().any(|n| n.fault.is_some()) {
+        out.push_str("(! = runs with a deliberate fault)\n");
+    }
+    out
 }
 
 fn pid_alive(pid: u32) -> bool {
@@ -484,11 +545,73 @@ pub struct UpOptions {
     pub base_port: u16,
     pub seed: u64,
     pub detach: bool,
+    /// The last this many executors run with `--fault wrong-root-at=3` (demos of a fraud
+    /// proof and a revert); they stay bonded like the others.
+    pub faulty_executors: usize,
+}
+
+/// The fault `localnet up --faulty-executors` gives an executor.
+pub const DEMO_FAULT: &str = "wrong-root-at=3";
+
+/// Kills one node of a running local network with SIGKILL (as a crash would).
+pub fn kill_node(dir: &Path, name: &str) -> Result<u32, LocalnetError> {
+    let mut manifest = Manifest::load(dir)?;
+    let node = find_node(&mut manifest, name)?;
+    let pid = node
+        .pid
+        .filter(|p| pid_alive(*p))
+        .ok_or_else(|| LocalnetError::Options(format!("{name} is not running")))?;
+    send_signal(pid, "KILL");
+    let start = Instant::now();
+    while pid_alive(pid) && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    node.pid = None;
+    manifest.save(dir)?;
+    Ok(pid)
+}
+
+/// Starts a stopped node of a local network again (detached), with its home and flags.
+pub fn restart_node(dir: &Path, name: &str, exe: &Path) -> Result<u32, LocalnetError> {
+    let mut manifest = Manifest::load(dir)?;
+    let node = find_node(&mut manifest, name)?;
+    if let Some(pid) = node.pid.filter(|p| pid_alive(*p)) {
+        return Err(LocalnetError::Options(format!(
+            "{name} is running (pid {pid}); `lazychain localnet kill {name}` first"
+        )));
+    }
+    let child = spawn_node(exe, node, true)?;
+    node.pid = Some(child.id());
+    manifest.save(dir)?;
+    Ok(child.id())
+}
+
+fn find_node<'a>(
+    manifest: &'a mut Manifest,
+    name: &str,
+) -> Result<&'a mut NodeEntry, LocalnetError> {
+    let names: Vec<String> = manifest.nodes.iter().map(|n| n.name.clone()).collect();
+    manifest
+        .nodes
+        .iter_mut()
+        .find(|n| n.name == name)
+        .ok_or_else(|| {
+            LocalnetError::Options(format!(
+                "no node named {name:?} (nodes: {})",
+                names.join(", ")
+            ))
+        })
 }
 
 /// Generates a network, starts every node, waits until all have decided a block, prints where
 /// they are, then (unless detached) runs until Ctrl-C and stops them all.
 pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
+    if opts.faulty_executors > opts.executors {
+        return Err(LocalnetError::Options(format!(
+            "--faulty-executors {} exceeds --executors {}",
+            opts.faulty_executors, opts.executors
+        )));
+    }
     if opts.dir.join(MANIFEST_FILE).exists() {
         if let Ok(old) = Manifest::load(&opts.dir) {
             if old.nodes.iter().filter_map(|n| n.pid).any(pid_alive) {
@@ -511,6 +634,12 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         config_overrides: Vec::new(),
         challenge_window_blocks: lazychain_config::DEFAULT_CHALLENGE_WINDOW_BLOCKS,
     })?;
+    let executors: Vec<usize> = (0..manifest.nodes.len())
+        .filter(|i| manifest.nodes[*i].role == "executor")
+        .collect();
+    for i in executors.iter().rev().take(opts.faulty_executors) {
+        manifest.nodes[*i].fault = Some(DEMO_FAULT.to_owned());
+    }
     let dir = opts.dir.canonicalize().map_err(io_err(&opts.dir))?;
     let mut children = Vec::new();
     for node in manifest.nodes.iter_mut() {
@@ -583,8 +712,11 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
     }
     println!("  press Ctrl-C to stop every node");
     let rt = runtime()?;
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdout());
     rt.block_on(async {
-        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        // A terminal gets a table redrawn every 2 s; a log file one every 30 s.
+        let every = if interactive { 2 } else { 30 };
+        let mut tick = tokio::time::interval(Duration::from_secs(every));
         loop {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
@@ -593,6 +725,14 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
                         eprintln!("every node has exited");
                         break;
                     }
+                    // `localnet kill/restart` may have changed pids: show the manifest's.
+                    let current = Manifest::load(&dir).unwrap_or_else(|_| manifest.clone());
+                    let table = status_table(&current).await;
+                    if interactive {
+                        print!("\x1b[2J\x1b[H");
+                        println!("lazychain local network, chain id {} ({}) - Ctrl-C stops every node\n", current.chain_id, dir.display());
+                    }
+                    println!("{table}");
                 }
             }
         }
@@ -601,6 +741,12 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
     for c in children.iter_mut() {
         stop_pid(c.id(), Duration::from_secs(10));
         let _ = c.wait();
+    }
+    // Nodes restarted with `localnet restart` are not our children: stop them by pid.
+    if let Ok(current) = Manifest::load(&dir) {
+        for pid in current.nodes.iter().filter_map(|n| n.pid) {
+            stop_pid(pid, Duration::from_secs(10));
+        }
     }
     Ok(())
 }

@@ -1,0 +1,267 @@
+//! `lazychain localnet` as a user drives it: a detached network with a faulty executor whose
+//! wrong root is reverted while the honest root becomes final (visible in RPC and in
+//! `localnet status`), `localnet kill` / `restart` of a validator and an executor that then
+//! catch up, `localnet down` leaving no process behind, and bad flags refused before anything
+//! starts.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use lazychain_localnet::Manifest;
+use serde_json::Value;
+
+const DEADLINE: Duration = Duration::from_secs(180);
+
+fn lazychain(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lazychain"))
+        .args(args)
+        .output()
+        .expect("runs lazychain")
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        text,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+fn client(url: &str) -> HttpClient {
+    HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(5))
+        .build(url)
+        .expect("client")
+}
+
+async fn call(url: &str, method: &str, params: jsonrpsee::core::params::ArrayParams) -> Value {
+    client(url)
+        .request::<Value, _>(method, params)
+        .await
+        .unwrap_or(Value::Null)
+}
+
+async fn wait_until<F, Fut>(what: &str, mut check: F) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<Value>>,
+{
+    let start = Instant::now();
+    while start.elapsed() < DEADLINE {
+        if let Some(v) = check().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    panic!("{what}: not reached within {DEADLINE:?}");
+}
+
+fn pid_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+/// Stops whatever is left if the test fails half-way.
+struct Down<'a>(&'a Path);
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        let _ = lazychain(&["localnet", "down", "--dir", &self.0.display().to_string()]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faulty_executor_reverted_kill_restart_and_down() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("net");
+    let d = dir.display().to_string();
+    let _down = Down(&dir);
+    let up = lazychain(&[
+        "localnet",
+        "up",
+        "--detach",
+        "--dir",
+        &d,
+        "--validators",
+        "4",
+        "--executors",
+        "2",
+        "--faulty-executors",
+        "1",
+    ]);
+    let banner = ok(&up, "localnet up");
+    assert!(banner.contains("Ethereum JSON-RPC for wallets"), "{banner}");
+    let manifest = Manifest::load(&dir).expect("manifest");
+    let faulty: Vec<&str> = manifest
+        .nodes
+        .iter()
+        .filter(|n| n.fault.is_some())
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(faulty, vec!["executor-1"]);
+    let v0 = manifest.nodes[0].rpc_url.clone();
+
+    // Load, so that the faulty executor has transactions to lie about.
+    let dev = &manifest.dev_accounts[0];
+    let key = secp256k1::SecretKey::from_byte_array(
+        hex::decode(dev.private_key.trim_start_matches("0x"))
+            .expect("hex key")
+            .try_into()
+            .expect("32 bytes"),
+    )
+    .expect("key");
+    for nonce in 0..5u64 {
+        let raw = transfer(&key, manifest.chain_id, nonce);
+        let _ = call(
+            &v0,
+            "eth_sendRawTransaction",
+            rpc_params![format!("0x{}", hex::encode(raw))],
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // The bad root is reverted and the honest one becomes final, in RPC...
+    let proof = wait_until("an accepted fraud proof", || {
+        let v0 = v0.clone();
+        async move {
+            let proofs = call(&v0, "lazy_getFraudProofs", rpc_params![1]).await;
+            proofs
+                .as_array()?
+                .iter()
+                .find(|p| p["outcome"] == "accepted")
+                .cloned()
+        }
+    })
+    .await;
+    let height = proof["targetHeight"].as_u64().expect("height");
+    let claims = wait_until("the honest claim final", || {
+        let v0 = v0.clone();
+        async move {
+            let c = call(&v0, "lazy_getClaims", rpc_params![height]).await;
+            let list = c["claims"].as_array()?;
+            let statuses: Vec<&str> = list.iter().filter_map(|c| c["status"].as_str()).collect();
+            (statuses.contains(&"final") && statuses.contains(&"reverted")).then_some(c)
+        }
+    })
+    .await;
+    assert!(!claims["canonicalRoot"].is_null(), "{claims}");
+
+    // ... and in `localnet status`: the faulty executor is marked, one executor is slashed.
+    let status = ok(&lazychain(&["localnet", "status", "--dir", &d]), "status");
+    assert!(status.contains("executor!"), "{status}");
+    let validator_row = status
+        .lines()
+        .find(|l| l.starts_with("validator-0"))
+        .expect("validator-0 row");
+    let cols: Vec<&str> = validator_row.split_whitespace().collect();
+    assert_eq!(cols[9], "1", "one executor slashed: {status}");
+
+    // Kill and restart a validator and an executor: both come back and catch up.
+    for name in ["validator-1", "executor-0"] {
+        let node = manifest
+            .nodes
+            .iter()
+            .find(|n| n.name == name)
+            .expect("node")
+            .clone();
+        let killed = ok(&lazychain(&["localnet", "kill", name, "--dir", &d]), "kill");
+        assert!(killed.contains("SIGKILL"), "{killed}");
+        let pid = node.pid.expect("pid");
+        assert!(!pid_alive(pid), "{name} still alive");
+        let status = ok(&lazychain(&["localnet", "status", "--dir", &d]), "status");
+        let row = status.lines().find(|l| l.starts_with(name)).expect("row");
+        assert!(row.contains("down"), "{status}");
+        let target = call(&v0, "lazy_status", rpc_params![]).await["height"]
+            .as_u64()
+            .expect("height");
+        ok(
+            &lazychain(&["localnet", "restart", name, "--dir", &d]),
+            "restart",
+        );
+        let field = if name.starts_with("executor") {
+            "executedHeight"
+        } else {
+            "height"
+        };
+        wait_until("the restarted node catches up", || {
+            let url = node.rpc_url.clone();
+            async move {
+                let s = call(&url, "lazy_status", rpc_params![]).await;
+                (s[field].as_u64()? > target).then_some(s)
+            }
+        })
+        .await;
+    }
+
+    // `down` stops every node, restarted ones included.
+    let pids: Vec<u32> = Manifest::load(&dir)
+        .expect("manifest")
+        .nodes
+        .iter()
+        .filter_map(|n| n.pid)
+        .collect();
+    assert_eq!(pids.len(), 6);
+    ok(&lazychain(&["localnet", "down", "--dir", &d]), "down");
+    for pid in pids {
+        assert!(!pid_alive(pid), "pid {pid} survived `localnet down`");
+    }
+}
+
+#[test]
+fn bad_localnet_flags_are_refused_before_anything_starts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("net");
+    let d = dir.display().to_string();
+    for (args, needle) in [
+        (
+            vec!["--executors", "1", "--faulty-executors", "2"],
+            "--faulty-executors",
+        ),
+        (vec!["--validators", "0"], "validators"),
+    ] {
+        let mut all = vec!["localnet", "up", "--detach", "--dir", &d];
+        all.extend(args.iter().copied());
+        let out = lazychain(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{all:?} succeeded");
+        assert!(err.contains(needle), "{all:?}: {err}");
+        // Nothing runs: no manifest with live pids.
+        if let Ok(m) = Manifest::load(&dir) {
+            assert!(m.nodes.iter().filter_map(|n| n.pid).all(|p| !pid_alive(p)));
+        }
+    }
+    for cmd in ["kill", "restart"] {
+        let out = lazychain(&["localnet", cmd, "nobody", "--dir", &d]);
+        assert!(!out.status.success());
+    }
+}
+
+fn transfer(key: &secp256k1::SecretKey, chain_id: u64, nonce: u64) -> Vec<u8> {
+    use alloy_consensus::{SignableTransaction, TxEip1559};
+    use alloy_eips::eip2718::Encodable2718;
+    use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(Address::repeat_byte(0x42)),
+        value: U256::from(1_000u64),
+        access_list: Default::default(),
+        input: Bytes::new(),
+    };
+    let hash = tx.signature_hash();
+    let msg = secp256k1::Message::from_digest(hash.0);
+    let sig = Signature::from(secp256k1::SECP256K1.sign_ecdsa_recoverable(msg, key));
+    tx.into_signed(sig).encoded_2718()
+}
