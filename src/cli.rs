@@ -33,9 +33,53 @@ pub enum Command {
     /// Launch and manage a local multi-node network on loopback.
     #[command(subcommand)]
     Localnet(LocalnetCommand),
+    /// Send transactions to a running network.
+    #[command(subcommand)]
+    Tx(TxCommand),
+    /// Print a running node's status (heights, lag, state consensus, readiness).
+    Status {
+        /// The node's JSON-RPC URL (default: the first executor of ./.localnet, else
+        /// http://127.0.0.1:8545).
+        #[arg(long)]
+        rpc: Option<String>,
+    },
+    /// Inspect a node's configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Run a benchmark and print its table.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TxCommand {
+    /// Send a signed ETH transfer and wait for its receipt.
+    Send {
+        /// Recipient address (0x + 40 hex digits).
+        #[arg(long)]
+        to: alloy_primitives::Address,
+        /// Amount: ether by default, or with a unit: 1.5eth, 20gwei, 1000wei.
+        #[arg(long)]
+        value: String,
+        /// An executor's JSON-RPC URL (default: the first executor of ./.localnet, else
+        /// http://127.0.0.1:8545).
+        #[arg(long)]
+        rpc: Option<String>,
+        /// Sender's private key as hex (default: dev account 0 of the standard test
+        /// mnemonic, funded in local networks; never use it for real funds).
+        #[arg(long, env = "LAZYCHAIN_TX_KEY", hide_env_values = true)]
+        key: Option<String>,
+        /// Give up waiting for the receipt after this many seconds.
+        #[arg(long, default_value_t = 60)]
+        wait_secs: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Print the effective configuration: config.toml, LAZYCHAIN_* environment variables and
+    /// flags merged, as the node would run with it (the key's private half is never shown).
+    Show(NodeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -69,7 +113,8 @@ pub enum BenchCommand {
     },
     /// Single-transaction fraud proofs against a claim whose trace goes wrong at a random
     /// transaction: proof size, generation and verification time, for ETH transfers, ERC-20
-    /// transfers and compute-heavy calls. In-process; no network.
+    /// transfers and compute-heavy calls, in-process; then local networks with a faulty executor:
+    /// blocks from the bad claim's inclusion to its revert.
     Fraud {
         /// A short run: 1,000-transaction blocks (35 compute-heavy calls) and fewer
         /// repetitions.
@@ -81,6 +126,10 @@ pub enum BenchCommand {
         /// Seed of the sender keys and of the transaction whose root is wrong.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Skip the network part (local networks with a faulty executor: blocks from the bad
+        /// claim's inclusion to its revert).
+        #[arg(long)]
+        no_network: bool,
     },
 }
 

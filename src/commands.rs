@@ -6,7 +6,8 @@ use eyre::{bail, eyre, Context, Result};
 use lazychain_config::{init_home, Genesis, InitOptions, LogFormat, NodeConfig, ValidatorKey};
 
 use crate::cli::{
-    BenchCommand, Cli, Command, ExecutorArgs, KeysCommand, LocalnetCommand, LogFormatArg, NodeArgs,
+    BenchCommand, Cli, Command, ConfigCommand, ExecutorArgs, KeysCommand, LocalnetCommand,
+    LogFormatArg, NodeArgs, TxCommand,
 };
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -57,6 +58,52 @@ pub fn run(cli: Cli) -> Result<()> {
                 detach: a.detach,
                 faulty_executors: a.faulty_executors,
             })?;
+            Ok(())
+        }
+        Command::Tx(TxCommand::Send {
+            to,
+            value,
+            rpc,
+            key,
+            wait_secs,
+        }) => {
+            let options = crate::client::SendOptions {
+                rpc: rpc.unwrap_or_else(|| {
+                    crate::client::default_rpc(Path::new(".localnet"), "executor")
+                }),
+                to,
+                value: crate::client::parse_value(&value)?,
+                key,
+                wait: std::time::Duration::from_secs(wait_secs),
+            };
+            client_runtime()?.block_on(crate::client::send(&options))
+        }
+        Command::Status { rpc } => {
+            let url = rpc
+                .unwrap_or_else(|| crate::client::default_rpc(Path::new(".localnet"), "executor"));
+            print!(
+                "{}",
+                client_runtime()?.block_on(crate::client::status(&url))?
+            );
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Show(args)) => {
+            let (config, _genesis, key) = load_home(&args.home, &args)?;
+            let text =
+                toml::to_string_pretty(&config).wrap_err("cannot encode the configuration")?;
+            println!(
+                "# effective configuration of {} (file, environment and flags merged)",
+                args.home.display()
+            );
+            println!(
+                "# validator key: {} (address 0x{}, public key 0x{}; private key not shown)\n",
+                args.home
+                    .join(lazychain_config::VALIDATOR_KEY_FILE)
+                    .display(),
+                hex::encode(key.address()),
+                hex::encode(key.public_key())
+            );
+            print!("{text}");
             Ok(())
         }
         Command::Localnet(LocalnetCommand::Kill { node, dir }) => {
@@ -115,6 +162,7 @@ pub fn run(cli: Cli) -> Result<()> {
             quick,
             accounts,
             seed,
+            no_network,
         }) => {
             if cfg!(debug_assertions) {
                 eprintln!("warning: this is a debug build; benchmark with `cargo run --release -- bench ...`");
@@ -125,6 +173,17 @@ pub fn run(cli: Cli) -> Result<()> {
                 seed,
             })?;
             print!("{}", report.table());
+            if !no_network {
+                eprintln!("starting local networks with a faulty executor...");
+                let exe = std::env::current_exe().wrap_err("cannot locate the lazychain binary")?;
+                let disputes =
+                    lazychain_bench::fraud_net::run(&lazychain_bench::fraud_net::NetOptions {
+                        exe,
+                        runs: if quick { 1 } else { 3 },
+                    })?;
+                println!();
+                print!("{}", lazychain_bench::fraud_net::table(&disputes));
+            }
             Ok(())
         }
         Command::Localnet(LocalnetCommand::Down { dir }) => {
@@ -273,4 +332,11 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+fn client_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")
 }

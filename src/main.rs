@@ -2,6 +2,7 @@
 //! The binary only parses flags, wires the crates together, prints errors and exits 1.
 
 mod cli;
+mod client;
 mod commands;
 
 use clap::Parser;

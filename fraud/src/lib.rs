@@ -17,6 +17,7 @@ pub mod claim;
 pub mod consensus;
 pub mod item;
 pub mod proof;
+mod proof_codec;
 pub mod registry;
 
 pub use chain::{alloc, chain_params, genesis_state_root, GenesisError};
@@ -30,7 +31,8 @@ pub use consensus::{
 };
 pub use item::{check_claim_item, ClaimItem, FraudItem, ItemError};
 pub use proof::{
-    build_bad_trace, build_bad_transition, verify, BlockHashLookup, FraudProof, ProofError, Verdict,
+    build_bad_trace, build_bad_transition, proof_id, verify, BlockHashLookup, FraudProof,
+    ProofError, Verdict,
 };
 pub use registry::{check_claim, ExecutorRegistry, RegisteredExecutor, RegistryError};
 

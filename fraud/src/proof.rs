@@ -16,7 +16,10 @@
 
 use alloy_primitives::B256;
 use lazychain_data_chain_types::block::{MAX_TXS_BOUND, MAX_TX_BYTES_BOUND};
-use lazychain_data_chain_types::merkle::{byte_list_leaf, verify_list_branch, ListBranch};
+use lazychain_data_chain_types::merkle::{
+    adjacent_branch, adjacent_lower_siblings, byte_list_leaf, trim_branch,
+    verify_trimmed_list_branch, ListBranch,
+};
 use lazychain_data_chain_types::BlockHeader;
 use lazychain_exec_state_tree::{decode_multi_proof, encode_multi_proof};
 use lazychain_exec_stf::keys::StateKey;
@@ -31,12 +34,12 @@ use crate::claim::StateClaim;
 pub const MAX_PROOF_BYTES: usize = 2 << 20;
 /// Largest gas limit of a transaction a verifier re-executes.
 pub const MAX_VERIFY_GAS: u64 = 30_000_000;
-const MAX_BRANCH: usize = 64;
-const MAX_WITNESS_ENTRIES: usize = 1 << 14;
-const MAX_WITNESS_VALUE: usize = 1 << 16;
-const MAX_MULTIPROOF_BYTES: usize = 1 << 21;
+pub(crate) const MAX_BRANCH: usize = 64;
+pub(crate) const MAX_WITNESS_ENTRIES: usize = 1 << 14;
+pub(crate) const MAX_WITNESS_VALUE: usize = 1 << 16;
+pub(crate) const MAX_MULTIPROOF_BYTES: usize = 1 << 21;
 const MAX_MULTIPROOF_PATHS: usize = MAX_WITNESS_ENTRIES;
-const MAX_BLOCK_HASHES: usize = 256;
+pub(crate) const MAX_BLOCK_HASHES: usize = 256;
 
 const KIND_BAD_TRANSITION: u8 = 1;
 const KIND_BAD_TRACE: u8 = 3;
@@ -146,8 +149,29 @@ impl FraudProof {
         })
     }
 
-    /// Decodes a proof: size limit first, then SSZ, then a canonical re-encoding.
+    /// Decodes a proof: size limit first, then strict SSZ that accepts canonical encodings
+    /// only (so `encode(decode(b)) == b` and the id of `b` is `sha256(b)`).
     pub fn decode(bytes: &[u8]) -> Result<Self, ProofError> {
+        if bytes.len() > MAX_PROOF_BYTES {
+            return Err(ProofError::TooLarge {
+                size: bytes.len(),
+                limit: MAX_PROOF_BYTES,
+            });
+        }
+        let (kind, body) = crate::proof_codec::envelope(bytes, MAX_PROOF_BYTES)?;
+        Ok(match kind {
+            KIND_BAD_TRANSITION => {
+                FraudProof::BadTransition(Box::new(crate::proof_codec::bad_transition(body)?))
+            }
+            KIND_BAD_TRACE => FraudProof::BadTrace(Box::new(crate::proof_codec::bad_trace(body)?)),
+            other => return Err(ProofError::Malformed(format!("unknown kind {other}"))),
+        })
+    }
+
+    /// The reference decoder (`ssz_rs`, then a canonical re-encoding), which the fast one must
+    /// match exactly.
+    #[cfg(test)]
+    pub(crate) fn decode_reference(bytes: &[u8]) -> Result<Self, ProofError> {
         if bytes.len() > MAX_PROOF_BYTES {
             return Err(ProofError::TooLarge {
                 size: bytes.len(),
@@ -173,9 +197,17 @@ impl FraudProof {
 
     /// A proof's id: SHA-256 of its encoding (replays are recognised by it).
     pub fn id(&self) -> [u8; 32] {
-        Sha256::digest(self.encode()).into()
+        proof_id(&self.encode())
     }
 }
+
+/// The id of an encoded proof that decodes (decoding is canonical, so this is
+/// [`FraudProof::id`] without re-encoding).
+pub fn proof_id(encoded: &[u8]) -> [u8; 32] {
+    Sha256::digest(encoded).into()
+}
+
+impl FraudProof {}
 
 fn ssz_bytes<T: SimpleSerialize>(value: &T) -> Vec<u8> {
     let mut out = Vec::new();
@@ -186,6 +218,7 @@ fn ssz_bytes<T: SimpleSerialize>(value: &T) -> Vec<u8> {
     out
 }
 
+#[cfg(test)]
 fn canonical<T: SimpleSerialize>(bytes: &[u8]) -> Result<T, ProofError> {
     // ssz_rs 0.9 can overflow on hostile offsets inside nested variable-size containers (a
     // panic in debug builds): a proof comes from anyone, so contain it.
@@ -258,7 +291,7 @@ fn verify_bad_trace(
     }
     let last = claim.tx_count - 1;
     let b = branch(&p.last_branch, last, claim.tx_count);
-    if !verify_list_branch(&p.last_root, &b, MAX_TXS_BOUND, &claim.trace_root) {
+    if !verify_trimmed_list_branch(&p.last_root, &b, MAX_TXS_BOUND, &claim.trace_root) {
         return Err(ProofError::TraceEntryNotProven(last));
     }
     Ok(if p.last_root != claim.post_state_root {
@@ -296,7 +329,7 @@ fn verify_bad_transition(
         .try_into()
         .map_err(|_| ProofError::WrongBlock)?;
     let leaf = byte_list_leaf(&p.tx, MAX_TX_BYTES_BOUND);
-    if !verify_list_branch(
+    if !verify_trimmed_list_branch(
         &leaf,
         &branch(&p.tx_branch, index, header.tx_count),
         MAX_TXS_BOUND,
@@ -308,7 +341,7 @@ fn verify_bad_transition(
         if p.prev_root != claim.pre_state_root {
             return Err(ProofError::TraceEntryNotProven(0));
         }
-    } else if !verify_list_branch(
+    } else if !verify_trimmed_list_branch(
         &p.prev_root,
         &branch(&p.prev_branch, index - 1, claim.tx_count),
         MAX_TXS_BOUND,
@@ -316,12 +349,20 @@ fn verify_bad_transition(
     ) {
         return Err(ProofError::TraceEntryNotProven(index - 1));
     }
-    if !verify_list_branch(
-        &p.claimed_root,
-        &branch(&p.claimed_branch, index, claim.tx_count),
-        MAX_TXS_BOUND,
-        &claim.trace_root,
-    ) {
+    // Entry `index`'s branch: in full when `index` is 0, else only its siblings below the
+    // level where it meets entry `index - 1`'s path (the rest is shared, see `adjacent_branch`).
+    let claimed = if index == 0 {
+        Some(branch(&p.claimed_branch, index, claim.tx_count))
+    } else {
+        adjacent_branch(
+            &p.prev_root,
+            &branch(&p.prev_branch, index - 1, claim.tx_count),
+            &p.claimed_branch,
+        )
+    };
+    if !claimed.is_some_and(|b| {
+        verify_trimmed_list_branch(&p.claimed_root, &b, MAX_TXS_BOUND, &claim.trace_root)
+    }) {
         return Err(ProofError::TraceEntryNotProven(index));
     }
 
@@ -404,16 +445,19 @@ pub fn build_bad_transition(
         count: block_txs.len() as u64,
     };
     let tx = *block_txs.get(index).ok_or_else(out_of_range)?;
-    let tx_leaves: Vec<[u8; 32]> = block_txs
-        .iter()
-        .map(|t| byte_list_leaf(t, MAX_TX_BYTES_BOUND))
-        .collect();
+    // Hashing every transaction's leaf is most of the builder's time on a large block.
+    let tx_leaves: Vec<[u8; 32]> = lazychain_data_chain_types::par::par_map(
+        block_txs,
+        |t| byte_list_leaf(t, MAX_TX_BYTES_BOUND),
+        || [0u8; 32],
+    );
     let trace: Vec<[u8; 32]> = claimed_trace.iter().map(|r| r.0).collect();
     let claimed_root = *trace.get(index).ok_or_else(out_of_range)?;
     let siblings = |leaves: &[[u8; 32]],
                     i: usize|
      -> Result<List<[u8; 32], MAX_BRANCH>, ProofError> {
-        let b = list_branch(leaves, i, MAX_TXS_BOUND).ok_or_else(out_of_range)?;
+        let mut b = list_branch(leaves, i, MAX_TXS_BOUND).ok_or_else(out_of_range)?;
+        trim_branch(&mut b);
         List::try_from(b.siblings).map_err(|_| ProofError::Malformed("branch too long".to_owned()))
     };
     let (prev_root, prev_branch) = if index == 0 {
@@ -458,7 +502,13 @@ pub fn build_bad_transition(
         prev_root,
         prev_branch,
         claimed_root,
-        claimed_branch: siblings(&trace, index)?,
+        claimed_branch: {
+            let mut own = siblings(&trace, index)?.to_vec();
+            if index > 0 {
+                own.truncate(adjacent_lower_siblings(index as u64));
+            }
+            List::try_from(own).map_err(|_| ProofError::Malformed("branch too long".to_owned()))?
+        },
         witness: entries,
         multiproof: List::try_from(encode_multi_proof(&witness.proof))
             .map_err(|_| ProofError::Malformed("multiproof too large".to_owned()))?,
@@ -475,8 +525,9 @@ pub fn build_bad_trace(
     let trace: Vec<[u8; 32]> = claimed_trace.iter().map(|r| r.0).collect();
     let (last_root, last_branch) = match trace.len().checked_sub(1) {
         Some(last) => {
-            let b = list_branch(&trace, last, MAX_TXS_BOUND)
+            let mut b = list_branch(&trace, last, MAX_TXS_BOUND)
                 .ok_or(ProofError::TraceEntryNotProven(last as u64))?;
+            trim_branch(&mut b);
             (
                 trace[last],
                 List::try_from(b.siblings)

@@ -682,18 +682,23 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         );
     }
     println!();
-    if let Some(first) = manifest.dev_accounts.first() {
+    if !manifest.dev_accounts.is_empty() {
         let passphrase = if opts.seed == 0 {
             "no passphrase".to_owned()
         } else {
             format!("passphrase \"{}\"", opts.seed)
         };
         println!(
-            "  {} funded dev accounts (mnemonic \"{}\", {passphrase}; keys in the manifest), first {}",
-            manifest.dev_accounts.len(),
-            lazychain_config::DEV_MNEMONIC,
-            first.address
+            "  funded dev accounts (mnemonic \"{}\", {passphrase}; public test keys, never use them for real funds):",
+            lazychain_config::DEV_MNEMONIC
         );
+        for a in &manifest.dev_accounts {
+            println!(
+                "    ({}) {}  private key {}",
+                a.index, a.address, a.private_key
+            );
+        }
+        println!();
     }
     if let Some(executor) = manifest.nodes.iter().find(|n| n.role == "executor") {
         println!(

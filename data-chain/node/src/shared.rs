@@ -537,7 +537,8 @@ impl NodeShared {
                 .fraud_proofs
                 .iter()
                 .filter_map(|raw| FraudItem::decode(raw.as_ref()).ok())
-                .filter_map(|f| f.decode_proof().ok().map(|p| p.id()))
+                .filter(|f| f.decode_proof().is_ok())
+                .map(|f| lazychain_fraud::proof_id(&f.proof))
                 .collect();
             self.item_pool().remove_included(&claim_ids, &proof_ids);
         }

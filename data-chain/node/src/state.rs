@@ -17,8 +17,8 @@ use lazychain_config::Genesis;
 use lazychain_data_chain_types::{Block, BlockHeader};
 use lazychain_exec_stf::ChainParams;
 use lazychain_fraud::{
-    verify, ApplyError, ClaimId, ClaimItem, ClaimStatus, ExecutorRegistry, FraudItem, FraudProof,
-    Inclusion, Outcome, SignedClaim, StateConsensus, StateParams, Verdict,
+    proof_id, verify, ApplyError, ClaimId, ClaimItem, ClaimStatus, ExecutorRegistry, FraudItem,
+    FraudProof, Inclusion, Outcome, SignedClaim, StateConsensus, StateParams, Verdict,
 };
 use tokio::sync::broadcast;
 use tracing::{info, warn};
@@ -223,7 +223,7 @@ impl StateFollower {
         let height = claim.data_height;
         let header = header_at(height).ok_or(ProofRefused::MissingHeader(height))?;
         match verify(&proof, claim, &header, &self.params, hash_at) {
-            Ok(Verdict::Proven) => Ok((target, proof.id())),
+            Ok(Verdict::Proven) => Ok((target, proof_id(&item.proof))),
             Ok(Verdict::Refuted) => Err(ProofRefused::Refuted),
             Err(e) => Err(ProofRefused::Invalid(e.to_string())),
         }
@@ -305,7 +305,7 @@ impl StateFollower {
                 record.kind = kind_name(&p);
                 record.target = Some(p.claim().id());
                 record.target_height = Some(p.claim().data_height);
-                record.proof_id = p.id();
+                record.proof_id = proof_id(&item.proof);
             }
             match self.check_proof_with(&item, &claims, header_at, hash_at) {
                 Ok((target, proof_id)) => frauds.push(Inclusion::Fraud {

@@ -151,6 +151,80 @@ pub fn verify_list_branch(
     mix_in_length(&node, branch.len as usize) == *root
 }
 
+/// How many of a list branch's siblings can be non-zero: `ceil(log2(len))`. Above that level
+/// the path runs along index 0 and every sibling covers indices at or past `len`, so it is
+/// the hash of an all-zero subtree.
+pub fn occupied_depth(len: u64) -> usize {
+    depth_for(usize::try_from(len).unwrap_or(usize::MAX))
+}
+
+/// Drops the siblings above [`occupied_depth`]: a verifier restores them
+/// ([`verify_trimmed_list_branch`]). Proofs about a 10,000-item list carry 14 siblings, not 20.
+pub fn trim_branch(branch: &mut ListBranch) {
+    branch.siblings.truncate(occupied_depth(branch.len));
+}
+
+/// [`verify_list_branch`] for a branch trimmed by [`trim_branch`]: it must hold exactly
+/// `occupied_depth(len)` siblings; the zero-subtree hashes above are filled in.
+pub fn verify_trimmed_list_branch(
+    leaf: &[u8; 32],
+    branch: &ListBranch,
+    max_items: usize,
+    root: &[u8; 32],
+) -> bool {
+    let depth = depth_for(max_items);
+    let kept = branch.siblings.len();
+    if branch.len > max_items as u64 || kept != occupied_depth(branch.len) || kept > depth {
+        return false;
+    }
+    let mut full = branch.clone();
+    full.siblings.extend_from_slice(&zero_hashes()[kept..depth]);
+    verify_list_branch(leaf, &full, max_items, root)
+}
+
+/// How many of its own siblings the branch of item `index` (> 0) needs when the branch of item
+/// `index - 1` is known: the levels below the one where the two paths meet.
+pub fn adjacent_lower_siblings(index: u64) -> usize {
+    let meet = 64 - ((index.wrapping_sub(1)) ^ index).leading_zeros() as usize;
+    meet.saturating_sub(1)
+}
+
+/// Rebuilds the (trimmed) branch of item `prev.index + 1` from the branch of item
+/// `prev.index`, its leaf, and the [`adjacent_lower_siblings`] lowest siblings of the new
+/// branch. At the level where the paths meet, the new branch's sibling is the node above the
+/// previous item; above it both branches share their siblings. `None` if the pieces do not fit
+/// together (wrong lengths).
+pub fn adjacent_branch(
+    prev_leaf: &[u8; 32],
+    prev: &ListBranch,
+    lower: &[[u8; 32]],
+) -> Option<ListBranch> {
+    let index = prev.index.checked_add(1)?;
+    let below = adjacent_lower_siblings(index);
+    if lower.len() != below || prev.siblings.len() <= below {
+        return None;
+    }
+    // The node of the previous item at level `below` (where the new path has it as sibling).
+    let mut node = *prev_leaf;
+    let mut at = prev.index;
+    for sibling in &prev.siblings[..below] {
+        node = if at & 1 == 0 {
+            hash_pair(&node, sibling)
+        } else {
+            hash_pair(sibling, &node)
+        };
+        at >>= 1;
+    }
+    let mut siblings = lower.to_vec();
+    siblings.push(node);
+    siblings.extend_from_slice(&prev.siblings[below + 1..]);
+    Some(ListBranch {
+        index,
+        len: prev.len,
+        siblings,
+    })
+}
+
 /// The root of one byte-list item (the leaf of [`byte_lists_root`]'s list).
 pub fn byte_list_leaf(item: &[u8], max_item_bytes: usize) -> [u8; 32] {
     bytes_root(item, max_item_bytes)
@@ -257,5 +331,77 @@ mod tests {
         let root = roots_list_root(&roots, 1 << 20);
         let branch = list_branch(&roots, 8, 1 << 20).expect("in range");
         assert!(verify_list_branch(&roots[8], &branch, 1 << 20, &root));
+    }
+
+    #[test]
+    fn adjacent_branches_rebuild_from_their_neighbour() {
+        for n in [2usize, 3, 7, 8, 9, 100, 1025] {
+            let leaves: Vec<[u8; 32]> = (0..n).map(|i| [(i % 251) as u8 + 1; 32]).collect();
+            let root = roots_list_root(&leaves, 1 << 20);
+            for index in 1..n {
+                let mut prev = list_branch(&leaves, index - 1, 1 << 20).expect("prev");
+                let mut own = list_branch(&leaves, index, 1 << 20).expect("own");
+                trim_branch(&mut prev);
+                trim_branch(&mut own);
+                let below = adjacent_lower_siblings(index as u64);
+                let rebuilt = adjacent_branch(&leaves[index - 1], &prev, &own.siblings[..below])
+                    .expect("fits");
+                assert_eq!(rebuilt, own, "n {n} index {index}");
+                assert!(verify_trimmed_list_branch(
+                    &leaves[index],
+                    &rebuilt,
+                    1 << 20,
+                    &root
+                ));
+                // One sibling too many does not fit.
+                assert!(
+                    adjacent_branch(&leaves[index - 1], &prev, &own.siblings[..below + 1])
+                        .is_none()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn trimmed_branches_verify_exactly_like_full_ones() {
+        for n in [1usize, 2, 3, 4, 5, 8, 9, 100, 1024, 1025] {
+            let leaves: Vec<[u8; 32]> = (0..n).map(|i| [(i % 251) as u8 + 1; 32]).collect();
+            let root = roots_list_root(&leaves, 1 << 20);
+            for index in [0, n / 2, n - 1] {
+                let full = list_branch(&leaves, index, 1 << 20).expect("in range");
+                let mut trimmed = full.clone();
+                trim_branch(&mut trimmed);
+                assert_eq!(trimmed.siblings.len(), occupied_depth(n as u64));
+                assert_eq!(
+                    full.siblings[..trimmed.siblings.len()],
+                    trimmed.siblings[..]
+                );
+                assert!(verify_trimmed_list_branch(
+                    &leaves[index],
+                    &trimmed,
+                    1 << 20,
+                    &root
+                ));
+                // The untrimmed branch is not the canonical form; a wrong item never verifies.
+                assert!(
+                    !verify_trimmed_list_branch(&leaves[index], &full, 1 << 20, &root)
+                        || n == 1 << 20
+                );
+                assert!(!verify_trimmed_list_branch(
+                    &[0xee; 32],
+                    &trimmed,
+                    1 << 20,
+                    &root
+                ));
+                let mut longer = trimmed.clone();
+                longer.len += 1;
+                assert!(!verify_trimmed_list_branch(
+                    &leaves[index],
+                    &longer,
+                    1 << 20,
+                    &root
+                ));
+            }
+        }
     }
 }

@@ -268,7 +268,13 @@ impl Executor {
             .transactions()
             .map(<[u8]>::to_vec)
             .collect();
-        let txs = prepare(raw.iter().map(Vec::as_slice));
+        // Only the transactions up to `index` run; their senders come from the node's
+        // admission cache where it still has them.
+        let prefix = raw.iter().take(index.saturating_add(1)).map(Vec::as_slice);
+        let txs = match &self.sender_hints {
+            Some(hints) => prepare_with(prefix, hints.as_ref()),
+            None => prepare(prefix),
+        };
         let params = &self.shared.params;
         let block = params.block_context(&decided.block.header, B256::from(decided.hash.0));
         let (witness, root_before) = crate::prover::tx_witness_at(

@@ -5,7 +5,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::*;
-use crate::claim::StateClaim;
+use crate::claim::{StateClaim, GENESIS_PARENT};
 use crate::executor_address;
 
 const CHAIN: u64 = 42;
