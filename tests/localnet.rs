@@ -109,6 +109,68 @@ async fn faulty_executor_reverted_kill_restart_and_down() {
     assert_eq!(faulty, vec!["executor-1"]);
     let v0 = manifest.nodes[0].rpc_url.clone();
 
+    // The first things a user tries: a transfer with `tx send`, `status`, `config show`.
+    let executor_rpc = manifest
+        .nodes
+        .iter()
+        .find(|n| n.name == "executor-0")
+        .expect("executor-0")
+        .rpc_url
+        .clone();
+    let sent = ok(
+        &lazychain(&[
+            "tx",
+            "send",
+            "--to",
+            "0x000000000000000000000000000000000000dEaD",
+            "--value",
+            "0.5",
+            "--rpc",
+            &executor_rpc,
+        ]),
+        "tx send",
+    );
+    assert!(sent.contains("status success"), "{sent}");
+    let balance = call(
+        &executor_rpc,
+        "eth_getBalance",
+        rpc_params!["0x000000000000000000000000000000000000dEaD", "latest"],
+    )
+    .await;
+    assert_eq!(balance, "0x6f05b59d3b20000", "0.5 ETH arrived");
+    let status = ok(&lazychain(&["status", "--rpc", &executor_rpc]), "status");
+    assert!(
+        status.contains("(executor)") && status.contains("executed"),
+        "{status}"
+    );
+    let home = manifest.nodes[0].home.display().to_string();
+    let shown = ok(
+        &lazychain(&[
+            "config",
+            "show",
+            "--home",
+            &home,
+            "--set",
+            "mempool.max_txs=123456",
+        ]),
+        "config show",
+    );
+    assert!(shown.contains("max_txs = 123456"), "{shown}");
+    assert!(shown.contains("private key not shown"), "{shown}");
+    let key_file = std::fs::read_to_string(manifest.nodes[0].home.join("validator_key.json"))
+        .expect("key file");
+    let secret: Value = serde_json::from_str(&key_file).expect("key json");
+    let private = secret["private_key"].as_str().expect("private_key");
+    assert!(
+        !shown.contains(private.trim_start_matches("0x")),
+        "config show prints the private key"
+    );
+    let dev0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    assert!(
+        banner.contains(dev0),
+        "the banner lists the dev accounts: {banner}"
+    );
+
     // Load, so that the faulty executor has transactions to lie about.
     let dev = &manifest.dev_accounts[0];
     let key = secp256k1::SecretKey::from_byte_array(
@@ -118,7 +180,7 @@ async fn faulty_executor_reverted_kill_restart_and_down() {
             .expect("32 bytes"),
     )
     .expect("key");
-    for nonce in 0..5u64 {
+    for nonce in 1..6u64 {
         let raw = transfer(&key, manifest.chain_id, nonce);
         let _ = call(
             &v0,
