@@ -33,7 +33,8 @@ use lazychain_exec_stf::revm::primitives::hardfork::SpecId;
 use lazychain_exec_stf::state::Overlay;
 use lazychain_exec_stf::witness::witness_for_tx;
 use lazychain_exec_stf::{
-    execute_block, prepare, trace_root, BlockContext, ChainParams, ExecError, MemoryState, TxStatus,
+    execute_block, execute_prefix, prepare, trace_root, BlockContext, ChainParams, ExecError,
+    MemoryState, TxStatus,
 };
 use lazychain_fraud::{
     build_bad_transition, verify, FraudProof, ProofError, StateClaim, Verdict, GENESIS_PARENT,
@@ -257,7 +258,7 @@ fn generate(
     let started = Instant::now();
     let txs = prepare(s.raw[..=index].iter().map(Vec::as_slice));
     let recovered = Instant::now();
-    let before = execute_block(&s.params, &s.ctx, &txs[..index], &s.state, &mut tree)?;
+    let before = execute_prefix(&s.params, &s.ctx, &txs[..index], &s.state, &mut tree)?;
     let reexecuted = Instant::now();
     let state = Overlay {
         base: &s.state,

@@ -14,7 +14,7 @@ use lazychain_exec_stf::keys::value_hash;
 use lazychain_exec_stf::state::Overlay;
 use lazychain_exec_stf::witness::{witness_for_tx, TxWitness};
 use lazychain_exec_stf::{
-    execute_block, BlockContext, ChainParams, ExecError, PreparedTx, ReadError,
+    execute_prefix, BlockContext, ChainParams, ExecError, PreparedTx, ReadError,
 };
 
 use crate::store::{StateSnapshot, StateStore, StoreError};
@@ -106,7 +106,7 @@ pub fn tx_witness_at(
         count: txs.len(),
     })?;
     let (past, mut past_tree) = state_before_block(store, tree, block.height)?;
-    let before = execute_block(params, block, &txs[..index], &past, &mut past_tree)?;
+    let before = execute_prefix(params, block, &txs[..index], &past, &mut past_tree)?;
     let state = Overlay {
         base: &past,
         writes: &before.writes,
@@ -120,6 +120,7 @@ mod tests {
     use super::*;
     use crate::store::ExecutedBlock;
     use alloy_primitives::{Address, Bytes, U256};
+    use lazychain_exec_stf::execute_block;
     use lazychain_exec_stf::genesis::{genesis_writes, tree_of, AllocAccount};
     use lazychain_exec_stf::prepare;
     use lazychain_exec_stf::witness::reexecute;

@@ -127,6 +127,24 @@ pub fn trace_root(trace: &[B256]) -> B256 {
     B256::from(roots_list_root(&items, MAX_TXS_BOUND))
 }
 
+/// Executes a prefix of a block for a prover: the same transactions and environment as
+/// [`execute_block`], but the tree is updated once, after the last transaction, instead of
+/// after each one (a prover needs the state before transaction `i`, not every root before
+/// it). The returned trace holds that one root.
+pub fn execute_prefix<R: StateReader, C: Commitment + Send>(
+    params: &ChainParams,
+    block: &BlockContext,
+    txs: &[PreparedTx],
+    state: &R,
+    tree: &mut C,
+) -> Result<BlockExecution, ExecError> {
+    let once = ChainParams {
+        trace_period: u64::MAX,
+        ..params.clone()
+    };
+    execute_block(&once, block, txs, state, tree)
+}
+
 /// Executes `txs` (a decided block, in order) over `state`, whose authenticated form is
 /// `tree`. On success `tree` holds the post-state and the caller persists `writes`.
 pub fn execute_block<R: StateReader, C: Commitment + Send>(

@@ -26,8 +26,8 @@ pub mod witness;
 pub use call::{call, estimate_gas, CallError, CallOutcome, CallRequest};
 pub use env::{hardfork, BlockContext, ChainParams, HARDFORKS};
 pub use execute::{
-    execute_block, prepare, prepare_with, trace_root, BlockExecution, Commitment, ExecError,
-    PreparedTx,
+    execute_block, execute_prefix, prepare, prepare_with, trace_root, BlockExecution, Commitment,
+    ExecError, PreparedTx,
 };
 pub use keys::{AccountValue, StateKey};
 pub use receipt::{receipts_root, Receipt, TxStatus};
