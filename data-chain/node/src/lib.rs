@@ -3,9 +3,14 @@
 //! store, transaction gossip on our own libp2p network, JSON-RPC, and the operator HTTP
 //! endpoints.
 //!
-//! A validator orders and stores data only: nothing here reads EVM state or executes a
-//! transaction. Wire formats and validity rules live in `lazychain-data-chain-types`, the
-//! engine's types in `lazychain-data-chain-consensus`.
+//! It also runs state consensus over the decided blocks (`state`): the claims and fraud proofs
+//! they carry, the item pool and the state gossip topic, and the RPC that serves them.
+//!
+//! A validator orders and stores data only: nothing here reads EVM state or executes a block.
+//! The one exception is bounded and stateless: checking a fraud proof re-executes its single
+//! transaction over the witness the proof carries (`lazychain-fraud`). Wire formats and
+//! validity rules live in `lazychain-data-chain-types`, the engine's types in
+//! `lazychain-data-chain-consensus`.
 
 #![forbid(unsafe_code)]
 

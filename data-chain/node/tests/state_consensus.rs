@@ -210,6 +210,7 @@ fn a_lie_is_reverted_with_its_descendants_and_only_valid_proofs_count() {
     let mut honest_ids = Vec::new();
     let mut liar_ids = Vec::new();
     let mut accepted_proof = None;
+    let mut late_proof: Option<Vec<u8>> = None;
     let mut nonce = 0;
     for height in 1..=BLOCKS {
         let txs: Vec<Vec<u8>> = (0..2)
@@ -289,15 +290,17 @@ fn a_lie_is_reverted_with_its_descendants_and_only_valid_proofs_count() {
             let refuted =
                 build_bad_transition(&honest_item.signed.claim, &honest_item.trace, &txs2, 0, &w)
                     .expect("proof");
-            pending_proofs = vec![
-                replayed,
-                truncated,
-                FraudItem {
-                    submitter: liar_address,
-                    proof: refuted.encode(),
-                }
-                .encode(),
-            ];
+            let refuted = FraudItem {
+                submitter: liar_address,
+                proof: refuted.encode(),
+            }
+            .encode();
+            late_proof = Some(refuted.clone());
+            pending_proofs = vec![replayed, truncated, refuted];
+        }
+        if height == 7 {
+            // The same proof once its target (honest, included in block 3) is final.
+            pending_proofs = vec![late_proof.clone().expect("built at height 5")];
         }
         state.apply(&out.writes);
     }
@@ -353,10 +356,12 @@ fn a_lie_is_reverted_with_its_descendants_and_only_valid_proofs_count() {
             (4, "accepted"),
             (6, "rejected"),
             (6, "rejected"),
-            (6, "rejected")
+            (6, "rejected"),
+            (8, "rejected")
         ],
         "{proofs:?}"
     );
+    assert!(proofs[4].outcome.contains("final"), "{:?}", proofs[4]);
     assert!(
         proofs[3].outcome.contains("re-execution agrees"),
         "{:?}",
