@@ -227,6 +227,17 @@ pub enum LocalnetCommand {
         #[arg(long, default_value = ".localnet")]
         dir: PathBuf,
     },
+    /// Print the end of one node's log.
+    Logs {
+        /// Node name, e.g. validator-1 or executor-0.
+        node: String,
+        /// How many lines.
+        #[arg(long, default_value_t = 50)]
+        lines: usize,
+        /// Local network folder.
+        #[arg(long, default_value = ".localnet")]
+        dir: PathBuf,
+    },
     /// Kill one node with SIGKILL, as a crash would (see `localnet status` for names).
     Kill {
         /// Node name, e.g. validator-1 or executor-0.

@@ -106,6 +106,10 @@ pub fn run(cli: Cli) -> Result<()> {
             print!("{text}");
             Ok(())
         }
+        Command::Localnet(LocalnetCommand::Logs { node, lines, dir }) => {
+            println!("{}", lazychain_localnet::log_tail(&dir, &node, lines)?);
+            Ok(())
+        }
         Command::Localnet(LocalnetCommand::Kill { node, dir }) => {
             let pid = lazychain_localnet::kill_node(&dir, &node)?;
             println!("killed {node} (pid {pid}) with SIGKILL");

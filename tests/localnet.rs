@@ -96,6 +96,8 @@ async fn faulty_executor_reverted_kill_restart_and_down() {
         "2",
         "--faulty-executors",
         "1",
+        "--full-nodes",
+        "1",
     ]);
     let banner = ok(&up, "localnet up");
     assert!(banner.contains("Ethereum JSON-RPC for wallets"), "{banner}");
@@ -226,9 +228,42 @@ async fn faulty_executor_reverted_kill_restart_and_down() {
         .expect("validator-0 row");
     let cols: Vec<&str> = validator_row.split_whitespace().collect();
     assert_eq!(cols[9], "1", "one executor slashed: {status}");
+    let liar_row = status
+        .lines()
+        .find(|l| l.starts_with("executor-1"))
+        .expect("executor-1 row");
+    assert!(liar_row.ends_with("slashed"), "{status}");
+    wait_until("the honest executor's latest claim in the table", || {
+        let d = d.clone();
+        async move {
+            let status = ok(&lazychain(&["localnet", "status", "--dir", &d]), "status");
+            let row = status
+                .lines()
+                .find(|l| l.starts_with("executor-0"))?
+                .to_owned();
+            row.split_whitespace()
+                .last()
+                .is_some_and(|c| c.starts_with("final@") || c.starts_with("pending@"))
+                .then_some(Value::Null)
+        }
+    })
+    .await;
+    let logs = ok(
+        &lazychain(&[
+            "localnet",
+            "logs",
+            "validator-0",
+            "--lines",
+            "5",
+            "--dir",
+            &d,
+        ]),
+        "logs",
+    );
+    assert_eq!(logs.trim_end().lines().count(), 5, "{logs}");
 
     // Kill and restart a validator and an executor: both come back and catch up.
-    for name in ["validator-1", "executor-0"] {
+    for name in ["validator-1", "executor-0", "fullnode-0"] {
         let node = manifest
             .nodes
             .iter()
@@ -271,11 +306,95 @@ async fn faulty_executor_reverted_kill_restart_and_down() {
         .iter()
         .filter_map(|n| n.pid)
         .collect();
-    assert_eq!(pids.len(), 6);
+    assert_eq!(pids.len(), 7);
     ok(&lazychain(&["localnet", "down", "--dir", &d]), "down");
     for pid in pids {
         assert!(!pid_alive(pid), "pid {pid} survived `localnet down`");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreground_up_stops_every_node_on_ctrl_c() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("net");
+    let d = dir.display().to_string();
+    let _down = Down(&dir);
+    let log = std::fs::File::create(tmp.path().join("up.log")).expect("log");
+    let mut up = Command::new(env!("CARGO_BIN_EXE_lazychain"))
+        .args([
+            "localnet",
+            "up",
+            "--dir",
+            &d,
+            "--validators",
+            "1",
+            "--executors",
+            "1",
+        ])
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("starts");
+    let manifest = wait_until("the network is up", || {
+        let dir = dir.clone();
+        async move {
+            let m = Manifest::load(&dir).ok()?;
+            let s = call(&m.nodes[1].rpc_url, "lazy_status", rpc_params![]).await;
+            (s["executedHeight"].as_u64()? >= 2).then(|| serde_json::to_value(&m).ok())?
+        }
+    })
+    .await;
+    let pids: Vec<u64> = manifest["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["pid"].as_u64())
+        .collect();
+    assert_eq!(pids.len(), 2);
+    // Ctrl-C.
+    let status = Command::new("kill")
+        .args(["-INT", &up.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let start = Instant::now();
+    while up.try_wait().expect("wait").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(60), "up did not stop");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(tmp.path().join("up.log")).unwrap_or_default();
+    assert!(text.contains("stopping"), "{text}");
+    for pid in pids {
+        assert!(!pid_alive(pid as u32), "pid {pid} survived Ctrl-C");
+    }
+}
+
+#[test]
+fn a_port_in_use_is_reported_before_anything_starts() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = held.local_addr().expect("addr").port();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("net");
+    // The held port is the RPC port of node 0 when the base port is two below it.
+    let base = (port - 2).to_string();
+    let out = lazychain(&[
+        "localnet",
+        "up",
+        "--detach",
+        "--dir",
+        &dir.display().to_string(),
+        "--validators",
+        "1",
+        "--executors",
+        "0",
+        "--base-port",
+        &base,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    // Usually the held port; another port of the range may be taken first on a busy machine.
+    assert!(err.contains("already in use"), "{err}");
+    assert!(!dir.join("localnet.json").exists(), "nothing was generated");
 }
 
 #[test]

@@ -197,9 +197,20 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
                 opts.base_port
             )));
         }
-        (0..ports_needed)
+        let ports: Vec<u16> = (0..ports_needed)
             .map(|i| opts.base_port + i as u16)
-            .collect()
+            .collect();
+        // A port held by another process would only show as a node dying at start-up.
+        for (i, port) in ports.iter().enumerate() {
+            if TcpListener::bind(("127.0.0.1", *port)).is_err() {
+                let what = ["consensus", "gossip", "RPC", "metrics"][i % 4];
+                return Err(LocalnetError::Options(format!(
+                    "port {port} (the {what} port of node {}) is already in use on 127.0.0.1; pick another --base-port or 0 for free ports",
+                    i / 4
+                )));
+            }
+        }
+        ports
     };
     if opts.dir.exists() {
         if opts.dir.join(MANIFEST_FILE).exists() || is_empty_dir(&opts.dir) {
@@ -413,21 +424,10 @@ fn short_hex(v: &serde_json::Value) -> String {
 /// Per node: role, data height, executed height and lag, the latest root (executors), the
 /// state-consensus final and safe heights, slashed executors, peers and mempool.
 pub async fn status_table(manifest: &Manifest) -> String {
-    let row = |cols: [&str; 11]| {
+    let row = |c: [&str; 12]| {
         format!(
             "{:<12} {:<9} {:>7} {:>7} {:>8} {:>4} {:<15} {:>6} {:>6} {:>7} {:>5}  {}\n",
-            cols[0],
-            cols[1],
-            cols[2],
-            cols[3],
-            cols[4],
-            cols[5],
-            cols[6],
-            cols[7],
-            cols[8],
-            cols[9],
-            cols[10],
-            ""
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]
         )
     };
     let mut out = row([
@@ -442,6 +442,7 @@ pub async fn status_table(manifest: &Manifest) -> String {
         "SAFE",
         "SLASHED",
         "PEERS",
+        "OWN CLAIMS",
     ]);
     let statuses =
         futures::future::join_all(manifest.nodes.iter().map(|n| node_status(&n.rpc_url))).await;
@@ -466,6 +467,19 @@ pub async fn status_table(manifest: &Manifest) -> String {
                     .as_object()
                     .map(|m| m.len().to_string())
                     .unwrap_or_else(|| "-".into());
+                // An executor's latest claim and its status, e.g. `final@12`, or `slashed`.
+                let claims = &s["claims"];
+                let own = if claims["slashed"] == true {
+                    "slashed".to_owned()
+                } else {
+                    match (
+                        claims["latestStatus"].as_str(),
+                        claims["latestHeight"].as_u64(),
+                    ) {
+                        (Some(status), Some(h)) => format!("{status}@{h}"),
+                        _ => "-".to_owned(),
+                    }
+                };
                 out.push_str(&row([
                     &node.name,
                     &role,
@@ -478,10 +492,11 @@ pub async fn status_table(manifest: &Manifest) -> String {
                     &num(&sc["safeHeight"]),
                     &slashed,
                     &num(&s["peers"]),
+                    &own,
                 ]));
             }
             Err(_) => out.push_str(&row([
-                &node.name, &role, &pid, "down", "-", "-", "-", "-", "-", "-", "-",
+                &node.name, &role, &pid, "down", "-", "-", "-", "-", "-", "-", "-", "-",
             ])),
         }
     }
@@ -552,6 +567,15 @@ pub struct UpOptions {
 
 /// The fault `localnet up --faulty-executors` gives an executor.
 pub const DEMO_FAULT: &str = "wrong-root-at=3";
+
+/// The last `lines` lines of a node's log.
+pub fn log_tail(dir: &Path, name: &str, lines: usize) -> Result<String, LocalnetError> {
+    let mut manifest = Manifest::load(dir)?;
+    let node = find_node(&mut manifest, name)?;
+    let text = std::fs::read_to_string(&node.log).map_err(io_err(&node.log))?;
+    let all: Vec<&str> = text.lines().collect();
+    Ok(all[all.len().saturating_sub(lines)..].join("\n"))
+}
 
 /// Kills one node of a running local network with SIGKILL (as a crash would).
 pub fn kill_node(dir: &Path, name: &str) -> Result<u32, LocalnetError> {

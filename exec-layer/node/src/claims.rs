@@ -26,7 +26,7 @@ use malachitebft_signing_ed25519::PrivateKey;
 use sha2::{Digest, Sha256};
 use tracing::{debug, error, info, warn};
 
-use crate::executor::{ExecShared, WitnessRequest};
+use crate::executor::{ExecShared, OwnClaims, WitnessRequest};
 
 /// How often the claims task looks for new executed heights, inclusions and claims to check.
 const TICK: Duration = Duration::from_millis(200);
@@ -429,6 +429,8 @@ pub async fn run(
         wake,
     };
     let mut tick = tokio::time::interval(TICK);
+    let mut own_cursor = 0usize;
+    let mut latest_own: Option<(u64, ClaimId)> = None;
     loop {
         tick.tick().await;
         if let Some(mut p) = publisher.take() {
@@ -450,5 +452,22 @@ pub async fn run(
             state.latest_safe_height(),
             state.consensus().latest_final_height(),
         );
+        let consensus = state.consensus();
+        let newest = state.recorded_since(own_cursor).to_vec();
+        own_cursor += newest.len();
+        for r in newest {
+            let mine = consensus
+                .claim(&r.id)
+                .is_some_and(|v| v.claim.claim.executor == address);
+            if mine && latest_own.is_none_or(|(h, _)| r.data_height >= h) {
+                latest_own = Some((r.data_height, r.id));
+            }
+        }
+        exec.set_own_claims(OwnClaims {
+            executor: address,
+            bonded: registered,
+            latest: latest_own.and_then(|(h, id)| consensus.status(&id).map(|s| (h, s.name()))),
+            slashed: consensus.is_slashed(&address),
+        });
     }
 }

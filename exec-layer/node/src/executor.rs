@@ -60,6 +60,18 @@ pub struct Tags {
     pub finalized: u64,
 }
 
+/// This executor's own standing in state consensus, for status output.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OwnClaims {
+    pub executor: [u8; 20],
+    /// Whether the executor's key is bonded in genesis (only then does it post claims).
+    pub bonded: bool,
+    /// The highest data height of its claims recorded by state consensus, and that claim's
+    /// status (`pending`, `final`, `reverted`).
+    pub latest: Option<(u64, &'static str)>,
+    pub slashed: bool,
+}
+
 /// State shared between the execution thread and RPC handlers.
 pub struct ExecShared {
     pub params: ChainParams,
@@ -71,6 +83,7 @@ pub struct ExecShared {
     pending_nonces: Mutex<HashMap<Address, (u64, u64)>>,
     /// (safe, finalized) heights from state consensus, set by the claims task.
     consensus_heights: RwLock<(u64, u64)>,
+    own_claims: RwLock<OwnClaims>,
 }
 
 impl ExecShared {
@@ -86,6 +99,19 @@ impl ExecShared {
             latest,
             safe: safe.min(latest),
             finalized: finalized.min(latest),
+        }
+    }
+
+    pub fn own_claims(&self) -> OwnClaims {
+        self.own_claims
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn set_own_claims(&self, claims: OwnClaims) {
+        if let Ok(mut c) = self.own_claims.write() {
+            *c = claims;
         }
     }
 
@@ -220,6 +246,7 @@ impl Executor {
             }),
             pending_nonces: Mutex::new(HashMap::new()),
             consensus_heights: RwLock::new((0, 0)),
+            own_claims: RwLock::new(OwnClaims::default()),
         });
         Ok(Executor {
             shared,

@@ -639,6 +639,14 @@ pub fn register(
         v["executedHeight"] = json!(s.executed_height);
         v["lag"] = json!(s.data_height.saturating_sub(s.executed_height));
         v["stateRoot"] = json!(hex0x(s.state_root.as_slice()));
+        let own = ctx.0.own_claims();
+        v["claims"] = json!({
+            "executor": hex0x(&own.executor),
+            "bonded": own.bonded,
+            "latestHeight": own.latest.map(|(h, _)| h),
+            "latestStatus": own.latest.map(|(_, status)| status),
+            "slashed": own.slashed,
+        });
         v
     })?;
     m.register_blocking_method("lazy_getExecution", |p, ctx, _| {
