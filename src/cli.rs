@@ -84,6 +84,17 @@ pub enum ConfigCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
+    /// Every benchmark in one run (data chain, executor, fraud proofs in-process and on a
+    /// local network) with this machine's reference rates: one table of figure, value,
+    /// reference and ratio, and the same as JSON.
+    All {
+        /// Short runs of each (a few minutes on 2 cores).
+        #[arg(long)]
+        quick: bool,
+        /// Where to write the results as JSON.
+        #[arg(long, default_value = "bench-results.json")]
+        json: PathBuf,
+    },
     /// Data-chain throughput and finality latency: validators as processes on loopback,
     /// pre-signed transfers and 1 KiB-payload transactions at rising offered rates.
     DataChain {

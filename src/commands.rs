@@ -125,6 +125,20 @@ pub fn run(cli: Cli) -> Result<()> {
             print!("{}", lazychain_localnet::status(&dir)?);
             Ok(())
         }
+        Command::Bench(BenchCommand::All { quick, json }) => {
+            let exe = std::env::current_exe().wrap_err("cannot locate the lazychain binary")?;
+            if cfg!(debug_assertions) {
+                eprintln!("warning: this is a debug build; benchmark with `cargo run --release -- bench ...`");
+            }
+            let report = lazychain_bench::all::run(&lazychain_bench::all::AllOptions {
+                exe,
+                quick,
+                json: json.clone(),
+            })?;
+            print!("{}", report.table());
+            println!("\nresults written to {}", json.display());
+            Ok(())
+        }
         Command::Bench(BenchCommand::DataChain {
             validators,
             quick,

@@ -644,18 +644,18 @@ pub struct Case {
 }
 
 impl Case {
-    fn stage(&self, stage: Stage) -> Option<&Measured> {
+    pub fn stage(&self, stage: Stage) -> Option<&Measured> {
         self.stages
             .iter()
             .find(|(s, _)| *s == stage)
             .map(|(_, m)| m)
     }
 
-    fn ms(&self, stage: Stage) -> Option<f64> {
+    pub fn ms(&self, stage: Stage) -> Option<f64> {
         self.stage(stage).map(|m| m.median().as_secs_f64() * 1000.0)
     }
 
-    fn tps(&self, stage: Stage) -> Option<f64> {
+    pub fn tps(&self, stage: Stage) -> Option<f64> {
         self.stage(stage)
             .map(|m| m.txs_per_block as f64 / m.median().as_secs_f64())
     }

@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod all;
 pub mod data_chain;
 pub mod exec;
 pub mod fraud;

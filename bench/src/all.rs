@@ -1,0 +1,398 @@
+//! `lazychain bench all`: every benchmark of the earlier issues in one run (data chain,
+//! executor, fraud proofs in-process and on a local network), the reference measurements they
+//! are judged against (raw revm on the same transactions from `bench exec`, and this machine's
+//! SHA-256 and secp256k1 sender-recovery rates), one table of figure / value / reference /
+//! ratio, and the same as JSON.
+//!
+//! Not in it yet: the coupled mode (lazy vs coupled side by side), the scaling runs (7 and 10
+//! validators, 1M accounts, bytes per account) and the plots.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::exec::Stage;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AllError {
+    #[error("data chain: {0}")]
+    DataChain(#[from] crate::data_chain::BenchError),
+    #[error("executor: {0}")]
+    Exec(#[from] crate::exec::ExecBenchError),
+    #[error("fraud proofs: {0}")]
+    Fraud(#[from] crate::fraud::FraudBenchError),
+    #[error("writing {path}: {error}")]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+pub struct AllOptions {
+    /// The `lazychain` binary, for the benchmarks that start nodes.
+    pub exe: PathBuf,
+    pub quick: bool,
+    /// Where the JSON results go.
+    pub json: PathBuf,
+}
+
+/// One line of the table.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    pub group: &'static str,
+    pub name: String,
+    pub value: f64,
+    pub unit: &'static str,
+    /// What the value is judged against: a reference measurement or a target.
+    pub reference: Option<(String, f64)>,
+}
+
+impl Figure {
+    fn ratio(&self) -> Option<f64> {
+        let (_, r) = self.reference.as_ref()?;
+        (*r != 0.0).then(|| self.value / r)
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "group": self.group,
+            "figure": self.name,
+            "value": self.value,
+            "unit": self.unit,
+            "reference": self.reference.as_ref().map(|(n, _)| n.clone()),
+            "referenceValue": self.reference.as_ref().map(|(_, v)| *v),
+            "ratio": self.ratio(),
+        })
+    }
+}
+
+fn fig(group: &'static str, name: impl Into<String>, value: f64, unit: &'static str) -> Figure {
+    Figure {
+        group,
+        name: name.into(),
+        value,
+        unit,
+        reference: None,
+    }
+}
+
+impl Figure {
+    fn against(mut self, name: impl Into<String>, value: f64) -> Self {
+        self.reference = Some((name.into(), value));
+        self
+    }
+}
+
+pub struct AllReport {
+    pub quick: bool,
+    pub cores: usize,
+    pub figures: Vec<Figure>,
+    pub elapsed: Duration,
+}
+
+impl AllReport {
+    pub fn table(&self) -> String {
+        let mut out = format!(
+            "bench all{}: {} cores, {:.0} s\n\n| group | figure | value | unit | reference | reference value | ratio |\n|---|---|---:|---|---|---:|---:|\n",
+            if self.quick { " --quick" } else { "" },
+            self.cores,
+            self.elapsed.as_secs_f64()
+        );
+        for f in &self.figures {
+            let (rname, rvalue) = match &f.reference {
+                Some((n, v)) => (n.as_str(), format!("{v:.3}")),
+                None => ("", String::new()),
+            };
+            out.push_str(&format!(
+                "| {} | {} | {:.3} | {} | {} | {} | {} |\n",
+                f.group,
+                f.name,
+                f.value,
+                f.unit,
+                rname,
+                rvalue,
+                f.ratio().map(|r| format!("{r:.2}x")).unwrap_or_default()
+            ));
+        }
+        out
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "quick": self.quick,
+            "cores": self.cores,
+            "elapsedSeconds": self.elapsed.as_secs_f64(),
+            "figures": self.figures.iter().map(Figure::json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// SHA-256 throughput of one core, MB/s (64-byte messages, as the state tree hashes).
+pub fn sha256_mb_per_s() -> f64 {
+    use sha2::{Digest, Sha256};
+    let mut node = [7u8; 64];
+    let n = 400_000usize;
+    let started = Instant::now();
+    for _ in 0..n {
+        let h = Sha256::digest(node);
+        node[..32].copy_from_slice(&h);
+    }
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    std::hint::black_box(node);
+    (n * 64) as f64 / secs / 1e6
+}
+
+/// secp256k1 sender recoveries per second on one core.
+pub fn recoveries_per_s() -> f64 {
+    use secp256k1::ecdsa::RecoverableSignature;
+    use secp256k1::{Message, SecretKey, SECP256K1};
+    let key = SecretKey::from_byte_array([3u8; 32]).expect("a valid constant key");
+    let msg = Message::from_digest([9u8; 32]);
+    let sig = SECP256K1.sign_ecdsa_recoverable(msg, &key);
+    let (id, bytes) = sig.serialize_compact();
+    let n = 4_000usize;
+    let started = Instant::now();
+    for _ in 0..n {
+        let s = RecoverableSignature::from_compact(&bytes, id).expect("a signature just made");
+        std::hint::black_box(SECP256K1.recover_ecdsa(msg, &s).ok());
+    }
+    n as f64 / started.elapsed().as_secs_f64().max(1e-9)
+}
+
+pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
+    let started = Instant::now();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut figures = Vec::new();
+
+    eprintln!("[1/5] machine reference rates...");
+    let sha = sha256_mb_per_s();
+    let rec = recoveries_per_s();
+    figures.push(fig(
+        "machine",
+        "SHA-256, one core (64-byte messages)",
+        sha,
+        "MB/s",
+    ));
+    figures.push(fig(
+        "machine",
+        "secp256k1 sender recovery, one core",
+        rec,
+        "1/s",
+    ));
+
+    eprintln!("[2/5] data chain (4 validator processes)...");
+    let dc = crate::data_chain::run(&crate::data_chain::Options {
+        exe: opts.exe.clone(),
+        validators: 4,
+        quick: opts.quick,
+        keep: false,
+    })?;
+    if let Some(best) = dc
+        .rows
+        .iter()
+        .max_by(|a, b| a.finalized_tps.total_cmp(&b.finalized_tps))
+    {
+        figures.push(
+            fig(
+                "data chain",
+                format!("finalized tx/s ({})", best.workload),
+                best.finalized_tps,
+                "tx/s",
+            )
+            .against("target", 5_000.0),
+        );
+        figures.push(
+            fig(
+                "data chain",
+                format!("finalized MB/s ({})", best.workload),
+                best.mb_per_s,
+                "MB/s",
+            )
+            .against("target", 10.0),
+        );
+    }
+    if let Some(idle) = dc.rows.first() {
+        if let Some(p50) = idle.p50 {
+            figures.push(fig(
+                "data chain",
+                format!(
+                    "finality latency p50 at {:.0} tx/s offered",
+                    idle.offered_tps
+                ),
+                p50.as_secs_f64() * 1000.0,
+                "ms",
+            ));
+        }
+        if let Some(p99) = idle.p99 {
+            figures.push(fig(
+                "data chain",
+                format!(
+                    "finality latency p99 at {:.0} tx/s offered",
+                    idle.offered_tps
+                ),
+                p99.as_secs_f64() * 1000.0,
+                "ms",
+            ));
+        }
+    }
+
+    eprintln!("[3/5] executor (in-process)...");
+    let ex = crate::exec::run(&crate::exec::Options {
+        quick: opts.quick,
+        accounts: if opts.quick { 10_000 } else { 100_000 },
+        seed: 0,
+    })?;
+    for case in &ex.cases {
+        let name = format!("{} x {}", case.kind.name(), case.txs_per_block);
+        if let (Some(end), Some(raw)) = (case.tps(Stage::RedbDurable), case.tps(Stage::RawRevm)) {
+            figures.push(
+                fig(
+                    "executor",
+                    format!("{name}: end to end (fsynced)"),
+                    end,
+                    "tx/s",
+                )
+                .against("raw revm, same txs", raw),
+            );
+        }
+        if let (Some(live), Some(raw)) = (
+            case.tps(Stage::RedbDurableKnownSenders),
+            case.tps(Stage::RawRevm),
+        ) {
+            figures.push(
+                fig(
+                    "executor",
+                    format!("{name}: live (senders known)"),
+                    live,
+                    "tx/s",
+                )
+                .against("raw revm, same txs", raw),
+            );
+        }
+        if let (Some(durable), Some(nosync)) =
+            (case.ms(Stage::RedbDurable), case.ms(Stage::RedbNoSync))
+        {
+            figures.push(
+                fig(
+                    "executor",
+                    format!("{name}: block commit, fsynced"),
+                    durable,
+                    "ms",
+                )
+                .against("same writes without fsync", nosync),
+            );
+        }
+    }
+
+    eprintln!("[4/5] fraud proofs (in-process)...");
+    let fr = crate::fraud::run(&crate::fraud::Options {
+        quick: opts.quick,
+        accounts: if opts.quick { 10_000 } else { 100_000 },
+        seed: 0,
+    })?;
+    for case in &fr.cases {
+        let name = format!("{} x {}", case.kind.name(), case.txs_per_block);
+        figures.push(
+            fig(
+                "fraud proof",
+                format!("{name}: size excl. code"),
+                case.sizes.excl_code() as f64,
+                "B",
+            )
+            .against("target", 4_096.0),
+        );
+        figures.push(
+            fig(
+                "fraud proof",
+                format!("{name}: generation"),
+                case.generation_total().as_secs_f64() * 1000.0,
+                "ms",
+            )
+            .against("target", 50.0),
+        );
+        figures.push(
+            fig(
+                "fraud proof",
+                format!("{name}: verification p50"),
+                case.verification_p50().as_secs_f64() * 1000.0,
+                "ms",
+            )
+            .against("target", 1.0),
+        );
+    }
+
+    eprintln!("[5/5] fraud proof on a local network (faulty executor)...");
+    let disputes = crate::fraud_net::run(&crate::fraud_net::NetOptions {
+        exe: opts.exe.clone(),
+        runs: 1,
+    })?;
+    for d in &disputes {
+        figures.push(
+            fig(
+                "fraud proof",
+                "blocks from bad claim to revert",
+                d.blocks() as f64,
+                "blocks",
+            )
+            .against("target", crate::fraud_net::TARGET_REVERT_BLOCKS as f64),
+        );
+        figures.push(fig(
+            "fraud proof",
+            "time from bad claim to revert",
+            d.included_to_revert.as_secs_f64() * 1000.0,
+            "ms",
+        ));
+    }
+
+    let report = AllReport {
+        quick: opts.quick,
+        cores,
+        figures,
+        elapsed: started.elapsed(),
+    };
+    let text = serde_json::to_string_pretty(&report.json()).unwrap_or_default();
+    std::fs::write(&opts.json, text).map_err(|error| AllError::Write {
+        path: opts.json.clone(),
+        error,
+    })?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_and_json_carry_every_figure_with_its_ratio() {
+        let report = AllReport {
+            quick: true,
+            cores: 2,
+            elapsed: Duration::from_secs(3),
+            figures: vec![
+                fig("executor", "W1", 15_000.0, "tx/s").against("raw revm", 30_000.0),
+                fig("machine", "SHA-256", 500.0, "MB/s"),
+            ],
+        };
+        let table = report.table();
+        assert!(
+            table.contains("| executor | W1 | 15000.000 | tx/s | raw revm | 30000.000 | 0.50x |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| machine | SHA-256 | 500.000 | MB/s |  |  |  |"),
+            "{table}"
+        );
+        let j = report.json();
+        assert_eq!(j["figures"][0]["ratio"], 0.5);
+        assert_eq!(j["figures"][1]["ratio"], Value::Null);
+    }
+
+    #[test]
+    fn reference_rates_are_positive() {
+        assert!(sha256_mb_per_s() > 0.0);
+        assert!(recoveries_per_s() > 0.0);
+    }
+}
