@@ -238,6 +238,22 @@ pub enum LocalnetCommand {
         #[arg(long, default_value = ".localnet")]
         dir: PathBuf,
     },
+    /// Cut a `--netns` network into groups of nodes that cannot reach each other, e.g.
+    /// `partition validator-0,validator-1 validator-2,validator-3` (replaces any earlier cut).
+    Partition {
+        /// Comma-separated node names per group; at least two groups.
+        #[arg(required = true, num_args = 2..)]
+        groups: Vec<String>,
+        /// Local network folder.
+        #[arg(long, default_value = ".localnet")]
+        dir: PathBuf,
+    },
+    /// Remove any partition of a `--netns` network.
+    Heal {
+        /// Local network folder.
+        #[arg(long, default_value = ".localnet")]
+        dir: PathBuf,
+    },
     /// Print the end of one node's log.
     Logs {
         /// Node name, e.g. validator-1 or executor-0.
@@ -297,4 +313,8 @@ pub struct LocalnetUpArgs {
     /// wrong-root-at=3`), to watch a fraud proof revert them; they are bonded and get slashed.
     #[arg(long, default_value_t = 0)]
     pub faulty_executors: usize,
+    /// Run every node in its own network namespace (needs root and iproute2), so that
+    /// `localnet partition` can cut the network.
+    #[arg(long)]
+    pub netns: bool,
 }

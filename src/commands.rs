@@ -57,6 +57,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 seed: a.seed,
                 detach: a.detach,
                 faulty_executors: a.faulty_executors,
+                netns: a.netns,
             })?;
             Ok(())
         }
@@ -104,6 +105,27 @@ pub fn run(cli: Cli) -> Result<()> {
                 hex::encode(key.public_key())
             );
             print!("{text}");
+            Ok(())
+        }
+        Command::Localnet(LocalnetCommand::Partition { groups, dir }) => {
+            let groups: Vec<Vec<String>> = groups
+                .iter()
+                .map(|g| g.split(',').map(|n| n.trim().to_owned()).collect())
+                .collect();
+            lazychain_localnet::partition(&dir, &groups)?;
+            println!(
+                "partitioned: {}",
+                groups
+                    .iter()
+                    .map(|g| g.join(","))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+            Ok(())
+        }
+        Command::Localnet(LocalnetCommand::Heal { dir }) => {
+            lazychain_localnet::heal(&dir)?;
+            println!("healed: every node reaches every other again");
             Ok(())
         }
         Command::Localnet(LocalnetCommand::Logs { node, lines, dir }) => {

@@ -446,3 +446,86 @@ fn transfer(key: &secp256k1::SecretKey, chain_id: u64, nonce: u64) -> Vec<u8> {
     let sig = Signature::from(secp256k1::SECP256K1.sign_ecdsa_recoverable(msg, key));
     tx.into_signed(sig).encoded_2718()
 }
+
+/// Needs root and iproute2, as this machine and CI have: every node in its own namespace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_halts_both_halves_and_healing_resumes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("net");
+    let d = dir.display().to_string();
+    let _down = Down(&dir);
+    ok(
+        &lazychain(&[
+            "localnet",
+            "up",
+            "--detach",
+            "--netns",
+            "--dir",
+            &d,
+            "--validators",
+            "4",
+            "--executors",
+            "0",
+        ]),
+        "localnet up --netns",
+    );
+    let manifest = Manifest::load(&dir).expect("manifest");
+    let net = manifest.namespaces.clone().expect("namespaces recorded");
+    assert!(manifest.nodes.iter().all(|n| n.netns.is_some()));
+    assert!(!manifest.nodes[0].rpc_url.contains("127.0.0.1"));
+    let urls: Vec<String> = manifest.nodes.iter().map(|n| n.rpc_url.clone()).collect();
+    let heights = |urls: Vec<String>| async move {
+        let mut out = Vec::new();
+        for u in &urls {
+            out.push(
+                call(u, "lazy_status", rpc_params![]).await["height"]
+                    .as_u64()
+                    .unwrap_or(0),
+            );
+        }
+        out
+    };
+    wait_until("all four deciding", || {
+        let urls = urls.clone();
+        async move { (heights(urls).await.iter().all(|h| *h >= 3)).then_some(Value::Null) }
+    })
+    .await;
+
+    // Two against two: neither half has more than 2/3 of the voting power.
+    ok(
+        &lazychain(&[
+            "localnet",
+            "partition",
+            "validator-0,validator-1",
+            "validator-2,validator-3",
+            "--dir",
+            &d,
+        ]),
+        "partition",
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = heights(urls.clone()).await.into_iter().max().unwrap_or(0);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let during = heights(urls.clone()).await.into_iter().max().unwrap_or(0);
+    assert!(
+        during <= before + 1,
+        "decisions went on across the partition: {before} -> {during}"
+    );
+
+    ok(&lazychain(&["localnet", "heal", "--dir", &d]), "heal");
+    wait_until("decisions resume after healing", || {
+        let urls = urls.clone();
+        async move { (heights(urls).await.iter().all(|h| *h >= during + 3)).then_some(Value::Null) }
+    })
+    .await;
+
+    ok(&lazychain(&["localnet", "down", "--dir", &d]), "down");
+    let listed = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip netns list");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    for node in &net.nodes {
+        assert!(!listed.contains(&node.netns), "{} left behind", node.netns);
+    }
+}

@@ -190,52 +190,56 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         quick: opts.quick,
         keep: false,
     })?;
-    if let Some(best) = dc
-        .rows
-        .iter()
-        .max_by(|a, b| a.finalized_tps.total_cmp(&b.finalized_tps))
-    {
+    let best = |key: fn(&crate::data_chain::Row) -> f64| {
+        dc.rows
+            .iter()
+            .filter(|r| r.offered_tps > 0.0)
+            .max_by(|a, b| key(a).total_cmp(&key(b)))
+    };
+    if let Some(r) = best(|r| r.finalized_tps) {
         figures.push(
             fig(
                 "data chain",
-                format!("finalized tx/s ({})", best.workload),
-                best.finalized_tps,
+                format!("finalized tx/s, best step ({})", r.workload),
+                r.finalized_tps,
                 "tx/s",
             )
             .against("target", 5_000.0),
         );
+        if let Some(p99) = r.p99 {
+            figures.push(fig(
+                "data chain",
+                format!(
+                    "finality latency p99 at that step ({:.0} tx/s offered)",
+                    r.offered_tps
+                ),
+                p99.as_secs_f64() * 1000.0,
+                "ms",
+            ));
+        }
+    }
+    if let Some(r) = best(|r| r.mb_per_s) {
         figures.push(
             fig(
                 "data chain",
-                format!("finalized MB/s ({})", best.workload),
-                best.mb_per_s,
+                format!("finalized MB/s, best step ({})", r.workload),
+                r.mb_per_s,
                 "MB/s",
             )
             .against("target", 10.0),
         );
     }
+    // The first row is the idle latency: one transaction at a time.
     if let Some(idle) = dc.rows.first() {
-        if let Some(p50) = idle.p50 {
-            figures.push(fig(
-                "data chain",
-                format!(
-                    "finality latency p50 at {:.0} tx/s offered",
-                    idle.offered_tps
-                ),
-                p50.as_secs_f64() * 1000.0,
-                "ms",
-            ));
-        }
-        if let Some(p99) = idle.p99 {
-            figures.push(fig(
-                "data chain",
-                format!(
-                    "finality latency p99 at {:.0} tx/s offered",
-                    idle.offered_tps
-                ),
-                p99.as_secs_f64() * 1000.0,
-                "ms",
-            ));
+        for (q, v) in [("p50", idle.p50), ("p99", idle.p99)] {
+            if let Some(v) = v {
+                figures.push(fig(
+                    "data chain",
+                    format!("finality latency {q}, idle"),
+                    v.as_secs_f64() * 1000.0,
+                    "ms",
+                ));
+            }
         }
     }
 

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod netns;
+
 use lazychain_config::{
     dev_accounts, dev_execution, fee_recipient_for, BlockLimits, Genesis, GenesisExecutor,
     GenesisValidator, NodeConfig, StateGenesis, ValidatorKey, DEFAULT_SLASH_REWARD_PERCENT,
@@ -50,6 +52,8 @@ pub enum LocalnetError {
     },
     #[error("the network did not become ready within {0:?}: {1}")]
     NotReady(Duration, String),
+    #[error("network namespaces: {0}")]
+    Namespaces(String),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LocalnetError + '_ {
@@ -77,6 +81,9 @@ pub struct NodeEntry {
     /// tests; absent for an honest node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// The network namespace the node runs in (`localnet up --netns`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netns: Option<String>,
 }
 
 /// A prefunded dev account of a local network, as written to `localnet.json`. The keys are
@@ -98,6 +105,9 @@ pub struct Manifest {
     /// The accounts funded in genesis; absent in manifests written before they existed.
     #[serde(default)]
     pub dev_accounts: Vec<DevAccountEntry>,
+    /// The namespaces and bridge of a `--netns` network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<netns::NamespaceNet>,
 }
 
 impl Manifest {
@@ -306,6 +316,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
             log: home.join("node.log"),
             home,
             fault: None,
+            netns: None,
         });
     }
     let manifest = Manifest {
@@ -319,6 +330,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
                 private_key: a.private_key.to_string(),
             })
             .collect(),
+        namespaces: None,
     };
     manifest.save(&dir)?;
     Ok(manifest)
@@ -338,7 +350,14 @@ pub fn spawn_node(exe: &Path, node: &NodeEntry, detach: bool) -> Result<Child, L
         .open(&node.log)
         .map_err(io_err(&node.log))?;
     let log2 = log.try_clone().map_err(io_err(&node.log))?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = match &node.netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns]).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
     cmd.arg(&node.role)
         .arg("--home")
         .arg(&node.home)
@@ -547,7 +566,99 @@ pub fn down(dir: &Path) -> Result<usize, LocalnetError> {
             stopped += 1;
         }
     }
+    if let Some(net) = &manifest.namespaces {
+        netns::destroy(net);
+    }
     Ok(stopped)
+}
+
+/// Moves every node of a generated (not yet started) network into its own network namespace:
+/// creates them, rewrites each home's config and the manifest from 127.0.0.1 to the node's
+/// address.
+fn put_in_namespaces(manifest: &mut Manifest, dir: &Path) -> Result<(), LocalnetError> {
+    let digest = Sha256::digest(dir.display().to_string().as_bytes());
+    let tag = hex::encode(&digest[..2]);
+    let net =
+        netns::create(&tag, digest[2], manifest.nodes.len()).map_err(LocalnetError::Namespaces)?;
+    let port = |url: &str| -> Option<u16> {
+        url.rsplit(|c: char| !c.is_ascii_digit())
+            .find(|p| !p.is_empty())
+            .and_then(|p| p.parse().ok())
+    };
+    let mut owners = std::collections::HashMap::new();
+    for (node, ns) in manifest.nodes.iter().zip(&net.nodes) {
+        for url in [
+            &node.rpc_url,
+            &node.p2p_address,
+            &node.gossip_address,
+            &node.metrics_url,
+        ] {
+            if let Some(p) = port(url) {
+                owners.insert(p, ns.ip);
+            }
+        }
+    }
+    let owner = |p: u16| owners.get(&p).copied();
+    let result = (|| {
+        for (node, ns) in manifest.nodes.iter_mut().zip(&net.nodes) {
+            let config = node.home.join(lazychain_config::CONFIG_FILE);
+            let text = std::fs::read_to_string(&config).map_err(io_err(&config))?;
+            std::fs::write(&config, netns::rewrite_addresses(&text, &owner))
+                .map_err(io_err(&config))?;
+            for field in [
+                &mut node.rpc_url,
+                &mut node.ws_url,
+                &mut node.p2p_address,
+                &mut node.gossip_address,
+                &mut node.metrics_url,
+            ] {
+                *field = netns::rewrite_addresses(field, &owner);
+            }
+            node.netns = Some(ns.netns.clone());
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        netns::destroy(&net);
+        return Err(e);
+    }
+    manifest.namespaces = Some(net);
+    manifest.save(dir)
+}
+
+/// Splits a `--netns` network into groups of node names: each node drops what it sends to the
+/// nodes of the other groups. Replaces any earlier partition.
+pub fn partition(dir: &Path, groups: &[Vec<String>]) -> Result<(), LocalnetError> {
+    let manifest = Manifest::load(dir)?;
+    let net = manifest.namespaces.as_ref().ok_or_else(|| {
+        LocalnetError::Options(
+            "this network runs on loopback: partitions need `localnet up --netns`".into(),
+        )
+    })?;
+    let mut indexes = Vec::new();
+    for group in groups {
+        let mut members = Vec::new();
+        for name in group {
+            let i = manifest
+                .nodes
+                .iter()
+                .position(|n| &n.name == name)
+                .ok_or_else(|| LocalnetError::Options(format!("no node named {name:?}")))?;
+            members.push(i);
+        }
+        indexes.push(members);
+    }
+    netns::partition(net, &indexes).map_err(LocalnetError::Namespaces)
+}
+
+/// Removes any partition of a `--netns` network.
+pub fn heal(dir: &Path) -> Result<(), LocalnetError> {
+    let manifest = Manifest::load(dir)?;
+    let net = manifest.namespaces.as_ref().ok_or_else(|| {
+        LocalnetError::Options("this network runs on loopback: nothing to heal".into())
+    })?;
+    netns::heal(net);
+    Ok(())
 }
 
 pub struct UpOptions {
@@ -563,6 +674,8 @@ pub struct UpOptions {
     /// The last this many executors run with `--fault wrong-root-at=3` (demos of a fraud
     /// proof and a revert); they stay bonded like the others.
     pub faulty_executors: usize,
+    /// Run every node in its own network namespace (root only), so that `partition` works.
+    pub netns: bool,
 }
 
 /// The fault `localnet up --faulty-executors` gives an executor.
@@ -636,8 +749,19 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
             opts.faulty_executors, opts.executors
         )));
     }
+    if opts.netns {
+        netns::check_available().map_err(LocalnetError::Namespaces)?;
+    }
     if opts.dir.join(MANIFEST_FILE).exists() {
         if let Ok(old) = Manifest::load(&opts.dir) {
+            if let Some(net) = old
+                .namespaces
+                .as_ref()
+                .filter(|_| !old.nodes.iter().filter_map(|n| n.pid).any(pid_alive))
+            {
+                // Left behind by a network that was not brought down.
+                netns::destroy(net);
+            }
             if old.nodes.iter().filter_map(|n| n.pid).any(pid_alive) {
                 return Err(LocalnetError::Options(format!(
                     "a local network is already running in {} (run `lazychain localnet down --dir {}`)",
@@ -665,15 +789,34 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         manifest.nodes[*i].fault = Some(DEMO_FAULT.to_owned());
     }
     let dir = opts.dir.canonicalize().map_err(io_err(&opts.dir))?;
+    if opts.netns {
+        put_in_namespaces(&mut manifest, &dir)?;
+    }
+    let remove_namespaces = |m: &Manifest| {
+        if let Some(net) = &m.namespaces {
+            netns::destroy(net);
+        }
+    };
     let mut children = Vec::new();
     for node in manifest.nodes.iter_mut() {
-        let child = spawn_node(&opts.exe, node, opts.detach)?;
-        node.pid = Some(child.id());
-        children.push(child);
+        match spawn_node(&opts.exe, node, opts.detach) {
+            Ok(child) => {
+                node.pid = Some(child.id());
+                children.push(child);
+            }
+            Err(e) => {
+                for c in children.iter() {
+                    stop_pid(c.id(), Duration::from_secs(5));
+                }
+                remove_namespaces(&manifest);
+                return Err(e);
+            }
+        }
     }
     manifest.save(&dir)?;
     let ready = wait_ready(&manifest, Duration::from_secs(60));
     if let Err(e) = ready {
+        remove_namespaces(&manifest);
         for (node, child) in manifest.nodes.iter().zip(children.iter_mut()) {
             if let Ok(Some(status)) = child.try_wait() {
                 for c in children.iter() {
@@ -777,6 +920,7 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
             stop_pid(pid, Duration::from_secs(10));
         }
     }
+    remove_namespaces(&manifest);
     Ok(())
 }
 
