@@ -1,6 +1,8 @@
 //! Generate and run a local multi-node lazychain network on loopback: deterministic keys, one
 //! genesis, a home per node with non-colliding ports and full-mesh peers, each node spawned as
-//! its own process, `localnet.json` listing them, status and teardown.
+//! its own process, `localnet.json` listing them, status and teardown, faults on purpose (kill,
+//! restart, faulty executors) and, with `--netns`, one network namespace per node so that
+//! partitions can be made (`netns`).
 //!
 //! It only manages files and processes; it links no node code and talks to nodes through their
 //! JSON-RPC like any client would.
