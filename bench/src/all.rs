@@ -4,8 +4,11 @@
 //! SHA-256 and secp256k1 sender-recovery rates), one table of figure / value / reference /
 //! ratio, and the same as JSON.
 //!
-//! Not in it yet: the coupled mode (lazy vs coupled side by side), the scaling runs (7 and 10
-//! validators, 1M accounts, bytes per account) and the plots.
+//! Scaling: executor throughput and state-database bytes per account at 10k, 100k and 1M
+//! genesis accounts (1,000-transfer blocks committed to redb), and, in the full run, the data
+//! chain with 7 and 10 validators.
+//!
+//! Not in it yet: the coupled mode (lazy vs coupled side by side) and the plots.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -167,7 +170,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         .unwrap_or(1);
     let mut figures = Vec::new();
 
-    eprintln!("[1/5] machine reference rates...");
+    eprintln!("[1/6] machine reference rates...");
     let sha = sha256_mb_per_s();
     let rec = recoveries_per_s();
     figures.push(fig(
@@ -183,7 +186,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         "1/s",
     ));
 
-    eprintln!("[2/5] data chain (4 validator processes)...");
+    eprintln!("[2/6] data chain (4 validator processes)...");
     let dc = crate::data_chain::run(&crate::data_chain::Options {
         exe: opts.exe.clone(),
         validators: 4,
@@ -243,7 +246,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         }
     }
 
-    eprintln!("[3/5] executor (in-process)...");
+    eprintln!("[3/6] executor (in-process)...");
     let ex = crate::exec::run(&crate::exec::Options {
         quick: opts.quick,
         accounts: if opts.quick { 10_000 } else { 100_000 },
@@ -291,7 +294,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         }
     }
 
-    eprintln!("[4/5] fraud proofs (in-process)...");
+    eprintln!("[4/6] fraud proofs (in-process)...");
     let fr = crate::fraud::run(&crate::fraud::Options {
         quick: opts.quick,
         accounts: if opts.quick { 10_000 } else { 100_000 },
@@ -328,7 +331,65 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         );
     }
 
-    eprintln!("[5/5] fraud proof on a local network (faulty executor)...");
+    eprintln!("[5/6] scaling: executor and state database by state size...");
+    for accounts in [10_000usize, 100_000, 1_000_000] {
+        let w = crate::exec::build(crate::exec::Kind::Transfer, 1_000, 6, accounts, 0)?;
+        let m = crate::exec::run_stage(&w, Stage::RedbDurable, 1)?;
+        let tps = m.txs_per_block as f64 / m.median().as_secs_f64().max(1e-9);
+        figures.push(fig(
+            "scaling",
+            format!("executor, 1,000-transfer blocks, {accounts} accounts"),
+            tps,
+            "tx/s",
+        ));
+        // Senders, recipients and the filler accounts all live in the state.
+        let per_account = m.db_bytes as f64 / (accounts + 2_000) as f64;
+        figures.push(
+            fig(
+                "scaling",
+                format!(
+                    "state database per million accounts ({accounts} accounts, after 6 blocks)"
+                ),
+                per_account * 1e6 / 1e9,
+                "GB",
+            )
+            .against("target", 0.5),
+        );
+    }
+    if !opts.quick {
+        for validators in [7usize, 10] {
+            eprintln!("       data chain with {validators} validators...");
+            let dc = crate::data_chain::run(&crate::data_chain::Options {
+                exe: opts.exe.clone(),
+                validators,
+                quick: true,
+                keep: false,
+            })?;
+            if let Some(r) = dc
+                .rows
+                .iter()
+                .filter(|r| r.offered_tps > 0.0)
+                .max_by(|a, b| a.finalized_tps.total_cmp(&b.finalized_tps))
+            {
+                figures.push(fig(
+                    "scaling",
+                    format!("data chain, {validators} validators: finalized tx/s"),
+                    r.finalized_tps,
+                    "tx/s",
+                ));
+            }
+            if let Some(p50) = dc.rows.first().and_then(|r| r.p50) {
+                figures.push(fig(
+                    "scaling",
+                    format!("data chain, {validators} validators: idle finality p50"),
+                    p50.as_secs_f64() * 1000.0,
+                    "ms",
+                ));
+            }
+        }
+    }
+
+    eprintln!("[6/6] fraud proof on a local network (faulty executor)...");
     let disputes = crate::fraud_net::run(&crate::fraud_net::NetOptions {
         exe: opts.exe.clone(),
         runs: 1,

@@ -359,6 +359,8 @@ pub struct Measured {
     /// Per measured block: (sender recovery, execution, commit) within the redb stages.
     pub parts: Vec<(Duration, Duration, Duration)>,
     pub txs_per_block: usize,
+    /// The redb stages: the state database's file size after the last block.
+    pub db_bytes: u64,
 }
 
 impl Measured {
@@ -608,6 +610,9 @@ fn run_redb(
         m.gas.push(out.gas_used);
         m.roots.push(out.post_state_root);
     }
+    m.db_bytes = std::fs::metadata(dir.path().join("state.redb"))
+        .map(|meta| meta.len())
+        .unwrap_or(0);
     // The store really holds the post-state.
     let last = store.snapshot()?;
     if let Some(sender) = w.alloc.first() {
