@@ -8,7 +8,10 @@
 //! genesis accounts (1,000-transfer blocks committed to redb), and, in the full run, the data
 //! chain with 7 and 10 validators.
 //!
-//! Not in it yet: the coupled mode (lazy vs coupled side by side) and the plots.
+//! It also draws finality latency (p50, p99) against offered load as an SVG next to the JSON.
+//!
+//! Not in it yet: the coupled mode (lazy vs coupled side by side) and a plot of executor lag
+//! over time.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -30,6 +33,66 @@ pub enum AllError {
         path: PathBuf,
         error: std::io::Error,
     },
+    #[error("drawing {path}: {error}")]
+    Plot { path: PathBuf, error: String },
+}
+
+/// One point of the latency plot: offered tx/s, p50 ms, p99 ms, for one workload.
+pub type LatencyPoint = (String, f64, f64, f64);
+
+/// Draws finality latency (p50 solid, p99 dashed per workload) against offered load as SVG.
+pub fn latency_plot(points: &[LatencyPoint], path: &std::path::Path) -> Result<(), AllError> {
+    use plotters::prelude::*;
+    let err = |e: String| AllError::Plot {
+        path: path.to_path_buf(),
+        error: e,
+    };
+    let max_x = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.05;
+    let max_y = points.iter().map(|p| p.3).fold(1.0, f64::max) * 1.1;
+    let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("finality latency against offered load", ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..max_x, 0.0..max_y)
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("offered tx/s")
+        .y_desc("ms from submission to decided on every validator")
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    let mut workloads: Vec<&str> = points.iter().map(|p| p.0.as_str()).collect();
+    workloads.dedup();
+    for (i, w) in workloads.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let mine: Vec<&LatencyPoint> = points.iter().filter(|p| p.0 == *w).collect();
+        chart
+            .draw_series(LineSeries::new(
+                mine.iter().map(|p| (p.1, p.2)),
+                color.stroke_width(2),
+            ))
+            .map_err(|e| err(e.to_string()))?
+            .label(format!("{w} p50"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        chart
+            .draw_series(LineSeries::new(
+                mine.iter().map(|p| (p.1, p.3)),
+                color.mix(0.5).stroke_width(1),
+            ))
+            .map_err(|e| err(e.to_string()))?
+            .label(format!("{w} p99"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.mix(0.5)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    root.present().map_err(|e| err(e.to_string()))
 }
 
 pub struct AllOptions {
@@ -165,6 +228,12 @@ pub fn recoveries_per_s() -> f64 {
 
 pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
     let started = Instant::now();
+    if let Some(parent) = opts.json.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|error| AllError::Write {
+            path: parent.to_path_buf(),
+            error,
+        })?;
+    }
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -221,6 +290,22 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
             ));
         }
     }
+    let latency: Vec<LatencyPoint> = dc
+        .rows
+        .iter()
+        .filter(|r| r.offered_tps > 0.0)
+        .filter_map(|r| {
+            Some((
+                r.workload.clone(),
+                r.offered_tps,
+                r.p50?.as_secs_f64() * 1000.0,
+                r.p99?.as_secs_f64() * 1000.0,
+            ))
+        })
+        .collect();
+    let plot = opts.json.with_extension("latency.svg");
+    latency_plot(&latency, &plot)?;
+    eprintln!("       latency plot: {}", plot.display());
     if let Some(r) = best(|r| r.mb_per_s) {
         figures.push(
             fig(
@@ -453,6 +538,21 @@ mod tests {
         let j = report.json();
         assert_eq!(j["figures"][0]["ratio"], 0.5);
         assert_eq!(j["figures"][1]["ratio"], Value::Null);
+    }
+
+    #[test]
+    fn the_latency_plot_is_an_svg_with_every_workload() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("latency.svg");
+        let points = vec![
+            ("transfer".to_owned(), 1000.0, 100.0, 150.0),
+            ("transfer".to_owned(), 3000.0, 400.0, 900.0),
+            ("1024B payload".to_owned(), 1000.0, 200.0, 300.0),
+        ];
+        latency_plot(&points, &path).expect("draws");
+        let svg = std::fs::read_to_string(&path).expect("written");
+        assert!(svg.starts_with("<svg"), "{}", &svg[..40.min(svg.len())]);
+        assert!(svg.contains("transfer p50") && svg.contains("1024B payload p99"));
     }
 
     #[test]
