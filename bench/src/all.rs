@@ -10,8 +10,9 @@
 //!
 //! It also draws finality latency (p50, p99) against offered load as an SVG next to the JSON.
 //!
-//! Not in it yet: the coupled mode (lazy vs coupled side by side) and a plot of executor lag
-//! over time.
+//! And executor lag over time under a steady load (`lag`), as a figure and an SVG.
+//!
+//! Not in it yet: the coupled mode (lazy vs coupled side by side).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -239,7 +240,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         .unwrap_or(1);
     let mut figures = Vec::new();
 
-    eprintln!("[1/6] machine reference rates...");
+    eprintln!("[1/7] machine reference rates...");
     let sha = sha256_mb_per_s();
     let rec = recoveries_per_s();
     figures.push(fig(
@@ -255,7 +256,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         "1/s",
     ));
 
-    eprintln!("[2/6] data chain (4 validator processes)...");
+    eprintln!("[2/7] data chain (4 validator processes)...");
     let dc = crate::data_chain::run(&crate::data_chain::Options {
         exe: opts.exe.clone(),
         validators: 4,
@@ -331,7 +332,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         }
     }
 
-    eprintln!("[3/6] executor (in-process)...");
+    eprintln!("[3/7] executor (in-process)...");
     let ex = crate::exec::run(&crate::exec::Options {
         quick: opts.quick,
         accounts: if opts.quick { 10_000 } else { 100_000 },
@@ -379,7 +380,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         }
     }
 
-    eprintln!("[4/6] fraud proofs (in-process)...");
+    eprintln!("[4/7] fraud proofs (in-process)...");
     let fr = crate::fraud::run(&crate::fraud::Options {
         quick: opts.quick,
         accounts: if opts.quick { 10_000 } else { 100_000 },
@@ -416,7 +417,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         );
     }
 
-    eprintln!("[5/6] scaling: executor and state database by state size...");
+    eprintln!("[5/7] scaling: executor and state database by state size...");
     for accounts in [10_000usize, 100_000, 1_000_000] {
         let w = crate::exec::build(crate::exec::Kind::Transfer, 1_000, 6, accounts, 0)?;
         let m = crate::exec::run_stage(&w, Stage::RedbDurable, 1)?;
@@ -474,7 +475,42 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         }
     }
 
-    eprintln!("[6/6] fraud proof on a local network (faulty executor)...");
+    eprintln!("[6/7] executor lag over time (4 validators + 1 executor under load)...");
+    let lag = crate::lag::run(&crate::lag::LagOptions {
+        exe: opts.exe.clone(),
+        rate: 2_000.0,
+        seconds: if opts.quick { 10 } else { 30 },
+    })?;
+    let lag_plot = opts.json.with_extension("lag.svg");
+    crate::lag::plot(&lag, &lag_plot).map_err(|error| AllError::Plot {
+        path: lag_plot.clone(),
+        error,
+    })?;
+    eprintln!("       lag plot: {}", lag_plot.display());
+    if let (Some(first), Some(last)) = (lag.first(), lag.last()) {
+        let blocks = last.data_height.saturating_sub(first.data_height);
+        let secs = (last.at - first.at).as_secs_f64().max(1e-9);
+        figures.push(fig(
+            "executor lag",
+            "data chain blocks/s during the lag run",
+            blocks as f64 / secs,
+            "blocks/s",
+        ));
+    }
+    figures.push(fig(
+        "executor lag",
+        "largest lag under 2,000 transfers/s offered",
+        lag.iter().map(|s| s.lag()).max().unwrap_or(0) as f64,
+        "blocks",
+    ));
+    figures.push(fig(
+        "executor lag",
+        "lag at the end (10 s after the load stopped)",
+        lag.last().map(|s| s.lag()).unwrap_or(0) as f64,
+        "blocks",
+    ));
+
+    eprintln!("[7/7] fraud proof on a local network (faulty executor)...");
     let disputes = crate::fraud_net::run(&crate::fraud_net::NetOptions {
         exe: opts.exe.clone(),
         runs: 1,

@@ -13,5 +13,6 @@ pub mod data_chain;
 pub mod exec;
 pub mod fraud;
 pub mod fraud_net;
+pub mod lag;
 pub mod stats;
 pub mod txgen;

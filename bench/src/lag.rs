@@ -1,0 +1,226 @@
+//! Executor lag over time: four validators and one executor as processes on loopback, a steady
+//! load of transfers from the funded dev accounts, and the executor's `lazy_status` sampled
+//! every 250 ms (decided height, executed height, lag). Where execution cannot keep up with
+//! the data chain, the lag grows: the data chain does not slow down for it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use alloy_consensus::{SignableTransaction, TxEip1559};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::core::params::BatchRequestBuilder;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use lazychain_localnet::{generate, spawn_node, stop_pid, wait_ready, GenerateOptions};
+use secp256k1::{Message, SecretKey, SECP256K1};
+use serde_json::Value;
+
+use crate::data_chain::BenchError;
+
+const CHAIN_ID: u64 = 1337;
+
+pub struct LagOptions {
+    pub exe: PathBuf,
+    /// Offered transfers per second.
+    pub rate: f64,
+    /// How long the load runs; sampling goes on 10 s longer to show the drain.
+    pub seconds: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct LagSample {
+    pub at: Duration,
+    pub data_height: u64,
+    pub executed_height: u64,
+}
+
+impl LagSample {
+    pub fn lag(&self) -> u64 {
+        self.data_height.saturating_sub(self.executed_height)
+    }
+}
+
+fn transfer(key: &SecretKey, nonce: u64, to: Address) -> Vec<u8> {
+    let tx = TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(to),
+        value: U256::from(1u64),
+        access_list: Default::default(),
+        input: Bytes::new(),
+    };
+    let digest = tx.signature_hash();
+    let sig =
+        Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), key));
+    tx.into_signed(sig).encoded_2718()
+}
+
+pub fn run(opts: &LagOptions) -> Result<Vec<LagSample>, BenchError> {
+    let dir = tempfile::tempdir()?;
+    let manifest = generate(&GenerateOptions {
+        dir: dir.path().join("net"),
+        validators: 4,
+        full_nodes: 0,
+        executors: 1,
+        chain_id: CHAIN_ID,
+        base_port: 0,
+        seed: 0,
+        config_overrides: vec![
+            ("log.filter".into(), "warn".into()),
+            ("mempool.max_txs".into(), "400000".into()),
+            ("mempool.max_bytes".into(), "1073741824".into()),
+        ],
+        challenge_window_blocks: 20,
+    })?;
+    let keys: Vec<SecretKey> = manifest
+        .dev_accounts
+        .iter()
+        .filter_map(|a| {
+            let bytes = hex::decode(a.private_key.trim_start_matches("0x")).ok()?;
+            SecretKey::from_byte_array(bytes.try_into().ok()?).ok()
+        })
+        .collect();
+    if keys.is_empty() {
+        return Err(BenchError::Rpc("no dev accounts in the manifest".into()));
+    }
+    let count = (opts.rate * opts.seconds as f64) as usize;
+    let txs: Vec<Vec<u8>> = (0..count)
+        .map(|i| {
+            let k = i % keys.len();
+            transfer(
+                &keys[k],
+                (i / keys.len()) as u64,
+                Address::with_last_byte((i % 251) as u8),
+            )
+        })
+        .collect();
+    let mut children = Vec::new();
+    for node in &manifest.nodes {
+        children.push(spawn_node(&opts.exe, node, false)?);
+    }
+    let stop_all = |children: &mut Vec<std::process::Child>| {
+        for c in children.iter_mut() {
+            stop_pid(c.id(), Duration::from_secs(10));
+            let _ = c.wait();
+        }
+    };
+    if let Err(e) = wait_ready(&manifest, Duration::from_secs(120)) {
+        stop_all(&mut children);
+        return Err(e.into());
+    }
+    let validators: Vec<String> = manifest
+        .nodes
+        .iter()
+        .filter(|n| n.role == "validator")
+        .map(|n| n.rpc_url.clone())
+        .collect();
+    let executor = manifest
+        .nodes
+        .iter()
+        .find(|n| n.role == "executor")
+        .map(|n| n.rpc_url.clone())
+        .unwrap_or_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(load_and_sample(&validators, &executor, txs, opts));
+    stop_all(&mut children);
+    result
+}
+
+fn client(url: &str) -> Result<HttpClient, BenchError> {
+    HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(10))
+        .build(url)
+        .map_err(|e| BenchError::Rpc(e.to_string()))
+}
+
+async fn load_and_sample(
+    validators: &[String],
+    executor: &str,
+    txs: Vec<Vec<u8>>,
+    opts: &LagOptions,
+) -> Result<Vec<LagSample>, BenchError> {
+    // Each sender's transactions go to one validator, in nonce order.
+    let clients: Vec<HttpClient> = validators
+        .iter()
+        .map(|u| client(u))
+        .collect::<Result<_, _>>()?;
+    let exec = client(executor)?;
+    let start = Instant::now();
+    let sampler = {
+        let total = Duration::from_secs(opts.seconds + 10);
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            while start.elapsed() < total {
+                tick.tick().await;
+                if let Ok(s) = exec.request::<Value, _>("lazy_status", rpc_params![]).await {
+                    samples.push(LagSample {
+                        at: start.elapsed(),
+                        data_height: s["dataHeight"].as_u64().unwrap_or(0),
+                        executed_height: s["executedHeight"].as_u64().unwrap_or(0),
+                    });
+                }
+            }
+            samples
+        })
+    };
+    let tick = Duration::from_millis(50);
+    let per_tick = ((opts.rate * tick.as_secs_f64()).round() as usize).max(1);
+    let mut next = Instant::now();
+    for (n, chunk) in txs.chunks(per_tick).enumerate() {
+        tokio::time::sleep_until(next.into()).await;
+        next += tick;
+        let mut builder = BatchRequestBuilder::new();
+        for raw in chunk {
+            let _ = builder.insert(
+                "eth_sendRawTransaction",
+                rpc_params![format!("0x{}", hex::encode(raw))],
+            );
+        }
+        let c = &clients[n % clients.len()];
+        let _ = c.batch_request::<String>(builder).await;
+    }
+    sampler
+        .await
+        .map_err(|e| BenchError::Rpc(format!("sampler: {e}")))
+}
+
+/// Draws decided height minus executed height over time as SVG.
+pub fn plot(samples: &[LagSample], path: &Path) -> Result<(), String> {
+    use plotters::prelude::*;
+    let max_x = samples
+        .last()
+        .map(|s| s.at.as_secs_f64())
+        .unwrap_or(1.0)
+        .max(1.0);
+    let max_y = samples.iter().map(|s| s.lag()).max().unwrap_or(1).max(1) as f64 * 1.2;
+    let root = SVGBackend::new(path, (900, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("executor lag behind the data chain", ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..max_x, 0.0..max_y)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds since the load started")
+        .y_desc("decided height - executed height (blocks)")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(LineSeries::new(
+            samples.iter().map(|s| (s.at.as_secs_f64(), s.lag() as f64)),
+            BLUE.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
