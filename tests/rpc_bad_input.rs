@@ -121,3 +121,53 @@ async fn unknown_methods_and_missing_params() {
         .expect("net_version");
     assert_eq!(v, Value::String(CHAIN_ID.to_string()));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_claims_and_state_queries_are_refused_and_change_nothing() {
+    let net = TestNet::start(1);
+    net.wait_height(0, 2).await;
+    let before = net
+        .call(0, "lazy_getStateConsensus", rpc_params![])
+        .await
+        .expect("state consensus");
+    // Not hex, truncated, and a well-formed container whose claim nobody signed.
+    let mut unsigned = vec![0u8; 268];
+    unsigned.extend_from_slice(&272u32.to_le_bytes());
+    for bad in ["zz".to_owned(), "0x1234".to_owned(), hex0x(&unsigned)] {
+        let e = net
+            .call(0, "lazy_submitClaim", rpc_params![bad.clone()])
+            .await
+            .expect_err("refused");
+        assert_eq!(e.code, -32602, "{bad}: {e:?}");
+    }
+    for bad in [rpc_params!["yesterday"], rpc_params![true]] {
+        let e = net
+            .call(0, "lazy_getClaims", bad)
+            .await
+            .expect_err("refused");
+        assert_eq!(e.code, -32602, "{e:?}");
+    }
+    let e = net
+        .call(0, "lazy_getFraudProofs", rpc_params![10, 5])
+        .await
+        .expect_err("descending range");
+    assert_eq!(e.code, -32602, "{e:?}");
+    let e = net
+        .call(0, "lazy_submitFraudProof", rpc_params!["0x00", "0x1234"])
+        .await
+        .expect_err("short submitter");
+    assert_eq!(e.code, -32602, "{e:?}");
+    // Nothing was pooled or recorded; the node still answers.
+    let after = net
+        .call(0, "lazy_getStateConsensus", rpc_params![])
+        .await
+        .expect("state consensus");
+    assert_eq!(after["pooledClaims"], 0);
+    assert_eq!(after["pooledFraudProofs"], 0);
+    assert_eq!(before["bonds"], after["bonds"]);
+    let empty = net
+        .call(0, "lazy_getClaims", rpc_params![1])
+        .await
+        .expect("claims");
+    assert_eq!(empty["claims"], serde_json::json!([]));
+}

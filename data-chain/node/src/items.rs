@@ -188,6 +188,32 @@ mod tests {
     }
 
     #[test]
+    fn a_full_pool_keeps_the_lowest_heights() {
+        let mut pool = ItemPool::default();
+        for i in 0..MAX_POOLED_CLAIMS as u64 {
+            let mut id = [0u8; 32];
+            id[..8].copy_from_slice(&i.to_le_bytes());
+            assert!(pool.insert_claim(ClaimId(id), 10 + i, GENESIS_PARENT, vec![1]));
+        }
+        // A claim for a lower height than the highest pooled one evicts that one...
+        assert!(pool.insert_claim(id(0xaa), 5, GENESIS_PARENT, vec![2]));
+        assert_eq!(pool.claims_len(), MAX_POOLED_CLAIMS);
+        // ...one for a higher height is refused.
+        assert!(!pool.insert_claim(id(0xbb), 1 << 40, GENESIS_PARENT, vec![3]));
+        assert!(pool.contains_claim(&id(0xaa)));
+        assert!(!pool.contains_claim(&id(0xbb)));
+        for i in 0..MAX_POOLED_PROOFS as u16 {
+            let mut proof_id = [0u8; 32];
+            proof_id[..2].copy_from_slice(&i.to_le_bytes());
+            assert!(pool.insert_proof(proof_id, vec![1]));
+        }
+        assert!(
+            !pool.insert_proof([0xff; 32], vec![0]),
+            "proof pool bounded"
+        );
+    }
+
+    #[test]
     fn proofs_go_first() {
         let mut pool = ItemPool::default();
         pool.insert_claim(id(1), 1, GENESIS_PARENT, vec![1; 10]);
