@@ -23,7 +23,7 @@ pub enum Command {
     #[command(subcommand)]
     Keys(KeysCommand),
     /// Run a validator: agree on ordered, available data blocks (never executes them).
-    Validator(NodeArgs),
+    Validator(ValidatorArgs),
     /// Run a full node: follow the data chain and verify every commit certificate, without
     /// voting. Its key (validator_key.json) must not be in the genesis validator set.
     Fullnode(NodeArgs),
@@ -107,6 +107,15 @@ pub enum BenchCommand {
         /// Keep the network folder (node homes and logs) for inspection.
         #[arg(long)]
         keep: bool,
+    },
+    /// Lazy vs coupled, side by side: the same workloads (ETH transfers, ERC-20 transfers,
+    /// compute-heavy calls) through four lazy validators with one executor, then four
+    /// validators that execute every block before proposing and voting (the benchmark-only
+    /// coupled mode): decided tx/s, finality latency p50/p99, executor lag.
+    Coupled {
+        /// A short run (about three minutes on 2 cores).
+        #[arg(long)]
+        quick: bool,
     },
     /// Executor cost per decided block, stage by stage (raw revm, EVM, sender recovery,
     /// state roots, redb commit), on pre-signed blocks of ETH transfers, ERC-20 transfers and
@@ -205,6 +214,17 @@ pub struct NodeArgs {
     /// Any config key, as KEY=VALUE (e.g. --set mempool.max_txs=5000); highest precedence.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ValidatorArgs {
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// BENCHMARKS ONLY: execute every block before proposing and before voting, as a classic
+    /// chain does (sets consensus.coupled_execution), to compare with the lazy design. Never
+    /// on by default.
+    #[arg(long)]
+    pub coupled: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -317,4 +337,8 @@ pub struct LocalnetUpArgs {
     /// `localnet partition` can cut the network.
     #[arg(long)]
     pub netns: bool,
+    /// BENCHMARKS ONLY: validators execute every block before proposing and voting, as a
+    /// classic chain does (consensus.coupled_execution), to compare with the lazy design.
+    #[arg(long)]
+    pub coupled: bool,
 }

@@ -41,7 +41,14 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("address:    0x{}", hex::encode(key.address()));
             Ok(())
         }
-        Command::Validator(args) => run_node(lazychain_data_chain_node::Role::Validator, args),
+        Command::Validator(mut args) => {
+            if args.coupled {
+                args.node
+                    .set
+                    .insert(0, "consensus.coupled_execution=true".into());
+            }
+            run_node(lazychain_data_chain_node::Role::Validator, args.node)
+        }
         Command::Fullnode(args) => run_node(lazychain_data_chain_node::Role::FullNode, args),
         Command::Executor(args) => run_executor(args),
         Command::Localnet(LocalnetCommand::Up(a)) => {
@@ -58,6 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 detach: a.detach,
                 faulty_executors: a.faulty_executors,
                 netns: a.netns,
+                coupled: a.coupled,
             })?;
             Ok(())
         }
@@ -159,6 +167,19 @@ pub fn run(cli: Cli) -> Result<()> {
             })?;
             print!("{}", report.table());
             println!("\nresults written to {}", json.display());
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Coupled { quick }) => {
+            let exe = std::env::current_exe().wrap_err("cannot locate the lazychain binary")?;
+            if cfg!(debug_assertions) {
+                eprintln!("warning: this is a debug build; benchmark with `cargo run --release -- bench ...`");
+            }
+            let report =
+                lazychain_bench::coupled::run(&lazychain_bench::coupled::CoupledOptions {
+                    exe,
+                    quick,
+                })?;
+            print!("{}", report.table());
             Ok(())
         }
         Command::Bench(BenchCommand::DataChain {

@@ -277,9 +277,10 @@ async fn faulty_executor_reverted_kill_restart_and_down() {
         let status = ok(&lazychain(&["localnet", "status", "--dir", &d]), "status");
         let row = status.lines().find(|l| l.starts_with(name)).expect("row");
         assert!(row.contains("down"), "{status}");
-        let target = call(&v0, "lazy_status", rpc_params![]).await["height"]
-            .as_u64()
-            .expect("height");
+        let v0_status = call(&v0, "lazy_status", rpc_params![]).await;
+        // A lazy validator holds no execution state at all.
+        assert!(v0_status["coupled"].is_null(), "{v0_status}");
+        let target = v0_status["height"].as_u64().expect("height");
         ok(
             &lazychain(&["localnet", "restart", name, "--dir", &d]),
             "restart",
@@ -528,4 +529,104 @@ async fn a_partition_halts_both_halves_and_healing_resumes() {
     for node in &net.nodes {
         assert!(!listed.contains(&node.netns), "{} left behind", node.netns);
     }
+}
+
+/// The benchmark-only coupled mode: validators started with `localnet up --coupled` execute
+/// every block themselves, and the state they reach is the one the lazy executor computes for
+/// the same decided blocks; lazy validators carry no such state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coupled_validators_execute_and_agree_with_the_executor() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("net");
+    let d = dir.display().to_string();
+    let _down = Down(&dir);
+    ok(
+        &lazychain(&[
+            "localnet",
+            "up",
+            "--detach",
+            "--dir",
+            &d,
+            "--validators",
+            "4",
+            "--executors",
+            "1",
+            "--coupled",
+        ]),
+        "localnet up --coupled",
+    );
+    let manifest = Manifest::load(&dir).expect("manifest");
+    let executor = manifest
+        .nodes
+        .iter()
+        .find(|n| n.role == "executor")
+        .expect("executor")
+        .rpc_url
+        .clone();
+    let validators: Vec<String> = manifest
+        .nodes
+        .iter()
+        .filter(|n| n.role == "validator")
+        .map(|n| n.rpc_url.clone())
+        .collect();
+    for value in ["0.25", "0.5"] {
+        let sent = ok(
+            &lazychain(&[
+                "tx",
+                "send",
+                "--to",
+                "0x000000000000000000000000000000000000dEaD",
+                "--value",
+                value,
+                "--rpc",
+                &executor,
+            ]),
+            "tx send",
+        );
+        assert!(sent.contains("status success"), "{sent}");
+    }
+    let balance = call(
+        &executor,
+        "eth_getBalance",
+        rpc_params!["0x000000000000000000000000000000000000dEaD", "latest"],
+    )
+    .await;
+    assert_eq!(balance, "0xa688906bd8b0000", "0.75 ETH arrived");
+    // No transaction follows, so every later root equals the one after the second transfer:
+    // each validator's coupled root must reach exactly the executor's.
+    let executed_root = wait_until("the executor's latest root", || {
+        let executor = executor.clone();
+        async move {
+            let block = call(
+                &executor,
+                "eth_getBlockByNumber",
+                rpc_params!["latest", false],
+            )
+            .await;
+            block["stateRoot"]
+                .as_str()
+                .map(|r| Value::from(r.to_owned()))
+        }
+    })
+    .await;
+    for url in &validators {
+        wait_until("a coupled validator reaching the executor's root", || {
+            let url = url.clone();
+            let executed_root = executed_root.clone();
+            async move {
+                let status = call(&url, "lazy_status", rpc_params![]).await;
+                let coupled = &status["coupled"];
+                let height = coupled["executedHeight"].as_u64()?;
+                (height > 0
+                    && height + 2 >= status["height"].as_u64()?
+                    && coupled["stateRoot"] == executed_root)
+                    .then(|| status.clone())
+            }
+        })
+        .await;
+    }
+    ok(
+        &lazychain(&["localnet", "down", "--dir", &d]),
+        "localnet down",
+    );
 }

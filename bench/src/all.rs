@@ -12,7 +12,8 @@
 //!
 //! And executor lag over time under a steady load (`lag`), as a figure and an SVG.
 //!
-//! Not in it yet: the coupled mode (lazy vs coupled side by side).
+//! Lazy vs coupled (`coupled`): the same three workloads through lazy validators with an
+//! executor and through validators that execute before proposing and voting, side by side.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -240,7 +241,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         .unwrap_or(1);
     let mut figures = Vec::new();
 
-    eprintln!("[1/7] machine reference rates...");
+    eprintln!("[1/8] machine reference rates...");
     let sha = sha256_mb_per_s();
     let rec = recoveries_per_s();
     figures.push(fig(
@@ -256,7 +257,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         "1/s",
     ));
 
-    eprintln!("[2/7] data chain (4 validator processes)...");
+    eprintln!("[2/8] data chain (4 validator processes)...");
     let dc = crate::data_chain::run(&crate::data_chain::Options {
         exe: opts.exe.clone(),
         validators: 4,
@@ -332,7 +333,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         }
     }
 
-    eprintln!("[3/7] executor (in-process)...");
+    eprintln!("[3/8] executor (in-process)...");
     let ex = crate::exec::run(&crate::exec::Options {
         quick: opts.quick,
         accounts: if opts.quick { 10_000 } else { 100_000 },
@@ -380,7 +381,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         }
     }
 
-    eprintln!("[4/7] fraud proofs (in-process)...");
+    eprintln!("[4/8] fraud proofs (in-process)...");
     let fr = crate::fraud::run(&crate::fraud::Options {
         quick: opts.quick,
         accounts: if opts.quick { 10_000 } else { 100_000 },
@@ -417,7 +418,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         );
     }
 
-    eprintln!("[5/7] scaling: executor and state database by state size...");
+    eprintln!("[5/8] scaling: executor and state database by state size...");
     for accounts in [10_000usize, 100_000, 1_000_000] {
         let w = crate::exec::build(crate::exec::Kind::Transfer, 1_000, 6, accounts, 0)?;
         let m = crate::exec::run_stage(&w, Stage::RedbDurable, 1)?;
@@ -475,18 +476,12 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         }
     }
 
-    eprintln!("[6/7] executor lag over time (4 validators + 1 executor under load)...");
+    eprintln!("[6/8] executor lag over time (4 validators + 1 executor under load)...");
     let lag = crate::lag::run(&crate::lag::LagOptions {
         exe: opts.exe.clone(),
         rate: 2_000.0,
         seconds: if opts.quick { 10 } else { 30 },
     })?;
-    let lag_plot = opts.json.with_extension("lag.svg");
-    crate::lag::plot(&lag, &lag_plot).map_err(|error| AllError::Plot {
-        path: lag_plot.clone(),
-        error,
-    })?;
-    eprintln!("       lag plot: {}", lag_plot.display());
     if let (Some(first), Some(last)) = (lag.first(), lag.last()) {
         let blocks = last.data_height.saturating_sub(first.data_height);
         let secs = (last.at - first.at).as_secs_f64().max(1e-9);
@@ -510,7 +505,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         "blocks",
     ));
 
-    eprintln!("[7/7] fraud proof on a local network (faulty executor)...");
+    eprintln!("[7/8] fraud proof on a local network (faulty executor)...");
     let disputes = crate::fraud_net::run(&crate::fraud_net::NetOptions {
         exe: opts.exe.clone(),
         runs: 1,
@@ -533,6 +528,34 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         ));
     }
 
+    eprintln!("[8/8] lazy vs coupled (the same workloads through both designs)...");
+    let versus = crate::coupled::run(&crate::coupled::CoupledOptions {
+        exe: opts.exe.clone(),
+        quick: opts.quick,
+    })?;
+    figures.extend(coupled_figures(&versus));
+    // Lag over time: the steady transfer load of step 6, and each lazy-vs-coupled run where
+    // execution is heavy (the lazy executor falls behind; the coupled chain cannot).
+    let mut series: Vec<(String, &[crate::lag::LagSample])> =
+        vec![("W1 transfers 2,000/s, lazy (step 6)".to_owned(), &lag)];
+    for row in versus.rows.iter().filter(|r| r.workload.starts_with("W3")) {
+        series.push((
+            format!(
+                "{} {:.0}/s, {}",
+                row.workload,
+                row.offered_tps,
+                row.mode.name()
+            ),
+            &row.lag,
+        ));
+    }
+    let lag_plot = opts.json.with_extension("lag.svg");
+    crate::lag::plot_series(&series, &lag_plot).map_err(|error| AllError::Plot {
+        path: lag_plot.clone(),
+        error,
+    })?;
+    eprintln!("       lag plot: {}", lag_plot.display());
+
     let report = AllReport {
         quick: opts.quick,
         cores,
@@ -547,6 +570,60 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
     Ok(report)
 }
 
+/// The lazy-vs-coupled rows as figures: each lazy value against the coupled one.
+fn coupled_figures(report: &crate::coupled::CoupledReport) -> Vec<Figure> {
+    let mut out = Vec::new();
+    let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0);
+    for (lazy, coupled) in report.pairs() {
+        let w = format!("{} at {:.0}/s offered", lazy.workload, lazy.offered_tps);
+        out.push(
+            fig(
+                "lazy vs coupled",
+                format!("{w}: decided tx/s, lazy"),
+                lazy.decided_tps,
+                "tx/s",
+            )
+            .against("coupled", coupled.decided_tps),
+        );
+        for (q, l, c) in [
+            ("p50", ms(lazy.p50), ms(coupled.p50)),
+            ("p99", ms(lazy.p99), ms(coupled.p99)),
+        ] {
+            if let (Some(l), Some(c)) = (l, c) {
+                out.push(
+                    fig(
+                        "lazy vs coupled",
+                        format!("{w}: finality {q}, lazy"),
+                        l,
+                        "ms",
+                    )
+                    .against("coupled", c),
+                );
+            }
+        }
+        out.push(
+            fig(
+                "lazy vs coupled",
+                format!("{w}: executor lag at load end, lazy"),
+                lazy.lag_at_load_end as f64,
+                "blocks",
+            )
+            .against("coupled", coupled.lag_at_load_end as f64),
+        );
+        if lazy.workload.starts_with("W3") && coupled.decided_tps > 0.0 {
+            out.push(
+                fig(
+                    "lazy vs coupled",
+                    format!("{w}: lazy / coupled decided tx/s"),
+                    lazy.decided_tps / coupled.decided_tps,
+                    "x",
+                )
+                .against("target", 10.0),
+            );
+        }
+    }
+    out
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -109,14 +109,14 @@ struct Decisions {
     seen: HashMap<B256, (usize, Instant)>,
 }
 
-struct Net {
-    rpc: Vec<HttpClient>,
+pub(crate) struct Net {
+    pub(crate) rpc: Vec<HttpClient>,
     decisions: Arc<Mutex<Decisions>>,
     validators: usize,
 }
 
 impl Net {
-    fn finalized_at(&self, hash: &B256) -> Option<Instant> {
+    pub(crate) fn finalized_at(&self, hash: &B256) -> Option<Instant> {
         let d = self.decisions.lock().unwrap_or_else(|e| e.into_inner());
         d.seen
             .get(hash)
@@ -145,6 +145,8 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
         ],
         // The genesis default (no executors run here, so it has no effect).
         challenge_window_blocks: 20,
+        extra_alloc: Vec::new(),
+        coupled: false,
     })?;
     let mut children = Vec::new();
     for node in &manifest.nodes {
@@ -172,56 +174,67 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
     result
 }
 
+impl Net {
+    /// HTTP clients to every node and a decided-block subscription on each, recording when
+    /// each transaction was seen decided; "final" means seen on every one of `nodes`.
+    pub(crate) async fn connect(
+        nodes: &[&lazychain_localnet::NodeEntry],
+    ) -> Result<Net, BenchError> {
+        let rpc_err = |e: jsonrpsee::core::ClientError| BenchError::Rpc(e.to_string());
+        let mut rpc = Vec::new();
+        let decisions = Arc::new(Mutex::new(Decisions::default()));
+        for node in nodes {
+            rpc.push(
+                HttpClientBuilder::default()
+                    .request_timeout(Duration::from_secs(30))
+                    .max_request_size(64 << 20)
+                    .build(&node.rpc_url)
+                    .map_err(rpc_err)?,
+            );
+            let ws = WsClientBuilder::default()
+                .max_response_size(64 << 20)
+                .max_buffer_capacity_per_subscription(4096)
+                .build(&node.ws_url)
+                .await
+                .map_err(rpc_err)?;
+            let mut sub = ws
+                .subscribe::<serde_json::Value, _>(
+                    "lazy_subscribeDecidedBlocks",
+                    rpc_params![],
+                    "lazy_unsubscribeDecidedBlocks",
+                )
+                .await
+                .map_err(rpc_err)?;
+            let decisions = decisions.clone();
+            tokio::spawn(async move {
+                let _ws = ws;
+                while let Some(Ok(block)) = sub.next().await {
+                    let now = Instant::now();
+                    let mut d = decisions.lock().unwrap_or_else(|e| e.into_inner());
+                    for h in block["txHashes"].as_array().into_iter().flatten() {
+                        if let Some(hash) = h.as_str().and_then(|s| s.parse::<B256>().ok()) {
+                            let e = d.seen.entry(hash).or_insert((0, now));
+                            e.0 += 1;
+                            e.1 = now;
+                        }
+                    }
+                }
+            });
+        }
+        Ok(Net {
+            rpc,
+            decisions,
+            validators: nodes.len(),
+        })
+    }
+}
+
 async fn measure(
     manifest: &lazychain_localnet::Manifest,
     opts: &Options,
 ) -> Result<Report, BenchError> {
-    let rpc_err = |e: jsonrpsee::core::ClientError| BenchError::Rpc(e.to_string());
-    let mut rpc = Vec::new();
-    let decisions = Arc::new(Mutex::new(Decisions::default()));
-    for node in &manifest.nodes {
-        rpc.push(
-            HttpClientBuilder::default()
-                .request_timeout(Duration::from_secs(30))
-                .max_request_size(64 << 20)
-                .build(&node.rpc_url)
-                .map_err(rpc_err)?,
-        );
-        let ws = WsClientBuilder::default()
-            .max_response_size(64 << 20)
-            .max_buffer_capacity_per_subscription(4096)
-            .build(&node.ws_url)
-            .await
-            .map_err(rpc_err)?;
-        let mut sub = ws
-            .subscribe::<serde_json::Value, _>(
-                "lazy_subscribeDecidedBlocks",
-                rpc_params![],
-                "lazy_unsubscribeDecidedBlocks",
-            )
-            .await
-            .map_err(rpc_err)?;
-        let decisions = decisions.clone();
-        tokio::spawn(async move {
-            let _ws = ws;
-            while let Some(Ok(block)) = sub.next().await {
-                let now = Instant::now();
-                let mut d = decisions.lock().unwrap_or_else(|e| e.into_inner());
-                for h in block["txHashes"].as_array().into_iter().flatten() {
-                    if let Some(hash) = h.as_str().and_then(|s| s.parse::<B256>().ok()) {
-                        let e = d.seen.entry(hash).or_insert((0, now));
-                        e.0 += 1;
-                        e.1 = now;
-                    }
-                }
-            }
-        });
-    }
-    let net = Net {
-        rpc,
-        decisions,
-        validators: manifest.nodes.len(),
-    };
+    let validators: Vec<&lazychain_localnet::NodeEntry> = manifest.nodes.iter().collect();
+    let net = Net::connect(&validators).await?;
 
     let mut rows = Vec::new();
     let idle = idle_latency(&net, if opts.quick { 20 } else { 50 }).await?;

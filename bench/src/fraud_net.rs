@@ -90,6 +90,8 @@ fn one(opts: &NetOptions, run: usize) -> Result<Dispute, BenchError> {
         seed: 11 + run as u64,
         config_overrides: vec![("log.filter".into(), "warn".into())],
         challenge_window_blocks: 20,
+        extra_alloc: Vec::new(),
+        coupled: false,
     })?;
     let liar = manifest.nodes.len() - 1;
     manifest.nodes[liar].fault = Some(format!("wrong-root-at={FAULT_AT}"));

@@ -76,6 +76,8 @@ pub fn run(opts: &LagOptions) -> Result<Vec<LagSample>, BenchError> {
             ("mempool.max_bytes".into(), "1073741824".into()),
         ],
         challenge_window_blocks: 20,
+        extra_alloc: Vec::new(),
+        coupled: false,
     })?;
     let keys: Vec<SecretKey> = manifest
         .dev_accounts
@@ -194,13 +196,15 @@ async fn load_and_sample(
 
 /// Draws decided height minus executed height over time as SVG.
 pub fn plot(samples: &[LagSample], path: &Path) -> Result<(), String> {
+    plot_series(&[("lag".to_owned(), samples)], path)
+}
+
+/// [`plot`] with several labelled runs on one chart.
+pub fn plot_series(series: &[(String, &[LagSample])], path: &Path) -> Result<(), String> {
     use plotters::prelude::*;
-    let max_x = samples
-        .last()
-        .map(|s| s.at.as_secs_f64())
-        .unwrap_or(1.0)
-        .max(1.0);
-    let max_y = samples.iter().map(|s| s.lag()).max().unwrap_or(1).max(1) as f64 * 1.2;
+    let all = || series.iter().flat_map(|(_, s)| s.iter());
+    let max_x = all().map(|s| s.at.as_secs_f64()).fold(1.0, f64::max);
+    let max_y = all().map(LagSample::lag).max().unwrap_or(1).max(1) as f64 * 1.2;
     let root = SVGBackend::new(path, (900, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let mut chart = ChartBuilder::on(&root)
@@ -216,11 +220,25 @@ pub fn plot(samples: &[LagSample], path: &Path) -> Result<(), String> {
         .y_desc("decided height - executed height (blocks)")
         .draw()
         .map_err(|e| e.to_string())?;
-    chart
-        .draw_series(LineSeries::new(
-            samples.iter().map(|s| (s.at.as_secs_f64(), s.lag() as f64)),
-            BLUE.stroke_width(2),
-        ))
-        .map_err(|e| e.to_string())?;
+    for (n, (label, samples)) in series.iter().enumerate() {
+        let color = Palette99::pick(n).to_rgba();
+        chart
+            .draw_series(LineSeries::new(
+                samples.iter().map(|s| (s.at.as_secs_f64(), s.lag() as f64)),
+                color.stroke_width(2),
+            ))
+            .map_err(|e| e.to_string())?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+    }
+    if series.len() > 1 {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|e| e.to_string())?;
+    }
     root.present().map_err(|e| e.to_string())
 }

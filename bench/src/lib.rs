@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod all;
+pub mod coupled;
 pub mod data_chain;
 pub mod exec;
 pub mod fraud;

@@ -95,6 +95,9 @@ pub struct ConsensusSection {
     /// How long a proposer waits for transactions before proposing an empty block, in ms;
     /// must be below `timeout_propose_ms`. Default 200.
     pub max_block_wait_ms: u64,
+    /// Benchmarks only: validators execute every block before proposing and before voting,
+    /// as a classic chain does, to measure what the lazy split saves. Default false.
+    pub coupled_execution: bool,
 }
 
 impl Default for ConsensusSection {
@@ -110,6 +113,7 @@ impl Default for ConsensusSection {
             timeout_precommit_delta_ms: 250,
             target_block_time_ms: 0,
             max_block_wait_ms: 200,
+            coupled_execution: false,
         }
     }
 }
@@ -343,6 +347,11 @@ const KEYS: &[(&str, &str, &str)] = &[
         "consensus",
         "max_block_wait_ms",
         "How long a proposer waits for transactions before proposing an empty block, in milliseconds; 0 proposes at once. Must be below timeout_propose_ms.",
+    ),
+    (
+        "consensus",
+        "coupled_execution",
+        "Benchmarks only, never in production: validators execute every block before proposing and voting, as a classic chain does, to compare with the lazy design.",
     ),
     (
         "gossip",

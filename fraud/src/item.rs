@@ -278,7 +278,7 @@ mod tests {
     }
 
     fn trace(n: u8) -> Vec<B256> {
-        (1..=n).map(|i| B256::repeat_byte(i)).collect()
+        (1..=n).map(B256::repeat_byte).collect()
     }
 
     #[test]

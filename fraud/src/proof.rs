@@ -28,7 +28,7 @@ use lazychain_exec_stf::{prepare, ChainParams};
 use sha2::{Digest, Sha256};
 use ssz_rs::prelude::*;
 
-use crate::claim::StateClaim;
+use crate::claim::{ClaimId, StateClaim};
 
 /// Largest encoded proof accepted; checked before decoding.
 pub const MAX_PROOF_BYTES: usize = 2 << 20;
@@ -64,7 +64,9 @@ pub struct BlockHashEntry {
 /// Kind 1: a wrong state root after transaction `tx_index`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
 pub struct BadTransition {
-    pub claim: StateClaim,
+    /// The id of the claim the proof is against (the verifier takes the claim itself from
+    /// state consensus, so the proof need not carry it).
+    pub target: [u8; 32],
     pub tx_index: u64,
     pub tx: List<u8, MAX_TX_BYTES_BOUND>,
     pub tx_branch: List<[u8; 32], MAX_BRANCH>,
@@ -84,7 +86,7 @@ pub struct BadTransition {
 /// or its last entry (proven by `last_branch`) is not the post-state root.
 #[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
 pub struct BadTrace {
-    pub claim: StateClaim,
+    pub target: [u8; 32],
     pub last_root: [u8; 32],
     pub last_branch: List<[u8; 32], MAX_BRANCH>,
 }
@@ -187,12 +189,12 @@ impl FraudProof {
         Ok(proof)
     }
 
-    /// The claim the proof is against.
-    pub fn claim(&self) -> &StateClaim {
-        match self {
-            FraudProof::BadTransition(p) => &p.claim,
-            FraudProof::BadTrace(p) => &p.claim,
-        }
+    /// The id of the claim the proof is against.
+    pub fn target(&self) -> ClaimId {
+        ClaimId(match self {
+            FraudProof::BadTransition(p) => p.target,
+            FraudProof::BadTrace(p) => p.target,
+        })
     }
 
     /// A proof's id: SHA-256 of its encoding (replays are recognised by it).
@@ -253,7 +255,7 @@ pub fn verify(
     params: &ChainParams,
     block_hash: BlockHashLookup<'_>,
 ) -> Result<Verdict, ProofError> {
-    if proof.claim().id() != claim.id() {
+    if proof.target() != claim.id() {
         return Err(ProofError::WrongClaim);
     }
     if claim.chain_id != params.chain_id
@@ -494,7 +496,7 @@ pub fn build_bad_transition(
         });
     }
     Ok(FraudProof::BadTransition(Box::new(BadTransition {
-        claim: claim.clone(),
+        target: claim.id().0,
         tx_index: index as u64,
         tx: List::try_from(tx.to_vec())
             .map_err(|_| ProofError::Malformed("transaction too large".to_owned()))?,
@@ -537,7 +539,7 @@ pub fn build_bad_trace(
         None => ([0u8; 32], List::default()),
     };
     Ok(FraudProof::BadTrace(Box::new(BadTrace {
-        claim: claim.clone(),
+        target: claim.id().0,
         last_root,
         last_branch,
     })))

@@ -7,7 +7,8 @@
 
 use ssz_rs::prelude::*;
 
-use crate::claim::{StateClaim, STATE_CLAIM_BYTES};
+#[cfg(test)]
+use crate::claim::StateClaim;
 use crate::proof::{
     BadTrace, BadTransition, BlockHashEntry, ProofError, WitnessEntry, MAX_BLOCK_HASHES,
     MAX_BRANCH, MAX_MULTIPROOF_BYTES, MAX_WITNESS_ENTRIES, MAX_WITNESS_VALUE,
@@ -107,23 +108,6 @@ fn roots_list<const N: usize>(bytes: &[u8]) -> Result<List<[u8; 32], N>, ProofEr
     List::try_from(roots).map_err(|_| malformed("list of roots"))
 }
 
-fn state_claim(f: &mut Fixed<'_>) -> Result<StateClaim, ProofError> {
-    let start = f.at;
-    let claim = StateClaim {
-        chain_id: f.u64()?,
-        data_height: f.u64()?,
-        parent_claim: f.array()?,
-        pre_state_root: f.array()?,
-        post_state_root: f.array()?,
-        trace_root: f.array()?,
-        receipts_root: f.array()?,
-        tx_count: f.u64()?,
-        executor: f.array()?,
-    };
-    debug_assert_eq!(f.at - start, STATE_CLAIM_BYTES);
-    Ok(claim)
-}
-
 /// `WitnessEntry`: kind, address, slot_or_hash, present, then the value (one offset).
 const WITNESS_ENTRY_FIXED: usize = 1 + 20 + 32 + 1 + OFFSET;
 
@@ -186,12 +170,12 @@ fn block_hash_list(bytes: &[u8]) -> Result<List<BlockHashEntry, MAX_BLOCK_HASHES
     Ok(list)
 }
 
-/// The fixed part of `BadTransition`: claim, index, 7 offsets and 2 roots.
-const BAD_TRANSITION_FIXED: usize = STATE_CLAIM_BYTES + 8 + 7 * OFFSET + 2 * 32;
+/// The fixed part of `BadTransition`: target id, index, 7 offsets and 2 roots.
+const BAD_TRANSITION_FIXED: usize = 32 + 8 + 7 * OFFSET + 2 * 32;
 
 pub(crate) fn bad_transition(bytes: &[u8]) -> Result<BadTransition, ProofError> {
     let mut f = Fixed { bytes, at: 0 };
-    let claim = state_claim(&mut f)?;
+    let target = f.array()?;
     let tx_index = f.u64()?;
     let tx_off = f.u32()?;
     let tx_branch_off = f.u32()?;
@@ -216,7 +200,7 @@ pub(crate) fn bad_transition(bytes: &[u8]) -> Result<BadTransition, ProofError> 
         ],
     )?;
     Ok(BadTransition {
-        claim,
+        target,
         tx_index,
         tx: byte_list::<MAX_TX_BYTES_BOUND>(v[0])?,
         tx_branch: roots_list::<MAX_BRANCH>(v[1])?,
@@ -230,16 +214,16 @@ pub(crate) fn bad_transition(bytes: &[u8]) -> Result<BadTransition, ProofError> 
     })
 }
 
-const BAD_TRACE_FIXED: usize = STATE_CLAIM_BYTES + 32 + OFFSET;
+const BAD_TRACE_FIXED: usize = 32 + 32 + OFFSET;
 
 pub(crate) fn bad_trace(bytes: &[u8]) -> Result<BadTrace, ProofError> {
     let mut f = Fixed { bytes, at: 0 };
-    let claim = state_claim(&mut f)?;
+    let target = f.array()?;
     let last_root = f.array()?;
     let branch_off = f.u32()?;
     let v = variable_fields(bytes, BAD_TRACE_FIXED, &[branch_off])?;
     Ok(BadTrace {
-        claim,
+        target,
         last_root,
         last_branch: roots_list::<MAX_BRANCH>(v[0])?,
     })
@@ -287,7 +271,7 @@ mod tests {
         if rng.gen_bool(0.2) {
             let n = rng.gen_range(0..4);
             return FraudProof::BadTrace(Box::new(BadTrace {
-                claim,
+                target: claim.id().0,
                 last_root: rng.gen(),
                 last_branch: roots(rng, n),
             }));
@@ -318,7 +302,7 @@ mod tests {
             rng.gen_range(0..200),
         );
         FraudProof::BadTransition(Box::new(BadTransition {
-            claim,
+            target: claim.id().0,
             tx_index: rng.gen(),
             tx: bytes(rng, t),
             tx_branch: roots(rng, b1),

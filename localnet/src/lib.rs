@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 pub mod netns;
 
 use lazychain_config::{
-    dev_accounts, dev_execution, fee_recipient_for, BlockLimits, Genesis, GenesisExecutor,
-    GenesisValidator, NodeConfig, StateGenesis, ValidatorKey, DEFAULT_SLASH_REWARD_PERCENT,
-    DEV_ACCOUNT_COUNT,
+    dev_accounts, dev_execution, fee_recipient_for, BlockLimits, Genesis, GenesisAccount,
+    GenesisExecutor, GenesisValidator, NodeConfig, StateGenesis, ValidatorKey,
+    DEFAULT_SLASH_REWARD_PERCENT, DEV_ACCOUNT_COUNT,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -153,6 +153,12 @@ pub struct GenerateOptions {
     /// [`lazychain_config::DEFAULT_CHALLENGE_WINDOW_BLOCKS`], 20, unless a test needs
     /// another).
     pub challenge_window_blocks: u64,
+    /// Genesis accounts added to the dev accounts (benchmarks fund their senders and deploy
+    /// their contracts this way).
+    pub extra_alloc: Vec<GenesisAccount>,
+    /// Benchmarks only: validators execute every block before proposing and voting
+    /// (`consensus.coupled_execution`).
+    pub coupled: bool,
 }
 
 /// The deterministic key of node `index` for a given seed.
@@ -252,7 +258,11 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
             })
             .collect(),
         limits: BlockLimits::default(),
-        execution: dev_execution(opts.seed),
+        execution: {
+            let mut execution = dev_execution(opts.seed);
+            execution.alloc.extend(opts.extra_alloc.iter().cloned());
+            execution
+        },
         // Every executor node is bonded, with its node key as its claim-signing key.
         state: StateGenesis {
             challenge_window_blocks: opts.challenge_window_blocks,
@@ -301,7 +311,11 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
         let config_path = home.join(lazychain_config::CONFIG_FILE);
         config.save(&config_path, true)?;
         // Apply overrides through the normal loader so that they are validated the same way.
-        let config = NodeConfig::load(&config_path, std::iter::empty(), &opts.config_overrides)?;
+        let mut overrides = opts.config_overrides.clone();
+        if opts.coupled && role == "validator" {
+            overrides.push(("consensus.coupled_execution".into(), "true".into()));
+        }
+        let config = NodeConfig::load(&config_path, std::iter::empty(), &overrides)?;
         config.save(&config_path, true)?;
         key.save(&home.join(lazychain_config::VALIDATOR_KEY_FILE), true)?;
         genesis.save(&home.join(lazychain_config::GENESIS_FILE), true)?;
@@ -678,6 +692,8 @@ pub struct UpOptions {
     pub faulty_executors: usize,
     /// Run every node in its own network namespace (root only), so that `partition` works.
     pub netns: bool,
+    /// Benchmarks only: validators execute every block before proposing and voting.
+    pub coupled: bool,
 }
 
 /// The fault `localnet up --faulty-executors` gives an executor.
@@ -783,6 +799,8 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         seed: opts.seed,
         config_overrides: Vec::new(),
         challenge_window_blocks: lazychain_config::DEFAULT_CHALLENGE_WINDOW_BLOCKS,
+        extra_alloc: Vec::new(),
+        coupled: opts.coupled,
     })?;
     let executors: Vec<usize> = (0..manifest.nodes.len())
         .filter(|i| manifest.nodes[*i].role == "executor")
@@ -944,6 +962,8 @@ mod tests {
             seed: 1,
             config_overrides: vec![("mempool.max_txs".into(), "20000".into())],
             challenge_window_blocks: 20,
+            extra_alloc: Vec::new(),
+            coupled: false,
         })
         .expect("generates");
         assert_eq!(m.nodes.len(), 3);
@@ -1010,6 +1030,8 @@ mod tests {
             seed: 3,
             config_overrides: vec![],
             challenge_window_blocks: 5,
+            extra_alloc: Vec::new(),
+            coupled: false,
         })
         .expect("generates");
         let roles: Vec<&str> = m.nodes.iter().map(|n| n.role.as_str()).collect();
@@ -1063,6 +1085,8 @@ mod tests {
             seed: 1,
             config_overrides: vec![],
             challenge_window_blocks: 20,
+            extra_alloc: Vec::new(),
+            coupled: false,
         })
         .expect_err("must refuse");
         assert!(err.to_string().contains("refusing"), "{err}");

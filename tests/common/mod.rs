@@ -86,6 +86,8 @@ impl TestNet {
                 ("log.filter".into(), "info".into()),
             ],
             challenge_window_blocks: window,
+            extra_alloc: Vec::new(),
+            coupled: false,
         })
         .expect("generate localnet");
         let mut net = TestNet {

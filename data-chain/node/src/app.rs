@@ -1,7 +1,9 @@
 //! The Malachite application loop of a data-chain node. It answers every `AppMsg` the engine
 //! sends: builds and streams proposals from the mempool, reassembles and checks received ones,
 //! persists decisions before acknowledging them, and serves decided blocks to syncing peers.
-//! It never executes a transaction. CPU-heavy checks run on the blocking pool, awaited in
+//! It never executes a transaction, except in the benchmark-only coupled mode
+//! ([`crate::coupled`]), which executes each proposal before proposing or voting and each
+//! decided block before the next height. CPU-heavy checks run on the blocking pool, awaited in
 //! order, so the engine sees the same sequence of replies as with inline work.
 
 use std::sync::Arc;
@@ -290,6 +292,8 @@ impl App {
                 (block, signature)
             }
         };
+        // Coupled mode (benchmarks only): the proposer executes its block before proposing.
+        self.execute_coupled(&block).await?;
         let value = BlockValue::new(block.header.clone()).map_err(store_corrupt)?;
         for msg in stream_block(&block, round, Round::Nil, self.address, signature) {
             if channels
@@ -447,6 +451,10 @@ impl App {
                 false
             }
         };
+        if valid {
+            // Coupled mode (benchmarks only): execute before the engine may vote on it.
+            self.execute_coupled(&assembled.block).await?;
+        }
         let stored = StoredProposal {
             height: assembled.height.0,
             round,
@@ -520,6 +528,7 @@ impl App {
         })
         .await
         .map_err(|e| AppError::Join(e.to_string()))??;
+        self.commit_coupled(&block).await?;
         self.shared.on_decided(DecidedEvent {
             height: height.0,
             hash,
@@ -610,6 +619,49 @@ impl App {
             value,
             validity: Validity::from_bool(valid),
         }))
+    }
+}
+
+impl App {
+    /// Coupled mode only: executes a proposal for the next height on the blocking pool and
+    /// waits for it. The result does not change the block's validity.
+    async fn execute_coupled(&self, block: &Block) -> Result<(), AppError> {
+        let Some(coupled) = self.shared.coupled().cloned() else {
+            return Ok(());
+        };
+        let shared = self.shared.clone();
+        let block = block.clone();
+        let height = block.header.height;
+        let result = tokio::task::spawn_blocking(move || {
+            coupled.execute(&block, &|hash| shared.known_sender(hash))
+        })
+        .await
+        .map_err(|e| AppError::Join(e.to_string()))?;
+        if let Err(e) = result {
+            warn!(height, error = %e, "coupled execution of a proposal failed");
+        }
+        Ok(())
+    }
+
+    /// Coupled mode only: makes a decided block the executed state (executing it if no
+    /// proposal of it was executed here).
+    async fn commit_coupled(&self, block: &Block) -> Result<(), AppError> {
+        let Some(coupled) = self.shared.coupled().cloned() else {
+            return Ok(());
+        };
+        let shared = self.shared.clone();
+        let block = block.clone();
+        let height = block.header.height;
+        let result = tokio::task::spawn_blocking(move || {
+            coupled.commit(&block, &|hash| shared.known_sender(hash))
+        })
+        .await
+        .map_err(|e| AppError::Join(e.to_string()))?;
+        match result {
+            Ok(root) => debug!(height, %root, "coupled execution committed"),
+            Err(e) => error!(height, error = %e, "coupled execution of a decided block failed"),
+        }
+        Ok(())
     }
 }
 

@@ -8,13 +8,16 @@
 //!
 //! A validator orders and stores data only: nothing here reads EVM state or executes a block.
 //! The one exception is bounded and stateless: checking a fraud proof re-executes its single
-//! transaction over the witness the proof carries (`lazychain-fraud`). Wire formats and
+//! transaction over the witness the proof carries (`lazychain-fraud`). A second exception exists
+//! for benchmarks only and is off by default: `coupled` executes every block on the consensus
+//! path, to measure what the split saves. Wire formats and
 //! validity rules live in `lazychain-data-chain-types`, the engine's types in
 //! `lazychain-data-chain-consensus`.
 
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod coupled;
 pub mod gossip;
 pub mod http;
 pub mod items;

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::app::App;
+use crate::coupled::{CoupledExecution, CoupledMetrics};
 use crate::mempool::{Mempool, MempoolLimits};
 use crate::metrics::NodeMetrics;
 use crate::rpc::RpcLimits;
@@ -95,6 +96,45 @@ pub fn timing(config: &NodeConfig) -> Timing {
         timeouts,
         target_time: (c.target_block_time_ms > 0).then(|| ms(c.target_block_time_ms)),
     }
+}
+
+/// Turns on the benchmark-only coupled mode: the genesis state in memory, brought up to the
+/// decided height by executing every decided block again.
+async fn enable_coupled(
+    shared: &Arc<NodeShared>,
+    store: &Arc<BlockStore>,
+    genesis: &Genesis,
+    moniker: &str,
+    latest: u64,
+) -> Result<(), NodeError> {
+    let metrics = CoupledMetrics::new();
+    metrics.register(moniker);
+    let mut coupled = CoupledExecution::from_genesis(genesis, metrics)
+        .map_err(|e| NodeError::Config(e.to_string()))?;
+    let started = std::time::Instant::now();
+    let store = store.clone();
+    let coupled = tokio::task::spawn_blocking(move || {
+        for height in 1..=latest {
+            let decided = store
+                .decided(height)?
+                .ok_or_else(|| NodeError::App(format!("decided block {height} is missing")))?;
+            coupled
+                .commit(&decided.block, &|_| None)
+                .map_err(|e| NodeError::App(e.to_string()))?;
+        }
+        Ok::<_, NodeError>(coupled)
+    })
+    .await
+    .map_err(|e| NodeError::App(e.to_string()))??;
+    let (height, root) = coupled.committed();
+    warn!(
+        height,
+        %root,
+        replay_ms = started.elapsed().as_millis() as u64,
+        "COUPLED EXECUTION (benchmarks only): this validator executes every block before proposing and voting"
+    );
+    shared.set_coupled(coupled);
+    Ok(())
 }
 
 /// Parses the `Display` form of a validator address (`0x` + 40 hex digits).
@@ -237,6 +277,13 @@ pub async fn run_node_with(
         "state consensus replayed"
     );
     let latest = store.latest_height()?;
+    if config.consensus.coupled_execution {
+        if role == Role::Validator {
+            enable_coupled(&shared, &store, &genesis, &config.node.moniker, latest).await?;
+        } else {
+            warn!("consensus.coupled_execution applies to validators only; ignored");
+        }
+    }
     if let Some(header) = store.decided_header(latest)? {
         let hash = header
             .hash()

@@ -102,6 +102,10 @@ pub fn status_json(shared: &NodeShared) -> Value {
         "gossipPeers": s.gossip_peers,
         "mempoolSize": shared.mempool_len(),
         "stateConsensus": crate::state_rpc::state_json(shared),
+        "coupled": shared.coupled().map(|c| {
+            let (height, root) = c.committed();
+            json!({ "executedHeight": height, "stateRoot": root.to_string() })
+        }),
         "ready": ready.is_ok(),
         "notReadyReason": ready.err(),
     })

@@ -206,7 +206,7 @@ impl StateFollower {
         let proof = item
             .decode_proof()
             .map_err(|e| ProofRefused::Invalid(e.to_string()))?;
-        let target = proof.claim().id();
+        let target = proof.target();
         let claim = match self.consensus.claim(&target) {
             Some(view) if view.status.is_pending() => &view.claim.claim,
             Some(view) => {
@@ -303,8 +303,18 @@ impl StateFollower {
             record.submitter = item.submitter;
             if let Ok(p) = item.decode_proof() {
                 record.kind = kind_name(&p);
-                record.target = Some(p.claim().id());
-                record.target_height = Some(p.claim().data_height);
+                let target = p.target();
+                record.target = Some(target);
+                record.target_height = self
+                    .consensus
+                    .claim(&target)
+                    .map(|v| v.claim.claim.data_height)
+                    .or_else(|| {
+                        claims
+                            .iter()
+                            .find(|c| c.id() == target)
+                            .map(|c| c.claim.data_height)
+                    });
                 record.proof_id = proof_id(&item.proof);
             }
             match self.check_proof_with(&item, &claims, header_at, hash_at) {

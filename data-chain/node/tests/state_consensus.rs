@@ -268,13 +268,13 @@ fn a_lie_is_reverted_with_its_descendants_and_only_valid_proofs_count() {
             let mut truncated = replayed.clone();
             truncated.truncate(truncated.len() / 2);
             let honest_item = ClaimItem::decode(
-                &chain.blocks[2]
+                chain.blocks[2]
                     .body
                     .claims
                     .iter()
                     .next()
                     .expect("honest claim in block 3")
-                    .to_vec(),
+                    .as_ref(),
             )
             .expect("claim");
             let (past_state, past_tree) = rebuild_before(&genesis, &chain, 2);
