@@ -3,16 +3,16 @@
 //! ~2.8M gas each, from [`crate::exec::build`]) run through two local networks of four
 //! validator processes on this machine, one after the other in the same run:
 //!
-//! - **lazy**: the validators only order data; one lazy executor follows and executes.
+//! - **lazy**: the validators only order data; executors run elsewhere (not on this machine).
+//! - **lazy + executor**: the same, plus one lazy executor sharing the two cores: its lag,
+//!   and what it costs the validators when they share a machine with it.
 //! - **coupled**: the validators run with `consensus.coupled_execution` (benchmarks only):
 //!   the proposer executes a block before proposing it and every validator executes it before
 //!   voting, as a classic chain does. No executor runs: the validators hold the state.
 //!
-//! The lazy executor runs at a lower CPU priority (`renice 10`), standing in for an executor
-//! on its own machine; the coupled validators cannot do that, since execution is on their
-//! consensus path. The genesis funds every sender and deploys the contracts, so every transaction really
+//! The genesis funds every sender and deploys the contracts, so every transaction really
 //! executes (the skipped count says if one did not). Load is open-loop at the same rate for
-//! both modes; each sender's transactions go to one validator in nonce order. Reported per
+//! every mode; each sender's transactions go to one validator in nonce order. Reported per
 //! workload and mode: decided tx/s (final on all validators, within the measurement window),
 //! finality latency p50/p99 of those, the transactions left undecided when the window closed,
 //! and executor lag (decided height minus executed height; the coupled mode executes before
@@ -42,14 +42,21 @@ const VALIDATORS: usize = 4;
 /// Which design a run measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
+    /// Four lazy validators and nothing else on the machine: executors run elsewhere.
     Lazy,
+    /// The same, plus one lazy executor sharing the two cores.
+    LazyWithExecutor,
+    /// Four validators that execute on the consensus path.
     Coupled,
 }
 
 impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Lazy, Mode::LazyWithExecutor, Mode::Coupled];
+
     pub fn name(&self) -> &'static str {
         match self {
             Mode::Lazy => "lazy",
+            Mode::LazyWithExecutor => "lazy + executor",
             Mode::Coupled => "coupled",
         }
     }
@@ -75,11 +82,12 @@ pub struct ModeRow {
     pub decided_tps: f64,
     pub p50: Option<Duration>,
     pub p99: Option<Duration>,
-    /// Executed by the executor (lazy) or the validators (coupled) when the window closed.
-    pub executed_txs: u64,
-    pub skipped_txs: u64,
-    pub lag_at_load_end: u64,
-    pub lag_max: u64,
+    /// Executed by the executor (lazy + executor) or the validators (coupled) when the
+    /// window closed; `None` where nothing on this machine executes (lazy).
+    pub executed_txs: Option<u64>,
+    pub skipped_txs: Option<u64>,
+    pub lag_at_load_end: Option<u64>,
+    pub lag_max: Option<u64>,
     pub lag: Vec<LagSample>,
 }
 
@@ -91,11 +99,11 @@ pub struct CoupledReport {
 }
 
 impl CoupledReport {
-    /// Each lazy row with the coupled row of the same workload and offered rate.
-    pub fn pairs(&self) -> Vec<(&ModeRow, &ModeRow)> {
+    /// Each `mode` row with the coupled row of the same workload and offered rate.
+    pub fn pairs(&self, mode: Mode) -> Vec<(&ModeRow, &ModeRow)> {
         self.rows
             .iter()
-            .filter(|r| r.mode == Mode::Lazy)
+            .filter(|r| r.mode == mode)
             .filter_map(|lazy| {
                 let coupled = self.rows.iter().find(|r| {
                     r.mode == Mode::Coupled
@@ -107,9 +115,9 @@ impl CoupledReport {
             .collect()
     }
 
-    /// Lazy decided tx/s over coupled decided tx/s, per workload and offered rate.
-    pub fn ratios(&self) -> Vec<(String, f64)> {
-        self.pairs()
+    /// `mode`'s decided tx/s over the coupled mode's, per workload and offered rate.
+    pub fn ratios(&self, mode: Mode) -> Vec<(String, f64)> {
+        self.pairs(mode)
             .into_iter()
             .filter(|(_, coupled)| coupled.decided_tps > 0.0)
             .map(|(lazy, coupled)| {
@@ -140,20 +148,27 @@ impl CoupledReport {
                 ms(r.p50),
                 ms(r.p99),
                 r.sent.saturating_sub(r.rejected + r.finalized),
-                r.executed_txs,
-                r.skipped_txs,
-                r.lag_at_load_end,
-                r.lag_max,
+                dash(r.executed_txs),
+                dash(r.skipped_txs),
+                dash(r.lag_at_load_end),
+                dash(r.lag_max),
             ));
         }
         out.push('\n');
-        for (workload, ratio) in self.ratios() {
-            out.push_str(&format!(
-                "{workload}: lazy / coupled decided tx/s = {ratio:.1}x\n"
-            ));
+        for mode in [Mode::Lazy, Mode::LazyWithExecutor] {
+            for (workload, ratio) in self.ratios(mode) {
+                out.push_str(&format!(
+                    "{workload}: {} / coupled decided tx/s = {ratio:.1}x\n",
+                    mode.name()
+                ));
+            }
         }
         out
     }
+}
+
+fn dash(v: Option<u64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
 }
 
 /// The workloads and the rate each is offered at (the same for both modes).
@@ -200,7 +215,7 @@ pub fn run(opts: &CoupledOptions) -> Result<CoupledReport, BenchError> {
                 storage: a.storage.clone(),
             })
             .collect();
-        for mode in [Mode::Lazy, Mode::Coupled] {
+        for mode in Mode::ALL {
             eprintln!(
                 "       {} / {}: {rate:.0} tx/s for {load_seconds} s...",
                 kind.name(),
@@ -245,7 +260,7 @@ fn run_mode(
         dir: dir.path().join("net"),
         validators: VALIDATORS,
         full_nodes: 0,
-        executors: usize::from(mode == Mode::Lazy),
+        executors: usize::from(mode == Mode::LazyWithExecutor),
         chain_id: CHAIN_ID,
         base_port: 0,
         seed: 3,
@@ -264,11 +279,7 @@ fn run_mode(
     })?;
     let mut children = Vec::new();
     for node in &manifest.nodes {
-        let child = spawn_node(&opts.exe, node, false)?;
-        if node.role == "executor" {
-            lower_priority(child.id());
-        }
-        children.push(child);
+        children.push(spawn_node(&opts.exe, node, false)?);
     }
     let stop_all = |children: &mut Vec<std::process::Child>| {
         for c in children.iter_mut() {
@@ -294,21 +305,6 @@ fn run_mode(
     ));
     stop_all(&mut children);
     result
-}
-
-/// Runs the lazy executor at a lower CPU priority: on one machine it stands in for an
-/// executor on its own machine, off the validators' path, which is the point of the design.
-/// Without it the executor, busy catching up, takes a core from the four validators.
-fn lower_priority(pid: u32) {
-    let reniced = std::process::Command::new("renice")
-        .args(["-n", "10", "-p", &pid.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !reniced {
-        eprintln!("       (renice unavailable: the executor runs at the validators' priority)");
-    }
 }
 
 fn http(url: &str) -> Result<HttpClient, BenchError> {
@@ -366,21 +362,26 @@ async fn measure(
         .collect();
     let net = Net::connect(&validators).await?;
     // Where lag is read: the executor (lazy), or a validator's coupled state (coupled).
+    // Where execution is read: the executor (lazy + executor), or a validator's coupled
+    // state (coupled). Nothing executes in the lazy-only run.
     let observed = match mode {
-        Mode::Lazy => manifest.nodes.iter().find(|n| n.role == "executor"),
+        Mode::Lazy => None,
+        Mode::LazyWithExecutor => manifest.nodes.iter().find(|n| n.role == "executor"),
         Mode::Coupled => validators.first().copied(),
-    }
-    .ok_or_else(|| BenchError::Rpc("no node to observe".into()))?;
-    let status = http(&observed.rpc_url)?;
+    };
     // The decided height is a validator's: the executor's own view of the data chain may
     // itself be behind.
     let decided = http(&validators[0].rpc_url)?;
+    let status = observed.map(|n| http(&n.rpc_url)).transpose()?;
     let start = Instant::now();
     let window = load + tail;
     let stop = Arc::new(AtomicBool::new(false));
     let sampler_stop = stop.clone();
     let sampler = tokio::spawn(async move {
         let mut samples = Vec::new();
+        let Some(status) = status else {
+            return samples;
+        };
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         while start.elapsed() < window && !sampler_stop.load(Ordering::Relaxed) {
             tick.tick().await;
@@ -395,8 +396,8 @@ async fn measure(
                 continue;
             };
             let executed = match mode {
-                Mode::Lazy => s["executedHeight"].as_u64(),
                 Mode::Coupled => s["coupled"]["executedHeight"].as_u64(),
+                _ => s["executedHeight"].as_u64(),
             };
             if let (Some(data_height), Some(executed_height)) = (v["height"].as_u64(), executed) {
                 samples.push(LagSample {
@@ -467,16 +468,20 @@ async fn measure(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let closed = Instant::now();
-    let metrics = metrics_text(&observed.metrics_url).await;
-    let (executed_txs, skipped_txs) = match mode {
-        Mode::Lazy => (
-            counter(&metrics, "lazychain_executed_txs_total"),
-            counter(&metrics, "lazychain_skipped_txs_total"),
-        ),
-        Mode::Coupled => (
-            counter(&metrics, "lazychain_coupled_executed_txs_total"),
-            counter(&metrics, "lazychain_coupled_skipped_txs_total"),
-        ),
+    let (executed_txs, skipped_txs) = match observed {
+        None => (None, None),
+        Some(node) => {
+            let metrics = metrics_text(&node.metrics_url).await;
+            let prefix = if mode == Mode::Coupled {
+                "lazychain_coupled_"
+            } else {
+                "lazychain_"
+            };
+            (
+                Some(counter(&metrics, &format!("{prefix}executed_txs_total"))),
+                Some(counter(&metrics, &format!("{prefix}skipped_txs_total"))),
+            )
+        }
     };
     stop.store(true, Ordering::Relaxed);
     let lag = sampler
@@ -498,11 +503,13 @@ async fn measure(
         .saturating_duration_since(start)
         .as_secs_f64()
         .max(1e-3);
-    let lag_at_load_end = lag
-        .iter()
-        .rfind(|s| s.at <= load_end)
-        .map(LagSample::lag)
-        .unwrap_or(0);
+    let executes = observed.is_some();
+    let lag_at_load_end = executes.then(|| {
+        lag.iter()
+            .rfind(|s| s.at <= load_end)
+            .map(LagSample::lag)
+            .unwrap_or(0)
+    });
     Ok(ModeRow {
         workload: kind.name().to_owned(),
         mode,
@@ -516,7 +523,7 @@ async fn measure(
         executed_txs,
         skipped_txs,
         lag_at_load_end,
-        lag_max: lag.iter().map(LagSample::lag).max().unwrap_or(0),
+        lag_max: executes.then(|| lag.iter().map(LagSample::lag).max().unwrap_or(0)),
         lag,
     })
 }
@@ -546,10 +553,10 @@ mod tests {
             decided_tps,
             p50: Some(Duration::from_millis(40)),
             p99: None,
-            executed_txs: 90,
-            skipped_txs: 0,
-            lag_at_load_end: 2,
-            lag_max: 3,
+            executed_txs: Some(90),
+            skipped_txs: Some(0),
+            lag_at_load_end: Some(2),
+            lag_max: None,
             lag: Vec::new(),
         }
     }
@@ -566,10 +573,15 @@ mod tests {
                 row("W1", Mode::Lazy, 1000.0),
             ],
         };
-        assert_eq!(report.ratios(), vec![("W3 at 100/s".to_owned(), 16.0)]);
+        assert_eq!(
+            report.ratios(Mode::Lazy),
+            vec![("W3 at 100/s".to_owned(), 16.0)]
+        );
         let table = report.table();
         assert!(
-            table.contains("| W3 | coupled | 100 | 100 | 90 | 25.0 | 40.0 |"),
+            table.contains(
+                "| W3 | coupled | 100 | 100 | 90 | 25.0 | 40.0 | - | 10 | 90 | 0 | 2 | - |"
+            ),
             "{table}"
         );
         assert!(
