@@ -22,6 +22,10 @@ use crate::txgen::{self, Shape, SignedTx};
 const CHAIN_ID: u64 = 1337;
 const SENDERS: u64 = 2_000;
 const RPC_BATCH: usize = 100;
+/// Most bytes of raw transactions per submission batch (the hex JSON is twice that).
+const RPC_BATCH_BYTES: usize = 2 << 20;
+/// The payload of the large-transaction workload.
+const LARGE_PAYLOAD: usize = 32 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
@@ -240,19 +244,30 @@ async fn measure(
     let idle = idle_latency(&net, if opts.quick { 20 } else { 50 }).await?;
     rows.push(idle);
 
-    let (transfer_rates, payload_rates, seconds): (&[f64], &[f64], f64) = if opts.quick {
-        (&[1000.0, 3000.0, 6000.0], &[1000.0, 3000.0, 6000.0], 4.0)
-    } else {
-        (
-            &[1000.0, 2500.0, 5000.0, 7500.0, 10000.0],
-            &[1000.0, 2500.0, 5000.0, 7500.0, 10000.0],
-            8.0,
-        )
-    };
+    // Transaction count is what costs with small transactions (signature recovery on every
+    // validator); bytes are what cost with large ones (gossip, streaming, hashing), so the
+    // 32 KiB step measures the chain's data bandwidth.
+    let (transfer_rates, payload_rates, large_rates, seconds): (&[f64], &[f64], &[f64], f64) =
+        if opts.quick {
+            (
+                &[1000.0, 3000.0, 6000.0],
+                &[1000.0, 3000.0, 6000.0],
+                &[150.0, 300.0, 450.0],
+                4.0,
+            )
+        } else {
+            (
+                &[1000.0, 2500.0, 5000.0, 7500.0, 10000.0],
+                &[1000.0, 2500.0, 5000.0, 7500.0, 10000.0],
+                &[100.0, 200.0, 300.0, 400.0, 500.0],
+                8.0,
+            )
+        };
     let mut seed = 100;
     for (shape, rates) in [
         (Shape::Transfer, transfer_rates),
         (Shape::Payload(1024), payload_rates),
+        (Shape::Payload(LARGE_PAYLOAD), large_rates),
     ] {
         for &rate in rates {
             seed += 1;
@@ -330,7 +345,9 @@ async fn load_step(net: &Net, shape: Shape, rate: f64, txs: Vec<SignedTx>) -> Ro
     for (n, chunk) in txs.chunks(per_tick).enumerate() {
         tokio::time::sleep_until(next.into()).await;
         next += tick;
-        for (b, batch) in chunk.chunks(RPC_BATCH).enumerate() {
+        let tx_bytes = chunk.first().map(|t| t.raw.len()).unwrap_or(1).max(1);
+        let batch_len = (RPC_BATCH_BYTES / tx_bytes).clamp(1, RPC_BATCH);
+        for (b, batch) in chunk.chunks(batch_len).enumerate() {
             let client = net.rpc[(n + b) % net.rpc.len()].clone();
             let batch: Vec<SignedTx> = batch.to_vec();
             let submitted = submitted.clone();
