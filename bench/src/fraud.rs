@@ -7,10 +7,12 @@
 //! honest trace by corrupting entry `i` and every later entry (a faulty executor keeps
 //! building on its wrong root), with `i` drawn from a seeded RNG. Then:
 //!
-//! - **generation**: from "the honest executor has the state before the block, and the block"
-//!   to the encoded proof: recover the senders of transactions `0..=i`, re-execute `0..i`
-//!   with [`execute_block`] over the full state tree, take the witness of transaction `i`
-//!   ([`witness_for_tx`]), [`build_bad_transition`] and [`FraudProof::encode`];
+//! - **generation**: from "the honest executor has executed the block" (the state and tree
+//!   after it, and its write log: what a watcher holds when it compares a claim with its own
+//!   roots) to the encoded proof: recover the sender of transaction `i`, roll the state back
+//!   to before `i` ([`TxWriteLog::rollback_to`], one tree update over the keys transactions
+//!   `i..` wrote), take the witness of transaction `i` ([`witness_for_tx`]),
+//!   [`build_bad_transition`] and [`FraudProof::encode`];
 //! - **verification**: [`FraudProof::decode`] and [`verify`] against the bad claim and the
 //!   decided header, repeated for a stable median;
 //! - **size**: the encoded proof, with and without the contract-code bytes of its witness,
@@ -33,8 +35,8 @@ use lazychain_exec_stf::revm::primitives::hardfork::SpecId;
 use lazychain_exec_stf::state::Overlay;
 use lazychain_exec_stf::witness::witness_for_tx;
 use lazychain_exec_stf::{
-    execute_block, execute_prefix, prepare, trace_root, BlockContext, ChainParams, ExecError,
-    MemoryState, TxStatus,
+    execute_block, execute_block_logged, prepare, trace_root, BlockContext, ChainParams, ExecError,
+    MemoryState, TxStatus, TxWriteLog,
 };
 use lazychain_fraud::{
     build_bad_transition, verify, FraudProof, ProofError, StateClaim, Verdict, GENESIS_PARENT,
@@ -96,6 +98,11 @@ struct Setup {
     /// The state and tree before the block.
     state: MemoryState,
     tree: StateTree,
+    /// The state and tree after it, and its writes transaction by transaction: what the
+    /// honest executor holds once it executed the block.
+    post_state: MemoryState,
+    post_tree: StateTree,
+    log: TxWriteLog,
     honest: StateClaim,
     trace: Vec<B256>,
     /// Hashes of the decided blocks the benchmark knows (the verifier's lookup).
@@ -152,7 +159,9 @@ fn setup(
     let ctx = params.block_context(&header, B256::from(hash.0));
     let (state, tree) = genesis_memory_state(&workload.alloc);
     let mut after = tree.clone();
-    let out = execute_block(&params, &ctx, &txs, &state, &mut after)?;
+    let (out, log) = execute_block_logged(&params, &ctx, &txs, &state, &mut after)?;
+    let mut post_state = state.clone();
+    post_state.apply(&out.writes);
     if let Some((i, r)) = out
         .receipts
         .iter()
@@ -194,6 +203,9 @@ fn setup(
         raw,
         state,
         tree,
+        post_state,
+        post_tree: after,
+        log,
         honest,
         trace: out.trace,
     })
@@ -218,10 +230,11 @@ fn corrupted(honest: &StateClaim, trace: &[B256], index: usize) -> (StateClaim, 
 /// The time of each step of one proof generation.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GenTimes {
-    /// Decoding and recovering the senders of transactions `0..=i`.
+    /// Decoding transaction `i` and recovering its sender.
     pub recover: Duration,
-    /// Executing transactions `0..i` over the state before the block.
-    pub reexec: Duration,
+    /// Rolling the state after the block back to before transaction `i`: the writes of
+    /// transactions `i..` undone from the block's write log, in one tree update.
+    pub rollback: Duration,
     /// [`witness_for_tx`] of transaction `i`.
     pub witness: Duration,
     /// [`build_bad_transition`] and [`FraudProof::encode`].
@@ -234,7 +247,7 @@ impl GenTimes {
     }
 
     pub fn total(&self) -> Duration {
-        self.recover + self.reexec + self.witness + self.build
+        self.recover + self.rollback + self.witness + self.build
     }
 }
 
@@ -245,26 +258,30 @@ struct Generated {
     times: GenTimes,
 }
 
-/// What an honest node does to prove `claim` wrong at `index`, from the state before the
-/// block and the block. Only the copy of the pre-block tree (the benchmark keeps it for the
-/// next run) is outside the timer.
+/// What an honest node does to prove `claim` wrong at `index`, once it has executed the
+/// block (the state and tree after it, and its write log). Only the copy of the tree (the
+/// benchmark keeps the original for the next run) is outside the timer.
 fn generate(
     s: &Setup,
     claim: &StateClaim,
     claimed_trace: &[B256],
     index: usize,
 ) -> Result<Generated, FraudBenchError> {
-    let mut tree = s.tree.clone();
+    let mut tree = s.post_tree.clone();
     let started = Instant::now();
-    let txs = prepare(s.raw[..=index].iter().map(Vec::as_slice));
+    let txs = prepare(s.raw[index..=index].iter().map(Vec::as_slice));
     let recovered = Instant::now();
-    let before = execute_prefix(&s.params, &s.ctx, &txs[..index], &s.state, &mut tree)?;
-    let reexecuted = Instant::now();
+    let (undo, ops) = s
+        .log
+        .rollback_to(index, &s.state)
+        .map_err(|e| FraudBenchError::Check(format!("rolling back: {e}")))?;
+    let root_before = B256::from(tree.update(&ops));
+    let rolled_back = Instant::now();
     let state = Overlay {
-        base: &s.state,
-        writes: &before.writes,
+        base: &s.post_state,
+        writes: &undo,
     };
-    let witness = witness_for_tx(&s.params, &s.ctx, &txs[index], &state, &tree)?;
+    let witness = witness_for_tx(&s.params, &s.ctx, &txs[0], &state, &tree)?;
     let witnessed = Instant::now();
     let block: Vec<&[u8]> = s.raw.iter().map(Vec::as_slice).collect();
     let proof = build_bad_transition(claim, claimed_trace, &block, index, &witness)?;
@@ -275,11 +292,10 @@ fn generate(
         Some(prev) => s.trace[prev],
         None => B256::from(s.honest.pre_state_root),
     };
-    if before.post_state_root != expected {
+    if root_before != expected {
         return Err(FraudBenchError::Check(format!(
-            "{}: re-executing transactions 0..{index} gave root {}, the honest trace has {expected}",
+            "{}: rolling back to transaction {index} gave root {root_before}, the honest trace has {expected}",
             s.kind.name(),
-            before.post_state_root
         )));
     }
     Ok(Generated {
@@ -287,8 +303,8 @@ fn generate(
         bytes,
         times: GenTimes {
             recover: recovered - started,
-            reexec: reexecuted - recovered,
-            witness: witnessed - reexecuted,
+            rollback: rolled_back - recovered,
+            witness: witnessed - rolled_back,
             build: done - witnessed,
         },
     })
@@ -530,10 +546,10 @@ fn run_case(
         }
         proof = Some((g.bytes.clone(), sizes(&g.proof, g.bytes.len())));
         eprintln!(
-            "  {:.1} ms (recover {:.1}, re-execute {:.1}, witness and build {:.1})",
+            "  {:.1} ms (recover {:.1}, roll back {:.1}, witness and build {:.1})",
             ms(g.times.total()),
             ms(g.times.recover),
-            ms(g.times.reexec),
+            ms(g.times.rollback),
             ms(g.times.witness_build())
         );
     }
@@ -703,7 +719,7 @@ impl Report {
             "proof B",
             "excl. code B",
             "recover ms",
-            "re-exec ms",
+            "rollback ms",
             "witness+build ms",
             "gen ms",
             "verify p50 ms",
@@ -723,7 +739,7 @@ impl Report {
                 thousands(c.sizes.total),
                 thousands(c.sizes.excl_code()),
                 ms(c.part(|p| p.recover)),
-                ms(c.part(|p| p.reexec)),
+                ms(c.part(|p| p.rollback)),
                 ms(c.part(|p| p.witness_build())),
                 ms(c.generation_total()),
                 ms(c.verification_p50()),
@@ -819,11 +835,11 @@ impl Report {
             ));
             let generation = c.generation_total();
             out.push_str(&format!(
-                "- {name}: generation <= {:.0} ms: {:.1} ms (recover {:.1} + re-execute {:.1} + witness and build {:.2}): {}\n",
+                "- {name}: generation <= {:.0} ms: {:.1} ms (recover {:.1} + roll back {:.1} + witness and build {:.2}): {}\n",
                 ms(TARGET_GENERATION),
                 ms(generation),
                 ms(c.part(|p| p.recover)),
-                ms(c.part(|p| p.reexec)),
+                ms(c.part(|p| p.rollback)),
                 ms(c.part(|p| p.witness_build())),
                 verdict(generation <= TARGET_GENERATION)
             ));

@@ -3,7 +3,7 @@
 //! set), execute it, commit the result, repeat. Runs on its own OS thread: execution is
 //! CPU-bound and must not stall the consensus or RPC tasks.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, RwLock};
@@ -17,7 +17,7 @@ use lazychain_exec_state_tree::StateTree;
 use lazychain_exec_stf::genesis::{genesis_writes, tree_of};
 use lazychain_exec_stf::witness::TxWitness;
 use lazychain_exec_stf::{
-    execute_block, prepare, prepare_with, BlockContext, ChainParams, ExecError,
+    execute_block_logged, prepare, prepare_with, BlockContext, ChainParams, ExecError, TxWriteLog,
 };
 use tracing::{info, warn};
 
@@ -182,7 +182,13 @@ pub struct Executor {
     metrics: Option<ExecMetrics>,
     sender_hints: Option<SenderHints>,
     witness_requests: Option<Receiver<WitnessRequest>>,
+    /// The write logs of the last blocks executed since start, newest last: a witness for
+    /// them is a rollback, not a re-execution.
+    recent_logs: VecDeque<(u64, TxWriteLog)>,
 }
+
+/// Blocks whose write logs are kept in memory (a 10,000-transfer block's is ~3 MB).
+const RECENT_WRITE_LOGS: usize = 16;
 
 impl Executor {
     /// Opens the state database (writing the genesis state on first start) and rebuilds the
@@ -255,6 +261,7 @@ impl Executor {
             metrics: None,
             sender_hints: None,
             witness_requests: None,
+            recent_logs: VecDeque::new(),
         })
     }
 
@@ -304,6 +311,36 @@ impl Executor {
         };
         let params = &self.shared.params;
         let block = params.block_context(&decided.block.header, B256::from(decided.hash.0));
+        if let Some((_, log)) = self.recent_logs.iter().find(|(h, _)| *h == height) {
+            let one = raw.get(index).map(Vec::as_slice);
+            let tx = match &self.sender_hints {
+                Some(hints) => prepare_with(one, hints.as_ref()),
+                None => prepare(one),
+            };
+            let tx = tx.first().ok_or_else(|| {
+                ExecutorError::Blocks(format!(
+                    "transaction {index} is not in block {height} ({} transactions)",
+                    raw.len()
+                ))
+            })?;
+            let (witness, root_before) = crate::prover::tx_witness_from_log(
+                &self.shared.state,
+                &self.tree,
+                params,
+                &block,
+                tx,
+                log,
+                index,
+            )
+            .map_err(|e| {
+                ExecutorError::Blocks(format!("witness of tx {index} at {height}: {e}"))
+            })?;
+            return Ok(WitnessReply {
+                witness,
+                root_before,
+                txs: raw,
+            });
+        }
         let (witness, root_before) = crate::prover::tx_witness_at(
             &self.shared.state,
             &self.tree,
@@ -379,8 +416,9 @@ impl Executor {
         let params = &self.shared.params;
         let block: BlockContext = params.block_context(header, hash);
         let snapshot = self.shared.state.snapshot()?;
-        let execution = execute_block(params, &block, &txs, &snapshot, &mut self.tree)
-            .map_err(|source| ExecutorError::Execute { height, source })?;
+        let (execution, log) =
+            execute_block_logged(params, &block, &txs, &snapshot, &mut self.tree)
+                .map_err(|source| ExecutorError::Execute { height, source })?;
         drop(snapshot);
         let summary = ExecutedBlock::executed(
             &block,
@@ -396,6 +434,13 @@ impl Executor {
             durable,
             self.options.undo_window_blocks,
         )?;
+        // Proving needs the undo logs too: without them a write log is of no use.
+        if self.options.undo_window_blocks > 0 {
+            self.recent_logs.push_back((height, log));
+            while self.recent_logs.len() > RECENT_WRITE_LOGS {
+                self.recent_logs.pop_front();
+            }
+        }
         self.shared.update_status(|s| {
             s.executed_height = height;
             s.state_root = execution.post_state_root;

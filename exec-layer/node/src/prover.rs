@@ -4,7 +4,9 @@
 //! every key the block wrote, before it). Rolling the latest flat state and tree back through
 //! those logs gives the state before any recent block; re-executing that block's first `i`
 //! transactions gives the state before transaction `i`, where the transaction's witness is
-//! taken.
+//! taken. For the blocks it executed since it started, the executor also keeps each block's
+//! write log, transaction by transaction ([`TxWriteLog`]): rolling the state after the block
+//! back through the writes of transactions `i..` gives the same state without executing.
 
 use std::collections::HashMap;
 
@@ -14,7 +16,7 @@ use lazychain_exec_stf::keys::value_hash;
 use lazychain_exec_stf::state::Overlay;
 use lazychain_exec_stf::witness::{witness_for_tx, TxWitness};
 use lazychain_exec_stf::{
-    execute_prefix, BlockContext, ChainParams, ExecError, PreparedTx, ReadError,
+    execute_prefix, BlockContext, ChainParams, ExecError, PreparedTx, ReadError, TxWriteLog,
 };
 
 use crate::store::{StateSnapshot, StateStore, StoreError};
@@ -45,6 +47,34 @@ pub enum ProverError {
     Inconsistent { height: u64, got: B256, want: B256 },
 }
 
+/// The value before block `from` of every key blocks `from..=executed` wrote (empty when
+/// `from` is past the executed height), from their undo logs.
+fn undone_since(
+    store: &StateStore,
+    from: u64,
+    executed: u64,
+    target: u64,
+) -> Result<HashMap<[u8; 32], Option<Vec<u8>>>, ProverError> {
+    let mut undone = HashMap::new();
+    // Newest first, so that the value before the oldest block wins.
+    for h in (from..=executed).rev() {
+        let log = store.undo_log(h)?.ok_or(ProverError::OutOfReach {
+            height: target,
+            executed,
+            oldest: h + 1,
+        })?;
+        undone.extend(log);
+    }
+    Ok(undone)
+}
+
+fn undo_ops(undone: &HashMap<[u8; 32], Option<Vec<u8>>>) -> Vec<Op> {
+    undone
+        .iter()
+        .map(|(path, old)| (*path, old.as_deref().map(value_hash)))
+        .collect()
+}
+
 /// The state and tree before block `height`, from the latest state (`tree` must be the tree
 /// of the store's latest executed height) and the undo logs of `height..=executed`.
 pub fn state_before_block(
@@ -53,7 +83,6 @@ pub fn state_before_block(
     height: u64,
 ) -> Result<(StateSnapshot, StateTree), ProverError> {
     let executed = store.executed_height()?.unwrap_or(0);
-    let mut undone: HashMap<[u8; 32], Option<Vec<u8>>> = HashMap::new();
     if height == 0 || height > executed {
         return Err(ProverError::OutOfReach {
             height,
@@ -61,19 +90,8 @@ pub fn state_before_block(
             oldest: 1,
         });
     }
-    // Newest first, so that the value before the oldest block wins.
-    for h in (height..=executed).rev() {
-        let log = store.undo_log(h)?.ok_or(ProverError::OutOfReach {
-            height,
-            executed,
-            oldest: h + 1,
-        })?;
-        undone.extend(log);
-    }
-    let ops: Vec<Op> = undone
-        .iter()
-        .map(|(path, old)| (*path, old.as_deref().map(value_hash)))
-        .collect();
+    let undone = undone_since(store, height, executed, height)?;
+    let ops = undo_ops(&undone);
     let mut past_tree = tree.clone();
     let root = B256::from(past_tree.update(&ops));
     let want = store
@@ -88,6 +106,53 @@ pub fn state_before_block(
         });
     }
     Ok((store.snapshot()?.rolled_back(undone), past_tree))
+}
+
+/// The witness of transaction `index` of executed block `block.height`, with the state root
+/// before it, from the block's write log kept since its execution: the latest state is rolled
+/// back through later blocks and then through the writes of transactions `index..`, and
+/// nothing is executed again. `tx` is transaction `index`, prepared.
+pub fn tx_witness_from_log(
+    store: &StateStore,
+    tree: &StateTree,
+    params: &ChainParams,
+    block: &BlockContext,
+    tx: &PreparedTx,
+    log: &TxWriteLog,
+    index: usize,
+) -> Result<(TxWitness, B256), ProverError> {
+    let height = block.height;
+    if index >= log.len() {
+        return Err(ProverError::NoSuchTx {
+            height,
+            index,
+            count: log.len(),
+        });
+    }
+    let executed = store.executed_height()?.unwrap_or(0);
+    if height == 0 || height > executed {
+        return Err(ProverError::OutOfReach {
+            height,
+            executed,
+            oldest: 1,
+        });
+    }
+    let after_undone = undone_since(store, height + 1, executed, height)?;
+    let before_undone = undone_since(store, height, executed, height)?;
+    let mut ops = undo_ops(&after_undone);
+    let after = store.snapshot()?.rolled_back(after_undone);
+    let before_block = store.snapshot()?.rolled_back(before_undone);
+    let (writes, within) = log.rollback_to(index, &before_block)?;
+    // The block's own rollback comes last: a key given twice takes its last op.
+    ops.extend(within);
+    let mut past_tree = tree.clone();
+    let root = B256::from(past_tree.update(&ops));
+    let state = Overlay {
+        base: &after,
+        writes: &writes,
+    };
+    let witness = witness_for_tx(params, block, tx, &state, &past_tree)?;
+    Ok((witness, root))
 }
 
 /// The witness of transaction `index` of executed block `height` (whose prepared transactions
@@ -120,7 +185,7 @@ mod tests {
     use super::*;
     use crate::store::ExecutedBlock;
     use alloy_primitives::{Address, Bytes, U256};
-    use lazychain_exec_stf::execute_block;
+    use lazychain_exec_stf::execute_block_logged;
     use lazychain_exec_stf::genesis::{genesis_writes, tree_of, AllocAccount};
     use lazychain_exec_stf::prepare;
     use lazychain_exec_stf::witness::reexecute;
@@ -210,7 +275,8 @@ mod tests {
             let raw = transfers(&keys, height - 1, height as u8);
             let txs = prepare(raw.iter().map(|r| r.as_slice()));
             let snapshot = store.snapshot().expect("snapshot");
-            let out = execute_block(&p, &block(height), &txs, &snapshot, &mut tree).expect("exec");
+            let (out, log) =
+                execute_block_logged(&p, &block(height), &txs, &snapshot, &mut tree).expect("exec");
             drop(snapshot);
             store
                 .commit_block(
@@ -220,9 +286,9 @@ mod tests {
                     16,
                 )
                 .expect("commit");
-            blocks.push((txs, out));
+            blocks.push((txs, out, log));
         }
-        for (h, (txs, out)) in blocks.iter().enumerate() {
+        for (h, (txs, out, log)) in blocks.iter().enumerate() {
             let height = h as u64 + 1;
             for i in 0..txs.len() {
                 let (witness, prev) =
@@ -236,7 +302,23 @@ mod tests {
                 let root =
                     reexecute(&p, &block(height), &txs[i], prev, &witness).expect("re-executes");
                 assert_eq!(root, out.trace[i], "height {height} tx {i}");
+                // From the write log, without executing: the same root and witness, for the
+                // latest block and for older ones (rolled back through later blocks first).
+                let (from_log, log_prev) =
+                    tx_witness_from_log(&store, &tree, &p, &block(height), &txs[i], log, i)
+                        .expect("witness from the log");
+                assert_eq!(log_prev, want_prev, "height {height} tx {i}");
+                assert_eq!(from_log.entries, witness.entries, "height {height} tx {i}");
+                assert_eq!(
+                    lazychain_exec_state_tree::encode_multi_proof(&from_log.proof),
+                    lazychain_exec_state_tree::encode_multi_proof(&witness.proof),
+                    "height {height} tx {i}"
+                );
             }
+            assert!(matches!(
+                tx_witness_from_log(&store, &tree, &p, &block(height), &txs[0], log, txs.len()),
+                Err(ProverError::NoSuchTx { .. })
+            ));
         }
         // Undo logs older than the window are gone; an unexecuted height is out of reach.
         assert!(matches!(

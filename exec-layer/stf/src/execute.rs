@@ -21,6 +21,7 @@ use crate::env::{BlockContext, ChainParams};
 use crate::keys::{value_hash, AccountValue, StateKey};
 use crate::receipt::{receipts_root, Receipt, TxStatus};
 use crate::state::{BlockDb, ReadError, StateReader, StateWrites};
+use crate::txlog::{TxWrite, TxWriteLog};
 
 /// A transaction of a block, decoded and with its sender recovered (or why not).
 #[derive(Clone, Debug)]
@@ -154,6 +155,31 @@ pub fn execute_block<R: StateReader, C: Commitment + Send>(
     state: &R,
     tree: &mut C,
 ) -> Result<BlockExecution, ExecError> {
+    execute(params, block, txs, state, tree, false).map(|(execution, _)| execution)
+}
+
+/// [`execute_block`], also returning every write transaction by transaction: a prover
+/// rebuilds the state before any transaction of the block from it ([`TxWriteLog::rollback_to`])
+/// without executing again.
+pub fn execute_block_logged<R: StateReader, C: Commitment + Send>(
+    params: &ChainParams,
+    block: &BlockContext,
+    txs: &[PreparedTx],
+    state: &R,
+    tree: &mut C,
+) -> Result<(BlockExecution, TxWriteLog), ExecError> {
+    execute(params, block, txs, state, tree, true)
+        .map(|(execution, log)| (execution, log.unwrap_or_default()))
+}
+
+fn execute<R: StateReader, C: Commitment + Send>(
+    params: &ChainParams,
+    block: &BlockContext,
+    txs: &[PreparedTx],
+    state: &R,
+    tree: &mut C,
+    log: bool,
+) -> Result<(BlockExecution, Option<TxWriteLog>), ExecError> {
     let pre_state_root = tree.root();
     let (ran, trace) = if txs.len() >= PIPELINE_MIN_TXS {
         // The commitment folds transaction i's writes on another core while transaction
@@ -170,7 +196,7 @@ pub fn execute_block<R: StateReader, C: Commitment + Send>(
                 }
                 Ok::<Vec<B256>, ExecError>(trace)
             });
-            let ran = run_transactions(params, block, txs, state, &mut |index, ops| {
+            let ran = run_transactions(params, block, txs, state, log, &mut |index, ops| {
                 send.send((index, ops)).map_err(|_| ExecError::Commitment {
                     index,
                     message: "the state commitment stopped".to_owned(),
@@ -187,7 +213,7 @@ pub fn execute_block<R: StateReader, C: Commitment + Send>(
         })?
     } else {
         let mut trace = Vec::new();
-        let ran = run_transactions(params, block, txs, state, &mut |index, ops| {
+        let ran = run_transactions(params, block, txs, state, log, &mut |index, ops| {
             let root = tree
                 .apply(&ops)
                 .map_err(|message| ExecError::Commitment { index, message })?;
@@ -197,7 +223,7 @@ pub fn execute_block<R: StateReader, C: Commitment + Send>(
         (ran, trace)
     };
     let encoded: Vec<Vec<u8>> = ran.receipts.iter().map(Receipt::encode).collect();
-    Ok(BlockExecution {
+    let execution = BlockExecution {
         trace_root: trace_root(&trace),
         post_state_root: trace.last().copied().unwrap_or(pre_state_root),
         pre_state_root,
@@ -208,7 +234,8 @@ pub fn execute_block<R: StateReader, C: Commitment + Send>(
         writes: ran.writes,
         gas_used: ran.gas_used,
         logs_bloom: ran.logs_bloom,
-    })
+    };
+    Ok((execution, ran.log))
 }
 
 /// Blocks at least this long fold writes into the commitment on a second thread.
@@ -220,6 +247,7 @@ struct Ran {
     writes: StateWrites,
     gas_used: u64,
     logs_bloom: Bloom,
+    log: Option<TxWriteLog>,
 }
 
 /// Runs every transaction in order; hands the writes of every `trace_period` transactions
@@ -229,10 +257,15 @@ fn run_transactions<R: StateReader>(
     block: &BlockContext,
     txs: &[PreparedTx],
     state: &R,
+    log: bool,
     fold: &mut dyn FnMut(usize, Vec<Op>) -> Result<(), ExecError>,
 ) -> Result<Ran, ExecError> {
+    let mut db = BlockDb::new(state);
+    if log {
+        db.log = Some(TxWriteLog::default());
+    }
     let mut evm = Context::mainnet()
-        .with_db(BlockDb::new(state))
+        .with_db(db)
         .with_cfg(params.cfg())
         .with_block(params.block_env(block))
         .build_mainnet();
@@ -301,6 +334,9 @@ fn run_transactions<R: StateReader>(
                 )?
             }
         };
+        if let Some(log) = &mut evm.ctx.journaled_state.database.log {
+            log.end_tx();
+        }
         cumulative_gas = cumulative_gas.saturating_add(receipt.gas_used);
         receipt.cumulative_gas_used = cumulative_gas;
         logs_bloom.accrue_bloom(&receipt.logs_bloom());
@@ -317,6 +353,7 @@ fn run_transactions<R: StateReader>(
         writes: std::mem::take(&mut evm.ctx.journaled_state.database.writes),
         gas_used: cumulative_gas,
         logs_bloom,
+        log: evm.ctx.journaled_state.database.log.take(),
     })
 }
 
@@ -382,6 +419,9 @@ fn apply_changes<R: StateReader>(state: EvmState, db: &mut BlockDb<'_, R>, ops: 
                     StateKey::Code(value.code_hash).path(),
                     Some(value_hash(&bytes)),
                 ));
+                if let Some(log) = &mut db.log {
+                    log.push(TxWrite::Code(value.code_hash, bytes.clone()));
+                }
                 db.writes.code.insert(value.code_hash, bytes);
                 db.cache_code(value.code_hash, code.clone());
             }
@@ -401,6 +441,9 @@ fn put_account<R: StateReader>(
 ) {
     let path = StateKey::Account(address).path();
     ops.push((path, value.map(|v| value_hash(&v.encode()))));
+    if let Some(log) = &mut db.log {
+        log.push(TxWrite::Account(address, value));
+    }
     db.writes.accounts.insert(address, value);
 }
 
@@ -416,6 +459,9 @@ fn put_storage<R: StateReader>(
         path,
         (!value.is_zero()).then(|| value_hash(&value.to_be_bytes::<32>())),
     ));
+    if let Some(log) = &mut db.log {
+        log.push(TxWrite::Storage(address, slot, value));
+    }
     db.writes.storage.insert((address, slot), value);
 }
 

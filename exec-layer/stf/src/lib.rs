@@ -21,17 +21,19 @@ pub mod genesis;
 pub mod keys;
 pub mod receipt;
 pub mod state;
+pub mod txlog;
 pub mod witness;
 
 pub use call::{call, estimate_gas, CallError, CallOutcome, CallRequest};
 pub use env::{hardfork, BlockContext, ChainParams, HARDFORKS};
 pub use execute::{
-    execute_block, execute_prefix, prepare, prepare_with, trace_root, BlockExecution, Commitment,
-    ExecError, PreparedTx,
+    execute_block, execute_block_logged, execute_prefix, prepare, prepare_with, trace_root,
+    BlockExecution, Commitment, ExecError, PreparedTx,
 };
 pub use keys::{AccountValue, StateKey};
 pub use receipt::{receipts_root, Receipt, TxStatus};
 pub use state::{MemoryState, Overlay, ReadError, StateReader, StateWrites};
+pub use txlog::{TxWrite, TxWriteLog};
 
 /// revm, re-exported so callers use the exact version the transition runs.
 pub use revm;

@@ -124,6 +124,8 @@ impl<R: StateReader> StateReader for Overlay<'_, R> {
 pub(crate) struct BlockDb<'a, R: StateReader> {
     pub(crate) base: &'a R,
     pub(crate) writes: StateWrites,
+    /// Every write per transaction, when the caller asked for it (provers).
+    pub(crate) log: Option<crate::txlog::TxWriteLog>,
     code_cache: HashMap<B256, Bytecode>,
 }
 
@@ -132,6 +134,7 @@ impl<'a, R: StateReader> BlockDb<'a, R> {
         BlockDb {
             base,
             writes: StateWrites::default(),
+            log: None,
             code_cache: HashMap::new(),
         }
     }

@@ -7,7 +7,9 @@ mod common;
 use alloy_primitives::{Address, B256};
 use common::*;
 use lazychain_exec_stf::witness::{reexecute, witness_for_tx, ReexecError};
-use lazychain_exec_stf::{execute_block, prepare, BlockExecution, PreparedTx, TxStatus};
+use lazychain_exec_stf::{
+    execute_block, execute_block_logged, prepare, BlockExecution, Overlay, PreparedTx, TxStatus,
+};
 
 /// A chain with a deployed token, and a block mixing transfers, token calls, a revert, a
 /// skipped transaction and a creation.
@@ -65,6 +67,65 @@ fn every_transaction_reexecutes_from_its_witness_to_the_recorded_root() {
             statuses[i],
             witness.entries.len(),
             lazychain_exec_state_tree::encode_multi_proof(&witness.proof).len()
+        );
+    }
+}
+
+/// A prover that executed the block rolls back from the state after it: for every
+/// transaction, the logged writes give the same root, the same state and the same witness as
+/// executing the transactions before it again.
+#[test]
+fn rolling_back_the_write_log_gives_the_state_before_every_transaction() {
+    let (chain, txs) = setup();
+    let ctx = block(chain.height);
+    let mut post_tree = chain.tree.clone();
+    let (full, log) = execute_block_logged(&chain.params, &ctx, &txs, &chain.state, &mut post_tree)
+        .expect("executes");
+    let plain = execute_block(
+        &chain.params,
+        &ctx,
+        &txs,
+        &chain.state,
+        &mut chain.tree.clone(),
+    )
+    .expect("executes");
+    assert_eq!(full.trace, plain.trace, "logging changes nothing");
+    assert_eq!(full.writes, plain.writes);
+    assert_eq!(log.len(), txs.len());
+    let mut post_state = chain.state.clone();
+    post_state.apply(&full.writes);
+
+    for i in 0..=txs.len() {
+        let (undo, ops) = log.rollback_to(i, &chain.state).expect("rolls back");
+        let mut tree = post_tree.clone();
+        let root = B256::from(tree.update(&ops));
+        let want = if i == 0 {
+            full.pre_state_root
+        } else {
+            full.trace[i - 1]
+        };
+        assert_eq!(root, want, "root before transaction {i}");
+        if i == txs.len() {
+            break;
+        }
+        let rolled = Overlay {
+            base: &post_state,
+            writes: &undo,
+        };
+        let (state, reexecuted_tree) = state_before(&chain, &txs[..i]);
+        let from_log =
+            witness_for_tx(&chain.params, &ctx, &txs[i], &rolled, &tree).expect("witness");
+        let from_reexecution =
+            witness_for_tx(&chain.params, &ctx, &txs[i], &state, &reexecuted_tree)
+                .expect("witness");
+        assert_eq!(
+            from_log.entries, from_reexecution.entries,
+            "transaction {i}"
+        );
+        assert_eq!(
+            lazychain_exec_state_tree::encode_multi_proof(&from_log.proof),
+            lazychain_exec_state_tree::encode_multi_proof(&from_reexecution.proof),
+            "transaction {i}"
         );
     }
 }
