@@ -794,7 +794,7 @@ impl Report {
                 thousands(c.honest_sizes.total),
             ));
             out.push_str(&format!(
-                "  generation: witness {:.2} ms, build + encode {:.2} ms; without sender recovery {:.1} ms; copying the pre-block tree (not timed) {:.1} ms\n",
+                "  generation: witness {:.2} ms, build + encode {:.2} ms; without sender recovery {:.1} ms; copying the tree (not timed) {:.1} ms\n",
                 ms(c.part(|p| p.witness)),
                 ms(c.part(|p| p.build)),
                 ms(without_recovery),
