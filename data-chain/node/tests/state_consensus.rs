@@ -388,3 +388,69 @@ fn rebuild_before(
     }
     (state, tree)
 }
+
+/// An executor that signs two different claims for one height and parent is equivocating:
+/// when both are included, every node reverts both (and what builds on them) and burns the
+/// whole bond (no one submitted evidence, so no one is rewarded); the other executor's claim
+/// at that height is untouched and finalizes.
+#[test]
+fn two_claims_for_one_height_and_parent_are_equivocation_on_inclusion() {
+    let genesis = genesis();
+    let params = lazychain_fraud::chain_params(&genesis).expect("params");
+    let sender = SecretKey::from_byte_array(dev_accounts(0, 1)[0].private_key.0).expect("key");
+    let mut followers = [
+        StateFollower::new(&genesis).expect("follower"),
+        StateFollower::new(&genesis).expect("follower"),
+    ];
+    let genesis_root = lazychain_fraud::genesis_state_root(&genesis);
+    let chain_of = |i: u8| ClaimChain {
+        key: executor_key(i),
+        parent: GENESIS_PARENT,
+        parent_post: genesis_root,
+        lie_from: None,
+    };
+    let (mut honest, mut twin_a, mut twin_b) = (chain_of(0), chain_of(1), chain_of(1));
+    let equivocator = executor_address(executor_key(1).public_key().as_bytes());
+
+    let (state, mut tree): (MemoryState, _) =
+        genesis_memory_state(&lazychain_fraud::alloc(&genesis));
+    let mut chain = Chain::default();
+    let txs = vec![transfer(&sender, 0)];
+    let block = chain.push(&txs, &[], &[]).clone();
+    apply_to_both(&mut followers, &chain);
+    let ctx = params.block_context(
+        &block.header,
+        B256::from(block.header.hash().expect("hash").0),
+    );
+    let prepared = prepare(txs.iter().map(Vec::as_slice));
+    let out = execute_block(&params, &ctx, &prepared, &state, &mut tree).expect("executes");
+    let h = honest.claim(1, out.pre_state_root, &out.trace, out.receipts_root);
+    // The same executor signs the honest claim and one with another receipts root.
+    let a = twin_a.claim(1, out.pre_state_root, &out.trace, out.receipts_root);
+    let b = twin_b.claim(1, out.pre_state_root, &out.trace, B256::repeat_byte(7));
+    assert_ne!(a.id(), b.id());
+    assert_eq!(a.signed.claim.parent_claim, b.signed.claim.parent_claim);
+
+    // Block 2 includes the honest claim and the first twin; block 3 the second twin.
+    chain.push(&[], &[h.encode(), a.encode()], &[]);
+    apply_to_both(&mut followers, &chain);
+    assert_eq!(status(&followers[0], &a.id()), "pending");
+    chain.push(&[], &[b.encode()], &[]);
+    apply_to_both(&mut followers, &chain);
+    for _ in 0..=WINDOW {
+        chain.push(&[], &[], &[]);
+        apply_to_both(&mut followers, &chain);
+    }
+
+    for f in &followers {
+        assert_eq!(status(f, &a.id()), "reverted");
+        assert_eq!(status(f, &b.id()), "reverted");
+        assert_eq!(status(f, &h.id()), "final");
+        assert_eq!(f.consensus().canonical_claim(1), Some(h.id()));
+        let ledger = f.consensus().ledger();
+        assert_eq!(ledger.slashed.get(&equivocator), Some(&BOND));
+        assert_eq!(ledger.bonds.get(&equivocator), Some(&0));
+        assert_eq!(ledger.burned, BOND);
+        assert_eq!(ledger.total(), 2 * BOND);
+    }
+}
