@@ -366,17 +366,15 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
                 .against("raw revm, same txs", raw),
             );
         }
-        if let (Some(durable), Some(nosync)) =
-            (case.ms(Stage::RedbDurable), case.ms(Stage::RedbNoSync))
-        {
+        if let Some((commit, raw)) = case.commit_vs_raw_ms() {
             figures.push(
                 fig(
                     "executor",
                     format!("{name}: block commit, fsynced"),
-                    durable,
+                    commit,
                     "ms",
                 )
-                .against("same writes without fsync", nosync),
+                .against("raw redb commit, same state writes", raw),
             );
         }
     }

@@ -358,6 +358,10 @@ pub struct Measured {
     pub batch_root: Vec<Duration>,
     /// Per measured block: (sender recovery, execution, commit) within the redb stages.
     pub parts: Vec<(Duration, Duration, Duration)>,
+    /// The fsynced redb stage, per measured block: the reference for its commit, the same
+    /// flat-state writes put into a plain redb table (key path -> value bytes) in one
+    /// durable write transaction, with none of the executor's other tables.
+    pub raw_commit: Vec<Duration>,
     pub txs_per_block: usize,
     /// The redb stages: the state database's file size after the last block.
     pub db_bytes: u64,
@@ -542,6 +546,37 @@ fn run_memory(w: &Workload, stage: Stage, warmup: usize) -> Result<Measured, Exe
 }
 
 /// Stage 5: the executor's path over a redb [`StateStore`] in a temporary directory.
+/// A plain redb table of the flat state: key path -> value bytes.
+const RAW_FLAT: redb::TableDefinition<&[u8; 32], &[u8]> = redb::TableDefinition::new("flat");
+
+/// Puts a block's flat-state writes into a plain redb table in one durable write transaction
+/// and returns how long that took: the reference for the executor's commit.
+fn raw_redb_commit(
+    db: &redb::Database,
+    writes: &lazychain_exec_stf::StateWrites,
+) -> Result<Duration, ExecBenchError> {
+    let err = |e: &dyn std::fmt::Display| ExecBenchError::Workload(format!("raw redb: {e}"));
+    let entries = writes.entries();
+    let started = Instant::now();
+    let txn = db.begin_write().map_err(|e| err(&e))?;
+    {
+        let mut table = txn.open_table(RAW_FLAT).map_err(|e| err(&e))?;
+        for (key, value) in &entries {
+            let path = key.path();
+            match value {
+                Some(v) => {
+                    table.insert(&path, v.as_slice()).map_err(|e| err(&e))?;
+                }
+                None => {
+                    table.remove(&path).map_err(|e| err(&e))?;
+                }
+            }
+        }
+    }
+    txn.commit().map_err(|e| err(&e))?;
+    Ok(started.elapsed())
+}
+
 fn run_redb(
     w: &Workload,
     durable: bool,
@@ -557,7 +592,11 @@ fn run_redb(
         .prefix("lazychain-bench-exec")
         .tempdir()?;
     let store = StateStore::open(&dir.path().join("state.redb"))?;
+    let raw_db = redb::Database::create(dir.path().join("raw.redb"))
+        .map_err(|e| ExecBenchError::Workload(format!("raw redb: {e}")))?;
     let writes = genesis_writes(&w.alloc);
+    // The reference table starts from the same genesis state (not timed).
+    raw_redb_commit(&raw_db, &writes)?;
     let mut tree = tree_of(&writes);
     let genesis_root = B256::from(tree.root());
     let params = params(1);
@@ -601,6 +640,9 @@ fn run_redb(
             lazychain_exec_node::executor::DEFAULT_UNDO_WINDOW_BLOCKS,
         )?;
         let elapsed = started.elapsed();
+        if stage == Stage::RedbDurable && index >= warmup {
+            m.raw_commit.push(raw_redb_commit(&raw_db, &out.writes)?);
+        }
         check_receipts(w.kind, stage, index, &out)?;
         if index >= warmup {
             m.times.push(elapsed);
@@ -658,6 +700,20 @@ impl Case {
 
     pub fn ms(&self, stage: Stage) -> Option<f64> {
         self.stage(stage).map(|m| m.median().as_secs_f64() * 1000.0)
+    }
+
+    /// Median ms of the fsynced stage's commit, and of a raw redb commit of the same state
+    /// writes.
+    pub fn commit_vs_raw_ms(&self) -> Option<(f64, f64)> {
+        let m = self.stage(Stage::RedbDurable)?;
+        if m.raw_commit.is_empty() || m.parts.is_empty() {
+            return None;
+        }
+        let commit = median(&m.parts.iter().map(|p| p.2).collect::<Vec<_>>());
+        Some((
+            commit.as_secs_f64() * 1000.0,
+            median(&m.raw_commit).as_secs_f64() * 1000.0,
+        ))
     }
 
     pub fn tps(&self, stage: Stage) -> Option<f64> {
@@ -841,8 +897,12 @@ impl Report {
                     )
                 })
                 .unwrap_or_default();
+            let raw = case
+                .commit_vs_raw_ms()
+                .map(|(_, raw)| format!(" (raw redb commit of the same state writes: {raw:.1} ms)"))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "- {} x {}: {:.1} | {:.1} | {:.1} ms; {roots}\n",
+                "- {} x {}: {:.1} | {:.1} | {:.1} ms{raw}; {roots}\n",
                 case.kind.name(),
                 case.txs_per_block,
                 part(|p| p.0),
