@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use alloy_primitives::{Address, B256};
-use lazychain_data_chain_types::tx::{admit, AdmittedTx, TxError};
+use lazychain_data_chain_types::tx::{admit, admit_hashed, AdmittedTx, TxError};
 use lazychain_data_chain_types::validity::BlockRules;
 use lazychain_data_chain_types::{BlockHash, BlockHeader};
 use tokio::sync::{broadcast, mpsc, Notify};
@@ -180,7 +180,7 @@ impl NodeShared {
                 if *decided || self.mempool_contains(hash) {
                     return Err(SubmitError::Pool(MempoolError::AlreadyKnown));
                 }
-                self.admit(raw)
+                self.admit_hashed(raw, **hash)
             },
             || Err(SubmitError::Pool(MempoolError::AlreadyKnown)),
         );
@@ -193,6 +193,13 @@ impl NodeShared {
                 Ok(hash)
             })
             .collect()
+    }
+
+    fn admit_hashed(&self, raw: &[u8], hash: B256) -> Result<AdmittedTx, SubmitError> {
+        admit_hashed(raw, hash, &self.rules.tx_rules()).map_err(|e| {
+            self.metrics.reject(reason_of(&e));
+            SubmitError::Invalid(e)
+        })
     }
 
     fn admit(&self, raw: &[u8]) -> Result<AdmittedTx, SubmitError> {

@@ -212,6 +212,12 @@ pub fn intrinsic_gas(input: &[u8], is_create: bool, access_list: &[AccessListIte
 /// Decodes `raw` as one legacy, EIP-2930 or EIP-1559 transaction that consumes the whole input
 /// and is canonically encoded. The envelope's cached hash is `keccak256(raw)`.
 pub fn decode_canonical(raw: &[u8]) -> Result<TxEnvelope, TxError> {
+    decode_canonical_hashed(raw, tx_hash(raw))
+}
+
+/// [`decode_canonical`] for a caller that already hashed the bytes: `hash` must be
+/// [`tx_hash`]`(raw)` (hashing a large transaction again costs more than decoding it).
+pub fn decode_canonical_hashed(raw: &[u8], hash: B256) -> Result<TxEnvelope, TxError> {
     let Some((&first, body)) = raw.split_first() else {
         return Err(TxError::Rlp(alloy_rlp::Error::InputTooShort));
     };
@@ -221,15 +227,15 @@ pub fn decode_canonical(raw: &[u8]) -> Result<TxEnvelope, TxError> {
         0xc0..=0xff => {
             buf = raw;
             let (tx, sig) = TxLegacy::rlp_decode_with_signature(&mut buf)?;
-            TxEnvelope::Legacy(Signed::new_unchecked(tx, sig, keccak256(raw)))
+            TxEnvelope::Legacy(Signed::new_unchecked(tx, sig, hash))
         }
         0x01 => {
             let (tx, sig) = TxEip2930::rlp_decode_with_signature(&mut buf)?;
-            TxEnvelope::Eip2930(Signed::new_unchecked(tx, sig, keccak256(raw)))
+            TxEnvelope::Eip2930(Signed::new_unchecked(tx, sig, hash))
         }
         0x02 => {
             let (tx, sig) = TxEip1559::rlp_decode_with_signature(&mut buf)?;
-            TxEnvelope::Eip1559(Signed::new_unchecked(tx, sig, keccak256(raw)))
+            TxEnvelope::Eip1559(Signed::new_unchecked(tx, sig, hash))
         }
         // No transaction type 0 exists: alloy would decode `0x00 || rlp(legacy)` as the
         // legacy transaction and re-encode it without the 0x00.
@@ -254,13 +260,24 @@ pub fn decode_canonical(raw: &[u8]) -> Result<TxEnvelope, TxError> {
 /// Every check but the signature, cheapest first: size, canonical decoding, chain id, init code
 /// size, intrinsic gas, gas limit, fee floor, priority fee. Returns the decoded envelope.
 pub fn precheck(raw: &[u8], rules: &TxRules) -> Result<TxEnvelope, TxError> {
+    precheck_with(raw, None, rules)
+}
+
+/// [`precheck`] with the bytes already hashed: `hash` must be [`tx_hash`]`(raw)`.
+pub fn precheck_hashed(raw: &[u8], hash: B256, rules: &TxRules) -> Result<TxEnvelope, TxError> {
+    precheck_with(raw, Some(hash), rules)
+}
+
+fn precheck_with(raw: &[u8], hash: Option<B256>, rules: &TxRules) -> Result<TxEnvelope, TxError> {
     if raw.len() > rules.max_tx_bytes {
         return Err(TxError::Oversized {
             size: raw.len(),
             limit: rules.max_tx_bytes,
         });
     }
-    let envelope = decode_canonical(raw)?;
+    // Oversized bytes are refused before they are hashed.
+    let hash = hash.unwrap_or_else(|| tx_hash(raw));
+    let envelope = decode_canonical_hashed(raw, hash)?;
     let fields = Fields::of(&envelope)?;
 
     match fields.chain_id {
@@ -327,7 +344,16 @@ pub fn recover_sender(envelope: &TxEnvelope) -> Result<Address, TxError> {
 /// Runs every stateless check on `raw` and recovers its sender: [`precheck`] then
 /// [`recover_sender`].
 pub fn admit(raw: &[u8], rules: &TxRules) -> Result<AdmittedTx, TxError> {
-    let envelope = precheck(raw, rules)?;
+    admit_with(raw, None, rules)
+}
+
+/// [`admit`] with the bytes already hashed: `hash` must be [`tx_hash`]`(raw)`.
+pub fn admit_hashed(raw: &[u8], hash: B256, rules: &TxRules) -> Result<AdmittedTx, TxError> {
+    admit_with(raw, Some(hash), rules)
+}
+
+fn admit_with(raw: &[u8], hash: Option<B256>, rules: &TxRules) -> Result<AdmittedTx, TxError> {
+    let envelope = precheck_with(raw, hash, rules)?;
     let sender = recover_sender(&envelope)?;
     let fields = Fields::of(&envelope)?;
     Ok(AdmittedTx {
@@ -569,6 +595,11 @@ mod tests {
             let envelope = precheck(&raw, &rules()).expect("precheck");
             assert_eq!(envelope.trie_hash(), keccak256(&raw));
             assert_eq!(admit(&raw, &rules()).expect("admit").hash, keccak256(&raw));
+            // A caller that hashed the bytes already gets the same answer.
+            let hashed = admit_hashed(&raw, tx_hash(&raw), &rules()).expect("admit");
+            assert_eq!(hashed, admit(&raw, &rules()).expect("admit"));
+            let envelope = precheck_hashed(&raw, tx_hash(&raw), &rules()).expect("precheck");
+            assert_eq!(envelope.trie_hash(), keccak256(&raw));
         }
     }
 

@@ -8,7 +8,7 @@ use alloy_consensus::Transaction;
 use alloy_primitives::B256;
 
 use crate::block::{Block, BlockHash, BlockHeader};
-use crate::tx::{precheck, recover_sender, tx_hash, TxError, TxRules};
+use crate::tx::{precheck_hashed, recover_sender, tx_hash, TxError, TxRules};
 
 /// Limits from genesis that bound a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,8 +218,11 @@ pub fn validate_block(
         if !seen.insert(hash) || decided[index] {
             return Err(BlockError::DuplicateTx { hash });
         }
-        let envelope =
-            precheck(raw, &tx_rules).map_err(|error| BlockError::Tx { index, hash, error })?;
+        let envelope = precheck_hashed(raw, hash, &tx_rules).map_err(|error| BlockError::Tx {
+            index,
+            hash,
+            error,
+        })?;
         gas_sum = gas_sum.saturating_add(envelope.gas_limit());
         if !lookup.admitted(&hash) {
             to_recover.push((index, hash, envelope));
