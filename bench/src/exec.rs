@@ -623,7 +623,9 @@ fn run_redb(
         let txs = lazychain_exec_stf::prepare_with(raw_refs(block), &|h| cache.get(h).copied());
         let recovered = started.elapsed();
         let snapshot = store.snapshot()?;
-        let out = execute_block(&params, &ctx, &txs, &snapshot, &mut tree)?;
+        // The live executor's call: it also records the block's write log for proofs.
+        let (out, _log) =
+            lazychain_exec_stf::execute_block_logged(&params, &ctx, &txs, &snapshot, &mut tree)?;
         drop(snapshot);
         let executed = started.elapsed();
         let summary = ExecutedBlock::executed(
