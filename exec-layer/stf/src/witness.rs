@@ -113,7 +113,21 @@ impl WitnessState {
             if !seen.insert(*key) {
                 return Err(WitnessError::Duplicate(*key));
             }
-            check_entry(&verified, key, value.as_deref())?;
+            match (key, value) {
+                // Code is content-addressed: bytes whose keccak is the key are the code, and
+                // only an authenticated account's code hash leads a transaction to read it.
+                // So code a transaction only reads needs no path in the multiproof; where the
+                // proof covers it anyway (written code), the proof must agree.
+                (StateKey::Code(hash), Some(code)) => {
+                    if alloy_primitives::keccak256(code) != *hash {
+                        return Err(WitnessError::BadCode(*hash));
+                    }
+                    if verified.get(&key.path()).is_ok() {
+                        check_entry(&verified, key, Some(code))?;
+                    }
+                }
+                _ => check_entry(&verified, key, value.as_deref())?,
+            }
             match key {
                 StateKey::Account(a) => {
                     let v = match value {
@@ -275,7 +289,15 @@ pub fn witness_for_tx<R: StateReader>(
         };
         entries.push((*key, value));
     }
-    let mut paths: Vec<[u8; 32]> = keys.iter().map(StateKey::path).collect();
+    let written: BTreeSet<StateKey> = dry.writes.entries().into_iter().map(|(k, _)| k).collect();
+    // Code the transaction only reads is authenticated by its hash (see `WitnessState::verify`).
+    let mut paths: Vec<[u8; 32]> = entries
+        .iter()
+        .filter(|(key, value)| {
+            !(matches!(key, StateKey::Code(_)) && value.is_some() && !written.contains(key))
+        })
+        .map(|(key, _)| key.path())
+        .collect();
     paths.sort_unstable();
     paths.dedup();
     let proof = tree.prove_multi(&paths);
