@@ -197,3 +197,45 @@ fn state_before(
     }
     (state, tree)
 }
+
+/// Code a transaction only reads is authenticated by its hash and left out of the multiproof;
+/// code it deploys is written, so its path stays in (the verifier updates the root through it).
+#[test]
+fn only_written_code_is_in_the_multiproof() {
+    use lazychain_exec_stf::StateKey;
+    let (chain, txs) = setup();
+    let ctx = block(chain.height);
+    for (i, expect_code_in_proof) in [(1usize, false), (4, true)] {
+        let (state, tree) = state_before(&chain, &txs[..i]);
+        let prev = B256::from(tree.root());
+        let witness = witness_for_tx(&chain.params, &ctx, &txs[i], &state, &tree).expect("witness");
+        let verified = lazychain_exec_state_tree::verify_multi_proof(&prev.0, &witness.proof)
+            .expect("the multiproof verifies");
+        let code: Vec<StateKey> = witness
+            .entries
+            .iter()
+            .filter(|(k, _)| matches!(k, StateKey::Code(_)))
+            .map(|(k, _)| *k)
+            .collect();
+        if expect_code_in_proof {
+            // The deployed code's key, written by the creation.
+            assert!(
+                code.iter().any(|k| verified.get(&k.path()).is_ok()),
+                "transaction {i}: the written code must be covered"
+            );
+        } else {
+            assert!(
+                !code.is_empty(),
+                "the token transfer reads the token's code"
+            );
+            for k in &code {
+                assert!(
+                    verified.get(&k.path()).is_err(),
+                    "transaction {i}: read-only code {k:?} is outside the proof"
+                );
+            }
+        }
+        let root = reexecute(&chain.params, &ctx, &txs[i], prev, &witness).expect("re-executes");
+        assert_ne!(root, prev, "transaction {i} changed the state");
+    }
+}
