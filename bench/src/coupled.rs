@@ -30,7 +30,7 @@ use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use lazychain_config::GenesisAccount;
-use lazychain_localnet::{generate, spawn_node, stop_pid, wait_ready, GenerateOptions, Manifest};
+use lazychain_localnet::{generate, GenerateOptions, Manifest};
 use serde_json::Value;
 
 use crate::data_chain::{BenchError, Net};
@@ -278,20 +278,7 @@ fn run_mode(
         extra_alloc: alloc.to_vec(),
         coupled: mode == Mode::Coupled,
     })?;
-    let mut children = Vec::new();
-    for node in &manifest.nodes {
-        children.push(spawn_node(&opts.exe, node, false)?);
-    }
-    let stop_all = |children: &mut Vec<std::process::Child>| {
-        for c in children.iter_mut() {
-            stop_pid(c.id(), Duration::from_secs(10));
-            let _ = c.wait();
-        }
-    };
-    if let Err(e) = wait_ready(&manifest, Duration::from_secs(120)) {
-        stop_all(&mut children);
-        return Err(e.into());
-    }
+    let nodes = crate::procs::Running::start(&opts.exe, &manifest)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -304,7 +291,7 @@ fn run_mode(
         load,
         tail,
     ));
-    stop_all(&mut children);
+    drop(nodes);
     result
 }
 

@@ -13,7 +13,7 @@ use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::WsClientBuilder;
-use lazychain_localnet::{generate, spawn_node, stop_pid, wait_ready, GenerateOptions};
+use lazychain_localnet::{generate, GenerateOptions};
 use tokio::sync::Semaphore;
 
 use crate::stats::{ms, quantile};
@@ -152,25 +152,12 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
         extra_alloc: Vec::new(),
         coupled: false,
     })?;
-    let mut children = Vec::new();
-    for node in &manifest.nodes {
-        children.push(spawn_node(&opts.exe, node, false)?);
-    }
-    let stop_all = |children: &mut Vec<std::process::Child>| {
-        for c in children.iter_mut() {
-            stop_pid(c.id(), Duration::from_secs(10));
-            let _ = c.wait();
-        }
-    };
-    if let Err(e) = wait_ready(&manifest, Duration::from_secs(120)) {
-        stop_all(&mut children);
-        return Err(e.into());
-    }
+    let nodes = crate::procs::Running::start(&opts.exe, &manifest)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let result = runtime.block_on(measure(&manifest, opts));
-    stop_all(&mut children);
+    drop(nodes);
     if opts.keep {
         let kept = dir.keep();
         eprintln!("network folder kept: {}", kept.display());

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
-use lazychain_localnet::{generate, spawn_node, stop_pid, wait_ready, GenerateOptions};
+use lazychain_localnet::{generate, GenerateOptions};
 use serde_json::Value;
 
 use crate::data_chain::BenchError;
@@ -96,25 +96,12 @@ fn one(opts: &NetOptions, run: usize) -> Result<Dispute, BenchError> {
     let liar = manifest.nodes.len() - 1;
     manifest.nodes[liar].fault = Some(format!("wrong-root-at={FAULT_AT}"));
     let liar_address = liar_executor(&manifest.nodes[liar].home)?;
-    let mut children = Vec::new();
-    for node in &manifest.nodes {
-        children.push(spawn_node(&opts.exe, node, false)?);
-    }
-    let stop_all = |children: &mut Vec<std::process::Child>| {
-        for c in children.iter_mut() {
-            stop_pid(c.id(), Duration::from_secs(10));
-            let _ = c.wait();
-        }
-    };
-    if let Err(e) = wait_ready(&manifest, Duration::from_secs(120)) {
-        stop_all(&mut children);
-        return Err(e.into());
-    }
+    let nodes = crate::procs::Running::start(&opts.exe, &manifest)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let result = runtime.block_on(watch(&manifest.nodes[0].rpc_url, &liar_address, run));
-    stop_all(&mut children);
+    drop(nodes);
     result
 }
 

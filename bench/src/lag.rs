@@ -13,7 +13,7 @@ use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
-use lazychain_localnet::{generate, spawn_node, stop_pid, wait_ready, GenerateOptions};
+use lazychain_localnet::{generate, GenerateOptions};
 use secp256k1::{Message, SecretKey, SECP256K1};
 use serde_json::Value;
 
@@ -101,20 +101,7 @@ pub fn run(opts: &LagOptions) -> Result<Vec<LagSample>, BenchError> {
             )
         })
         .collect();
-    let mut children = Vec::new();
-    for node in &manifest.nodes {
-        children.push(spawn_node(&opts.exe, node, false)?);
-    }
-    let stop_all = |children: &mut Vec<std::process::Child>| {
-        for c in children.iter_mut() {
-            stop_pid(c.id(), Duration::from_secs(10));
-            let _ = c.wait();
-        }
-    };
-    if let Err(e) = wait_ready(&manifest, Duration::from_secs(120)) {
-        stop_all(&mut children);
-        return Err(e.into());
-    }
+    let nodes = crate::procs::Running::start(&opts.exe, &manifest)?;
     let validators: Vec<String> = manifest
         .nodes
         .iter()
@@ -131,7 +118,7 @@ pub fn run(opts: &LagOptions) -> Result<Vec<LagSample>, BenchError> {
         .enable_all()
         .build()?;
     let result = runtime.block_on(load_and_sample(&validators, &executor, txs, opts));
-    stop_all(&mut children);
+    drop(nodes);
     result
 }
 

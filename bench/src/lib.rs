@@ -15,5 +15,6 @@ pub mod exec;
 pub mod fraud;
 pub mod fraud_net;
 pub mod lag;
+pub mod procs;
 pub mod stats;
 pub mod txgen;

@@ -32,8 +32,10 @@ use lazychain_data_chain_types::validity::validate_block;
 use lazychain_data_chain_types::{Block, BlockHash};
 use tracing::{debug, error, info, warn};
 
+use crate::coupled::{CoupledError, CoupledHandle};
 use crate::shared::{now_ms, DecidedEvent, NodeShared};
 use crate::store::{StoreError, StoredProposal};
+use alloy_primitives::B256;
 
 /// How many decided heights one sync response may carry at most.
 const MAX_SYNC_BATCH: u64 = 20;
@@ -626,19 +628,8 @@ impl App {
     /// Coupled mode only: executes a proposal for the next height on the blocking pool and
     /// waits for it. The result does not change the block's validity.
     async fn execute_coupled(&self, block: &Block) -> Result<(), AppError> {
-        let Some(coupled) = self.shared.coupled().cloned() else {
-            return Ok(());
-        };
-        let shared = self.shared.clone();
-        let block = block.clone();
-        let height = block.header.height;
-        let result = tokio::task::spawn_blocking(move || {
-            coupled.execute(&block, &|hash| shared.known_sender(hash))
-        })
-        .await
-        .map_err(|e| AppError::Join(e.to_string()))?;
-        if let Err(e) = result {
-            warn!(height, error = %e, "coupled execution of a proposal failed");
+        if let Some(Err(e)) = self.on_coupled(block, CoupledHandle::execute).await? {
+            warn!(height = block.header.height, error = %e, "coupled execution of a proposal failed");
         }
         Ok(())
     }
@@ -646,25 +637,42 @@ impl App {
     /// Coupled mode only: makes a decided block the executed state (executing it if no
     /// proposal of it was executed here).
     async fn commit_coupled(&self, block: &Block) -> Result<(), AppError> {
-        let Some(coupled) = self.shared.coupled().cloned() else {
-            return Ok(());
-        };
-        let shared = self.shared.clone();
-        let block = block.clone();
         let height = block.header.height;
-        let result = tokio::task::spawn_blocking(move || {
-            coupled.commit(&block, &|hash| shared.known_sender(hash))
-        })
-        .await
-        .map_err(|e| AppError::Join(e.to_string()))?;
-        match result {
-            Ok(root) => debug!(height, %root, "coupled execution committed"),
-            Err(e) => error!(height, error = %e, "coupled execution of a decided block failed"),
+        match self.on_coupled(block, CoupledHandle::commit).await? {
+            Some(Ok(root)) => debug!(height, %root, "coupled execution committed"),
+            Some(Err(e)) => {
+                error!(height, error = %e, "coupled execution of a decided block failed")
+            }
+            None => {}
         }
         Ok(())
     }
+
+    /// Runs `op` on the coupled state for `block` on the blocking pool; `None` when this node
+    /// is not in the coupled mode.
+    async fn on_coupled(
+        &self,
+        block: &Block,
+        op: CoupledOp,
+    ) -> Result<Option<Result<B256, CoupledError>>, AppError> {
+        let Some(coupled) = self.shared.coupled().cloned() else {
+            return Ok(None);
+        };
+        let shared = self.shared.clone();
+        let block = block.clone();
+        tokio::task::spawn_blocking(move || op(&coupled, &block, &|hash| shared.known_sender(hash)))
+            .await
+            .map(Some)
+            .map_err(|e| AppError::Join(e.to_string()))
+    }
 }
 
+/// [`CoupledHandle::execute`] or [`CoupledHandle::commit`].
+type CoupledOp = fn(
+    &CoupledHandle,
+    &Block,
+    &(dyn Fn(&B256) -> Option<alloy_primitives::Address> + Sync),
+) -> Result<B256, CoupledError>;
 fn store_corrupt(e: impl std::fmt::Display) -> AppError {
     AppError::Store(StoreError::Corrupt {
         what: "block".into(),

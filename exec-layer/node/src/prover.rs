@@ -138,7 +138,14 @@ pub fn tx_witness_from_log(
         });
     }
     let after_undone = undone_since(store, height + 1, executed, height)?;
-    let before_undone = undone_since(store, height, executed, height)?;
+    // Before the block = after it, rolled back through its own undo log (read once more
+    // rather than every later block's again).
+    let mut before_undone = after_undone.clone();
+    before_undone.extend(store.undo_log(height)?.ok_or(ProverError::OutOfReach {
+        height,
+        executed,
+        oldest: height + 1,
+    })?);
     let mut ops = undo_ops(&after_undone);
     let after = store.snapshot()?.rolled_back(after_undone);
     let before_block = store.snapshot()?.rolled_back(before_undone);
