@@ -402,6 +402,18 @@ fn decode_witness(p: &BadTransition) -> Result<TxWitness, ProofError> {
     let mut entries = Vec::with_capacity(p.witness.len());
     for e in p.witness.iter() {
         let address = alloy_primitives::Address::from(e.address);
+        // A field the key kind does not use must be zero: one proof, one encoding.
+        let unused_is_zero = match e.kind {
+            0 => e.slot_or_hash == [0; 32],
+            2 => e.address == [0; 20],
+            _ => true,
+        };
+        if !unused_is_zero {
+            return Err(ProofError::Malformed(format!(
+                "witness key kind {}: an unused field is not zero",
+                e.kind
+            )));
+        }
         let key = match e.kind {
             0 => StateKey::Account(address),
             1 => StateKey::Storage(
