@@ -19,6 +19,7 @@ pub mod item;
 pub mod proof;
 mod proof_codec;
 pub mod registry;
+mod witness_value;
 
 pub use chain::{alloc, chain_params, genesis_state_root, GenesisError};
 pub use claim::{

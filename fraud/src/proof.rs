@@ -21,8 +21,8 @@ use lazychain_data_chain_types::merkle::{
     verify_trimmed_list_branch, ListBranch,
 };
 use lazychain_data_chain_types::BlockHeader;
-use lazychain_exec_state_tree::{decode_multi_proof, encode_multi_proof};
-use lazychain_exec_stf::keys::StateKey;
+use lazychain_exec_state_tree::{decode_multi_proof_compact, encode_multi_proof_compact, KnownKey};
+use lazychain_exec_stf::keys::{value_hash, StateKey};
 use lazychain_exec_stf::witness::{reexecute, ReexecError, TxWitness};
 use lazychain_exec_stf::{prepare, ChainParams};
 use sha2::{Digest, Sha256};
@@ -44,15 +44,85 @@ pub(crate) const MAX_BLOCK_HASHES: usize = 256;
 const KIND_BAD_TRANSITION: u8 = 1;
 const KIND_BAD_TRACE: u8 = 3;
 
-/// One witness value: a flat-state key (0 account, 1 storage slot, 2 code) and its bytes.
+/// Bytes of the longest witness key: a storage slot's address and slot.
+pub(crate) const MAX_WITNESS_KEY: usize = 20 + 32;
+
+/// One witness value: a flat-state key and its value in compact form (see
+/// `witness_value`: integers without leading zeros, no empty-code hash).
 #[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
 pub struct WitnessEntry {
+    /// 0 account, 1 storage slot, 2 code.
     pub kind: u8,
-    pub address: [u8; 20],
-    /// The slot (storage) or the code hash (code); zero for an account.
-    pub slot_or_hash: [u8; 32],
+    /// Exactly what the kind identifies by: the address (20 bytes), the address and the
+    /// big-endian slot (52), or the code's keccak hash (32).
+    pub key: List<u8, MAX_WITNESS_KEY>,
     pub present: bool,
     pub value: List<u8, MAX_WITNESS_VALUE>,
+}
+
+impl WitnessEntry {
+    fn state_key(&self) -> Result<StateKey, ProofError> {
+        let key = self.key.as_ref();
+        let wrong_length = || {
+            ProofError::Malformed(format!(
+                "witness key kind {} with {} key bytes",
+                self.kind,
+                key.len()
+            ))
+        };
+        match self.kind {
+            0 => (key.len() == 20)
+                .then(|| StateKey::Account(alloy_primitives::Address::from_slice(key)))
+                .ok_or_else(wrong_length),
+            1 => (key.len() == 52)
+                .then(|| {
+                    StateKey::Storage(
+                        alloy_primitives::Address::from_slice(&key[..20]),
+                        alloy_primitives::U256::from_be_slice(&key[20..]),
+                    )
+                })
+                .ok_or_else(wrong_length),
+            2 => (key.len() == 32)
+                .then(|| StateKey::Code(B256::from_slice(key)))
+                .ok_or_else(wrong_length),
+            other => Err(ProofError::Malformed(format!("witness key kind {other}"))),
+        }
+    }
+
+    fn from_state_key(key: &StateKey, value: Option<&[u8]>) -> Result<Self, ProofError> {
+        let (kind, bytes) = match key {
+            StateKey::Account(a) => (0, a.to_vec()),
+            StateKey::Storage(a, slot) => {
+                let mut b = a.to_vec();
+                b.extend_from_slice(&slot.to_be_bytes::<32>());
+                (1, b)
+            }
+            StateKey::Code(h) => (2, h.to_vec()),
+        };
+        Ok(WitnessEntry {
+            kind,
+            key: List::try_from(bytes)
+                .map_err(|_| ProofError::Malformed("witness key too long".to_owned()))?,
+            present: value.is_some(),
+            value: List::try_from(match value {
+                Some(v) => crate::witness_value::compress(key, v)?,
+                None => Vec::new(),
+            })
+            .map_err(|_| ProofError::Malformed("witness value too large".to_owned()))?,
+        })
+    }
+}
+
+/// What the compact multiproof may refer to instead of spelling out: the witness keys' paths
+/// and the hashes of their values.
+fn known_keys(entries: &[(StateKey, Option<Vec<u8>>)]) -> Vec<KnownKey> {
+    entries
+        .iter()
+        .map(|(key, value)| KnownKey {
+            key_path: key.path(),
+            value_hash: value.as_deref().map(value_hash),
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
@@ -77,7 +147,9 @@ pub struct BadTransition {
     pub claimed_root: [u8; 32],
     pub claimed_branch: List<[u8; 32], MAX_BRANCH>,
     pub witness: List<WitnessEntry, MAX_WITNESS_ENTRIES>,
-    /// nomt-core multiproof (borsh) of the witness keys against `prev_root`.
+    /// The multiproof of the witness keys against `prev_root`, in the compact form that
+    /// refers to the witness for the keys and values it proves
+    /// (`lazychain_exec_state_tree::encode_multi_proof_compact`).
     pub multiproof: List<u8, MAX_MULTIPROOF_BYTES>,
     pub block_hashes: List<BlockHashEntry, MAX_BLOCK_HASHES>,
 }
@@ -397,39 +469,24 @@ fn verify_bad_transition(
 }
 
 fn decode_witness(p: &BadTransition) -> Result<TxWitness, ProofError> {
-    let proof = decode_multi_proof(&p.multiproof, MAX_MULTIPROOF_PATHS)
-        .map_err(|e| ProofError::Witness(e.to_string()))?;
     let mut entries = Vec::with_capacity(p.witness.len());
     for e in p.witness.iter() {
-        let address = alloy_primitives::Address::from(e.address);
-        // A field the key kind does not use must be zero: one proof, one encoding.
-        let unused_is_zero = match e.kind {
-            0 => e.slot_or_hash == [0; 32],
-            2 => e.address == [0; 20],
-            _ => true,
-        };
-        if !unused_is_zero {
-            return Err(ProofError::Malformed(format!(
-                "witness key kind {}: an unused field is not zero",
-                e.kind
-            )));
-        }
-        let key = match e.kind {
-            0 => StateKey::Account(address),
-            1 => StateKey::Storage(
-                address,
-                alloy_primitives::U256::from_be_bytes(e.slot_or_hash),
-            ),
-            2 => StateKey::Code(B256::from(e.slot_or_hash)),
-            other => return Err(ProofError::Malformed(format!("witness key kind {other}"))),
-        };
+        let key = e.state_key()?;
         if !e.present && !e.value.is_empty() {
             return Err(ProofError::Malformed(
                 "an absent key with a value".to_owned(),
             ));
         }
-        entries.push((key, e.present.then(|| e.value.to_vec())));
+        let value = if e.present {
+            Some(crate::witness_value::expand(&key, &e.value)?)
+        } else {
+            None
+        };
+        entries.push((key, value));
     }
+    let proof =
+        decode_multi_proof_compact(&p.multiproof, &known_keys(&entries), MAX_MULTIPROOF_PATHS)
+            .map_err(|e| ProofError::Witness(e.to_string()))?;
     Ok(TxWitness {
         entries,
         proof,
@@ -479,26 +536,12 @@ pub fn build_bad_transition(
     } else {
         (trace[index - 1], siblings(&trace, index - 1)?)
     };
+    if witness.entries.len() > MAX_WITNESS_ENTRIES {
+        return Err(ProofError::Malformed("witness too large".to_owned()));
+    }
     let mut entries = List::<WitnessEntry, MAX_WITNESS_ENTRIES>::default();
     for (key, value) in &witness.entries {
-        let (kind, address, slot_or_hash) = match key {
-            StateKey::Account(a) => (0, a.0 .0, [0u8; 32]),
-            StateKey::Storage(a, s) => (1, a.0 .0, s.to_be_bytes::<32>()),
-            StateKey::Code(h) => (2, [0u8; 20], h.0),
-        };
-        let present = value.is_some();
-        let value = List::try_from(value.clone().unwrap_or_default())
-            .map_err(|_| ProofError::Malformed("witness value too large".to_owned()))?;
-        if entries.len() >= MAX_WITNESS_ENTRIES {
-            return Err(ProofError::Malformed("witness too large".to_owned()));
-        }
-        entries.push(WitnessEntry {
-            kind,
-            address,
-            slot_or_hash,
-            present,
-            value,
-        });
+        entries.push(WitnessEntry::from_state_key(key, value.as_deref())?);
     }
     let mut block_hashes = List::<BlockHashEntry, MAX_BLOCK_HASHES>::default();
     for (height, hash) in witness.block_hashes.iter().take(MAX_BLOCK_HASHES) {
@@ -524,8 +567,11 @@ pub fn build_bad_transition(
             List::try_from(own).map_err(|_| ProofError::Malformed("branch too long".to_owned()))?
         },
         witness: entries,
-        multiproof: List::try_from(encode_multi_proof(&witness.proof))
-            .map_err(|_| ProofError::Malformed("multiproof too large".to_owned()))?,
+        multiproof: List::try_from(encode_multi_proof_compact(
+            &witness.proof,
+            &known_keys(&witness.entries),
+        ))
+        .map_err(|_| ProofError::Malformed("multiproof too large".to_owned()))?,
         block_hashes,
     })))
 }

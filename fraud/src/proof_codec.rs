@@ -11,7 +11,7 @@ use ssz_rs::prelude::*;
 use crate::claim::StateClaim;
 use crate::proof::{
     BadTrace, BadTransition, BlockHashEntry, ProofError, WitnessEntry, MAX_BLOCK_HASHES,
-    MAX_BRANCH, MAX_MULTIPROOF_BYTES, MAX_WITNESS_ENTRIES, MAX_WITNESS_VALUE,
+    MAX_BRANCH, MAX_MULTIPROOF_BYTES, MAX_WITNESS_ENTRIES, MAX_WITNESS_KEY, MAX_WITNESS_VALUE,
 };
 use lazychain_data_chain_types::block::MAX_TX_BYTES_BOUND;
 
@@ -108,23 +108,21 @@ fn roots_list<const N: usize>(bytes: &[u8]) -> Result<List<[u8; 32], N>, ProofEr
     List::try_from(roots).map_err(|_| malformed("list of roots"))
 }
 
-/// `WitnessEntry`: kind, address, slot_or_hash, present, then the value (one offset).
-const WITNESS_ENTRY_FIXED: usize = 1 + 20 + 32 + 1 + OFFSET;
+/// `WitnessEntry`: kind, the key's offset, present, the value's offset; then key and value.
+const WITNESS_ENTRY_FIXED: usize = 1 + OFFSET + 1 + OFFSET;
 
 fn witness_entry(bytes: &[u8]) -> Result<WitnessEntry, ProofError> {
     let mut f = Fixed { bytes, at: 0 };
     let kind = f.take(1)?[0];
-    let address = f.array()?;
-    let slot_or_hash = f.array()?;
+    let key_offset = f.u32()?;
     let present = f.bool()?;
-    let offset = f.u32()?;
-    let value = variable_fields(bytes, WITNESS_ENTRY_FIXED, &[offset])?[0];
+    let value_offset = f.u32()?;
+    let v = variable_fields(bytes, WITNESS_ENTRY_FIXED, &[key_offset, value_offset])?;
     Ok(WitnessEntry {
         kind,
-        address,
-        slot_or_hash,
+        key: byte_list::<MAX_WITNESS_KEY>(v[0])?,
         present,
-        value: byte_list::<MAX_WITNESS_VALUE>(value)?,
+        value: byte_list::<MAX_WITNESS_VALUE>(v[1])?,
     })
 }
 
@@ -278,11 +276,10 @@ mod tests {
         }
         let mut witness = List::default();
         for _ in 0..rng.gen_range(0..5) {
-            let n = rng.gen_range(0..40);
+            let (k, n) = (rng.gen_range(0..=52), rng.gen_range(0..40));
             witness.push(WitnessEntry {
                 kind: rng.gen_range(0..3),
-                address: rng.gen(),
-                slot_or_hash: rng.gen(),
+                key: bytes(rng, k),
                 present: rng.gen(),
                 value: bytes(rng, n),
             });

@@ -11,7 +11,10 @@
 //!   [`verify_path`];
 //! - [`StateTree::prove_multi`] -> [`MultiProof`], checked by [`verify_multi_proof`]; and the
 //!   stateless transition [`verify_update`]: old root + multiproof + ops -> new root, what a
-//!   fraud-proof verifier runs.
+//!   fraud-proof verifier runs;
+//! - two wire forms of a multiproof: nomt-core's borsh ([`encode_multi_proof`]) and a compact
+//!   one for a verifier that already knows the keys and values ([`encode_multi_proof_compact`],
+//!   what fraud proofs carry).
 //!
 //! This crate is pure: no I/O, no database, no clock (except in [`bench()`]). Persistence is the
 //! caller's: keep the leaves as flat state in the database and rebuild with
@@ -26,12 +29,14 @@
 
 mod arena;
 pub mod bench;
+mod compact;
 mod error;
 pub mod hash;
 mod proof;
 mod tree;
 
 pub use bench::{bench, BenchReport};
+pub use compact::{decode_multi_proof_compact, encode_multi_proof_compact, KnownKey};
 pub use error::Error;
 pub use hash::{Node, TERMINATOR};
 pub use proof::{

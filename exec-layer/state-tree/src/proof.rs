@@ -25,7 +25,7 @@ use nomt_core::trie_pos::TriePosition;
 pub const MAX_DEPTH: usize = 256;
 
 /// The terminator position at `depth` on `key`'s path, bits past `depth` cleared (canonical).
-fn terminator_at(key: &KeyPath, depth: usize) -> TriePosition {
+pub(crate) fn terminator_at(key: &KeyPath, depth: usize) -> TriePosition {
     if depth == 0 {
         return TriePosition::new();
     }
