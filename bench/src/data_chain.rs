@@ -264,6 +264,8 @@ async fn measure(
             })
             .await
             .map_err(|e| BenchError::Rpc(e.to_string()))?;
+            // Progress on stderr, so that a profiler can be pointed at one step.
+            eprintln!("load step: {} at {rate}/s for {seconds} s", shape.name());
             rows.push(load_step(&net, shape, rate, txs).await);
         }
     }

@@ -766,7 +766,9 @@ impl Report {
                     thousands(*lo),
                     thousands(*hi),
                     excl.len(),
-                    excl.iter().filter(|b| **b > TARGET_ERC20_BYTES_EXCL_CODE).count(),
+                    excl.iter()
+                        .filter(|b| **b > TARGET_ERC20_BYTES_EXCL_CODE)
+                        .count(),
                     thousands(TARGET_ERC20_BYTES_EXCL_CODE)
                 ),
                 _ => "no more indices".into(),
