@@ -14,6 +14,8 @@
 //! limit, about another chain, block or claim is rejected before execution. Only
 //! `trace_period = 1` chains are supported.
 
+use std::collections::HashMap;
+
 use alloy_primitives::B256;
 use lazychain_data_chain_types::block::{MAX_TXS_BOUND, MAX_TX_BYTES_BOUND};
 use lazychain_data_chain_types::merkle::{
@@ -60,8 +62,19 @@ pub struct WitnessEntry {
     pub value: List<u8, MAX_WITNESS_VALUE>,
 }
 
+/// Bytes of a storage key that names its contract by the index of the contract's account
+/// entry in the same witness (`u16`, little-endian) instead of its address.
+const STORAGE_KEY_BY_ACCOUNT: usize = 2 + 32;
+
 impl WitnessEntry {
-    fn state_key(&self) -> Result<StateKey, ProofError> {
+    /// The key this entry names. `accounts` maps the address of every account entry of the
+    /// witness to that entry's index: a slot of a contract whose account is in the witness
+    /// must name it by index (the short form), any other slot by address.
+    fn state_key(
+        &self,
+        witness: &[WitnessEntry],
+        accounts: &HashMap<[u8; 20], usize>,
+    ) -> Result<StateKey, ProofError> {
         let key = self.key.as_ref();
         let wrong_length = || {
             ProofError::Malformed(format!(
@@ -70,30 +83,59 @@ impl WitnessEntry {
                 key.len()
             ))
         };
-        match self.kind {
-            0 => (key.len() == 20)
-                .then(|| StateKey::Account(alloy_primitives::Address::from_slice(key)))
-                .ok_or_else(wrong_length),
-            1 => (key.len() == 52)
-                .then(|| {
-                    StateKey::Storage(
-                        alloy_primitives::Address::from_slice(&key[..20]),
-                        alloy_primitives::U256::from_be_slice(&key[20..]),
-                    )
-                })
-                .ok_or_else(wrong_length),
-            2 => (key.len() == 32)
-                .then(|| StateKey::Code(B256::from_slice(key)))
-                .ok_or_else(wrong_length),
-            other => Err(ProofError::Malformed(format!("witness key kind {other}"))),
+        let slot = |bytes: &[u8]| alloy_primitives::U256::from_be_slice(bytes);
+        match (self.kind, key.len()) {
+            (0, 20) => Ok(StateKey::Account(alloy_primitives::Address::from_slice(
+                key,
+            ))),
+            (1, STORAGE_KEY_BY_ACCOUNT) => {
+                let index = u16::from_le_bytes([key[0], key[1]]) as usize;
+                match witness.get(index) {
+                    Some(account) if account.kind == 0 && account.key.len() == 20 => {
+                        Ok(StateKey::Storage(
+                            alloy_primitives::Address::from_slice(&account.key),
+                            slot(&key[2..]),
+                        ))
+                    }
+                    _ => Err(ProofError::Malformed(format!(
+                        "storage key names entry {index}, which is not an account"
+                    ))),
+                }
+            }
+            (1, 52) => {
+                let address: [u8; 20] = key[..20].try_into().map_err(|_| wrong_length())?;
+                if accounts.contains_key(&address) {
+                    return Err(ProofError::Malformed(
+                        "storage key spells out the address of an account in the witness"
+                            .to_owned(),
+                    ));
+                }
+                Ok(StateKey::Storage(
+                    alloy_primitives::Address::from(address),
+                    slot(&key[20..]),
+                ))
+            }
+            (2, 32) => Ok(StateKey::Code(B256::from_slice(key))),
+            (0..=2, _) => Err(wrong_length()),
+            (other, _) => Err(ProofError::Malformed(format!("witness key kind {other}"))),
         }
     }
 
-    fn from_state_key(key: &StateKey, value: Option<&[u8]>) -> Result<Self, ProofError> {
+    fn from_state_key(
+        key: &StateKey,
+        value: Option<&[u8]>,
+        accounts: &HashMap<[u8; 20], usize>,
+    ) -> Result<Self, ProofError> {
         let (kind, bytes) = match key {
             StateKey::Account(a) => (0, a.to_vec()),
             StateKey::Storage(a, slot) => {
-                let mut b = a.to_vec();
+                let mut b = match accounts.get(&a.0 .0) {
+                    Some(&index) => u16::try_from(index)
+                        .map_err(|_| ProofError::Malformed("witness too large".to_owned()))?
+                        .to_le_bytes()
+                        .to_vec(),
+                    None => a.to_vec(),
+                };
                 b.extend_from_slice(&slot.to_be_bytes::<32>());
                 (1, b)
             }
@@ -469,9 +511,18 @@ fn verify_bad_transition(
 }
 
 fn decode_witness(p: &BadTransition) -> Result<TxWitness, ProofError> {
+    let witness: &[WitnessEntry] = &p.witness;
+    let accounts: HashMap<[u8; 20], usize> = witness
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let address: [u8; 20] = e.key.as_ref().try_into().ok()?;
+            (e.kind == 0).then_some((address, i))
+        })
+        .collect();
     let mut entries = Vec::with_capacity(p.witness.len());
-    for e in p.witness.iter() {
-        let key = e.state_key()?;
+    for e in witness {
+        let key = e.state_key(witness, &accounts)?;
         if !e.present && !e.value.is_empty() {
             return Err(ProofError::Malformed(
                 "an absent key with a value".to_owned(),
@@ -539,9 +590,22 @@ pub fn build_bad_transition(
     if witness.entries.len() > MAX_WITNESS_ENTRIES {
         return Err(ProofError::Malformed("witness too large".to_owned()));
     }
+    let accounts: HashMap<[u8; 20], usize> = witness
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (key, _))| match key {
+            StateKey::Account(a) => Some((a.0 .0, i)),
+            _ => None,
+        })
+        .collect();
     let mut entries = List::<WitnessEntry, MAX_WITNESS_ENTRIES>::default();
     for (key, value) in &witness.entries {
-        entries.push(WitnessEntry::from_state_key(key, value.as_deref())?);
+        entries.push(WitnessEntry::from_state_key(
+            key,
+            value.as_deref(),
+            &accounts,
+        )?);
     }
     let mut block_hashes = List::<BlockHashEntry, MAX_BLOCK_HASHES>::default();
     for (height, hash) in witness.block_hashes.iter().take(MAX_BLOCK_HASHES) {

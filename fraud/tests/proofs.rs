@@ -339,3 +339,72 @@ fn bad_traces_are_proven_by_length_or_last_entry() {
         Ok(Verdict::Proven)
     );
 }
+
+#[test]
+fn a_slot_names_its_contract_by_the_account_entry_and_only_that_way() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let p = params();
+    // Find a token transfer (its witness holds the token's account and two slots).
+    let has_slot = |proof: &FraudProof| match proof {
+        FraudProof::BadTransition(t) => t.witness.iter().any(|e| e.kind == 1),
+        FraudProof::BadTrace(_) => false,
+    };
+    let mut found = None;
+    for _ in 0..200 {
+        let c = case(&mut rng);
+        let hit = (0..c.raw.len()).find_map(|k| {
+            let (bad, bad_trace) = corrupted(&c, k);
+            let proof = prove(&c, &bad, &bad_trace, k);
+            has_slot(&proof).then_some((k, proof))
+        });
+        if let Some((k, proof)) = hit {
+            found = Some((c, k, proof));
+            break;
+        }
+    }
+    let (c, k, proof) = found.expect("some case has a token transfer");
+    let (bad, _) = corrupted(&c, k);
+    assert_eq!(
+        verify(&proof, &bad, &c.header, &p, &no_hashes),
+        Ok(Verdict::Proven)
+    );
+    let FraudProof::BadTransition(t) = &proof else {
+        unreachable!("a bad transition")
+    };
+    let slot = t.witness.iter().position(|e| e.kind == 1).expect("a slot");
+    assert_eq!(t.witness[slot].key.len(), 2 + 32, "short form");
+    let account = u16::from_le_bytes([t.witness[slot].key[0], t.witness[slot].key[1]]) as usize;
+    assert_eq!(t.witness[account].kind, 0);
+
+    // The long form of the same key is refused (one key, one encoding)...
+    let mut long = t.clone();
+    let mut key = t.witness[account].key.to_vec();
+    key.extend_from_slice(&t.witness[slot].key[2..]);
+    long.witness[slot].key = key.try_into().expect("52 bytes");
+    let long = FraudProof::BadTransition(long);
+    let decoded = FraudProof::decode(&long.encode()).expect("well-formed SSZ");
+    assert!(matches!(
+        verify(&decoded, &bad, &c.header, &p, &no_hashes),
+        Err(ProofError::Malformed(_))
+    ));
+    // ...and so is a short form naming an entry that is not an account.
+    let mut wrong = t.clone();
+    let not_account = t
+        .witness
+        .iter()
+        .position(|e| e.kind != 0)
+        .expect("a non-account entry");
+    let mut key = t.witness[slot].key.to_vec();
+    key[..2].copy_from_slice(&(not_account as u16).to_le_bytes());
+    wrong.witness[slot].key = key.try_into().expect("34 bytes");
+    assert!(matches!(
+        verify(
+            &FraudProof::BadTransition(wrong),
+            &bad,
+            &c.header,
+            &p,
+            &no_hashes
+        ),
+        Err(ProofError::Malformed(_))
+    ));
+}
