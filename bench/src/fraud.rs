@@ -378,7 +378,7 @@ fn sizes(proof: &FraudProof, encoded: usize) -> Sizes {
             tx: p.tx.len(),
             branches: 32 * (p.tx_branch.len() + p.prev_branch.len() + p.claimed_branch.len()),
         },
-        FraudProof::BadTrace(_) => Sizes {
+        FraudProof::BadTrace(_) | FraudProof::Equivocation(_) => Sizes {
             total: encoded,
             ..Default::default()
         },

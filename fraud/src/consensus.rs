@@ -511,6 +511,53 @@ impl StateConsensus {
         }
     }
 
+    /// Whether `a` and `b` prove equivocation if included in block `d` (rule 2): two different
+    /// claims for one data height and parent, both validly signed by the same registered
+    /// executor, which is not slashed yet. Changes nothing; the node runs it before pooling
+    /// evidence, and inclusion runs it again.
+    pub fn check_equivocation(
+        &self,
+        d: u64,
+        a: &SignedClaim,
+        b: &SignedClaim,
+    ) -> Result<(), Rejection> {
+        let (ca, cb) = (&a.claim, &b.claim);
+        if ca.executor != cb.executor {
+            return Err(Rejection::NotEquivocation(
+                "the claims are by different executors",
+            ));
+        }
+        if ca.data_height != cb.data_height {
+            return Err(Rejection::NotEquivocation(
+                "the claims are for different heights",
+            ));
+        }
+        if ca.parent_claim != cb.parent_claim {
+            return Err(Rejection::NotEquivocation(
+                "the claims have different parents",
+            ));
+        }
+        if a.id() == b.id() {
+            return Err(Rejection::NotEquivocation(
+                "the two claims are the same claim",
+            ));
+        }
+        if self.is_slashed(&ca.executor) {
+            return Err(Rejection::ExecutorSlashed {
+                executor: ca.executor,
+            });
+        }
+        for signed in [a, b] {
+            check_claim(
+                signed,
+                self.params.chain_id,
+                d.saturating_sub(1),
+                &self.registry,
+            )?;
+        }
+        Ok(())
+    }
+
     /// Rule 2, shown by evidence.
     fn equivocation_evidence(
         &mut self,
@@ -519,53 +566,20 @@ impl StateConsensus {
         b: &SignedClaim,
         submitter: Address,
     ) -> Outcome {
-        let reject = |reason: Rejection| Outcome::EquivocationRejected { reason };
-        let (ca, cb) = (&a.claim, &b.claim);
-        if ca.executor != cb.executor {
-            return reject(Rejection::NotEquivocation(
-                "the claims are by different executors",
-            ));
-        }
-        if ca.data_height != cb.data_height {
-            return reject(Rejection::NotEquivocation(
-                "the claims are for different heights",
-            ));
-        }
-        if ca.parent_claim != cb.parent_claim {
-            return reject(Rejection::NotEquivocation(
-                "the claims have different parents",
-            ));
+        if let Err(reason) = self.check_equivocation(d, a, b) {
+            return Outcome::EquivocationRejected { reason };
         }
         let (ida, idb) = (a.id(), b.id());
-        if ida == idb {
-            return reject(Rejection::NotEquivocation(
-                "the two claims are the same claim",
-            ));
-        }
-        if self.is_slashed(&ca.executor) {
-            return reject(Rejection::ExecutorSlashed {
-                executor: ca.executor,
-            });
-        }
-        for signed in [a, b] {
-            if let Err(e) = check_claim(
-                signed,
-                self.params.chain_id,
-                d.saturating_sub(1),
-                &self.registry,
-            ) {
-                return reject(e.into());
-            }
-        }
+        let executor = a.claim.executor;
         let mut reverted = Vec::new();
         for id in [ida, idb] {
             if self.claims.contains_key(&id) {
                 reverted.extend(self.revert_tree(id, d, RevertReason::Equivocation));
             }
         }
-        let slash = self.slash(ca.executor, Some(submitter));
+        let slash = self.slash(executor, Some(submitter));
         Outcome::Equivocation {
-            executor: ca.executor,
+            executor,
             claims: [ida, idb],
             reverted,
             slash,

@@ -30,7 +30,7 @@ use lazychain_exec_stf::{prepare, ChainParams};
 use sha2::{Digest, Sha256};
 use ssz_rs::prelude::*;
 
-use crate::claim::{ClaimId, StateClaim};
+use crate::claim::{ClaimId, SignedClaim, StateClaim};
 
 /// Largest encoded proof accepted; checked before decoding.
 pub const MAX_PROOF_BYTES: usize = 2 << 20;
@@ -45,6 +45,7 @@ pub(crate) const MAX_BLOCK_HASHES: usize = 256;
 
 const KIND_BAD_TRANSITION: u8 = 1;
 const KIND_BAD_TRACE: u8 = 3;
+const KIND_EQUIVOCATION: u8 = 4;
 
 /// Bytes of the longest witness key: a storage slot's address and slot.
 pub(crate) const MAX_WITNESS_KEY: usize = 20 + 32;
@@ -205,6 +206,15 @@ pub struct BadTrace {
     pub last_branch: List<[u8; 32], MAX_BRANCH>,
 }
 
+/// Kind 4: two different claims one executor signed for the same data height and parent.
+/// It needs no verifier run: state consensus checks it (both signatures by the same
+/// registered executor, same height and parent, different claims) and slashes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
+pub struct Equivocation {
+    pub a: SignedClaim,
+    pub b: SignedClaim,
+}
+
 /// The envelope: a kind byte and that kind's SSZ bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
 struct FraudProofSsz {
@@ -217,6 +227,7 @@ struct FraudProofSsz {
 pub enum FraudProof {
     BadTransition(Box<BadTransition>),
     BadTrace(Box<BadTrace>),
+    Equivocation(Box<Equivocation>),
 }
 
 /// What a verified proof establishes.
@@ -251,6 +262,8 @@ pub enum ProofError {
     GasOverLimit(u64),
     #[error("witness: {0}")]
     Witness(String),
+    #[error("equivocation evidence is checked by state consensus, not re-executed")]
+    NotReExecuted,
 }
 
 impl FraudProof {
@@ -258,6 +271,7 @@ impl FraudProof {
         let (kind, body) = match self {
             FraudProof::BadTransition(p) => (KIND_BAD_TRANSITION, ssz_bytes(p.as_ref())),
             FraudProof::BadTrace(p) => (KIND_BAD_TRACE, ssz_bytes(p.as_ref())),
+            FraudProof::Equivocation(p) => (KIND_EQUIVOCATION, ssz_bytes(p.as_ref())),
         };
         ssz_bytes(&FraudProofSsz {
             kind,
@@ -280,6 +294,9 @@ impl FraudProof {
                 FraudProof::BadTransition(Box::new(crate::proof_codec::bad_transition(body)?))
             }
             KIND_BAD_TRACE => FraudProof::BadTrace(Box::new(crate::proof_codec::bad_trace(body)?)),
+            KIND_EQUIVOCATION => {
+                FraudProof::Equivocation(Box::new(crate::proof_codec::equivocation(body)?))
+            }
             other => return Err(ProofError::Malformed(format!("unknown kind {other}"))),
         })
     }
@@ -298,17 +315,29 @@ impl FraudProof {
         let proof = match envelope.kind {
             KIND_BAD_TRANSITION => FraudProof::BadTransition(Box::new(canonical(&envelope.body)?)),
             KIND_BAD_TRACE => FraudProof::BadTrace(Box::new(canonical(&envelope.body)?)),
+            KIND_EQUIVOCATION => FraudProof::Equivocation(Box::new(canonical(&envelope.body)?)),
             other => return Err(ProofError::Malformed(format!("unknown kind {other}"))),
         };
         Ok(proof)
     }
 
-    /// The id of the claim the proof is against.
+    /// The id of the claim the proof is against (for equivocation evidence, the first of the
+    /// two claims).
     pub fn target(&self) -> ClaimId {
-        ClaimId(match self {
-            FraudProof::BadTransition(p) => p.target,
-            FraudProof::BadTrace(p) => p.target,
-        })
+        match self {
+            FraudProof::BadTransition(p) => ClaimId(p.target),
+            FraudProof::BadTrace(p) => ClaimId(p.target),
+            FraudProof::Equivocation(p) => p.a.id(),
+        }
+    }
+
+    /// The kind's name, as logs and the RPC show it.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            FraudProof::BadTransition(_) => "bad-transition",
+            FraudProof::BadTrace(_) => "bad-trace",
+            FraudProof::Equivocation(_) => "equivocation",
+        }
     }
 
     /// A proof's id: SHA-256 of its encoding (replays are recognised by it).
@@ -383,6 +412,7 @@ pub fn verify(
     }
     match proof {
         FraudProof::BadTrace(p) => verify_bad_trace(p, claim, header),
+        FraudProof::Equivocation(_) => Err(ProofError::NotReExecuted),
         FraudProof::BadTransition(p) => verify_bad_transition(p, claim, header, params, block_hash),
     }
 }

@@ -9,9 +9,11 @@ use ssz_rs::prelude::*;
 
 #[cfg(test)]
 use crate::claim::StateClaim;
+use crate::claim::{SignedClaim, SIGNED_CLAIM_BYTES};
 use crate::proof::{
-    BadTrace, BadTransition, BlockHashEntry, ProofError, WitnessEntry, MAX_BLOCK_HASHES,
-    MAX_BRANCH, MAX_MULTIPROOF_BYTES, MAX_WITNESS_ENTRIES, MAX_WITNESS_KEY, MAX_WITNESS_VALUE,
+    BadTrace, BadTransition, BlockHashEntry, Equivocation, ProofError, WitnessEntry,
+    MAX_BLOCK_HASHES, MAX_BRANCH, MAX_MULTIPROOF_BYTES, MAX_WITNESS_ENTRIES, MAX_WITNESS_KEY,
+    MAX_WITNESS_VALUE,
 };
 use lazychain_data_chain_types::block::MAX_TX_BYTES_BOUND;
 
@@ -227,6 +229,21 @@ pub(crate) fn bad_trace(bytes: &[u8]) -> Result<BadTrace, ProofError> {
     })
 }
 
+/// `Equivocation`: two signed claims, each exactly `SIGNED_CLAIM_BYTES` and canonical.
+pub(crate) fn equivocation(bytes: &[u8]) -> Result<Equivocation, ProofError> {
+    if bytes.len() != 2 * SIGNED_CLAIM_BYTES {
+        return Err(malformed("equivocation evidence is not two signed claims"));
+    }
+    let (a, b) = bytes.split_at(SIGNED_CLAIM_BYTES);
+    let claim = |bytes: &[u8]| {
+        SignedClaim::decode(bytes).map_err(|e| ProofError::Malformed(format!("claim: {e}")))
+    };
+    Ok(Equivocation {
+        a: claim(a)?,
+        b: claim(b)?,
+    })
+}
+
 /// The envelope `{kind: uint8, body: List[uint8, MAX_PROOF_BYTES]}`: kind and body bytes.
 pub(crate) fn envelope(bytes: &[u8], max_body: usize) -> Result<(u8, &[u8]), ProofError> {
     let mut f = Fixed { bytes, at: 0 };
@@ -266,6 +283,14 @@ mod tests {
             tx_count: rng.gen(),
             executor: rng.gen(),
         };
+        if rng.gen_bool(0.1) {
+            let mut other = claim.clone();
+            other.receipts_root = rng.gen();
+            return FraudProof::Equivocation(Box::new(Equivocation {
+                a: SignedClaim::from_parts(claim, [rng.gen(); 64]),
+                b: SignedClaim::from_parts(other, [rng.gen(); 64]),
+            }));
+        }
         if rng.gen_bool(0.2) {
             let n = rng.gen_range(0..4);
             return FraudProof::BadTrace(Box::new(BadTrace {

@@ -347,7 +347,7 @@ fn a_slot_names_its_contract_by_the_account_entry_and_only_that_way() {
     // Find a token transfer (its witness holds the token's account and two slots).
     let has_slot = |proof: &FraudProof| match proof {
         FraudProof::BadTransition(t) => t.witness.iter().any(|e| e.kind == 1),
-        FraudProof::BadTrace(_) => false,
+        FraudProof::BadTrace(_) | FraudProof::Equivocation(_) => false,
     };
     let mut found = None;
     for _ in 0..200 {

@@ -495,7 +495,13 @@ impl NodeShared {
             state.check_proof(&item, &|h| self.header_at(h), &|h| self.hash_at(h))?
         };
         let fresh = self.item_pool().insert_proof(proof_id, item_bytes.to_vec());
-        let alarmed = self.state_mut().raise_alarm(target, proof_id);
+        // Equivocation evidence raises no alarm: it reverts nothing a verified re-execution
+        // found wrong, and its consequences wait for inclusion.
+        let evidence = matches!(
+            item.decode_proof(),
+            Ok(lazychain_fraud::FraudProof::Equivocation(_))
+        );
+        let alarmed = !evidence && self.state_mut().raise_alarm(target, proof_id);
         if !fresh && !alarmed {
             return Err(ItemSubmitError::AlreadyKnown);
         }

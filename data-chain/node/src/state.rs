@@ -206,6 +206,15 @@ impl StateFollower {
         let proof = item
             .decode_proof()
             .map_err(|e| ProofRefused::Invalid(e.to_string()))?;
+        if let FraudProof::Equivocation(e) = &proof {
+            // Evidence against whoever signed both claims, recorded or not: the checks are
+            // state consensus's own, for the next block.
+            let next = self.consensus.applied_height().saturating_add(1);
+            self.consensus
+                .check_equivocation(next, &e.a, &e.b)
+                .map_err(|r| ProofRefused::Invalid(format!("not equivocation evidence: {r}")))?;
+            return Ok((e.a.id(), proof_id(&item.proof)));
+        }
         let target = proof.target();
         let claim = match self.consensus.claim(&target) {
             Some(view) if view.status.is_pending() => &view.claim.claim,
@@ -280,6 +289,9 @@ impl StateFollower {
         }
         let mut records = Vec::new();
         let mut frauds = Vec::new();
+        // Equivocation evidence goes to state consensus unchecked (it checks it itself); its
+        // outcome is matched back to its record by position.
+        let mut evidence_records = Vec::new();
         for (index, raw) in block.body.fraud_proofs.iter().enumerate() {
             let mut record = ProofRecord {
                 included_at: height,
@@ -301,8 +313,22 @@ impl StateFollower {
                 }
             };
             record.submitter = item.submitter;
+            if let Ok(FraudProof::Equivocation(e)) = item.decode_proof() {
+                record.kind = "equivocation";
+                record.target = Some(e.a.id());
+                record.target_height = Some(e.a.claim.data_height);
+                record.proof_id = proof_id(&item.proof);
+                evidence_records.push((frauds.len(), records.len()));
+                frauds.push(Inclusion::Equivocation {
+                    a: e.a,
+                    b: e.b,
+                    submitter: item.submitter,
+                });
+                records.push(record);
+                continue;
+            }
             if let Ok(p) = item.decode_proof() {
-                record.kind = kind_name(&p);
+                record.kind = p.kind_name();
                 let target = p.target();
                 record.target = Some(target);
                 record.target_height = self
@@ -327,12 +353,23 @@ impl StateFollower {
             }
             records.push(record);
         }
+        let claim_count = claims.len();
         let items: Vec<Inclusion> = claims
             .into_iter()
             .map(Inclusion::Claim)
             .chain(frauds)
             .collect();
         let outcomes = self.consensus.apply_block(height, &items)?;
+        for (fraud_index, record_index) in evidence_records {
+            let outcome = match outcomes.get(claim_count + fraud_index) {
+                Some(Outcome::Equivocation { .. }) => "accepted".to_owned(),
+                Some(Outcome::EquivocationRejected { reason }) => format!("rejected: {reason}"),
+                _ => continue,
+            };
+            if let Some(record) = records.get_mut(record_index) {
+                record.outcome = outcome;
+            }
+        }
         self.after_apply(height, &outcomes, records);
         Ok(outcomes)
     }
@@ -408,12 +445,5 @@ impl StateFollower {
                 reason,
             });
         }
-    }
-}
-
-fn kind_name(proof: &FraudProof) -> &'static str {
-    match proof {
-        FraudProof::BadTransition(_) => "bad-transition",
-        FraudProof::BadTrace(_) => "bad-trace",
     }
 }

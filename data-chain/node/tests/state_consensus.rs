@@ -19,8 +19,8 @@ use lazychain_exec_stf::genesis::genesis_memory_state;
 use lazychain_exec_stf::witness::witness_for_tx;
 use lazychain_exec_stf::{execute_block, prepare, MemoryState};
 use lazychain_fraud::{
-    build_bad_transition, executor_address, ClaimId, ClaimItem, FraudItem, SignedClaim, StateClaim,
-    GENESIS_PARENT,
+    build_bad_transition, executor_address, proof::Equivocation, ClaimId, ClaimItem, FraudItem,
+    FraudProof, SignedClaim, StateClaim, GENESIS_PARENT,
 };
 use malachitebft_signing_ed25519::PrivateKey;
 use secp256k1::{Message, SecretKey, SECP256K1};
@@ -452,5 +452,124 @@ fn two_claims_for_one_height_and_parent_are_equivocation_on_inclusion() {
         assert_eq!(ledger.bonds.get(&equivocator), Some(&0));
         assert_eq!(ledger.burned, BOND);
         assert_eq!(ledger.total(), 2 * BOND);
+    }
+}
+
+/// Equivocation evidence is includable like a proof: two claims one executor signed for one
+/// height and parent, submitted by anyone as a fraud-proof item (kind 4). Only one of the two
+/// ever reaches a block; the evidence reverts it, slashes the bond and rewards the submitter.
+/// Evidence that is not equivocation, or comes after the slashing, changes nothing.
+#[test]
+fn equivocation_evidence_is_included_like_a_proof_and_rewards_its_submitter() {
+    let genesis = genesis();
+    let params = lazychain_fraud::chain_params(&genesis).expect("params");
+    let sender = SecretKey::from_byte_array(dev_accounts(0, 1)[0].private_key.0).expect("key");
+    let mut followers = [
+        StateFollower::new(&genesis).expect("follower"),
+        StateFollower::new(&genesis).expect("follower"),
+    ];
+    let genesis_root = lazychain_fraud::genesis_state_root(&genesis);
+    let chain_of = |i: u8| ClaimChain {
+        key: executor_key(i),
+        parent: GENESIS_PARENT,
+        parent_post: genesis_root,
+        lie_from: None,
+    };
+    let (mut honest, mut twin_a, mut twin_b) = (chain_of(0), chain_of(1), chain_of(1));
+    let equivocator = executor_address(executor_key(1).public_key().as_bytes());
+    let whistleblower = [0x77u8; 20];
+
+    let (state, mut tree): (MemoryState, _) =
+        genesis_memory_state(&lazychain_fraud::alloc(&genesis));
+    let mut chain = Chain::default();
+    let txs = vec![transfer(&sender, 0)];
+    let block = chain.push(&txs, &[], &[]).clone();
+    apply_to_both(&mut followers, &chain);
+    let ctx = params.block_context(
+        &block.header,
+        B256::from(block.header.hash().expect("hash").0),
+    );
+    let prepared = prepare(txs.iter().map(Vec::as_slice));
+    let out = execute_block(&params, &ctx, &prepared, &state, &mut tree).expect("executes");
+    let h = honest.claim(1, out.pre_state_root, &out.trace, out.receipts_root);
+    let a = twin_a.claim(1, out.pre_state_root, &out.trace, out.receipts_root);
+    let b = twin_b.claim(1, out.pre_state_root, &out.trace, B256::repeat_byte(7));
+    let evidence = |x: &ClaimItem, y: &ClaimItem, submitter: [u8; 20]| {
+        FraudItem {
+            submitter,
+            proof: FraudProof::Equivocation(Box::new(Equivocation {
+                a: x.signed.clone(),
+                b: y.signed.clone(),
+            }))
+            .encode(),
+        }
+        .encode()
+    };
+
+    // Block 2: the honest claim and the first twin only.
+    chain.push(&[], &[h.encode(), a.encode()], &[]);
+    apply_to_both(&mut followers, &chain);
+
+    // What a node checks before pooling: real evidence passes, anything else is refused.
+    let valid = FraudItem::decode(&evidence(&a, &b, whistleblower)).expect("item");
+    let (target, _) = followers[0]
+        .check_proof(&valid, &|h| chain.header(h), &|h| chain.hash(h))
+        .expect("equivocation evidence");
+    assert_eq!(target, a.id());
+    for (x, y, why) in [(&a, &a, "the same claim"), (&a, &h, "different executors")] {
+        let item = FraudItem::decode(&evidence(x, y, whistleblower)).expect("item");
+        let refused = followers[0].check_proof(&item, &|h| chain.header(h), &|h| chain.hash(h));
+        assert!(
+            refused.as_ref().is_err_and(|e| e.to_string().contains(why)),
+            "{why}: {refused:?}"
+        );
+    }
+
+    // Block 3: the evidence, once, then a copy and a non-equivocation item in block 4.
+    chain.push(&[], &[], &[evidence(&a, &b, whistleblower)]);
+    apply_to_both(&mut followers, &chain);
+    chain.push(
+        &[],
+        &[],
+        &[evidence(&b, &a, [0x66; 20]), evidence(&a, &h, [0x66; 20])],
+    );
+    apply_to_both(&mut followers, &chain);
+    for _ in 0..=WINDOW {
+        chain.push(&[], &[], &[]);
+        apply_to_both(&mut followers, &chain);
+    }
+
+    for f in &followers {
+        assert_eq!(status(f, &a.id()), "reverted");
+        assert_eq!(status(f, &b.id()), "unknown", "never included");
+        assert_eq!(status(f, &h.id()), "final");
+        assert_eq!(f.consensus().canonical_claim(1), Some(h.id()));
+        let ledger = f.consensus().ledger();
+        assert_eq!(ledger.slashed.get(&equivocator), Some(&BOND));
+        assert_eq!(ledger.rewards.get(&whistleblower), Some(&(BOND / 2)));
+        assert_eq!(ledger.rewards.get(&[0x66; 20]), None);
+        assert_eq!(ledger.burned, BOND / 2);
+        assert_eq!(ledger.total(), 2 * BOND);
+        let records = f.proofs_between(1, chain.blocks.len() as u64);
+        let seen: Vec<(u64, &str, &str)> = records
+            .iter()
+            .map(|p| {
+                (
+                    p.included_at,
+                    p.kind,
+                    p.outcome.split(':').next().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (3, "equivocation", "accepted"),
+                (4, "equivocation", "rejected"),
+                (4, "equivocation", "rejected"),
+            ],
+            "{records:?}"
+        );
+        assert!(records[1].outcome.contains("slashed"), "{:?}", records[1]);
     }
 }
