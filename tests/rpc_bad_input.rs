@@ -157,6 +157,18 @@ async fn bad_claims_and_state_queries_are_refused_and_change_nothing() {
         .await
         .expect_err("short submitter");
     assert_eq!(e.code, -32602, "{e:?}");
+    // Equivocation evidence (kind 4: two 268-byte signed claims) that is not equivocation:
+    // the two claims name different executors, neither registered.
+    let mut evidence = vec![4u8];
+    evidence.extend_from_slice(&5u32.to_le_bytes());
+    evidence.extend_from_slice(&[1u8; 268]);
+    evidence.extend_from_slice(&[2u8; 268]);
+    let e = net
+        .call(0, "lazy_submitFraudProof", rpc_params![hex0x(&evidence)])
+        .await
+        .expect_err("not equivocation");
+    assert_eq!(e.code, -32602, "{e:?}");
+    assert!(e.message.contains("not equivocation evidence"), "{e:?}");
     // Nothing was pooled or recorded; the node still answers.
     let after = net
         .call(0, "lazy_getStateConsensus", rpc_params![])
