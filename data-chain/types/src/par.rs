@@ -23,8 +23,11 @@ where
     }
     let chunk_len = items.len().div_ceil(threads);
     let f = &f;
+    // The calling thread computes the first chunk itself: one thread fewer to create and
+    // schedule per call (validators call this for every gossip and RPC batch).
+    let (first, rest) = items.split_at(chunk_len.min(items.len()));
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
+        let handles: Vec<_> = rest
             .chunks(chunk_len)
             .map(|chunk| {
                 (
@@ -33,12 +36,15 @@ where
                 )
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|(len, h)| {
+        let own = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            first.iter().map(f).collect::<Vec<R>>()
+        }))
+        .unwrap_or_else(|_| first.iter().map(|_| on_panic()).collect());
+        own.into_iter()
+            .chain(handles.into_iter().flat_map(|(len, h)| {
                 h.join()
                     .unwrap_or_else(|_| (0..len).map(|_| on_panic()).collect())
-            })
+            }))
             .collect()
     })
 }
