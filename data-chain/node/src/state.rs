@@ -191,29 +191,31 @@ impl StateFollower {
         header_at: &dyn Fn(u64) -> Option<BlockHeader>,
         hash_at: &dyn Fn(u64) -> Option<[u8; 32]>,
     ) -> Result<(ClaimId, [u8; 32]), ProofRefused> {
-        self.check_proof_with(item, &[], header_at, hash_at)
+        let proof = item
+            .decode_proof()
+            .map_err(|e| ProofRefused::Invalid(e.to_string()))?;
+        self.check_decoded(&proof, &item.proof, &[], header_at, hash_at)
     }
 
-    /// [`Self::check_proof`], where the target may also be one of `same_block`: claims
-    /// included before the proof in the block being applied.
-    fn check_proof_with(
+    /// [`Self::check_proof`] of a decoded proof (`proof_bytes` its encoding), where the target
+    /// may also be one of `same_block`: claims included before the proof in the block being
+    /// applied.
+    fn check_decoded(
         &self,
-        item: &FraudItem,
+        proof: &FraudProof,
+        proof_bytes: &[u8],
         same_block: &[SignedClaim],
         header_at: &dyn Fn(u64) -> Option<BlockHeader>,
         hash_at: &dyn Fn(u64) -> Option<[u8; 32]>,
     ) -> Result<(ClaimId, [u8; 32]), ProofRefused> {
-        let proof = item
-            .decode_proof()
-            .map_err(|e| ProofRefused::Invalid(e.to_string()))?;
-        if let FraudProof::Equivocation(e) = &proof {
+        if let FraudProof::Equivocation(e) = proof {
             // Evidence against whoever signed both claims, recorded or not: the checks are
             // state consensus's own, for the next block.
             let next = self.consensus.applied_height().saturating_add(1);
             self.consensus
                 .check_equivocation(next, &e.a, &e.b)
                 .map_err(|r| ProofRefused::Invalid(format!("not equivocation evidence: {r}")))?;
-            return Ok((e.a.id(), proof_id(&item.proof)));
+            return Ok((e.a.id(), proof_id(proof_bytes)));
         }
         let target = proof.target();
         let claim = match self.consensus.claim(&target) {
@@ -231,8 +233,8 @@ impl StateFollower {
         };
         let height = claim.data_height;
         let header = header_at(height).ok_or(ProofRefused::MissingHeader(height))?;
-        match verify(&proof, claim, &header, &self.params, hash_at) {
-            Ok(Verdict::Proven) => Ok((target, proof_id(&item.proof))),
+        match verify(proof, claim, &header, &self.params, hash_at) {
+            Ok(Verdict::Proven) => Ok((target, proof_id(proof_bytes))),
             Ok(Verdict::Refuted) => Err(ProofRefused::Refuted),
             Err(e) => Err(ProofRefused::Invalid(e.to_string())),
         }
@@ -313,11 +315,19 @@ impl StateFollower {
                 }
             };
             record.submitter = item.submitter;
-            if let Ok(FraudProof::Equivocation(e)) = item.decode_proof() {
-                record.kind = "equivocation";
+            let proof = match item.decode_proof() {
+                Ok(proof) => proof,
+                Err(e) => {
+                    record.outcome = format!("rejected: {e}");
+                    records.push(record);
+                    continue;
+                }
+            };
+            record.kind = proof.kind_name();
+            record.proof_id = proof_id(&item.proof);
+            if let FraudProof::Equivocation(e) = proof {
                 record.target = Some(e.a.id());
                 record.target_height = Some(e.a.claim.data_height);
-                record.proof_id = proof_id(&item.proof);
                 evidence_records.push((frauds.len(), records.len()));
                 frauds.push(Inclusion::Equivocation {
                     a: e.a,
@@ -327,23 +337,19 @@ impl StateFollower {
                 records.push(record);
                 continue;
             }
-            if let Ok(p) = item.decode_proof() {
-                record.kind = p.kind_name();
-                let target = p.target();
-                record.target = Some(target);
-                record.target_height = self
-                    .consensus
-                    .claim(&target)
-                    .map(|v| v.claim.claim.data_height)
-                    .or_else(|| {
-                        claims
-                            .iter()
-                            .find(|c| c.id() == target)
-                            .map(|c| c.claim.data_height)
-                    });
-                record.proof_id = proof_id(&item.proof);
-            }
-            match self.check_proof_with(&item, &claims, header_at, hash_at) {
+            let target = proof.target();
+            record.target = Some(target);
+            record.target_height = self
+                .consensus
+                .claim(&target)
+                .map(|v| v.claim.claim.data_height)
+                .or_else(|| {
+                    claims
+                        .iter()
+                        .find(|c| c.id() == target)
+                        .map(|c| c.claim.data_height)
+                });
+            match self.check_decoded(&proof, &item.proof, &claims, header_at, hash_at) {
                 Ok((target, proof_id)) => frauds.push(Inclusion::Fraud {
                     target,
                     submitter: item.submitter,

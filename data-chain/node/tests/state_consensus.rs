@@ -389,12 +389,19 @@ fn rebuild_before(
     (state, tree)
 }
 
-/// An executor that signs two different claims for one height and parent is equivocating:
-/// when both are included, every node reverts both (and what builds on them) and burns the
-/// whole bond (no one submitted evidence, so no one is rewarded); the other executor's claim
-/// at that height is untouched and finalizes.
-#[test]
-fn two_claims_for_one_height_and_parent_are_equivocation_on_inclusion() {
+/// Two followers after block 1 (one transfer), with the honest executor's claim for it and
+/// two different claims executor 1 signed for it on the same parent (the second with another
+/// receipts root).
+struct Twins {
+    followers: [StateFollower; 2],
+    chain: Chain,
+    equivocator: [u8; 20],
+    h: ClaimItem,
+    a: ClaimItem,
+    b: ClaimItem,
+}
+
+fn twins() -> Twins {
     let genesis = genesis();
     let params = lazychain_fraud::chain_params(&genesis).expect("params");
     let sender = SecretKey::from_byte_array(dev_accounts(0, 1)[0].private_key.0).expect("key");
@@ -410,8 +417,6 @@ fn two_claims_for_one_height_and_parent_are_equivocation_on_inclusion() {
         lie_from: None,
     };
     let (mut honest, mut twin_a, mut twin_b) = (chain_of(0), chain_of(1), chain_of(1));
-    let equivocator = executor_address(executor_key(1).public_key().as_bytes());
-
     let (state, mut tree): (MemoryState, _) =
         genesis_memory_state(&lazychain_fraud::alloc(&genesis));
     let mut chain = Chain::default();
@@ -424,10 +429,30 @@ fn two_claims_for_one_height_and_parent_are_equivocation_on_inclusion() {
     );
     let prepared = prepare(txs.iter().map(Vec::as_slice));
     let out = execute_block(&params, &ctx, &prepared, &state, &mut tree).expect("executes");
-    let h = honest.claim(1, out.pre_state_root, &out.trace, out.receipts_root);
-    // The same executor signs the honest claim and one with another receipts root.
-    let a = twin_a.claim(1, out.pre_state_root, &out.trace, out.receipts_root);
-    let b = twin_b.claim(1, out.pre_state_root, &out.trace, B256::repeat_byte(7));
+    Twins {
+        followers,
+        chain,
+        equivocator: executor_address(executor_key(1).public_key().as_bytes()),
+        h: honest.claim(1, out.pre_state_root, &out.trace, out.receipts_root),
+        a: twin_a.claim(1, out.pre_state_root, &out.trace, out.receipts_root),
+        b: twin_b.claim(1, out.pre_state_root, &out.trace, B256::repeat_byte(7)),
+    }
+}
+
+/// An executor that signs two different claims for one height and parent is equivocating:
+/// when both are included, every node reverts both (and what builds on them) and burns the
+/// whole bond (no one submitted evidence, so no one is rewarded); the other executor's claim
+/// at that height is untouched and finalizes.
+#[test]
+fn two_claims_for_one_height_and_parent_are_equivocation_on_inclusion() {
+    let Twins {
+        mut followers,
+        mut chain,
+        equivocator,
+        h,
+        a,
+        b,
+    } = twins();
     assert_ne!(a.id(), b.id());
     assert_eq!(a.signed.claim.parent_claim, b.signed.claim.parent_claim);
 
@@ -461,39 +486,15 @@ fn two_claims_for_one_height_and_parent_are_equivocation_on_inclusion() {
 /// Evidence that is not equivocation, or comes after the slashing, changes nothing.
 #[test]
 fn equivocation_evidence_is_included_like_a_proof_and_rewards_its_submitter() {
-    let genesis = genesis();
-    let params = lazychain_fraud::chain_params(&genesis).expect("params");
-    let sender = SecretKey::from_byte_array(dev_accounts(0, 1)[0].private_key.0).expect("key");
-    let mut followers = [
-        StateFollower::new(&genesis).expect("follower"),
-        StateFollower::new(&genesis).expect("follower"),
-    ];
-    let genesis_root = lazychain_fraud::genesis_state_root(&genesis);
-    let chain_of = |i: u8| ClaimChain {
-        key: executor_key(i),
-        parent: GENESIS_PARENT,
-        parent_post: genesis_root,
-        lie_from: None,
-    };
-    let (mut honest, mut twin_a, mut twin_b) = (chain_of(0), chain_of(1), chain_of(1));
-    let equivocator = executor_address(executor_key(1).public_key().as_bytes());
+    let Twins {
+        mut followers,
+        mut chain,
+        equivocator,
+        h,
+        a,
+        b,
+    } = twins();
     let whistleblower = [0x77u8; 20];
-
-    let (state, mut tree): (MemoryState, _) =
-        genesis_memory_state(&lazychain_fraud::alloc(&genesis));
-    let mut chain = Chain::default();
-    let txs = vec![transfer(&sender, 0)];
-    let block = chain.push(&txs, &[], &[]).clone();
-    apply_to_both(&mut followers, &chain);
-    let ctx = params.block_context(
-        &block.header,
-        B256::from(block.header.hash().expect("hash").0),
-    );
-    let prepared = prepare(txs.iter().map(Vec::as_slice));
-    let out = execute_block(&params, &ctx, &prepared, &state, &mut tree).expect("executes");
-    let h = honest.claim(1, out.pre_state_root, &out.trace, out.receipts_root);
-    let a = twin_a.claim(1, out.pre_state_root, &out.trace, out.receipts_root);
-    let b = twin_b.claim(1, out.pre_state_root, &out.trace, B256::repeat_byte(7));
     let evidence = |x: &ClaimItem, y: &ClaimItem, submitter: [u8; 20]| {
         FraudItem {
             submitter,
