@@ -32,9 +32,19 @@
 //!    slashed and both claims, if recorded and pending, are reverted with all their
 //!    descendants. A claim that is already final stays final. Evidence against an executor
 //!    that is already slashed is rejected.
-//! 3. **Finality.** A claim included at `d` becomes final when block `d + W` is applied
-//!    (after that block's items), unless reverted by then. A final claim never changes
-//!    status again. Conflicting claims for one height may coexist.
+//! 3. **Finality.** A claim included at `d` is *ripe* once block `d + W` is applied (after
+//!    that block's items), unless reverted by then. A ripe claim becomes final, in that block
+//!    or the first later block where both hold: its parent is final (or it is a height-1
+//!    claim), and it is not *disputed*. A claim is disputed while another recorded claim that
+//!    is not reverted has the same `data_height` and `pre_state_root` but a different
+//!    `post_state_root` or `trace_root` (the commitments a fraud proof settles). So two
+//!    disagreeing claims on one state never both become final, and neither does while both
+//!    stand: a dispute ends only when a fraud proof (or equivocation evidence) reverts one
+//!    side, and if none ever comes, state finality stops at that height (see
+//!    [`StateConsensus::disputes`]) rather than choosing a side. A claim recorded against an
+//!    already final rival can never become final. Ripe claims are examined in order of
+//!    data height, then inclusion, so a parent finalizes before its children in the same
+//!    block. A final claim never changes status again.
 //! 4. **Fraud.** An [`Inclusion::Fraud`] item (a proof the caller verified) against a
 //!    pending claim `C` reverts `C` and every recorded descendant of `C`, in this block, and
 //!    slashes `C`'s executor. Against a final, reverted or unknown claim, or repeating the
@@ -42,16 +52,21 @@
 //! 5. **Slashing.** The executor's whole remaining bond is removed:
 //!    `floor(bond * slash_reward_percent / 100)` is credited to the submitter of the
 //!    evidence, the rest burned (all of it when equivocation is detected on inclusion: there
-//!    is no submitter). Later claims by a slashed executor are ignored; its claims recorded
-//!    before stay as they are (fraud against them is still accepted, with nothing left to
-//!    slash).
+//!    is no submitter). Every claim of the executor that is still pending is reverted with
+//!    its descendants ([`RevertReason::ExecutorSlashed`]): a proven liar's other claims carry
+//!    no weight, so one proof ends every dispute it started. Later claims by a slashed
+//!    executor are ignored; its final claims stay final.
 //! 6. **Canonical chain.** The canonical claim at height `h` is the first-included final claim
 //!    at `h` whose pre-state root is the canonical root at `h - 1` (the genesis root at 0);
-//!    the canonical root is its post-state root. Roots, not parent links, are followed, so the
-//!    chain keeps growing when the executor whose claims it took so far is slashed later and
-//!    another executor's claims (same roots, other parent ids) carry on. The **safe** chain
-//!    continues the canonical one above its tip: at each height, the first-included claim that
-//!    is not reverted and whose pre-state root is the previous safe root.
+//!    the canonical root is its post-state root. By rule 3 every final claim on that pre-state
+//!    root has the same post-state root, so the canonical *root* never depends on the order
+//!    of inclusion (only which of several agreeing claims is named does). Roots, not parent
+//!    links, are followed, so the chain keeps growing when the executor whose claims it took
+//!    so far is slashed later and another executor's claims (same roots, other parent ids)
+//!    carry on. The **safe** chain continues the canonical one above its tip: at each
+//!    height, the first-included claim that is not reverted and whose pre-state root is the
+//!    previous safe root, provided every such claim agrees with it (a dispute ends the safe
+//!    chain too).
 //!
 //! [`check_claim`]: crate::check_claim
 //! [`GENESIS_PARENT`]: crate::GENESIS_PARENT
@@ -124,12 +139,15 @@ pub enum RevertReason {
     /// An ancestor was reverted: `claim` is the claim the fraud proof or equivocation hit
     /// (or the reverted parent, for a claim recorded on top of it).
     Ancestor { claim: ClaimId },
+    /// Its executor was slashed (for another claim) while this one was pending.
+    ExecutorSlashed,
 }
 
 /// Where a recorded claim stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClaimStatus {
-    /// Inside its challenge window; final at `included_at + W` unless reverted first.
+    /// Not final yet: inside its challenge window (final at `included_at + W` unless
+    /// reverted first), or past it and waiting for its parent or for a dispute to end.
     Pending { included_at: u64 },
     /// Final since block `at`: it never changes again.
     Final { at: u64 },
@@ -168,6 +186,18 @@ pub struct ClaimView<'a> {
     /// The data height of the block that included it.
     pub included_at: u64,
     pub status: ClaimStatus,
+}
+
+/// Claims that disagree about one state (rule 3), held back from finality until a proof
+/// reverts all but one side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dispute {
+    pub data_height: u64,
+    pub pre_state_root: B256,
+    /// The block from which the first of them would have been final.
+    pub since: u64,
+    /// Every unreverted claim on `pre_state_root` at `data_height`, in inclusion order.
+    pub claims: Vec<ClaimId>,
 }
 
 /// Why an item changed nothing.
@@ -284,6 +314,8 @@ pub enum ApplyError {
 struct Record {
     claim: SignedClaim,
     included_at: u64,
+    /// Inclusion order across all claims (0 for the first recorded).
+    seq: u64,
     status: ClaimStatus,
     /// Recorded claims naming this one as parent, in inclusion order.
     children: Vec<ClaimId>,
@@ -299,8 +331,13 @@ pub struct StateConsensus {
     claims: BTreeMap<ClaimId, Record>,
     /// Recorded claims per data height, in inclusion order.
     by_height: BTreeMap<u64, Vec<ClaimId>>,
-    /// Claims to finalize when a block is applied, in inclusion order.
+    /// Claims whose window ends when a block is applied, in inclusion order.
     due: BTreeMap<u64, Vec<ClaimId>>,
+    /// Pending claims past their window (rule 3), by (data height, inclusion order): each
+    /// waits for its parent to be final or for a dispute to end.
+    ripe: BTreeMap<(u64, u64), ClaimId>,
+    /// A claim was reverted since the ripe claims were last examined.
+    reverted_since_finalize: bool,
     /// The first recorded claim per (executor, data height, parent): the equivocation index.
     slots: BTreeMap<(Address, u64, ClaimId), ClaimId>,
     /// `canonical[h - 1]` is the canonical claim at height `h`.
@@ -335,6 +372,8 @@ impl StateConsensus {
             claims: BTreeMap::new(),
             by_height: BTreeMap::new(),
             due: BTreeMap::new(),
+            ripe: BTreeMap::new(),
+            reverted_since_finalize: false,
             slots: BTreeMap::new(),
             canonical: Vec::new(),
             proofs: BTreeSet::new(),
@@ -428,6 +467,7 @@ impl StateConsensus {
             let mut reverted = vec![id];
             reverted.extend(self.revert_tree(first, d, reason));
             let slash = self.slash(claim.executor, None);
+            reverted.extend(self.revert_executor(claim.executor, d));
             return Outcome::Equivocation {
                 executor: claim.executor,
                 claims: [first, id],
@@ -462,11 +502,13 @@ impl StateConsensus {
         if let Some(p) = self.claims.get_mut(&parent) {
             p.children.push(id);
         }
+        let seq = self.claims.len() as u64;
         self.claims.insert(
             id,
             Record {
                 claim: signed,
                 included_at: d,
+                seq,
                 status,
                 children: Vec::new(),
             },
@@ -501,8 +543,9 @@ impl StateConsensus {
             ClaimStatus::Pending { .. } => {}
         }
         self.proofs.insert(proof_id);
-        let reverted = self.revert_tree(target, d, RevertReason::Fraud { proof_id });
+        let mut reverted = self.revert_tree(target, d, RevertReason::Fraud { proof_id });
         let slash = self.slash(executor, Some(submitter));
+        reverted.extend(self.revert_executor(executor, d));
         Outcome::FraudAccepted {
             target,
             proof_id,
@@ -578,6 +621,7 @@ impl StateConsensus {
             }
         }
         let slash = self.slash(executor, Some(submitter));
+        reverted.extend(self.revert_executor(executor, d));
         Outcome::Equivocation {
             executor,
             claims: [ida, idb],
@@ -603,6 +647,7 @@ impl StateConsensus {
                 continue;
             }
             record.status = ClaimStatus::Reverted { at, reason };
+            self.reverted_since_finalize = true;
             changed.push(id);
             queue.extend(
                 record
@@ -610,6 +655,23 @@ impl StateConsensus {
                     .iter()
                     .map(|child| (*child, RevertReason::Ancestor { claim: root })),
             );
+        }
+        changed
+    }
+
+    /// Rule 5: reverts every pending claim of a slashed `executor`, with its descendants, in
+    /// inclusion order. Returns the claims whose status changed.
+    fn revert_executor(&mut self, executor: Address, at: u64) -> Vec<ClaimId> {
+        let mut pending: Vec<(u64, ClaimId)> = self
+            .claims
+            .iter()
+            .filter(|(_, r)| r.claim.claim.executor == executor && r.status.is_pending())
+            .map(|(id, r)| (r.seq, *id))
+            .collect();
+        pending.sort_unstable();
+        let mut changed = Vec::new();
+        for (_, id) in pending {
+            changed.extend(self.revert_tree(id, at, RevertReason::ExecutorSlashed));
         }
         changed
     }
@@ -646,19 +708,66 @@ impl StateConsensus {
 
     /// Rule 3 and the canonical chain (rule 6).
     fn finalize(&mut self, height: u64) {
-        let Some(due) = self.due.remove(&height) else {
-            return;
-        };
+        let due = self.due.remove(&height).unwrap_or_default();
+        let fresh = due
+            .iter()
+            .any(|id| self.status(id).is_some_and(|s| s.is_pending()));
         for id in due {
-            let Some(record) = self.claims.get_mut(&id) else {
+            if let Some(r) = self.claims.get(&id).filter(|r| r.status.is_pending()) {
+                self.ripe.insert((r.claim.claim.data_height, r.seq), id);
+            }
+        }
+        // Held claims can only move when something new ripened or something was reverted
+        // (which may end a dispute); otherwise the examination below would change nothing.
+        if !fresh && !std::mem::take(&mut self.reverted_since_finalize) {
+            return;
+        }
+        self.reverted_since_finalize = false;
+        let ripe: Vec<((u64, u64), ClaimId)> = self.ripe.iter().map(|(k, id)| (*k, *id)).collect();
+        for (key, id) in ripe {
+            let Some(record) = self.claims.get(&id) else {
+                self.ripe.remove(&key);
                 continue;
             };
             if !record.status.is_pending() {
+                self.ripe.remove(&key);
                 continue;
             }
-            record.status = ClaimStatus::Final { at: height };
+            let parent_final = record.claim.claim.data_height == 1
+                || self
+                    .claims
+                    .get(&record.claim.claim.parent())
+                    .is_some_and(|p| p.status.is_final());
+            if !parent_final || self.is_disputed(&id) {
+                continue;
+            }
+            if let Some(record) = self.claims.get_mut(&id) {
+                record.status = ClaimStatus::Final { at: height };
+            }
+            self.ripe.remove(&key);
         }
         self.extend_canonical();
+    }
+
+    /// Whether another recorded, unreverted claim for the same height and pre-state root
+    /// disagrees with `id` on the post-state or trace root (rule 3).
+    fn is_disputed(&self, id: &ClaimId) -> bool {
+        let Some(record) = self.claims.get(id) else {
+            return false;
+        };
+        let c = &record.claim.claim;
+        self.by_height
+            .get(&c.data_height)
+            .into_iter()
+            .flatten()
+            .filter(|other| *other != id)
+            .filter_map(|other| self.claims.get(other))
+            .any(|r| {
+                let o = &r.claim.claim;
+                !r.status.is_reverted()
+                    && o.pre_state_root == c.pre_state_root
+                    && (o.post_state_root != c.post_state_root || o.trace_root != c.trace_root)
+            })
     }
 
     /// Grows the canonical chain while the next height has a final claim starting from the
@@ -772,13 +881,23 @@ impl StateConsensus {
         found
     }
 
-    /// The first-included unreverted claim at `height` that starts from `root`.
+    /// The first-included unreverted claim at `height` that starts from `root`, if every such
+    /// claim agrees with it (a dispute has no safe side).
     fn safe_child(&self, height: u64, root: B256) -> Option<ClaimId> {
-        self.by_height.get(&height)?.iter().copied().find(|id| {
+        let mut candidates = self.by_height.get(&height)?.iter().copied().filter(|id| {
             self.claims.get(id).is_some_and(|r| {
                 !r.status.is_reverted() && B256::from(r.claim.claim.pre_state_root) == root
             })
-        })
+        });
+        let first = candidates.next()?;
+        let c = &self.claims.get(&first)?.claim.claim;
+        let agree = candidates.all(|id| {
+            self.claims.get(&id).is_some_and(|r| {
+                r.claim.claim.post_state_root == c.post_state_root
+                    && r.claim.claim.trace_root == c.trace_root
+            })
+        });
+        agree.then_some(first)
     }
 
     /// The safe state root at `height` (the genesis root at 0).
@@ -809,6 +928,54 @@ impl StateConsensus {
         self.claims
             .get(id)
             .map(|r| B256::from(r.claim.claim.post_state_root))
+    }
+
+    /// Unresolved disputes that hold back finality: for each (data height, pre-state root)
+    /// where a claim past its window is disputed (rule 3), every unreverted claim on that
+    /// pre-state root, in inclusion order. Empty while nothing is held by a dispute. A dispute
+    /// that lasts means no fraud proof has settled it: state finality stops there.
+    pub fn disputes(&self) -> Vec<Dispute> {
+        let mut out: Vec<Dispute> = Vec::new();
+        for id in self.ripe.values() {
+            if !self.is_disputed(id) {
+                continue;
+            }
+            let Some(record) = self.claims.get(id) else {
+                continue;
+            };
+            let c = &record.claim.claim;
+            let pre = B256::from(c.pre_state_root);
+            if out
+                .iter()
+                .any(|d| d.data_height == c.data_height && d.pre_state_root == pre)
+            {
+                continue;
+            }
+            let claims = self
+                .by_height
+                .get(&c.data_height)
+                .into_iter()
+                .flatten()
+                .filter(|other| {
+                    self.claims.get(other).is_some_and(|r| {
+                        !r.status.is_reverted() && r.claim.claim.pre_state_root == c.pre_state_root
+                    })
+                })
+                .copied()
+                .collect();
+            out.push(Dispute {
+                data_height: c.data_height,
+                pre_state_root: pre,
+                since: record.included_at + self.params.challenge_window_blocks,
+                claims,
+            });
+        }
+        out
+    }
+
+    /// Pending claims past their window (held by their parent or by a dispute).
+    pub fn held_claims(&self) -> usize {
+        self.ripe.len()
     }
 
     /// Bonds, slashed amounts, rewards and burned total.

@@ -27,8 +27,8 @@ pub use claim::{
     SIGNED_CLAIM_BYTES, STATE_CLAIM_BYTES,
 };
 pub use consensus::{
-    ApplyError, ClaimStatus, ClaimView, Inclusion, Ledger, Outcome, Rejection, RevertReason, Slash,
-    StateConsensus, StateParams,
+    ApplyError, ClaimStatus, ClaimView, Dispute, Inclusion, Ledger, Outcome, Rejection,
+    RevertReason, Slash, StateConsensus, StateParams,
 };
 pub use item::{check_claim_item, ClaimItem, FraudItem, ItemError};
 pub use proof::{

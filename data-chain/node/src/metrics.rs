@@ -37,6 +37,9 @@ pub struct NodeMetrics {
     pub invalid_blocks: Counter,
     pub gossip_peers: Gauge,
     pub equivocations: Counter,
+    pub state_final_height: Gauge,
+    pub state_held_claims: Gauge,
+    pub state_disputes: Gauge,
 }
 
 impl NodeMetrics {
@@ -54,6 +57,9 @@ impl NodeMetrics {
             invalid_blocks: Counter::default(),
             gossip_peers: Gauge::default(),
             equivocations: Counter::default(),
+            state_final_height: Gauge::default(),
+            state_held_claims: Gauge::default(),
+            state_disputes: Gauge::default(),
         };
         SharedRegistry::global()
             .with_moniker(moniker)
@@ -107,6 +113,21 @@ impl NodeMetrics {
                     "equivocations",
                     "Heights whose finalization carried misbehaviour evidence",
                     m.equivocations.clone(),
+                );
+                r.register(
+                    "state_finalized_height",
+                    "Highest data height with a final canonical state root",
+                    m.state_final_height.clone(),
+                );
+                r.register(
+                    "state_held_claims",
+                    "Claims past their challenge window held back by a dispute or a parent",
+                    m.state_held_claims.clone(),
+                );
+                r.register(
+                    "state_unresolved_disputes",
+                    "Disputes (disagreeing claims on one state) past their window with no proof yet: state finality stops at the lowest",
+                    m.state_disputes.clone(),
                 );
                 r.register(
                     "gossip_peers",

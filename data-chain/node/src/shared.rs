@@ -572,6 +572,15 @@ impl NodeShared {
         }
         let state = self.state();
         let consensus = state.consensus();
+        self.metrics
+            .state_final_height
+            .set(consensus.latest_final_height() as i64);
+        self.metrics
+            .state_held_claims
+            .set(consensus.held_claims() as i64);
+        self.metrics
+            .state_disputes
+            .set(state.disputes().len() as i64);
         self.item_pool().retain(
             |id| consensus.status(id).is_none(),
             |id| !consensus.proof_accepted(id),

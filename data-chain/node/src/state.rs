@@ -17,11 +17,11 @@ use lazychain_config::Genesis;
 use lazychain_data_chain_types::{Block, BlockHeader};
 use lazychain_exec_stf::ChainParams;
 use lazychain_fraud::{
-    proof_id, verify, ApplyError, ClaimId, ClaimItem, ClaimStatus, ExecutorRegistry, FraudItem,
-    FraudProof, Inclusion, Outcome, SignedClaim, StateConsensus, StateParams, Verdict,
+    proof_id, verify, ApplyError, ClaimId, ClaimItem, ClaimStatus, Dispute, ExecutorRegistry,
+    FraudItem, FraudProof, Inclusion, Outcome, SignedClaim, StateConsensus, StateParams, Verdict,
 };
 use tokio::sync::broadcast;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 /// Alarms kept at most (each is a verified proof awaiting inclusion).
 const MAX_ALARMS: usize = 1024;
@@ -91,6 +91,8 @@ pub struct StateFollower {
     alarms: BTreeMap<ClaimId, [u8; 32]>,
     log: Vec<RecordedClaim>,
     reverted: broadcast::Sender<RevertedEvent>,
+    /// Unresolved disputes holding finality back, as of the last applied block.
+    disputes: Vec<Dispute>,
 }
 
 impl StateFollower {
@@ -112,11 +114,18 @@ impl StateFollower {
             alarms: BTreeMap::new(),
             log: Vec::new(),
             reverted,
+            disputes: Vec::new(),
         })
     }
 
     pub fn consensus(&self) -> &StateConsensus {
         &self.consensus
+    }
+
+    /// Disputes that hold state finality back (claims past their window that disagree about
+    /// one state and that no proof has settled yet), as of the last applied block.
+    pub fn disputes(&self) -> &[Dispute] {
+        &self.disputes
     }
 
     pub fn params(&self) -> &ChainParams {
@@ -430,6 +439,7 @@ impl StateFollower {
         }
         self.proofs.extend(proofs);
         self.proofs.sort_by_key(|p| (p.included_at, p.index));
+        self.track_disputes(height);
         // Alarms whose target is no longer pending (final, or reverted by inclusion) are done.
         let consensus = &self.consensus;
         self.alarms
@@ -451,5 +461,28 @@ impl StateFollower {
                 reason,
             });
         }
+    }
+
+    /// Logs, once each, a dispute that starts holding finality back (state finality stops
+    /// there until a fraud proof settles it) and its end.
+    fn track_disputes(&mut self, height: u64) {
+        let now = self.consensus.disputes();
+        let key = |d: &Dispute| (d.data_height, d.pre_state_root);
+        for d in &now {
+            if !self.disputes.iter().any(|old| key(old) == key(d)) {
+                let claims: Vec<String> = d.claims.iter().map(|c| c.to_string()).collect();
+                error!(height, data_height = d.data_height, pre_state_root = %d.pre_state_root, claims = ?claims, "UNRESOLVED DISPUTE: claims that disagree about one state are past their challenge window and no fraud proof has settled them; state finality stops at this height until one does");
+            }
+        }
+        for old in &self.disputes {
+            if !now.iter().any(|d| key(d) == key(old)) {
+                info!(
+                    height,
+                    data_height = old.data_height,
+                    "dispute settled: state finality resumes"
+                );
+            }
+        }
+        self.disputes = now;
     }
 }

@@ -15,6 +15,8 @@ use crate::state::{ProofRecord, ProofRefused, RevertedEvent};
 
 const REJECTED: i32 = -32000;
 const INVALID_PARAMS: i32 = -32602;
+/// Disputes listed in `lazy_getStateConsensus` at most (the count is always exact).
+const MAX_DISPUTES_SHOWN: usize = 16;
 /// Most heights one `lazy_getFraudProofs` call may span.
 const MAX_PROOF_RANGE: u64 = 10_000;
 
@@ -81,6 +83,7 @@ pub fn status_json(status: &ClaimStatus) -> Value {
                 RevertReason::Ancestor { claim } => {
                     json!({ "kind": "ancestor", "claim": claim.to_string() })
                 }
+                RevertReason::ExecutorSlashed => json!({ "kind": "executor-slashed" }),
             };
             json!({ "status": "reverted", "revertedAt": at, "reason": reason })
         }
@@ -152,6 +155,19 @@ pub fn state_json(shared: &NodeShared) -> Value {
     let final_height = c.latest_final_height();
     let safe_height = state.latest_safe_height();
     let (pooled_claims, pooled_proofs) = shared.pooled_items();
+    let disputes: Vec<Value> = state
+        .disputes()
+        .iter()
+        .take(MAX_DISPUTES_SHOWN)
+        .map(|d| {
+            json!({
+                "height": d.data_height,
+                "preStateRoot": d.pre_state_root.to_string(),
+                "since": d.since,
+                "claims": d.claims.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
     json!({
         "appliedHeight": c.applied_height(),
         "challengeWindowBlocks": c.params().challenge_window_blocks,
@@ -166,6 +182,9 @@ pub fn state_json(shared: &NodeShared) -> Value {
         "burned": ledger.burned.to_string(),
         "pooledClaims": pooled_claims,
         "pooledFraudProofs": pooled_proofs,
+        "heldClaims": c.held_claims(),
+        "unresolvedDisputes": state.disputes().len(),
+        "disputes": disputes,
     })
 }
 

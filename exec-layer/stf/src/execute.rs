@@ -422,7 +422,7 @@ fn apply_changes<R: StateReader>(state: EvmState, db: &mut BlockDb<'_, R>, ops: 
                 if let Some(log) = &mut db.log {
                     log.push(TxWrite::Code(value.code_hash, bytes.clone()));
                 }
-                db.writes.code.insert(value.code_hash, bytes);
+                db.writes.code.insert(value.code_hash, Some(bytes));
                 db.cache_code(value.code_hash, code.clone());
             }
         }

@@ -26,7 +26,7 @@ pub fn genesis_writes(alloc: &[AllocAccount]) -> StateWrites {
             KECCAK_EMPTY
         } else {
             let hash = keccak256(&account.code);
-            writes.code.insert(hash, account.code.clone());
+            writes.code.insert(hash, Some(account.code.clone()));
             hash
         };
         let value = AccountValue {

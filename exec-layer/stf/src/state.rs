@@ -49,12 +49,14 @@ impl<R: StateReader + ?Sized> StateReader for &R {
     }
 }
 
-/// Writes to the flat state: `None` deletes. Code is content-addressed and never deleted.
+/// Writes to the flat state: `None` (and a zero slot) deletes. Code is content-addressed:
+/// execution only ever adds it; a rollback to the state before a deployment removes it again
+/// (`None`), which is how an overlay says "this code did not exist yet".
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StateWrites {
     pub accounts: HashMap<Address, Option<AccountValue>>,
     pub storage: HashMap<(Address, U256), U256>,
-    pub code: HashMap<B256, Bytes>,
+    pub code: HashMap<B256, Option<Bytes>>,
 }
 
 impl StateWrites {
@@ -82,7 +84,7 @@ impl StateWrites {
             out.push((StateKey::Storage(*address, *slot), bytes));
         }
         for (hash, code) in &self.code {
-            out.push((StateKey::Code(*hash), Some(code.to_vec())));
+            out.push((StateKey::Code(*hash), code.as_ref().map(|c| c.to_vec())));
         }
         out.sort_by_key(|a| a.0);
         out
@@ -110,7 +112,7 @@ impl<R: StateReader> StateReader for Overlay<'_, R> {
     }
     fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ReadError> {
         match self.writes.code.get(code_hash) {
-            Some(code) => Ok(Some(code.clone())),
+            Some(code) => Ok(code.clone()),
             None => self.base.code(code_hash),
         }
     }
@@ -225,7 +227,10 @@ impl MemoryState {
             }
         }
         for (hash, code) in &writes.code {
-            self.code.insert(*hash, code.clone());
+            match code {
+                Some(c) => self.code.insert(*hash, c.clone()),
+                None => self.code.remove(hash),
+            };
         }
     }
 

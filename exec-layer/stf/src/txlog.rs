@@ -23,12 +23,18 @@ pub enum TxWrite {
 }
 
 impl TxWrite {
-    fn key(&self) -> StateKey {
+    /// The flat key written.
+    pub fn key(&self) -> StateKey {
         match self {
             TxWrite::Account(a, _) => StateKey::Account(*a),
             TxWrite::Storage(a, s, _) => StateKey::Storage(*a, *s),
             TxWrite::Code(h, _) => StateKey::Code(*h),
         }
+    }
+
+    /// The write as a state-tree op (`None` deletes).
+    pub fn op(&self) -> Op {
+        (self.key().path(), Value::of(self).hash())
     }
 }
 
@@ -102,9 +108,9 @@ impl TxWriteLog {
     /// `before_block` is the state before the block (read only for keys no earlier
     /// transaction wrote).
     ///
-    /// Code is never deleted from the flat state, so code first deployed at or after
-    /// `index` stays readable in the overlay (nothing before `index` refers to it); the tree
-    /// ops do remove it.
+    /// Code first deployed at or after `index` is absent before it: the overlay says so
+    /// (`None`), exactly as the tree ops remove it, so a witness taken over the overlay
+    /// agrees with the rolled-back tree.
     pub fn rollback_to<R: StateReader>(
         &self,
         index: usize,
@@ -145,7 +151,7 @@ impl TxWriteLog {
                 (StateKey::Storage(a, s), Value::Storage(v)) => {
                     writes.storage.insert((a, s), v);
                 }
-                (StateKey::Code(h), Value::Code(Some(c))) => {
+                (StateKey::Code(h), Value::Code(c)) => {
                     writes.code.insert(h, c);
                 }
                 _ => {}

@@ -348,7 +348,12 @@ fn execution_is_deterministic_across_runs_and_restarts() {
                 .map(|(a, v)| (*a, Some(*v)))
                 .collect(),
             storage: chains[2].state.storage.clone(),
-            code: chains[2].state.code.clone(),
+            code: chains[2]
+                .state
+                .code
+                .iter()
+                .map(|(h, c)| (*h, Some(c.clone())))
+                .collect(),
         });
         for out in &outs[1..] {
             assert_eq!(

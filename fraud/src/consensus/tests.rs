@@ -204,10 +204,9 @@ fn fraud_reverts_the_descendant_chain_but_not_a_sibling_honest_chain() {
         ],
     ); // 3
     block(&mut sc, vec![Inclusion::Claim(b3.clone())]); // 4
-                                                        // Before the proof, the first-included chain is the safe one.
-    assert_eq!(sc.safe_claim(1), Some(b1.id()));
-    assert_eq!(sc.safe_claim(3), Some(b3.id()));
-    assert_eq!(sc.latest_safe_height(), 3);
+                                                        // Before the proof, a1 and b1 dispute height 1: neither side is safe.
+    assert_eq!(sc.safe_claim(1), None);
+    assert_eq!(sc.latest_safe_height(), 0);
 
     let out = block(&mut sc, vec![fraud(&b1, 1)]); // 5
     let slash = Slash {
@@ -689,53 +688,135 @@ fn a_slashed_executors_claims_are_ignored() {
 }
 
 #[test]
-fn fraud_against_a_slashed_executors_older_claim_reverts_it_with_nothing_to_slash() {
-    let a = exec(1);
-    let mut sc = machine(10, 50, &[(&a, 1000)]);
+fn slashing_reverts_the_executors_other_pending_claims() {
+    let (a, b) = (exec(1), exec(2));
+    let mut sc = machine(10, 50, &[(&a, 1000), (&b, 1000)]);
+    let b1 = claim_on(&b, None, root(1));
     let a1 = claim_on(&a, None, root(1));
     let a2 = claim_on(&a, Some(&a1), root(2));
+    // a also claims height 2 on top of b's claim: not equivocation (another parent).
+    let a2_on_b = claim_on(&a, Some(&b1), root(3));
     block(&mut sc, vec![]);
-    block(&mut sc, vec![Inclusion::Claim(a1.clone())]);
-    block(&mut sc, vec![Inclusion::Claim(a2.clone())]);
-    // Fraud against a2 slashes a; a1 stays pending.
-    block(&mut sc, vec![fraud(&a2, 1)]);
-    assert!(status(&sc, &a1).is_pending());
-    let out = block(&mut sc, vec![fraud(&a1, 2)]);
+    block(
+        &mut sc,
+        vec![Inclusion::Claim(a1.clone()), Inclusion::Claim(b1.clone())],
+    );
+    block(
+        &mut sc,
+        vec![
+            Inclusion::Claim(a2.clone()),
+            Inclusion::Claim(a2_on_b.clone()),
+        ],
+    );
+    // Fraud against a2 slashes a: its other pending claims go too.
+    let out = block(&mut sc, vec![fraud(&a2, 1)]);
     let [Outcome::FraudAccepted {
         reverted, slash, ..
     }] = out.as_slice()
     else {
         panic!("{out:?}");
     };
-    assert_eq!(reverted, &vec![a1.id()]);
-    assert_eq!((slash.amount, slash.reward, slash.burned), (0, 0, 0));
-    assert_eq!(sc.ledger().slashed.get(&a.addr), Some(&1000));
-    assert_eq!(sc.ledger().total(), 1000);
+    assert_eq!(reverted, &vec![a2.id(), a1.id(), a2_on_b.id()]);
+    assert_eq!(slash.amount, 1000);
+    assert_eq!(
+        status(&sc, &a1),
+        ClaimStatus::Reverted {
+            at: 4,
+            reason: RevertReason::ExecutorSlashed
+        }
+    );
+    // b's claim is untouched; a proof against a claim already reverted changes nothing.
+    assert!(status(&sc, &b1).is_pending());
+    let out = changes_nothing(&mut sc, vec![fraud(&a1, 2)]);
+    assert!(
+        matches!(
+            out[0],
+            Outcome::FraudRejected {
+                reason: Rejection::TargetReverted { .. },
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    assert_eq!(sc.ledger().total(), 2000);
+    empty_blocks(&mut sc, 7); // 12 = 2 + W
+    assert_eq!(status(&sc, &b1), ClaimStatus::Final { at: 12 });
 }
 
+/// Two executors claim different roots on one state and nobody proves either wrong: neither
+/// becomes final, in either inclusion order, and state finality stops there (loudly: the
+/// dispute is listed). A proof against one side lets the other finalize in that block.
 #[test]
-fn canonical_chain_follows_parents_when_conflicting_claims_both_finalize() {
+fn conflicting_unproven_claims_never_finalize_whatever_their_order() {
+    let (a, b) = (exec(1), exec(2));
+    let a1 = claim_on(&a, None, root(1));
+    let b1 = claim_on(&b, None, root(2));
+    let a2 = claim_on(&a, Some(&a1), root(3));
+    let b2 = claim_on(&b, Some(&b1), root(4));
+    for first_a in [true, false] {
+        let mut sc = machine(2, 50, &[(&a, 1000), (&b, 1000)]);
+        block(&mut sc, vec![]);
+        let (x, y) = if first_a { (&a1, &b1) } else { (&b1, &a1) };
+        block(
+            &mut sc,
+            vec![Inclusion::Claim(x.clone()), Inclusion::Claim(y.clone())],
+        );
+        block(
+            &mut sc,
+            vec![Inclusion::Claim(a2.clone()), Inclusion::Claim(b2.clone())],
+        );
+        empty_blocks(&mut sc, 20);
+        for c in [&a1, &b1, &a2, &b2] {
+            assert!(status(&sc, c).is_pending(), "order a-first {first_a}");
+        }
+        assert_eq!(sc.latest_final_height(), 0);
+        assert_eq!(sc.canonical_root(1), None);
+        assert_eq!(sc.latest_safe_height(), 0);
+        assert_eq!(sc.held_claims(), 4);
+        let disputes = sc.disputes();
+        assert_eq!(disputes.len(), 1, "{disputes:?}");
+        assert_eq!(disputes[0].data_height, 1);
+        assert_eq!(disputes[0].pre_state_root, GENESIS_ROOT);
+        assert_eq!(disputes[0].since, 4);
+        assert_eq!(disputes[0].claims, vec![x.id(), y.id()]);
+
+        // The proof against b1 ends the dispute: a1 and then a2 finalize in that block.
+        block(&mut sc, vec![fraud(&b1, 1)]);
+        let at = sc.applied_height();
+        assert_eq!(status(&sc, &a1), ClaimStatus::Final { at });
+        assert_eq!(status(&sc, &a2), ClaimStatus::Final { at });
+        assert!(status(&sc, &b2).is_reverted());
+        assert_eq!(sc.canonical_root(2), Some(B256::from(root(3))));
+        assert!(sc.disputes().is_empty());
+        assert_eq!(sc.held_claims(), 0);
+    }
+}
+
+/// A claim that disagrees with a claim already final on the same state can never become
+/// final; the final one stays canonical.
+#[test]
+fn a_late_rival_of_a_final_claim_never_finalizes() {
     let (a, b) = (exec(1), exec(2));
     let mut sc = machine(2, 50, &[(&a, 1000), (&b, 1000)]);
     let a1 = claim_on(&a, None, root(1));
-    let b1 = claim_on(&b, None, root(2)); // unchallenged conflict
-    let b2 = claim_on(&b, Some(&b1), root(3));
+    let b1 = claim_on(&b, None, root(2));
+    let b1_again = claim_on(&b, None, root(5));
     block(&mut sc, vec![]);
-    block(
-        &mut sc,
-        vec![Inclusion::Claim(a1.clone()), Inclusion::Claim(b1.clone())],
-    );
-    block(&mut sc, vec![Inclusion::Claim(b2.clone())]);
-    empty_blocks(&mut sc, 3);
+    block(&mut sc, vec![Inclusion::Claim(a1.clone())]);
+    empty_blocks(&mut sc, 2);
     assert!(status(&sc, &a1).is_final());
-    assert!(status(&sc, &b1).is_final());
-    assert!(status(&sc, &b2).is_final());
-    // The first-included final claim is canonical at 1; b2 is not on top of it.
-    assert_eq!(sc.canonical_claim(1), Some(a1.id()));
-    assert_eq!(sc.canonical_claim(2), None);
+    block(&mut sc, vec![Inclusion::Claim(b1.clone())]);
+    empty_blocks(&mut sc, 10);
+    assert!(status(&sc, &b1).is_pending());
+    assert_eq!(sc.canonical_root(1), Some(B256::from(root(1))));
     assert_eq!(sc.latest_final_height(), 1);
-    assert_eq!(sc.safe_claim(2), None);
-    assert_eq!(sc.latest_safe_height(), 1);
+    assert_eq!(sc.disputes().len(), 1);
+    // b's second claim on the same slot is equivocation: b1 is reverted, the dispute ends.
+    let out = block(&mut sc, vec![Inclusion::Claim(b1_again)]);
+    assert!(matches!(out[0], Outcome::Equivocation { .. }), "{out:?}");
+    assert!(status(&sc, &b1).is_reverted());
+    assert!(sc.disputes().is_empty());
+    assert!(status(&sc, &a1).is_final());
 }
 
 #[test]
@@ -934,9 +1015,36 @@ fn check_invariants(
                 at = ancestor.claim.claim.parent();
             }
         }
-        // Nothing stays pending past its window.
+        // A claim pending past its window is held: by a parent that is not final, or by a
+        // dispute.
         if let ClaimStatus::Pending { included_at } = record.status {
-            assert!(included_at + w > sc.applied_height(), "{id} overdue");
+            if included_at + w <= sc.applied_height() {
+                let parent_final = record.claim.claim.data_height == 1
+                    || parent.is_some_and(|p| p.status.is_final());
+                assert!(
+                    !parent_final || sc.is_disputed(id),
+                    "{id} overdue and neither disputed nor waiting for its parent"
+                );
+            }
+        }
+        // No two final claims on one state disagree: the canonical root cannot depend on
+        // which was included first.
+        if record.status.is_final() {
+            for other in &sc.by_height[&record.claim.claim.data_height] {
+                let o = &sc.claims[other];
+                if o.status.is_final()
+                    && o.claim.claim.pre_state_root == record.claim.claim.pre_state_root
+                {
+                    assert_eq!(
+                        (o.claim.claim.post_state_root, o.claim.claim.trace_root),
+                        (
+                            record.claim.claim.post_state_root,
+                            record.claim.claim.trace_root
+                        ),
+                        "final claims {id} and {other} disagree"
+                    );
+                }
+            }
         }
         // A recorded claim is in the height index, and its parent lists it.
         assert!(sc.by_height[&record.claim.claim.data_height].contains(id));

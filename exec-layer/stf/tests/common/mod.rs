@@ -125,7 +125,12 @@ impl Chain {
                 .map(|(a, v)| (*a, Some(*v)))
                 .collect(),
             storage: self.state.storage.clone(),
-            code: self.state.code.clone(),
+            code: self
+                .state
+                .code
+                .iter()
+                .map(|(h, c)| (*h, Some(c.clone())))
+                .collect(),
         });
         assert_eq!(
             rebuilt.root(),
