@@ -10,8 +10,8 @@
 //! last entry does not match the claim.
 //!
 //! Verification needs no database: the caller passes the claim (from state consensus) and
-//! the decided header at the claim's height. Anything malformed, oversized, over the gas
-//! limit, about another chain, block or claim is rejected before execution. Only
+//! the decided header at the claim's height. Anything malformed, oversized, about another
+//! chain, block or claim is rejected before execution. Only
 //! `trace_period = 1` chains are supported.
 
 use std::collections::HashMap;
@@ -34,8 +34,6 @@ use crate::claim::{ClaimId, SignedClaim, StateClaim};
 
 /// Largest encoded proof accepted; checked before decoding.
 pub const MAX_PROOF_BYTES: usize = 2 << 20;
-/// Largest gas limit of a transaction a verifier re-executes.
-pub const MAX_VERIFY_GAS: u64 = 30_000_000;
 pub(crate) const MAX_BRANCH: usize = 64;
 pub(crate) const MAX_WITNESS_ENTRIES: usize = 1 << 14;
 pub(crate) const MAX_WITNESS_VALUE: usize = 1 << 16;
@@ -258,8 +256,6 @@ pub enum ProofError {
     TxNotIncluded,
     #[error("trace entry {0} is not in the claim's trace")]
     TraceEntryNotProven(u64),
-    #[error("the transaction's gas limit {0} exceeds the verification limit {MAX_VERIFY_GAS}")]
-    GasOverLimit(u64),
     #[error("witness: {0}")]
     Witness(String),
     #[error("equivocation evidence is checked by state consensus, not re-executed")]
@@ -516,12 +512,9 @@ fn verify_bad_transition(
     let Some(tx) = prepared.first() else {
         return Err(ProofError::Malformed("no transaction".to_owned()));
     };
-    if let Ok((envelope, _)) = &tx.decoded {
-        use alloy_consensus::Transaction as _;
-        if envelope.gas_limit() > MAX_VERIFY_GAS {
-            return Err(ProofError::GasOverLimit(envelope.gas_limit()));
-        }
-    }
+    // No gas ceiling of its own: the transition bounds what one transaction may execute (the
+    // block gas limit, and the hardfork's transaction cap), and a transaction the chain
+    // decided must stay provable whatever gas limit it declared.
     let witness = decode_witness(p)?;
     let hash = header
         .hash()

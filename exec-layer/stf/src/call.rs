@@ -112,7 +112,18 @@ fn run<R: StateReader>(
         .with_cfg(cfg)
         .with_block(block_env)
         .build_mainnet();
-    match evm.transact(tx) {
+    let outcome = evm.transact(tx);
+    if evm.ctx.journaled_state.database.access.exceeded {
+        // What execution does with such a transaction: it halts, using all its gas.
+        return Ok(CallOutcome::Halt {
+            reason: format!(
+                "state access limit: read more than {} witness bytes",
+                crate::state::MAX_TX_WITNESS_BYTES
+            ),
+            gas_used: gas,
+        });
+    }
+    match outcome {
         Ok(done) => {
             let gas_used = done.result.tx_gas_used();
             Ok(match done.result {

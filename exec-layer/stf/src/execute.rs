@@ -276,6 +276,7 @@ fn run_transactions<R: StateReader>(
     let mut logs_bloom = Bloom::ZERO;
 
     for (index, tx) in txs.iter().enumerate() {
+        evm.ctx.journaled_state.database.access.reset();
         let mut receipt = match &tx.decoded {
             Ok((envelope, sender)) => {
                 let outcome = evm.transact(tx_env(envelope, *sender));
@@ -307,7 +308,13 @@ fn run_transactions<R: StateReader>(
                             &mut ops,
                         )?
                     }
-                    Err(EVMError::Database(e)) => return Err(e.into()),
+                    Err(EVMError::Database(e)) => {
+                        let db = &mut evm.ctx.journaled_state.database;
+                        if !db.access.exceeded {
+                            return Err(e.into());
+                        }
+                        access_limit_halt(tx.hash, envelope, *sender, params, block, db, &mut ops)?
+                    }
                     Err(other) => {
                         return Err(ExecError::Evm {
                             index,
@@ -510,6 +517,69 @@ fn executed_receipt(
         inclusion_charge: U256::ZERO,
         charge_shortfall: U256::ZERO,
     }
+}
+
+/// A transaction that read more state than [`crate::state::MAX_TX_WITNESS_BYTES`] halts:
+/// like an exceptional halt it consumes its whole gas limit (the sender pays it at the
+/// effective gas price, the proposer's fee recipient gets the priority fee on it, the base
+/// fee is burned) and its nonce is used, but nothing else it did remains, EIP-7702
+/// authorizations included.
+fn access_limit_halt<R: StateReader>(
+    hash: B256,
+    envelope: &TxEnvelope,
+    sender: Address,
+    params: &ChainParams,
+    block: &BlockContext,
+    db: &mut BlockDb<'_, R>,
+    ops: &mut Vec<Op>,
+) -> Result<Receipt, ExecError> {
+    let gas = envelope.gas_limit();
+    let price = envelope.effective_gas_price(Some(params.base_fee_per_gas));
+    let tip = price.saturating_sub(u128::from(params.base_fee_per_gas));
+    let mut account = db.view().account(&sender)?.unwrap_or(AccountValue {
+        nonce: 0,
+        balance: U256::ZERO,
+        code_hash: KECCAK_EMPTY,
+    });
+    // Validation already checked that the balance covers the gas limit at the maximum fee.
+    account.balance = account
+        .balance
+        .saturating_sub(U256::from(gas).saturating_mul(U256::from(price)));
+    account.nonce = account.nonce.saturating_add(1);
+    put_account(db, ops, sender, (!account.is_empty()).then_some(account));
+    let reward = U256::from(gas).saturating_mul(U256::from(tip));
+    if !reward.is_zero() {
+        let mut recipient = db
+            .view()
+            .account(&block.beneficiary)?
+            .unwrap_or(AccountValue {
+                nonce: 0,
+                balance: U256::ZERO,
+                code_hash: KECCAK_EMPTY,
+            });
+        recipient.balance = recipient.balance.saturating_add(reward);
+        put_account(db, ops, block.beneficiary, Some(recipient));
+    }
+    Ok(Receipt {
+        tx_hash: hash,
+        tx_type: envelope.tx_type() as u8,
+        from: sender,
+        to: envelope.to(),
+        status: TxStatus::Failed,
+        reason: format!(
+            "state access limit: read more than {} witness bytes",
+            crate::state::MAX_TX_WITNESS_BYTES
+        ),
+        gas_used: gas,
+        cumulative_gas_used: 0,
+        effective_gas_price: price,
+        contract_address: (envelope.kind() == TxKind::Create)
+            .then(|| sender.create(envelope.nonce())),
+        logs: Vec::new(),
+        output: Bytes::new(),
+        inclusion_charge: U256::ZERO,
+        charge_shortfall: U256::ZERO,
+    })
 }
 
 /// The skipped-transaction rule: no state change for the sender; the proposer's fee recipient

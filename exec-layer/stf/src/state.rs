@@ -121,13 +121,72 @@ impl<R: StateReader> StateReader for Overlay<'_, R> {
     }
 }
 
+/// Most state one transaction may read, in witness bytes: every distinct key costs
+/// [`WITNESS_BYTES_PER_KEY`], code its length as well, a block hash 40. A transaction that
+/// reads more halts ([`crate::execute`]: it pays its whole gas limit and changes nothing
+/// else), so that the witness of any transaction, and with it any fraud proof, stays within
+/// what a block carries (protocol §10.6). Gas alone does not bound it: one cold
+/// `EXTCODESIZE` (2,600 gas) may read 24 KiB of code.
+pub const MAX_TX_WITNESS_BYTES: u64 = 1536 * 1024;
+/// What one distinct key adds to a proof at most, besides code: its key and value (at most
+/// 52 + 72 bytes) and its own part of the multiproof (up to 17 sibling hashes, enough for
+/// the paths of 2,457 keys in a tree of a billion leaves).
+pub const WITNESS_BYTES_PER_KEY: u64 = 640;
+const WITNESS_BYTES_PER_BLOCK_HASH: u64 = 40;
+
+/// The state one transaction has read so far, metered against [`MAX_TX_WITNESS_BYTES`].
+#[derive(Default)]
+pub(crate) struct AccessMeter {
+    keys: std::collections::HashSet<StateKey>,
+    heights: std::collections::HashSet<u64>,
+    bytes: u64,
+    /// The limit was crossed: the read that crossed it failed, and the transaction halts.
+    pub(crate) exceeded: bool,
+}
+
+impl AccessMeter {
+    pub(crate) fn reset(&mut self) {
+        self.keys.clear();
+        self.heights.clear();
+        self.bytes = 0;
+        self.exceeded = false;
+    }
+
+    fn charge(&mut self, bytes: u64) -> Result<(), ReadError> {
+        self.bytes = self.bytes.saturating_add(bytes);
+        if self.bytes > MAX_TX_WITNESS_BYTES {
+            self.exceeded = true;
+            return Err(ReadError(format!(
+                "state access limit: the transaction read more than {MAX_TX_WITNESS_BYTES} witness bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    fn key(&mut self, key: StateKey, extra: usize) -> Result<(), ReadError> {
+        if self.keys.insert(key) {
+            self.charge(WITNESS_BYTES_PER_KEY.saturating_add(extra as u64))?;
+        }
+        Ok(())
+    }
+
+    fn block_hash(&mut self, height: u64) -> Result<(), ReadError> {
+        if self.heights.insert(height) {
+            self.charge(WITNESS_BYTES_PER_BLOCK_HASH)?;
+        }
+        Ok(())
+    }
+}
+
 /// revm's view of the state: the reader under a block's writes, with analysed code cached
-/// for the block (jump-table analysis is per load otherwise).
+/// for the block (jump-table analysis is per load otherwise), and the current transaction's
+/// reads metered.
 pub(crate) struct BlockDb<'a, R: StateReader> {
     pub(crate) base: &'a R,
     pub(crate) writes: StateWrites,
     /// Every write per transaction, when the caller asked for it (provers).
     pub(crate) log: Option<crate::txlog::TxWriteLog>,
+    pub(crate) access: AccessMeter,
     code_cache: HashMap<B256, Bytecode>,
 }
 
@@ -137,6 +196,7 @@ impl<'a, R: StateReader> BlockDb<'a, R> {
             base,
             writes: StateWrites::default(),
             log: None,
+            access: AccessMeter::default(),
             code_cache: HashMap::new(),
         }
     }
@@ -152,14 +212,20 @@ impl<'a, R: StateReader> BlockDb<'a, R> {
         if code_hash == revm::primitives::KECCAK_EMPTY {
             return Ok(Bytecode::default());
         }
+        // Metered whether or not the block cached it: a verifier re-executing this
+        // transaction alone reads it from the witness.
         if let Some(code) = self.code_cache.get(&code_hash) {
-            return Ok(code.clone());
+            let len = code.original_byte_slice().len();
+            let code = code.clone();
+            self.access.key(StateKey::Code(code_hash), len)?;
+            return Ok(code);
         }
         let bytes = self.view().code(&code_hash)?.ok_or_else(|| {
             ReadError(format!(
                 "code {code_hash} is referenced but not in the state"
             ))
         })?;
+        self.access.key(StateKey::Code(code_hash), bytes.len())?;
         let code = Bytecode::new_raw(bytes);
         self.code_cache.insert(code_hash, code.clone());
         Ok(code)
@@ -175,7 +241,9 @@ impl<R: StateReader> Database for BlockDb<'_, R> {
     type Error = ReadError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, ReadError> {
-        let Some(value) = self.view().account(&address)? else {
+        let value = self.view().account(&address)?;
+        self.access.key(StateKey::Account(address), 0)?;
+        let Some(value) = value else {
             return Ok(None);
         };
         let code = self.load_code(value.code_hash)?;
@@ -193,11 +261,15 @@ impl<R: StateReader> Database for BlockDb<'_, R> {
     }
 
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, ReadError> {
-        self.view().storage(&address, &index)
+        let value = self.view().storage(&address, &index)?;
+        self.access.key(StateKey::Storage(address, index), 0)?;
+        Ok(value)
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, ReadError> {
-        self.base.block_hash(number)
+        let hash = self.base.block_hash(number)?;
+        self.access.block_hash(number)?;
+        Ok(hash)
     }
 }
 
