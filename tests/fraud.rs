@@ -394,3 +394,136 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
         .expect("claims");
     assert_eq!(safe["stateRoot"], at["canonicalRoot"]);
 }
+
+/// The reported case: the first transaction of the chain deploys a contract this project never
+/// saw (a loop of keccak256 over its argument), and a faulty executor lies from that block on.
+/// The honest executor proves the lie about the deployment; the bad claim and its descendants
+/// are reverted and the liar slashed on every node, and at no point is any of the liar's
+/// made-up roots final, whatever order the proposers included the two executors' claims in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lie_about_a_contract_deployment_is_proven_and_never_final() {
+    const WINDOW: u64 = 8;
+    // Validators 0-3; executor 4 is honest, 5 lies from the first block with a transaction.
+    let mut net = TestNet::start_faulty(4, 0, 2, &[(5, "wrong-root-at=1")], WINDOW);
+    let (honest, liar) = (4, 5);
+    let liar_address = executor_of(&net, liar);
+    net.wait_all(&[0, 1, 2, 3], 1).await;
+
+    // Runtime: keccak256 applied 64 times to the first calldata word, stored in slot 0; the
+    // init code returns it.
+    let runtime = concat!(
+        "5f356040",
+        "5b8015601957",
+        "905f52",
+        "60205f20",
+        "9060019003",
+        "600456",
+        "5b505f5500"
+    );
+    let runtime = hex::decode(runtime).expect("hex");
+    let mut deploy = hex::decode(format!("61{:04x}80600a5f395ff3", runtime.len())).expect("hex");
+    deploy.extend_from_slice(&runtime);
+    let raw = sign_tx(&dev_account_key(0), 0, None, 0, 300_000, 10 * GWEI, deploy);
+    net.call(0, "eth_sendRawTransaction", rpc_params![hex0x(&raw)])
+        .await
+        .expect("deployment accepted");
+    let receipt = wait_for(
+        &net,
+        honest,
+        "deployment receipt",
+        "eth_getTransactionReceipt",
+        || rpc_params![hex0x(&lazychain_data_chain_types::tx::tx_hash(&raw).0)],
+        |r| !r.is_null(),
+    )
+    .await;
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    let deploy_height = u64::from_str_radix(
+        receipt["blockNumber"]
+            .as_str()
+            .expect("block number")
+            .trim_start_matches("0x"),
+        16,
+    )
+    .expect("hex");
+
+    // Until the proof is in and well after, no claim of the liar is ever final anywhere.
+    let start = Instant::now();
+    let mut accepted: Option<Value> = None;
+    while start.elapsed() < DEADLINE {
+        let top = net.height(0).await.unwrap_or(0);
+        for h in deploy_height..=top.min(deploy_height + 12) {
+            let Ok(claims) = net.call(0, "lazy_getClaims", rpc_params![h]).await else {
+                continue;
+            };
+            for c in claims["claims"].as_array().into_iter().flatten() {
+                if c["executor"] == liar_address.as_str() {
+                    assert_ne!(c["status"], "final", "a made-up root is final: {claims}");
+                }
+            }
+        }
+        if accepted.is_none() {
+            let proofs = net
+                .call(0, "lazy_getFraudProofs", rpc_params![1])
+                .await
+                .unwrap_or(Value::Null);
+            accepted = proofs
+                .as_array()
+                .and_then(|l| l.iter().find(|p| p["outcome"] == "accepted"))
+                .cloned();
+        }
+        // Done once the proof is in and the window has passed twice over since.
+        if let Some(p) = &accepted {
+            if top > p["includedAt"].as_u64().unwrap_or(u64::MAX) + 2 * WINDOW {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let accepted = accepted.unwrap_or_else(|| {
+        panic!(
+            "no fraud proof accepted within {DEADLINE:?}\nhonest executor log:\n{}",
+            net.log_tail(honest)
+        )
+    });
+    assert_eq!(accepted["kind"], "bad-transition", "{accepted}");
+    assert_eq!(
+        accepted["targetHeight"].as_u64(),
+        Some(deploy_height),
+        "the proof is about the deployment's block: {accepted}"
+    );
+
+    // On every node: the honest claim at the deployment height is final and canonical, the
+    // liar's reverted; the liar is slashed; the honest executor has no open dispute left.
+    for node in 0..net.len() {
+        let claims = wait_for(
+            &net,
+            node,
+            "honest claim final at the deployment height",
+            "lazy_getClaims",
+            || rpc_params![deploy_height],
+            |c| !c["canonicalRoot"].is_null(),
+        )
+        .await;
+        for c in claims["claims"].as_array().expect("list") {
+            if c["executor"] == liar_address.as_str() {
+                assert_eq!(c["status"], "reverted", "node {node}: {claims}");
+            } else {
+                assert_eq!(c["status"], "final", "node {node}: {claims}");
+                assert_eq!(c["postStateRoot"], claims["canonicalRoot"], "node {node}");
+            }
+        }
+        let s = state(&net, node).await;
+        assert_eq!(
+            s["slashed"][&liar_address],
+            BOND_WEI.to_string(),
+            "node {node}: {s}"
+        );
+        assert_eq!(s["unresolvedDisputes"], 0, "node {node}: {s}");
+    }
+    let status = net
+        .call(honest, "lazy_status", rpc_params![])
+        .await
+        .expect("status");
+    assert_eq!(status["claims"]["unprovenDisputes"], 0, "{status}");
+    net.kill9(liar);
+}

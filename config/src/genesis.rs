@@ -39,6 +39,11 @@ pub const DEFAULT_HARDFORK: &str = "osaka";
 /// `limits.min_gas_price`, so that every admitted transaction can pay it.
 pub const DEFAULT_BASE_FEE_PER_GAS: u64 = 1_000_000_000;
 
+/// Smallest `limits.max_block_bytes`: room for the largest fraud proof a block must be able
+/// to carry (lazychain-fraud's `MAX_PROOF_BYTES`, 2 MiB, in its item envelope), so that a
+/// wrong root at any transaction stays provable on chain.
+pub const MIN_MAX_BLOCK_BYTES: u64 = (2 << 20) + 1024;
+
 /// Largest contract code in a genesis account (EIP-170).
 pub const MAX_CODE_BYTES: usize = 24_576;
 
@@ -464,6 +469,15 @@ impl Genesis {
                     "must be greater than 0".to_owned(),
                 );
             }
+        }
+        if l.max_block_bytes < MIN_MAX_BLOCK_BYTES {
+            return fail(
+                "limits.max_block_bytes",
+                format!(
+                    "{} is below {MIN_MAX_BLOCK_BYTES}: a block must have room for the largest fraud proof",
+                    l.max_block_bytes
+                ),
+            );
         }
         if l.max_tx_bytes > l.max_block_bytes {
             return fail(
@@ -1006,6 +1020,10 @@ mod tests {
             (
                 |g| g.limits.max_timestamp_drift_ms = 0,
                 "key limits.max_timestamp_drift_ms: must be greater than 0",
+            ),
+            (
+                |g| g.limits.max_block_bytes = MIN_MAX_BLOCK_BYTES - 1,
+                "key limits.max_block_bytes: 2098175 is below 2098176: a block must have room for the largest fraud proof",
             ),
             (
                 |g| g.limits.max_tx_bytes = g.limits.max_block_bytes + 1,

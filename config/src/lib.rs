@@ -40,7 +40,7 @@ pub use error::ConfigError;
 pub use genesis::{
     fee_recipient_for, BlockLimits, ExecutionGenesis, Genesis, GenesisAccount, GenesisExecutor,
     GenesisValidator, StateGenesis, DEFAULT_CHALLENGE_WINDOW_BLOCKS, DEFAULT_SLASH_REWARD_PERCENT,
-    GENESIS_FILE,
+    GENESIS_FILE, MIN_MAX_BLOCK_BYTES,
 };
 pub use init::{init_home, InitOptions, InitReport};
 pub use keys::{

@@ -22,6 +22,9 @@ use crate::Address;
 const CLAIM_ITEM_FIXED: usize = SIGNED_CLAIM_BYTES + 4;
 /// Offset of the proof in a fraud item: the submitter, then one 4-byte offset.
 const FRAUD_ITEM_FIXED: usize = 20 + 4;
+/// The largest fraud item: the envelope and the largest proof. Every genesis leaves room
+/// for it in a block (`lazychain_config::MIN_MAX_BLOCK_BYTES`), and proposers give it room.
+pub const MAX_FRAUD_ITEM_BYTES: usize = FRAUD_ITEM_FIXED + MAX_PROOF_BYTES;
 
 /// Why a block item is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -400,5 +403,10 @@ mod tests {
         }
         // Not yet decided: the claim is for height 1, only height 0 is decided.
         assert!(check_claim_item(&ok, CHAIN, 0, &reg, &header(1, 3)).is_err());
+    }
+
+    #[test]
+    fn the_largest_fraud_item_fits_in_every_valid_genesis_block() {
+        assert!(MAX_FRAUD_ITEM_BYTES as u64 <= lazychain_config::MIN_MAX_BLOCK_BYTES);
     }
 }

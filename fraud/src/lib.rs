@@ -30,7 +30,7 @@ pub use consensus::{
     ApplyError, ClaimStatus, ClaimView, Dispute, Inclusion, Ledger, Outcome, Rejection,
     RevertReason, Slash, StateConsensus, StateParams,
 };
-pub use item::{check_claim_item, ClaimItem, FraudItem, ItemError};
+pub use item::{check_claim_item, ClaimItem, FraudItem, ItemError, MAX_FRAUD_ITEM_BYTES};
 pub use proof::{
     build_bad_trace, build_bad_transition, proof_id, verify, BlockHashLookup, FraudProof,
     ProofError, Verdict,

@@ -457,12 +457,13 @@ fn short_hex(v: &serde_json::Value) -> String {
 }
 
 /// Per node: role, data height, executed height and lag, the latest root (executors), the
-/// state-consensus final and safe heights, slashed executors, peers and mempool.
+/// state-consensus final and safe heights, slashed executors, unresolved disputes holding
+/// finality back, the disputes an executor could not prove yet, peers and own claims.
 pub async fn status_table(manifest: &Manifest) -> String {
-    let row = |c: [&str; 12]| {
+    let row = |c: [&str; 14]| {
         format!(
-            "{:<12} {:<9} {:>7} {:>7} {:>8} {:>4} {:<15} {:>6} {:>6} {:>7} {:>5}  {}\n",
-            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]
+            "{:<12} {:<9} {:>7} {:>7} {:>8} {:>4} {:<15} {:>6} {:>6} {:>7} {:>8} {:>8} {:>5}  {}\n",
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]
         )
     };
     let mut out = row([
@@ -476,6 +477,8 @@ pub async fn status_table(manifest: &Manifest) -> String {
         "FINAL",
         "SAFE",
         "SLASHED",
+        "DISPUTES",
+        "UNPROVEN",
         "PEERS",
         "OWN CLAIMS",
     ]);
@@ -526,12 +529,14 @@ pub async fn status_table(manifest: &Manifest) -> String {
                     &num(&sc["finalizedHeight"]),
                     &num(&sc["safeHeight"]),
                     &slashed,
+                    &num(&sc["unresolvedDisputes"]),
+                    &num(&claims["unprovenDisputes"]),
                     &num(&s["peers"]),
                     &own,
                 ]));
             }
             Err(_) => out.push_str(&row([
-                &node.name, &role, &pid, "down", "-", "-", "-", "-", "-", "-", "-", "-",
+                &node.name, &role, &pid, "down", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-",
             ])),
         }
     }

@@ -317,10 +317,12 @@ impl App {
         };
         let rules = &self.shared.rules;
         // State-consensus items first: they are few and time-critical (a fraud proof must land
-        // inside the challenge window); at most half the block's bytes.
-        let (claims, proofs) = self
-            .shared
-            .select_items(height.0, rules.max_block_bytes as usize / 2);
+        // inside the challenge window); at most half the block's bytes, but always room for
+        // the largest fraud proof.
+        let item_budget = (rules.max_block_bytes as usize / 2)
+            .max(lazychain_fraud::MAX_FRAUD_ITEM_BYTES)
+            .min(rules.max_block_bytes as usize);
+        let (claims, proofs) = self.shared.select_items(height.0, item_budget);
         let item_bytes: usize = claims.iter().chain(&proofs).map(Vec::len).sum();
         let txs = self.shared.select_txs(
             rules.max_txs_per_block as usize,

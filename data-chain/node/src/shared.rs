@@ -511,6 +511,22 @@ impl NodeShared {
         Ok((target, proof_id))
     }
 
+    /// Pools (again, if a full pool had dropped it) and gossips again a fraud item this node
+    /// already verified, for a submitter whose proof has not been included yet.
+    pub fn regossip_fraud_proof(&self, item_bytes: &[u8]) {
+        let Ok(item) = FraudItem::decode(item_bytes) else {
+            return;
+        };
+        let id = lazychain_fraud::proof_id(&item.proof);
+        let pooled = {
+            let mut pool = self.item_pool();
+            pool.contains_proof(&id) || pool.insert_proof(id, item_bytes.to_vec())
+        };
+        if pooled {
+            self.publish_item(GOSSIP_FRAUD_PROOF, item_bytes);
+        }
+    }
+
     fn publish_item(&self, kind: u8, bytes: &[u8]) {
         let mut msg = Vec::with_capacity(bytes.len() + 1);
         msg.push(kind);

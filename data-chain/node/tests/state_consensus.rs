@@ -312,11 +312,16 @@ fn a_lie_is_reverted_with_its_descendants_and_only_valid_proofs_count() {
     // The lie at 2 is reverted by the proof (block 4); its descendant at 3, included with it in
     // block 4 before the proof, is reverted as a descendant; the liar's later claims are ignored.
     let c = a.consensus();
-    assert_eq!(
-        status(a, &liar_ids[0]),
-        "final",
-        "the liar was honest at height 1"
-    );
+    // The liar was honest at height 1, but that claim was still pending when the liar was
+    // slashed: a slashed executor's pending claims are reverted (rule 5).
+    assert_eq!(status(a, &liar_ids[0]), "reverted");
+    assert!(matches!(
+        c.status(&liar_ids[0]),
+        Some(lazychain_fraud::ClaimStatus::Reverted {
+            reason: lazychain_fraud::RevertReason::ExecutorSlashed,
+            ..
+        })
+    ));
     assert_eq!(status(a, &liar_ids[1]), "reverted");
     assert_eq!(status(a, &liar_ids[2]), "reverted");
     for id in &liar_ids[3..BLOCKS as usize - 1] {

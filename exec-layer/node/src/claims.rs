@@ -5,6 +5,13 @@
 //! the execution thread for that transaction's witness, builds the single-transaction fraud
 //! proof and submits it (verified locally, pooled, gossiped).
 //!
+//! The watcher never gives up on a claim it disagrees with: a dispute stays open until the
+//! claim (or this executor's own claim for that height) is reverted. A proof that cannot be
+//! built is retried with backoff and logged at ERROR with the claim id every time; a proof
+//! submitted but not included is submitted again; open disputes are counted in `/metrics`
+//! and listed in `lazy_status` (`claims.disputes`). A disputed claim that becomes final is a
+//! safety alarm: logged at ERROR and counted.
+//!
 //! `--fault wrong-root-at=H` makes this executor lie on purpose, for tests and demos: from the
 //! first height at or above `H` that has transactions, every root it claims is corrupted, and
 //! it keeps building on the corrupted chain.
@@ -26,12 +33,21 @@ use malachitebft_signing_ed25519::PrivateKey;
 use sha2::{Digest, Sha256};
 use tracing::{debug, error, info, warn};
 
-use crate::executor::{ExecShared, OwnClaims, WitnessRequest};
+use crate::executor::{DisputeView, ExecShared, OwnClaims, WitnessRequest};
+use crate::metrics::ExecMetrics;
 
 /// How often the claims task looks for new executed heights, inclusions and claims to check.
 const TICK: Duration = Duration::from_millis(200);
 /// A posted claim not yet included is posted again after this long (it may have been dropped).
 const REPOST_AFTER: Duration = Duration::from_secs(3);
+/// A failed proof is tried again after this long, doubling per failure up to the maximum.
+const PROVE_RETRY: Duration = Duration::from_secs(1);
+const PROVE_RETRY_MAX: Duration = Duration::from_secs(30);
+/// A submitted proof whose target is still pending after this long is submitted again (a
+/// pool may have dropped it).
+const RESUBMIT_AFTER: Duration = Duration::from_secs(5);
+/// Open disputes listed in `lazy_status` at most (the count is exact).
+const DISPUTES_SHOWN: usize = 16;
 
 /// A deliberate fault, for tests and demos only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,13 +266,42 @@ impl Publisher {
     }
 }
 
+/// A claim this executor disagrees with, from detection until it (or this executor's own
+/// claim for that height) is reverted.
+struct Dispute {
+    claim: StateClaim,
+    /// The first trace entry that differs from this executor's.
+    index: usize,
+    claimed: Vec<B256>,
+    attempts: u32,
+    last_error: Option<String>,
+    next_try: Instant,
+    /// When a proof was last built and submitted.
+    submitted: Option<Instant>,
+}
+
+impl Dispute {
+    fn view(&self, id: ClaimId) -> DisputeView {
+        DisputeView {
+            claim: id,
+            height: self.claim.data_height,
+            tx_index: self.index,
+            attempts: self.attempts,
+            proof_submitted: self.submitted.is_some(),
+            last_error: self.last_error.clone(),
+        }
+    }
+}
+
 /// Checks other executors' claims against this executor's own execution.
 struct Watcher {
     address: [u8; 20],
     cursor: usize,
     waiting: VecDeque<RecordedClaim>,
+    disputes: BTreeMap<ClaimId, Dispute>,
     witnesses: Sender<WitnessRequest>,
     wake: Sender<()>,
+    metrics: Option<ExecMetrics>,
 }
 
 /// What the watcher concluded about one claim.
@@ -267,6 +312,18 @@ enum Check {
     NotOnOurChain,
     /// Differs first at this trace entry.
     DiffersAt(usize, Vec<B256>),
+}
+
+/// Where a disputed claim stands in state consensus.
+enum Standing {
+    /// Still pending: keep proving.
+    Open,
+    /// Reverted: the dispute is won (or moot).
+    Reverted,
+    /// Final although this executor disagrees: a safety alarm.
+    Final,
+    /// This executor's own claim for the height was reverted: its execution was wrong.
+    OwnReverted,
 }
 
 impl Watcher {
@@ -347,15 +404,42 @@ impl Watcher {
                 proof: proof.encode(),
             };
             let bytes = item.proof.len();
-            let (target, proof_id) = node
-                .submit_fraud_proof(&item.encode(), true)
-                .map_err(|e| e.to_string())?;
+            let (target, proof_id) = match node.submit_fraud_proof(&item.encode(), true) {
+                Ok(done) => done,
+                // Already pooled here (an earlier submission): gossip it again.
+                Err(ItemSubmitError::AlreadyKnown) => {
+                    node.regossip_fraud_proof(&item.encode());
+                    (claim.id(), lazychain_fraud::proof_id(&item.proof))
+                }
+                Err(e) => return Err(e.to_string()),
+            };
             Ok::<_, String>((target, proof_id, bytes))
         })
         .await
         .map_err(|e| e.to_string())??;
         info!(claim = %id, height, tx_index = index, target = %target, proof = %hex::encode(proof_id), bytes, elapsed_ms = started.elapsed().as_millis() as u64, "fraud proof built, verified and broadcast");
         Ok(())
+    }
+
+    /// Where the disputed claim `id` (for `height`) stands.
+    fn standing(&self, node: &NodeShared, id: &ClaimId, height: u64) -> Standing {
+        let state = node.state();
+        let consensus = state.consensus();
+        let own_reverted = consensus
+            .claims_at(height)
+            .iter()
+            .any(|(_, c, status)| c.claim.executor == self.address && status.is_reverted());
+        let own_standing = consensus
+            .claims_at(height)
+            .iter()
+            .any(|(_, c, status)| c.claim.executor == self.address && !status.is_reverted());
+        match consensus.status(id) {
+            Some(s) if s.is_reverted() => Standing::Reverted,
+            Some(s) if s.is_final() => Standing::Final,
+            None => Standing::Reverted,
+            _ if own_reverted && !own_standing => Standing::OwnReverted,
+            _ => Standing::Open,
+        }
     }
 
     async fn tick(&mut self, exec: &ExecShared, node: &Arc<NodeShared>) {
@@ -371,9 +455,18 @@ impl Watcher {
             match self.compare(exec, node, &rc) {
                 Ok(Some((claim, Check::DiffersAt(index, claimed)))) => {
                     warn!(claim = %rc.id, height = rc.data_height, executor = %hex::encode(claim.executor), tx_index = index, "claim disagrees with this executor's trace: proving fraud");
-                    if let Err(e) = self.prove(node, claim, index, claimed).await {
-                        error!(claim = %rc.id, error = %e, "could not prove fraud");
-                    }
+                    self.disputes.insert(
+                        rc.id,
+                        Dispute {
+                            claim,
+                            index,
+                            claimed,
+                            attempts: 0,
+                            last_error: None,
+                            next_try: Instant::now(),
+                            submitted: None,
+                        },
+                    );
                 }
                 Ok(Some((_, Check::NotOnOurChain))) => {
                     debug!(claim = %rc.id, "claim builds on a root this executor does not have")
@@ -382,6 +475,90 @@ impl Watcher {
                 Err(e) => warn!(claim = %rc.id, error = %e, "could not check a claim"),
             }
         }
+        self.work_disputes(node).await;
+    }
+
+    /// Proves (again) every open dispute that is due, and closes the settled ones.
+    async fn work_disputes(&mut self, node: &Arc<NodeShared>) {
+        let ids: Vec<ClaimId> = self.disputes.keys().copied().collect();
+        for id in ids {
+            let Some(height) = self.disputes.get(&id).map(|d| d.claim.data_height) else {
+                continue;
+            };
+            match self.standing(node, &id, height) {
+                Standing::Open => {}
+                Standing::Reverted => {
+                    info!(claim = %id, height, "disputed claim reverted: dispute closed");
+                    self.disputes.remove(&id);
+                    continue;
+                }
+                Standing::Final => {
+                    error!(claim = %id, height, "SAFETY ALARM: a claim this executor disagrees with became final");
+                    if let Some(m) = &self.metrics {
+                        m.disputes_lost.inc();
+                    }
+                    self.disputes.remove(&id);
+                    continue;
+                }
+                Standing::OwnReverted => {
+                    error!(claim = %id, height, "this executor's own claim for the height was reverted: its execution disagrees with state consensus; dispute closed");
+                    self.disputes.remove(&id);
+                    continue;
+                }
+            }
+            let Some(d) = self.disputes.get(&id) else {
+                continue;
+            };
+            let now = Instant::now();
+            let due = match d.submitted {
+                Some(at) => now.duration_since(at) >= RESUBMIT_AFTER,
+                None => now >= d.next_try,
+            };
+            if !due {
+                continue;
+            }
+            let (claim, index, claimed) = (d.claim.clone(), d.index, d.claimed.clone());
+            let result = self.prove(node, claim, index, claimed).await;
+            let Some(d) = self.disputes.get_mut(&id) else {
+                continue;
+            };
+            d.attempts += 1;
+            match result {
+                Ok(()) => {
+                    if d.submitted.is_some() {
+                        warn!(claim = %id, height, attempts = d.attempts, "fraud proof not included yet: submitted again");
+                    }
+                    d.submitted = Some(Instant::now());
+                    d.last_error = None;
+                    if let Some(m) = &self.metrics {
+                        m.fraud_proofs_submitted.inc();
+                    }
+                }
+                Err(e) => {
+                    let backoff = PROVE_RETRY
+                        .saturating_mul(1u32 << d.attempts.min(5))
+                        .min(PROVE_RETRY_MAX);
+                    error!(claim = %id, height, tx_index = index, attempts = d.attempts, retry_in_ms = backoff.as_millis() as u64, error = %e, "could not prove fraud: will retry");
+                    d.next_try = Instant::now() + backoff;
+                    d.submitted = None;
+                    d.last_error = Some(e);
+                    if let Some(m) = &self.metrics {
+                        m.fraud_proof_failures.inc();
+                    }
+                }
+            }
+        }
+        if let Some(m) = &self.metrics {
+            m.open_disputes.set(self.disputes.len() as i64);
+            m.unproven_disputes.set(self.unproven().count() as i64);
+        }
+    }
+
+    /// Open disputes for which no proof could be built yet.
+    fn unproven(&self) -> impl Iterator<Item = &Dispute> {
+        self.disputes
+            .values()
+            .filter(|d| d.submitted.is_none() && d.attempts > 0)
     }
 }
 
@@ -411,6 +588,7 @@ pub async fn run(
     node: Arc<NodeShared>,
     witnesses: Sender<WitnessRequest>,
     wake: Sender<()>,
+    metrics: Option<ExecMetrics>,
 ) {
     let address = executor_address(key.public_key().as_bytes());
     let registered = node.state().registry().contains(&address);
@@ -425,8 +603,10 @@ pub async fn run(
         address,
         cursor: 0,
         waiting: VecDeque::new(),
+        disputes: BTreeMap::new(),
         witnesses,
         wake,
+        metrics,
     };
     let mut tick = tokio::time::interval(TICK);
     let mut own_cursor = 0usize;
@@ -468,6 +648,14 @@ pub async fn run(
             bonded: registered,
             latest: latest_own.and_then(|(h, id)| consensus.status(&id).map(|s| (h, s.name()))),
             slashed: consensus.is_slashed(&address),
+            open_disputes: watcher.disputes.len(),
+            unproven_disputes: watcher.unproven().count(),
+            disputes: watcher
+                .disputes
+                .iter()
+                .take(DISPUTES_SHOWN)
+                .map(|(id, d)| d.view(*id))
+                .collect(),
         });
     }
 }

@@ -70,6 +70,27 @@ pub struct OwnClaims {
     /// status (`pending`, `final`, `reverted`).
     pub latest: Option<(u64, &'static str)>,
     pub slashed: bool,
+    /// Claims of others this executor disagrees with that are not reverted yet.
+    pub open_disputes: usize,
+    /// Of those, the ones it could not build a proof for yet (it keeps trying).
+    pub unproven_disputes: usize,
+    /// The first few open disputes.
+    pub disputes: Vec<DisputeView>,
+}
+
+/// One claim this executor disagrees with, as `lazy_status` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisputeView {
+    pub claim: lazychain_fraud::ClaimId,
+    pub height: u64,
+    /// The first transaction whose root differs.
+    pub tx_index: usize,
+    /// Proofs built or tried so far.
+    pub attempts: u32,
+    /// Whether the latest attempt produced a proof (submitted, awaiting inclusion).
+    pub proof_submitted: bool,
+    /// Why the latest attempt failed.
+    pub last_error: Option<String>,
 }
 
 /// State shared between the execution thread and RPC handlers.

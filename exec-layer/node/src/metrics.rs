@@ -10,6 +10,11 @@ pub struct ExecMetrics {
     pub skipped_txs: Counter,
     pub gas_used: Counter,
     pub block_seconds: Histogram,
+    pub fraud_proofs_submitted: Counter,
+    pub fraud_proof_failures: Counter,
+    pub open_disputes: Gauge,
+    pub unproven_disputes: Gauge,
+    pub disputes_lost: Counter,
 }
 
 impl ExecMetrics {
@@ -21,6 +26,11 @@ impl ExecMetrics {
             skipped_txs: Counter::default(),
             gas_used: Counter::default(),
             block_seconds: Histogram::new([0.001, 0.005, 0.02, 0.1, 0.5, 1.0, 5.0]),
+            fraud_proofs_submitted: Counter::default(),
+            fraud_proof_failures: Counter::default(),
+            open_disputes: Gauge::default(),
+            unproven_disputes: Gauge::default(),
+            disputes_lost: Counter::default(),
         };
         lazychain_data_chain_node::metrics::register_more(moniker, |r| {
             r.register(
@@ -52,6 +62,31 @@ impl ExecMetrics {
                 "execution_block_seconds",
                 "Time from taking a decided block to its committed roots",
                 m.block_seconds.clone(),
+            );
+            r.register(
+                "fraud_proofs_submitted",
+                "Fraud proofs this executor built, verified and broadcast (resubmissions included)",
+                m.fraud_proofs_submitted.clone(),
+            );
+            r.register(
+                "fraud_proof_failures",
+                "Attempts to build a fraud proof that failed (each is retried)",
+                m.fraud_proof_failures.clone(),
+            );
+            r.register(
+                "open_disputes",
+                "Claims of others this executor disagrees with and that are not reverted yet",
+                m.open_disputes.clone(),
+            );
+            r.register(
+                "unproven_disputes",
+                "Open disputes for which no proof could be built yet",
+                m.unproven_disputes.clone(),
+            );
+            r.register(
+                "disputes_lost",
+                "Claims this executor disagreed with that became final (a safety alarm)",
+                m.disputes_lost.clone(),
             );
         });
         m

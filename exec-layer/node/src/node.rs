@@ -56,9 +56,10 @@ pub async fn run_executor(
         let claim_key = key.private_key();
         Box::new(move |handles, module| {
             let (witness_tx, witness_rx) = std::sync::mpsc::channel();
+            let metrics = ExecMetrics::register(&handles.shared.moniker);
             let executor = Executor::open(&genesis, state, handles.store.clone(), options)
                 .map_err(|e| e.to_string())?
-                .with_metrics(ExecMetrics::register(&handles.shared.moniker))
+                .with_metrics(metrics.clone())
                 .with_sender_hints({
                     let node = handles.shared.clone();
                     Arc::new(move |hash| node.known_sender(hash))
@@ -74,6 +75,7 @@ pub async fn run_executor(
                 handles.shared.clone(),
                 witness_tx,
                 wake_tx.clone(),
+                Some(metrics),
             ));
             let mut decided = handles.shared.subscribe_decided();
             tokio::spawn(async move {

@@ -646,6 +646,16 @@ pub fn register(
             "latestHeight": own.latest.map(|(h, _)| h),
             "latestStatus": own.latest.map(|(_, status)| status),
             "slashed": own.slashed,
+            "openDisputes": own.open_disputes,
+            "unprovenDisputes": own.unproven_disputes,
+            "disputes": own.disputes.iter().map(|d| json!({
+                "claim": d.claim.to_string(),
+                "height": d.height,
+                "txIndex": d.tx_index,
+                "attempts": d.attempts,
+                "proofSubmitted": d.proof_submitted,
+                "lastError": d.last_error,
+            })).collect::<Vec<_>>(),
         });
         v
     })?;
