@@ -632,6 +632,16 @@ impl ExecutionGenesis {
                     ),
                 );
             }
+            // Code starting with 0xEF cannot be deployed (EIP-3541), except as an EIP-7702
+            // delegation designator: 0xef0100 followed by a 20-byte address.
+            if a.code.first() == Some(&0xef)
+                && !(a.code.len() == 23 && a.code.starts_with(&[0xef, 0x01, 0x00]))
+            {
+                return fail(
+                    &format!("{at}.code"),
+                    "code starting with 0xef must be an EIP-7702 delegation (0xef0100 followed by a 20-byte address)".to_owned(),
+                );
+            }
             if !a.storage.is_empty() && a.code.is_empty() {
                 return fail(
                     &format!("{at}.storage"),
@@ -1048,6 +1058,10 @@ mod tests {
             (
                 |g| g.execution.alloc[2].address = g.execution.alloc[0].address,
                 "key execution.alloc[2].address: duplicate address 0x0101010101010101010101010101010101010101 (also execution.alloc[0].address)",
+            ),
+            (
+                |g| g.execution.alloc[2].code = Bytes::from(vec![0xef, 0x01, 0x00, 0x01]),
+                "key execution.alloc[2].code: code starting with 0xef must be an EIP-7702 delegation (0xef0100 followed by a 20-byte address)",
             ),
             (
                 |g| g.execution.alloc[2].code = Bytes::from(vec![0u8; MAX_CODE_BYTES + 1]),

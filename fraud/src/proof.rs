@@ -452,7 +452,13 @@ fn verify_bad_transition(
 ) -> Result<Verdict, ProofError> {
     let index = p.tx_index;
     for entry in p.block_hashes.iter() {
-        if block_hash(entry.height) != Some(entry.hash) {
+        // Height 0 is the genesis state, which has no data block: its hash is zero (what the
+        // transition reads for `BLOCKHASH(0)` in blocks 1 to 256).
+        let decided = match entry.height {
+            0 => Some([0u8; 32]),
+            h => block_hash(h),
+        };
+        if decided != Some(entry.hash) {
             return Err(ProofError::Witness(format!(
                 "block hash of height {} is not the decided chain's",
                 entry.height

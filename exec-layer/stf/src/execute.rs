@@ -277,6 +277,10 @@ fn run_transactions<R: StateReader>(
 
     for (index, tx) in txs.iter().enumerate() {
         evm.ctx.journaled_state.database.access.reset();
+        // A read that failed inside the interpreter leaves its error in the context when the
+        // transaction then ends through another error (the state access limit: the fee
+        // recipient's read fails too); the next transaction must not inherit it.
+        evm.ctx.error = Ok(());
         let mut receipt = match &tx.decoded {
             Ok((envelope, sender)) => {
                 let outcome = evm.transact(tx_env(envelope, *sender));

@@ -226,7 +226,10 @@ impl<'a, R: StateReader> BlockDb<'a, R> {
             ))
         })?;
         self.access.key(StateKey::Code(code_hash), bytes.len())?;
-        let code = Bytecode::new_raw(bytes);
+        // Deployment and genesis validation keep malformed EOF-prefixed code out of the
+        // state; should any reach it, execution stops with an error rather than a panic.
+        let code = Bytecode::new_raw_checked(bytes)
+            .map_err(|e| ReadError(format!("code {code_hash} does not decode: {e:?}")))?;
         self.code_cache.insert(code_hash, code.clone());
         Ok(code)
     }

@@ -505,11 +505,19 @@ fn tamper(ops: &mut Vec<Op>, pick: u64) {
         return;
     }
     let i = (pick as usize / 3) % ops.len();
-    match (pick % 3, ops[i].1) {
-        (0, _) | (1, None) => {
-            ops[i].1 = Some(keccak256(format!("changed value {pick}")).0);
+    // A transaction may write one key more than once (the code of several contracts it
+    // deploys with the same bytecode): the change goes to every op of the key, or the last
+    // one would undo it.
+    let changed = match (pick % 3, ops[i].1) {
+        (0, _) | (1, None) => Some(keccak256(format!("changed value {pick}")).0),
+        (1, Some(_)) => None,
+        _ => {
+            ops.push(stray(pick));
+            return;
         }
-        (1, Some(_)) => ops[i].1 = None,
-        _ => ops.push(stray(pick)),
+    };
+    let key = ops[i].0;
+    for op in ops.iter_mut().filter(|op| op.0 == key) {
+        op.1 = changed;
     }
 }

@@ -149,6 +149,17 @@ impl Key {
         tx.into_signed(sig).encoded_2718()
     }
 
+    /// Signs any transaction and returns its EIP-2718 encoding: for the fields the helpers
+    /// above fix (another chain id, no chain id, fee caps, a priority fee above the cap, ...).
+    pub fn sign<T>(&self, tx: T) -> Vec<u8>
+    where
+        T: SignableTransaction<Signature>,
+        alloy_consensus::Signed<T>: Encodable2718,
+    {
+        let sig = self.signature(tx.signature_hash());
+        tx.into_signed(sig).encoded_2718()
+    }
+
     /// This key's authorization to delegate its code to `to`, at account nonce `nonce`.
     pub fn authorize(&self, to: Address, nonce: u64) -> SignedAuthorization {
         let auth = Authorization {

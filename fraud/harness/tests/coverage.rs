@@ -3,6 +3,11 @@
 //! transactions it is about builds the honest node's proof (both witness paths must agree),
 //! sends it through the wire encoding and verifies it: Proven against a lying claim (made-up
 //! roots, and real roots of a state with one value changed), Refuted against the honest one.
+//!
+//! The cases by topic are in `cases/`, their shared helpers in `common/`.
+
+mod cases;
+mod common;
 
 use alloy_primitives::{Address, U256};
 use lazychain_exec_stf::TxStatus;

@@ -1,0 +1,178 @@
+//! EIP-7702. This chain admits legacy, EIP-2930 and EIP-1559 transactions only (protocol
+//! §3.1): a type-4 transaction is undecodable to the executor, so it is skipped with the
+//! inclusion charge of its bytes, and no delegation happens. A delegated account can still
+//! exist (a genesis allocation holding a delegation designator): calls to it run the
+//! delegate's code, it may send transactions (EIP-3607 exempts it), and EXTCODE* see the
+//! 23-byte designator.
+
+use alloy_primitives::{keccak256, Address, Bytes, U256};
+use lazychain_exec_stf::genesis::AllocAccount;
+use lazychain_exec_stf::TxStatus;
+use lazychain_fraud_harness::tx::{call, Arg, Key, ETH};
+use lazychain_fraud_harness::{Chain, BASE_FEE};
+
+use crate::common::*;
+
+fn set(s: u64, v: u64) -> Vec<u8> {
+    call("set(uint256,uint256)", &[Arg::uint(s), Arg::uint(v)])
+}
+
+/// `records(index)` of a `CodeReader`: (size, codehash, copyHash).
+fn record(
+    chain: &Chain,
+    state: &impl lazychain_exec_stf::StateReader,
+    reader: Address,
+    index: u64,
+) -> (U256, alloy_primitives::B256, alloy_primitives::B256) {
+    let out = getter(
+        chain,
+        state,
+        reader,
+        "records(uint256)",
+        &[Arg::uint(index)],
+    );
+    (word(&out, 1), b256_word(&out, 2), b256_word(&out, 3))
+}
+
+/// A type-4 transaction delegating an EOA to `Storage` and calling it (sponsored: another
+/// key sends it), and one the EOA sends itself (authorization at its nonce + 1): both are
+/// skipped as undecodable ("transaction type not supported: type 0x04") and charged as bytes;
+/// `CodeReader.read` of the EOA afterwards still sees a plain EOA (no code, keccak256("")).
+#[test]
+fn eip7702_transactions_are_skipped_and_provable() {
+    let mut chain = Chain::funded(2);
+    let mut k = Sender::new(&chain.keys[0]);
+    let eoa = chain.keys[1].clone();
+    let deployed = deploy(&mut chain, &mut k, &[Fixture::Storage, Fixture::CodeReader]);
+    let (storage, reader) = (deployed[0], deployed[1]);
+    // Skipped: the sender's nonce stays for its next transaction.
+    let sponsored = k.key.eip7702(
+        k.nonce,
+        eoa.address,
+        300_000,
+        set(1, 2),
+        vec![eoa.authorize(storage, 0)],
+    );
+    let own = eoa.eip7702(
+        0,
+        eoa.address,
+        300_000,
+        set(1, 3),
+        vec![eoa.authorize(storage, 1)],
+    );
+    let txs = vec![
+        sponsored.clone(),
+        own.clone(),
+        k.call(
+            reader,
+            call("read(address)", &[Arg::Address(eoa.address)]),
+            500_000,
+        ),
+    ];
+    let block = execute(&chain, txs);
+    for (i, raw) in [sponsored, own].iter().enumerate() {
+        assert_eq!(raw[0], 0x04);
+        let r = expect_status(&block, i, TxStatus::Skipped);
+        assert_eq!(
+            r.reason,
+            "invalid transaction: transaction type not supported: type 0x04"
+        );
+        assert_eq!(
+            r.inclusion_charge,
+            U256::from((21_000 + 16 * raw.len() as u64) * BASE_FEE)
+        );
+    }
+    expect_status(&block, 2, TxStatus::Success);
+    let state = after(&chain, &block);
+    assert_eq!(
+        account(&state, eoa.address),
+        account(&chain.state, eoa.address)
+    );
+    assert_eq!(slot(&state, eoa.address, U256::from(1)), U256::ZERO);
+    let (size, codehash, _) = record(&chain, &state, reader, 0);
+    assert_eq!((size, codehash), (U256::ZERO, keccak256([])));
+    prove_all(&chain, &block);
+}
+
+/// A delegated EOA from genesis (code `0xef0100 || Storage`): a call to it runs `Storage.set`
+/// on the EOA's own storage, the EOA sends a transaction to itself (allowed despite its
+/// code), it receives value through the delegate's `receive`, and `CodeReader.read` sees the
+/// 23-byte designator.
+#[test]
+fn a_delegated_account_is_provable() {
+    let k = Key::from_index(0);
+    let delegated = Key::from_index(1);
+    let storage = k.address.create(0);
+    let designator: Vec<u8> = [&[0xef, 0x01, 0x00][..], storage.as_slice()].concat();
+    let alloc = AllocAccount {
+        address: delegated.address,
+        balance: U256::from(10 * ETH),
+        code: Bytes::from(designator.clone()),
+        ..Default::default()
+    };
+    let mut chain = Chain::new(vec![k.clone()], U256::from(100 * ETH), &[alloc]);
+    let mut k = Sender::new(&k);
+    let deployed = deploy(&mut chain, &mut k, &[Fixture::Storage, Fixture::CodeReader]);
+    assert_eq!(deployed[0], storage);
+    let reader = deployed[1];
+    let txs = vec![
+        k.call(delegated.address, set(1, 2), 200_000),
+        delegated.eip1559(0, Some(delegated.address), U256::ZERO, 200_000, set(2, 3)),
+        k.send(delegated.address, wei(55), Vec::new(), 100_000),
+        k.call(
+            reader,
+            call("read(address)", &[Arg::Address(delegated.address)]),
+            500_000,
+        ),
+    ];
+    let block = execute(&chain, txs);
+    assert_all(&block, TxStatus::Success);
+    let state = after(&chain, &block);
+    assert_eq!(
+        slot(&state, delegated.address, U256::from(1)),
+        U256::from(2)
+    );
+    assert_eq!(
+        slot(&state, delegated.address, U256::from(2)),
+        U256::from(3)
+    );
+    assert_eq!(
+        slot(&state, storage, U256::from(1)),
+        U256::ZERO,
+        "not the delegate's"
+    );
+    let d = account(&state, delegated.address).expect("delegated");
+    assert_eq!(d.nonce, 1);
+    assert_eq!(d.code_hash, keccak256(&designator));
+    let fee = U256::from(block.receipts()[1].gas_used)
+        * U256::from(block.receipts()[1].effective_gas_price);
+    assert_eq!(d.balance, U256::from(10 * ETH) - fee + wei(55));
+    let (size, codehash, copy_hash) = record(&chain, &state, reader, 0);
+    assert_eq!(size, U256::from(23));
+    assert_eq!(
+        (codehash, copy_hash),
+        (keccak256(&designator), keccak256(&designator))
+    );
+    prove_all(&chain, &block);
+}
+
+/// Code starting with the EIP-7702 magic `0xef01` that is not a 23-byte designator can only
+/// come from a genesis, and genesis validation refuses it (lazychain-config). Should such code
+/// reach the state anyway, touching the account stops execution with an error, never a panic
+/// (revm's `Bytecode::new_raw` panics on it; the transition decodes with the checked form).
+#[test]
+fn malformed_delegation_code_in_the_state_stops_execution_without_a_panic() {
+    let k = Key::from_index(0);
+    let odd = Address::repeat_byte(0x33);
+    let alloc = AllocAccount {
+        address: odd,
+        code: Bytes::from_static(&[0xef, 0x01]),
+        ..Default::default()
+    };
+    let chain = Chain::new(vec![k.clone()], U256::from(100 * ETH), &[alloc]);
+    let outcome = chain.execute(vec![k.eip1559(0, Some(odd), wei(1), 50_000, Vec::new())]);
+    let Err(e) = outcome else {
+        panic!("a block touching malformed code executed");
+    };
+    assert!(e.to_string().contains("does not decode"), "{e}");
+}
