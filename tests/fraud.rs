@@ -519,6 +519,10 @@ async fn a_lie_about_a_contract_deployment_is_proven_and_never_final() {
             "node {node}: {s}"
         );
         assert_eq!(s["unresolvedDisputes"], 0, "node {node}: {s}");
+        // The slashed liar's claims are dropped from the pools (and it posts no more): they
+        // could never be recorded.
+        let pooled = s["pooledClaims"].as_u64().unwrap_or(u64::MAX);
+        assert!(pooled <= 8, "node {node} pools {pooled} claims: {s}");
     }
     let status = net
         .call(honest, "lazy_status", rpc_params![])

@@ -143,6 +143,11 @@ impl ItemPool {
         }
     }
 
+    /// Keeps only the claims whose item bytes `keep` accepts.
+    pub fn retain_claims(&mut self, keep: impl Fn(&[u8]) -> bool) {
+        self.claims.retain(|_, c| keep(&c.bytes));
+    }
+
     /// Drops claims state consensus recorded some other way, and proofs it no longer needs.
     pub fn retain(
         &mut self,

@@ -15,7 +15,7 @@ use crate::items::{ItemPool, GOSSIP_CLAIM, GOSSIP_FRAUD_PROOF};
 use crate::mempool::{Mempool, MempoolError};
 use crate::senders::SenderCache;
 use crate::state::{ProofRefused, StateFollower};
-use lazychain_fraud::{check_claim_item, ClaimId, ClaimItem, FraudItem};
+use lazychain_fraud::{check_claim_item, ClaimId, ClaimItem, FraudItem, SignedClaim};
 
 /// Recently admitted senders remembered for an embedded executor (~64 bytes each).
 const SENDER_CACHE_ENTRIES: usize = 1 << 18;
@@ -63,6 +63,8 @@ pub enum ItemSubmitError {
     AlreadyKnown,
     #[error("the item pool is full")]
     PoolFull,
+    #[error("executor {0} is slashed: its claims are ignored")]
+    ExecutorSlashed(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +98,8 @@ pub struct NodeShared {
     /// Benchmark-only coupled execution (`consensus.coupled_execution`); unset in the lazy
     /// design.
     coupled: OnceLock<Arc<CoupledHandle>>,
+    /// Slashed executors when the item pool was last cleaned of their claims.
+    slashed_seen: std::sync::atomic::AtomicUsize,
 }
 
 impl NodeShared {
@@ -132,6 +136,7 @@ impl NodeShared {
             items: Mutex::new(ItemPool::default()),
             items_out,
             coupled: OnceLock::new(),
+            slashed_seen: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -460,8 +465,16 @@ impl NodeShared {
             .check_claim_bytes(bytes, latest.saturating_add(1))
             .map_err(ItemSubmitError::Invalid)?;
         let id = item.id();
-        if self.state().consensus().status(&id).is_some() {
-            return Err(ItemSubmitError::AlreadyKnown);
+        {
+            let state = self.state();
+            if state.consensus().status(&id).is_some() {
+                return Err(ItemSubmitError::AlreadyKnown);
+            }
+            // State consensus would ignore it: it must not take room in the pool.
+            let executor = item.signed.claim.executor;
+            if state.consensus().is_slashed(&executor) {
+                return Err(ItemSubmitError::ExecutorSlashed(hex::encode(executor)));
+            }
         }
         let claim = &item.signed.claim;
         if !self
@@ -588,6 +601,20 @@ impl NodeShared {
         }
         let state = self.state();
         let consensus = state.consensus();
+        let slashed = consensus.ledger().slashed.len();
+        if slashed
+            != self
+                .slashed_seen
+                .swap(slashed, std::sync::atomic::Ordering::Relaxed)
+        {
+            // Claims of an executor slashed since would never be recorded: drop them.
+            self.item_pool().retain_claims(|bytes| {
+                bytes
+                    .get(..lazychain_fraud::SIGNED_CLAIM_BYTES)
+                    .and_then(|b| SignedClaim::decode(b).ok())
+                    .is_some_and(|c| !consensus.is_slashed(&c.claim.executor))
+            });
+        }
         self.metrics
             .state_final_height
             .set(consensus.latest_final_height() as i64);

@@ -113,6 +113,7 @@ struct Publisher {
     parent_post: B256,
     corrupting: bool,
     posted: BTreeMap<u64, Posted>,
+    slashed: bool,
 }
 
 impl Publisher {
@@ -157,6 +158,7 @@ impl Publisher {
             parent_post,
             corrupting: own_root.is_some_and(|r| r != parent_post),
             posted: BTreeMap::new(),
+            slashed: false,
         }
     }
 
@@ -220,6 +222,16 @@ impl Publisher {
     }
 
     fn tick(&mut self, exec: &ExecShared, node: &NodeShared) {
+        if node.state().consensus().is_slashed(&self.address) {
+            // State consensus ignores a slashed executor's claims: posting more would only
+            // fill pools.
+            if !self.slashed {
+                error!(executor = %hex::encode(self.address), "this executor is slashed: it posts no more claims");
+                self.slashed = true;
+                self.posted.clear();
+            }
+            return;
+        }
         let executed = exec.status().executed_height;
         while self.next_height <= executed {
             let height = self.next_height;
