@@ -91,6 +91,10 @@ pub async fn spawn(
         .validate_messages()
         .max_transmit_size(max_message_bytes(&shared))
         .heartbeat_interval(Duration::from_millis(500))
+        // Message ids are content hashes, so a claim re-posted because its first message was
+        // lost can only be published again once it left the duplicate cache. Peers gossip
+        // about a message for 3 heartbeats (1.5 s): 6 s keeps loops out.
+        .duplicate_cache_time(Duration::from_secs(6))
         .message_id_fn(|m| {
             use sha2::Digest;
             gossipsub::MessageId::from(sha2::Sha256::digest(&m.data).to_vec())

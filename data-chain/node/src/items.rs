@@ -22,6 +22,10 @@ struct PooledClaim {
     data_height: u64,
     parent: ClaimId,
     arrival: u64,
+    /// Checked against the decided header of its height. A claim may arrive before this node
+    /// has decided that height (executors and validators learn a decision at about the same
+    /// time); it waits, unselectable, until the header is here.
+    checked: bool,
 }
 
 #[derive(Default)]
@@ -48,14 +52,16 @@ impl ItemPool {
         self.proofs.len()
     }
 
-    /// Adds a checked claim; false if it was already pooled or the pool is full of claims for
-    /// lower heights.
+    /// Adds a claim (`checked`: against its height's decided header; else it waits for
+    /// [`ItemPool::awaiting_header`]); false if it was already pooled or the pool is full of
+    /// claims for lower heights.
     pub fn insert_claim(
         &mut self,
         id: ClaimId,
         data_height: u64,
         parent: ClaimId,
         bytes: Vec<u8>,
+        checked: bool,
     ) -> bool {
         if self.claims.contains_key(&id) {
             return false;
@@ -81,9 +87,30 @@ impl ItemPool {
                 data_height,
                 parent,
                 arrival: self.arrivals,
+                checked,
             },
         );
         true
+    }
+
+    /// Unchecked claims for heights up to `decided`, to check now that their headers exist.
+    pub fn awaiting_header(&self, decided: u64) -> Vec<(ClaimId, Vec<u8>)> {
+        self.claims
+            .iter()
+            .filter(|(_, c)| !c.checked && c.data_height <= decided)
+            .map(|(id, c)| (*id, c.bytes.clone()))
+            .collect()
+    }
+
+    /// Records the outcome of checking a claim that waited for its header.
+    pub fn set_checked(&mut self, id: &ClaimId, valid: bool) {
+        if valid {
+            if let Some(c) = self.claims.get_mut(id) {
+                c.checked = true;
+            }
+        } else {
+            self.claims.remove(id);
+        }
     }
 
     /// Adds a verified fraud proof; false if already pooled or full.
@@ -115,7 +142,7 @@ impl ItemPool {
         let mut order: Vec<(&ClaimId, &PooledClaim)> = self
             .claims
             .iter()
-            .filter(|(_, c)| c.data_height < height)
+            .filter(|(_, c)| c.data_height < height && c.checked)
             .collect();
         order.sort_by_key(|(_, c)| (c.data_height, c.arrival));
         let mut chosen: std::collections::BTreeSet<ClaimId> = Default::default();
@@ -170,11 +197,11 @@ mod tests {
     #[test]
     fn claims_wait_for_their_parent_and_decided_heights() {
         let mut pool = ItemPool::default();
-        assert!(pool.insert_claim(id(2), 2, id(1), vec![2; 10]));
-        assert!(pool.insert_claim(id(1), 1, GENESIS_PARENT, vec![1; 10]));
-        assert!(pool.insert_claim(id(3), 3, id(2), vec![3; 10]));
-        assert!(pool.insert_claim(id(9), 2, id(8), vec![9; 10]));
-        assert!(!pool.insert_claim(id(1), 1, GENESIS_PARENT, vec![1; 10]));
+        assert!(pool.insert_claim(id(2), 2, id(1), vec![2; 10], true));
+        assert!(pool.insert_claim(id(1), 1, GENESIS_PARENT, vec![1; 10], true));
+        assert!(pool.insert_claim(id(3), 3, id(2), vec![3; 10], true));
+        assert!(pool.insert_claim(id(9), 2, id(8), vec![9; 10], true));
+        assert!(!pool.insert_claim(id(1), 1, GENESIS_PARENT, vec![1; 10], true));
 
         // Block 3: heights 1 and 2 are decided; 1 then its child 2; 9's parent is unknown.
         let (claims, proofs) = pool.select(3, 1 << 20, |_| false);
@@ -198,13 +225,13 @@ mod tests {
         for i in 0..MAX_POOLED_CLAIMS as u64 {
             let mut id = [0u8; 32];
             id[..8].copy_from_slice(&i.to_le_bytes());
-            assert!(pool.insert_claim(ClaimId(id), 10 + i, GENESIS_PARENT, vec![1]));
+            assert!(pool.insert_claim(ClaimId(id), 10 + i, GENESIS_PARENT, vec![1], true));
         }
         // A claim for a lower height than the highest pooled one evicts that one...
-        assert!(pool.insert_claim(id(0xaa), 5, GENESIS_PARENT, vec![2]));
+        assert!(pool.insert_claim(id(0xaa), 5, GENESIS_PARENT, vec![2], true));
         assert_eq!(pool.claims_len(), MAX_POOLED_CLAIMS);
         // ...one for a higher height is refused.
-        assert!(!pool.insert_claim(id(0xbb), 1 << 40, GENESIS_PARENT, vec![3]));
+        assert!(!pool.insert_claim(id(0xbb), 1 << 40, GENESIS_PARENT, vec![3], true));
         assert!(pool.contains_claim(&id(0xaa)));
         assert!(!pool.contains_claim(&id(0xbb)));
         for i in 0..MAX_POOLED_PROOFS as u16 {
@@ -221,11 +248,35 @@ mod tests {
     #[test]
     fn proofs_go_first() {
         let mut pool = ItemPool::default();
-        pool.insert_claim(id(1), 1, GENESIS_PARENT, vec![1; 10]);
+        pool.insert_claim(id(1), 1, GENESIS_PARENT, vec![1; 10], true);
         assert!(pool.insert_proof([7; 32], vec![7; 10]));
         assert!(!pool.insert_proof([7; 32], vec![7; 10]));
         let (claims, proofs) = pool.select(2, 10, |_| false);
         assert_eq!(proofs, vec![vec![7; 10]]);
         assert!(claims.is_empty());
+    }
+
+    #[test]
+    fn a_claim_that_arrived_before_its_height_was_decided_waits_for_its_check() {
+        let mut pool = ItemPool::default();
+        assert!(pool.insert_claim(id(1), 1, GENESIS_PARENT, vec![1; 10], false));
+        assert!(pool.insert_claim(id(2), 2, id(1), vec![2; 10], false));
+        // Not selectable before its check, even once its height is decided.
+        let (claims, _) = pool.select(3, 1 << 20, |_| false);
+        assert!(claims.is_empty());
+        // Only heights decided here are handed out for checking.
+        let awaiting: Vec<ClaimId> = pool
+            .awaiting_header(1)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(awaiting, vec![id(1)]);
+        pool.set_checked(&id(1), true);
+        let (claims, _) = pool.select(3, 1 << 20, |_| false);
+        assert_eq!(claims, vec![vec![1; 10]]);
+        // A claim that fails its check leaves the pool.
+        pool.set_checked(&id(2), false);
+        assert!(!pool.contains_claim(&id(2)));
+        assert!(pool.awaiting_header(10).is_empty());
     }
 }

@@ -17,6 +17,9 @@ use crate::senders::SenderCache;
 use crate::state::{ProofRefused, StateFollower};
 use lazychain_fraud::{check_claim_item, ClaimId, ClaimItem, FraudItem, SignedClaim};
 
+/// How far above its decided height a node pools claims whose header it has not decided yet.
+pub const CLAIM_LOOKAHEAD: u64 = 32;
+
 /// Recently admitted senders remembered for an embedded executor (~64 bytes each).
 const SENDER_CACHE_ENTRIES: usize = 1 << 18;
 use crate::metrics::{NodeMetrics, Reason};
@@ -457,13 +460,65 @@ impl NodeShared {
         Ok(item)
     }
 
+    /// Everything [`Self::check_claim_bytes`] checks except what needs the decided header of
+    /// the claim's height (its transaction count).
+    fn check_claim_early(&self, bytes: &[u8]) -> Result<ClaimItem, String> {
+        let item = ClaimItem::decode(bytes).map_err(|e| e.to_string())?;
+        let claim = &item.signed.claim;
+        let header = BlockHeader {
+            height: claim.data_height,
+            tx_count: claim.tx_count,
+            ..BlockHeader::default()
+        };
+        let state = self.state();
+        check_claim_item(
+            &item,
+            self.rules.chain_id,
+            claim.data_height,
+            state.registry(),
+            &header,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(item)
+    }
+
+    /// Pools (again, if it was dropped) and gossips again a claim of this node's executor that
+    /// no block has recorded yet: the first message may have been lost, or ignored by a peer
+    /// that had not decided the claim's height yet.
+    pub fn republish_claim(&self, bytes: &[u8]) -> Result<(), ItemSubmitError> {
+        match self.submit_claim(bytes, true) {
+            Ok(_) => Ok(()),
+            Err(ItemSubmitError::AlreadyKnown) => {
+                let id = ClaimItem::decode(bytes)
+                    .map_err(|e| ItemSubmitError::Invalid(e.to_string()))?
+                    .id();
+                if self.state().consensus().status(&id).is_some() {
+                    return Err(ItemSubmitError::AlreadyKnown);
+                }
+                self.publish_item(GOSSIP_CLAIM, bytes);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Takes an executor's claim (with its trace) into the item pool after the stateless
-    /// checks; `gossip` republishes it to peers.
+    /// checks; `gossip` republishes it to peers. A claim for a height this node has not
+    /// decided yet (at most [`CLAIM_LOOKAHEAD`] ahead: the executor learnt the decision
+    /// first) is checked as far as it can be without the header and waits in the pool until
+    /// the header is here (`follow_state` finishes the check).
     pub fn submit_claim(&self, bytes: &[u8], gossip: bool) -> Result<ClaimId, ItemSubmitError> {
         let latest = self.status().height;
-        let item = self
-            .check_claim_bytes(bytes, latest.saturating_add(1))
-            .map_err(ItemSubmitError::Invalid)?;
+        let early = ClaimItem::decode(bytes)
+            .ok()
+            .map(|i| i.signed.claim.data_height)
+            .is_some_and(|h| h > latest && h <= latest.saturating_add(CLAIM_LOOKAHEAD));
+        let item = if early {
+            self.check_claim_early(bytes)
+        } else {
+            self.check_claim_bytes(bytes, latest.saturating_add(1))
+        }
+        .map_err(ItemSubmitError::Invalid)?;
         let id = item.id();
         {
             let state = self.state();
@@ -477,10 +532,13 @@ impl NodeShared {
             }
         }
         let claim = &item.signed.claim;
-        if !self
-            .item_pool()
-            .insert_claim(id, claim.data_height, claim.parent(), bytes.to_vec())
-        {
+        if !self.item_pool().insert_claim(
+            id,
+            claim.data_height,
+            claim.parent(),
+            bytes.to_vec(),
+            !early,
+        ) {
             return Err(if self.item_pool().contains_claim(&id) {
                 ItemSubmitError::AlreadyKnown
             } else {
@@ -567,6 +625,15 @@ impl NodeShared {
     /// that are recorded or no longer useful. Returns the height applied up to.
     pub fn follow_state(&self) -> Result<u64, String> {
         let latest = self.store.latest_height().map_err(|e| e.to_string())?;
+        // Claims that arrived before their height was decided here: check them now.
+        let awaiting = self.item_pool().awaiting_header(latest);
+        for (id, bytes) in awaiting {
+            let valid = self.check_claim_bytes(&bytes, latest.saturating_add(1));
+            if let Err(e) = &valid {
+                tracing::warn!(claim = %id, error = %e, "pooled claim dropped: invalid against its decided header");
+            }
+            self.item_pool().set_checked(&id, valid.is_ok());
+        }
         loop {
             let next = self.state().applied_height() + 1;
             if next > latest {

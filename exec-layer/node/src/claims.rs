@@ -269,9 +269,10 @@ impl Publisher {
         for (height, posted) in self.posted.iter_mut() {
             if posted.sent.elapsed() >= REPOST_AFTER {
                 posted.sent = Instant::now();
-                match node.submit_claim(&posted.bytes, true) {
-                    Ok(_) | Err(ItemSubmitError::AlreadyKnown) => {}
-                    Err(e) => debug!(height, error = %e, "claim not re-posted"),
+                match node.republish_claim(&posted.bytes) {
+                    Ok(()) => debug!(height, claim = %posted.id, "claim re-posted"),
+                    Err(ItemSubmitError::AlreadyKnown) => {}
+                    Err(e) => warn!(height, claim = %posted.id, error = %e, "claim not re-posted"),
                 }
             }
         }
