@@ -237,7 +237,8 @@ pub struct ExecutorArgs {
     pub durable_every_blocks: u64,
     /// FAULT INJECTION, for tests and demos only: `wrong-root-at=H` posts corrupted state
     /// roots from the first height >= H with transactions on (and gets this executor's bond
-    /// slashed). Never on by default.
+    /// slashed); `fail-proofs=N` makes its first N attempts to build a fraud proof fail (it
+    /// retries). Never on by default.
     #[arg(long, value_name = "FAULT")]
     pub fault: Option<lazychain_exec_node::Fault>,
 }

@@ -531,3 +531,86 @@ async fn a_lie_about_a_contract_deployment_is_proven_and_never_final() {
     assert_eq!(status["claims"]["unprovenDisputes"], 0, "{status}");
     net.kill9(liar);
 }
+
+/// The honest executor's first three attempts to build its proof fail (`--fault
+/// fail-proofs=3`): it does not give up. The dispute is visible while it lasts (the executor
+/// lists it as unproven, state consensus holds both claims back, no side finalizes), each
+/// failure is counted, and the fourth attempt proves the lie: reverted and slashed, never final.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_proof_is_retried_and_the_dispute_holds_finality_meanwhile() {
+    const WINDOW: u64 = 6;
+    // Validators 0-3; executor 4 is honest but fails its first proofs, 5 lies.
+    let mut net = TestNet::start_faulty(
+        4,
+        0,
+        2,
+        &[(4, "fail-proofs=3"), (5, "wrong-root-at=1")],
+        WINDOW,
+    );
+    let (honest, liar) = (4, 5);
+    let liar_address = executor_of(&net, liar);
+    net.wait_all(&[0, 1, 2, 3], 1).await;
+    send_transfer(&net, 0).await;
+
+    let mut saw_unproven = false;
+    let mut saw_held = false;
+    let start = Instant::now();
+    let mut accepted = None;
+    while start.elapsed() < DEADLINE {
+        if let Ok(s) = net.call(honest, "lazy_status", rpc_params![]).await {
+            saw_unproven |= s["claims"]["unprovenDisputes"].as_u64().unwrap_or(0) > 0;
+        }
+        let sc = state(&net, 0).await;
+        saw_held |= sc["unresolvedDisputes"].as_u64().unwrap_or(0) > 0;
+        let top = net.height(0).await.unwrap_or(0);
+        for h in 1..=top.min(40) {
+            let Ok(claims) = net.call(0, "lazy_getClaims", rpc_params![h]).await else {
+                continue;
+            };
+            let lying = claims["claims"].as_array().into_iter().flatten().any(|c| {
+                c["executor"] == liar_address.as_str()
+                    && c["status"] == "final"
+                    && claims["claims"]
+                        .as_array()
+                        .is_some_and(|l| l.iter().any(|o| o["postStateRoot"] != c["postStateRoot"]))
+            });
+            assert!(!lying, "a made-up root is final: {claims}");
+        }
+        if accepted.is_none() {
+            let proofs = net
+                .call(0, "lazy_getFraudProofs", rpc_params![1])
+                .await
+                .unwrap_or(Value::Null);
+            accepted = proofs
+                .as_array()
+                .and_then(|l| l.iter().find(|p| p["outcome"] == "accepted"))
+                .cloned();
+        }
+        if accepted.is_some() && state(&net, 0).await["unresolvedDisputes"] == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        accepted.is_some(),
+        "no proof accepted within {DEADLINE:?}\n{}",
+        net.log_tail(honest)
+    );
+    assert!(
+        saw_unproven,
+        "the failing executor never listed an unproven dispute"
+    );
+    assert!(saw_held, "state consensus never held the disputed claims");
+    let s = state(&net, 0).await;
+    assert_eq!(s["slashed"][&liar_address], BOND_WEI.to_string(), "{s}");
+    let (status, metrics) = http_get(&metrics_host(&net, honest), "/metrics");
+    assert_eq!(status, 200);
+    let failures: u64 = metrics
+        .lines()
+        .find(|l| l.starts_with("lazychain_fraud_proof_failures_total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(failures, 3, "metrics:\n{metrics}");
+    net.kill9(liar);
+}

@@ -54,15 +54,18 @@ const DISPUTES_SHOWN: usize = 16;
 pub enum Fault {
     /// Claim corrupted roots from the first height >= this one that has transactions.
     WrongRootAt(u64),
+    /// The first this-many attempts to build a fraud proof fail on purpose (the watcher's
+    /// retries are what is under test).
+    FailProofs(u32),
 }
 
 impl FromStr for Fault {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (name, value) = s
-            .split_once('=')
-            .ok_or_else(|| format!("expected wrong-root-at=HEIGHT, got {s:?}"))?;
+        let (name, value) = s.split_once('=').ok_or_else(|| {
+            format!("expected wrong-root-at=HEIGHT or fail-proofs=COUNT, got {s:?}")
+        })?;
         match name {
             "wrong-root-at" => {
                 let height: u64 = value
@@ -73,8 +76,12 @@ impl FromStr for Fault {
                 }
                 Ok(Fault::WrongRootAt(height))
             }
+            "fail-proofs" => value
+                .parse()
+                .map(Fault::FailProofs)
+                .map_err(|e| format!("fail-proofs: bad count {value:?}: {e}")),
             other => Err(format!(
-                "unknown fault {other:?} (known: wrong-root-at=HEIGHT)"
+                "unknown fault {other:?} (known: wrong-root-at=HEIGHT, fail-proofs=COUNT)"
             )),
         }
     }
@@ -84,6 +91,7 @@ impl std::fmt::Display for Fault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Fault::WrongRootAt(h) => write!(f, "wrong-root-at={h}"),
+            Fault::FailProofs(n) => write!(f, "fail-proofs={n}"),
         }
     }
 }
@@ -129,7 +137,7 @@ impl Publisher {
             .iter()
             .filter_map(|r| consensus.claim(&r.id))
             .filter(|v| v.claim.claim.executor == address)
-            .filter(|v| fault.is_some() || !v.status.is_reverted())
+            .filter(|v| matches!(fault, Some(Fault::WrongRootAt(_))) || !v.status.is_reverted())
             .max_by_key(|v| v.claim.claim.data_height)
             .map(|v| {
                 (
@@ -315,6 +323,8 @@ struct Watcher {
     witnesses: Sender<WitnessRequest>,
     wake: Sender<()>,
     metrics: Option<ExecMetrics>,
+    /// Proof attempts still to fail on purpose (`--fault fail-proofs=N`).
+    fail_proofs: u32,
 }
 
 /// What the watcher concluded about one claim.
@@ -531,7 +541,12 @@ impl Watcher {
                 continue;
             }
             let (claim, index, claimed) = (d.claim.clone(), d.index, d.claimed.clone());
-            let result = self.prove(node, claim, index, claimed).await;
+            let result = if self.fail_proofs > 0 {
+                self.fail_proofs -= 1;
+                Err("FAULT INJECTION: proof attempt failed on purpose".to_owned())
+            } else {
+                self.prove(node, claim, index, claimed).await
+            };
             let Some(d) = self.disputes.get_mut(&id) else {
                 continue;
             };
@@ -608,8 +623,14 @@ pub async fn run(
     if !registered {
         info!(executor = %hex::encode(address), "this executor's key is not bonded in genesis: it checks claims but posts none");
     }
-    if let Some(f) = fault {
-        warn!(fault = %f, "FAULT INJECTION enabled: this executor will post wrong state roots");
+    match fault {
+        Some(f @ Fault::WrongRootAt(_)) => {
+            warn!(fault = %f, "FAULT INJECTION enabled: this executor will post wrong state roots")
+        }
+        Some(f @ Fault::FailProofs(_)) => {
+            warn!(fault = %f, "FAULT INJECTION enabled: this executor's first fraud-proof attempts will fail")
+        }
+        None => {}
     }
     let mut publisher = registered.then(|| Publisher::resume(key, fault, &exec, &node));
     let mut watcher = Watcher {
@@ -620,6 +641,10 @@ pub async fn run(
         witnesses,
         wake,
         metrics,
+        fail_proofs: match fault {
+            Some(Fault::FailProofs(n)) => n,
+            _ => 0,
+        },
     };
     let mut tick = tokio::time::interval(TICK);
     let mut own_cursor = 0usize;
