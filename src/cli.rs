@@ -151,6 +151,24 @@ pub enum BenchCommand {
         #[arg(long)]
         no_network: bool,
     },
+    /// Differential proof fuzzer: random chains and blocks (every contract fixture, all
+    /// transaction types, failing and skipped transactions) executed with the real transition;
+    /// for random transactions, the honest node's proof against a random lie must verify Proven
+    /// and against the honest claim Refuted. Prints cases per kind with proof sizes and
+    /// verification times, and every failure with what reproduces it; exits non-zero if any
+    /// case fails. In-process, on every core.
+    Proofs {
+        /// Number of cases (a case: one transaction proven against one lie).
+        #[arg(long, default_value_t = 1_000)]
+        cases: usize,
+        /// Seed of the run (default: a random one, printed); a seed and a case count always
+        /// give the same chains, blocks and cases.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Also write the results as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -247,6 +247,36 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Bench(BenchCommand::Proofs { cases, seed, json }) => {
+            if cfg!(debug_assertions) {
+                eprintln!("warning: this is a debug build; benchmark with `cargo run --release -- bench ...`");
+            }
+            let seed = seed.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(0)
+                    ^ u64::from(std::process::id()).rotate_left(32)
+            });
+            eprintln!("proof fuzzer: {cases} cases, seed {seed} (replay with --seed {seed} --cases {cases})");
+            let report =
+                lazychain_bench::proofs::run(&lazychain_bench::proofs::Options { cases, seed });
+            print!("{}", lazychain_bench::proofs::table(&report));
+            if let Some(path) = &json {
+                let text = serde_json::to_string_pretty(&lazychain_bench::proofs::json(&report))?;
+                std::fs::write(path, text + "\n")
+                    .wrap_err_with(|| format!("writing {}", path.display()))?;
+                println!("\nresults written to {}", path.display());
+            }
+            if !report.failures.is_empty() {
+                bail!(
+                    "{} of {} cases failed (seed {seed})",
+                    report.failures.len(),
+                    report.cases
+                );
+            }
+            Ok(())
+        }
         Command::Localnet(LocalnetCommand::Down { dir }) => {
             let stopped = lazychain_localnet::down(&dir)?;
             println!("stopped {stopped} node(s)");

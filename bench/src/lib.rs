@@ -3,8 +3,8 @@
 //!
 //! Benchmarks talk to nodes through their public RPC only, like any client; the executor
 //! benchmark (`exec`) and the fraud-proof benchmark (`fraud`) run the executor's and the
-//! verifier's own code paths in-process. Nothing here is used by a node, and no test asserts
-//! a timing from here.
+//! verifier's own code paths in-process, and so does the differential proof fuzzer
+//! (`proofs`). Nothing here is used by a node, and no test asserts a timing from here.
 
 #![forbid(unsafe_code)]
 
@@ -16,5 +16,6 @@ pub mod fraud;
 pub mod fraud_net;
 pub mod lag;
 pub mod procs;
+pub mod proofs;
 pub mod stats;
 pub mod txgen;

@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod fuzz;
 pub mod tx;
 
 use std::collections::HashMap;
