@@ -360,4 +360,25 @@ pub struct LocalnetUpArgs {
     /// classic chain does (consensus.coupled_execution), to compare with the lazy design.
     #[arg(long)]
     pub coupled: bool,
+    /// The challenge window (genesis state.challenge_window_ms): a claim can be final once
+    /// this much time, by block timestamps, and at least state.min_window_blocks (10) blocks
+    /// have passed since its inclusion. The executor stall it tolerates
+    /// (state.max_executor_stall_ms, at most 60 s) is what is left of it after the execution
+    /// budget's catch-up time and the 5 s detection margin; a window that leaves nothing is
+    /// refused.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS
+    )]
+    pub challenge_window_ms: u64,
+    /// Executors that must post agreeing claims before a claim is final (genesis
+    /// state.min_corroboration; capped by the number of executors not slashed).
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = lazychain_config::DEFAULT_MIN_CORROBORATION,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub min_corroboration: u64,
 }

@@ -66,6 +66,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 faulty_executors: a.faulty_executors,
                 netns: a.netns,
                 coupled: a.coupled,
+                challenge_window_ms: a.challenge_window_ms,
+                min_corroboration: a.min_corroboration,
             })?;
             Ok(())
         }

@@ -76,10 +76,39 @@ async fn send_transfer(net: &TestNet, nonce: u64) {
         .expect("transfer accepted");
 }
 
+/// The timestamp of decided block `height` on node `node`.
+async fn block_ms(net: &TestNet, node: usize, height: u64) -> u64 {
+    let block = net
+        .call(node, "lazy_getDataBlock", rpc_params![height, false])
+        .await
+        .expect("decided block");
+    block["timestampMs"].as_u64().expect("timestampMs")
+}
+
+/// The first block at least `min_blocks` after `included` whose timestamp is at least
+/// `window_ms` after `included`'s: where a claim included there ripens (protocol §11.3 rule 3).
+async fn ripe_block(
+    net: &TestNet,
+    node: usize,
+    included: u64,
+    window_ms: u64,
+    min_blocks: u64,
+) -> u64 {
+    let start = block_ms(net, node, included).await;
+    let mut h = included + min_blocks;
+    while block_ms(net, node, h).await < start + window_ms {
+        h += 1;
+    }
+    h
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honest_claims_finalize_after_the_window_and_finalized_follows() {
-    const WINDOW: u64 = 4;
-    let net = TestNet::start_faulty(4, 0, 2, &[], WINDOW);
+    // A window of time and blocks, each of which can bind depending on the block rate, and
+    // both executors must agree before a claim is final.
+    const WINDOW_MS: u64 = 2_000;
+    const MIN_BLOCKS: u64 = 4;
+    let net = TestNet::start_corroborated(4, 0, 2, &[], WINDOW_MS, MIN_BLOCKS, 2);
     let (e0, e1) = (4, 5);
     net.wait_all(&[0, 1, 2, 3], 2).await;
     for nonce in 0..3 {
@@ -100,6 +129,10 @@ async fn honest_claims_finalize_after_the_window_and_finalized_follows() {
         serde_json::json!({}),
         "nobody is slashed: {s}"
     );
+    assert_eq!(s["challengeWindowMs"], WINDOW_MS, "{s}");
+    assert_eq!(s["minWindowBlocks"], MIN_BLOCKS, "{s}");
+    assert_eq!(s["minCorroboration"], 2, "{s}");
+    assert_eq!(s["requiredCorroboration"], 2, "{s}");
 
     // Height 1: one claim per executor, both final, same roots, the canonical one first.
     let claims = net
@@ -117,12 +150,18 @@ async fn honest_claims_finalize_after_the_window_and_finalized_follows() {
         executors.contains(&executor_of(&net, e1).as_str()),
         "{claims}"
     );
-    for c in list {
+    // Each is final in the block where it ripened, or, if the other executor's agreeing
+    // claim came later, in the block that recorded it.
+    let included: Vec<u64> = list
+        .iter()
+        .map(|c| c["includedAt"].as_u64().expect("includedAt"))
+        .collect();
+    for (i, c) in list.iter().enumerate() {
         assert_eq!(c["status"], "final", "{claims}");
         assert_eq!(c["postStateRoot"], list[0]["postStateRoot"], "{claims}");
         let final_at = c["finalAt"].as_u64().expect("finalAt");
-        let included = c["includedAt"].as_u64().expect("includedAt");
-        assert_eq!(final_at, included + WINDOW, "{claims}");
+        let ripe = ripe_block(&net, 0, included[i], WINDOW_MS, MIN_BLOCKS).await;
+        assert_eq!(final_at, ripe.max(included[1 - i]), "{claims}");
     }
     assert_eq!(claims["canonicalRoot"], list[0]["postStateRoot"]);
 
@@ -179,7 +218,7 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
     const FAULT_AT: u64 = 3;
     // Validators 0-3; executors 4 and 5 are honest, 6 lies from height 3 on.
     let fault = format!("wrong-root-at={FAULT_AT}");
-    let mut net = TestNet::start_faulty(4, 0, 3, &[(6, fault.as_str())], WINDOW);
+    let mut net = TestNet::start_faulty(4, 0, 3, &[(6, fault.as_str())], 1, WINDOW);
     let (honest, liar) = (4, 6);
     let liar_address = executor_of(&net, liar);
     net.wait_all(&[0, 1, 2, 3], 1).await;
@@ -404,7 +443,7 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
 async fn a_lie_about_a_contract_deployment_is_proven_and_never_final() {
     const WINDOW: u64 = 8;
     // Validators 0-3; executor 4 is honest, 5 lies from the first block with a transaction.
-    let mut net = TestNet::start_faulty(4, 0, 2, &[(5, "wrong-root-at=1")], WINDOW);
+    let mut net = TestNet::start_faulty(4, 0, 2, &[(5, "wrong-root-at=1")], 1, WINDOW);
     let (honest, liar) = (4, 5);
     let liar_address = executor_of(&net, liar);
     net.wait_all(&[0, 1, 2, 3], 1).await;
@@ -545,6 +584,7 @@ async fn a_failed_proof_is_retried_and_the_dispute_holds_finality_meanwhile() {
         0,
         2,
         &[(4, "fail-proofs=3"), (5, "wrong-root-at=1")],
+        1,
         WINDOW,
     );
     let (honest, liar) = (4, 5);

@@ -98,6 +98,12 @@ async fn faulty_executor_reverted_kill_restart_and_down() {
         "1",
         "--full-nodes",
         "1",
+        // Short enough to see the honest root final soon (the default is 90 s), and both
+        // executors must agree until the liar is slashed.
+        "--challenge-window-ms",
+        "7000",
+        "--min-corroboration",
+        "2",
     ]);
     let banner = ok(&up, "localnet up");
     assert!(banner.contains("Ethereum JSON-RPC for wallets"), "{banner}");
@@ -409,6 +415,11 @@ fn bad_localnet_flags_are_refused_before_anything_starts() {
             "--faulty-executors",
         ),
         (vec!["--validators", "0"], "validators"),
+        (
+            vec!["--challenge-window-ms", "5000"],
+            "--challenge-window-ms 5000 is below 6201",
+        ),
+        (vec!["--min-corroboration", "0"], "--min-corroboration"),
     ] {
         let mut all = vec!["localnet", "up", "--detach", "--dir", &d];
         all.extend(args.iter().copied());

@@ -274,7 +274,11 @@ fn run_mode(
             // coupled mode look worse. The same timeouts for both modes.
             ("consensus.timeout_propose_ms".into(), "10000".into()),
         ],
-        challenge_window_blocks: 20,
+        challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
+        min_window_blocks: None,
+        min_corroboration: None,
+        max_executor_stall_ms: None,
+        gas_per_second: None,
         extra_alloc: alloc.to_vec(),
         coupled: mode == Mode::Coupled,
     })?;

@@ -148,7 +148,11 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
             ("mempool.max_bytes".into(), "1073741824".into()),
         ],
         // The genesis default (no executors run here, so it has no effect).
-        challenge_window_blocks: 20,
+        challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
+        min_window_blocks: None,
+        min_corroboration: None,
+        max_executor_stall_ms: None,
+        gas_per_second: None,
         extra_alloc: Vec::new(),
         coupled: false,
     })?;

@@ -300,6 +300,7 @@ fn block_context(index: usize) -> BlockContext {
         parent_hash: keccak256((height - 1).to_be_bytes()),
         timestamp: 1_700_000_000 + height,
         beneficiary: FEE_RECIPIENT,
+        base_fee: BASE_FEE,
     }
 }
 
@@ -941,6 +942,18 @@ impl Report {
                     c.kind.name(),
                     c.txs_per_block,
                     verdict(ratio <= 1.5)
+                ));
+            }
+        }
+        if let Some(c) = self.largest(|k| matches!(k, Kind::Burn { .. })) {
+            let stage = Stage::RedbDurableKnownSenders;
+            if let (Some(tps), Some(m)) = (c.tps(stage), c.stage(stage)) {
+                let per_call = m.gas.first().copied().unwrap_or(0) as f64 / c.txs_per_block as f64;
+                let sustained = tps * per_call;
+                out.push_str(&format!(
+                    "- execution budget (ADR 007): the executor sustains {sustained:.0} gas/s on the heaviest workload (W3: {tps:.0} calls/s x {per_call:.0} gas); limits.gas_per_second on this hardware should be at most 0.6 of it: {:.0} (genesis default {})\n",
+                    0.6 * sustained,
+                    lazychain_config::DEFAULT_GAS_PER_SECOND,
                 ));
             }
         }

@@ -154,6 +154,8 @@ fn setup(
         tx_count: c.tx_count,
         body_bytes: c.body_bytes,
         gas_limit_sum,
+        gas_allowance: 0,
+        base_fee_per_gas: params.base_fee_per_gas,
     };
     let hash = header.hash()?;
     let ctx = params.block_context(&header, B256::from(hash.0));

@@ -89,7 +89,11 @@ fn one(opts: &NetOptions, run: usize) -> Result<Dispute, BenchError> {
         base_port: 0,
         seed: 11 + run as u64,
         config_overrides: vec![("log.filter".into(), "warn".into())],
-        challenge_window_blocks: 20,
+        challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
+        min_window_blocks: None,
+        min_corroboration: None,
+        max_executor_stall_ms: None,
+        gas_per_second: None,
         extra_alloc: Vec::new(),
         coupled: false,
     })?;

@@ -75,7 +75,11 @@ pub fn run(opts: &LagOptions) -> Result<Vec<LagSample>, BenchError> {
             ("mempool.max_txs".into(), "400000".into()),
             ("mempool.max_bytes".into(), "1073741824".into()),
         ],
-        challenge_window_blocks: 20,
+        challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
+        min_window_blocks: None,
+        min_corroboration: None,
+        max_executor_stall_ms: None,
+        gas_per_second: None,
         extra_alloc: Vec::new(),
         coupled: false,
     })?;

@@ -39,6 +39,12 @@ pub const DEFAULT_HARDFORK: &str = "osaka";
 /// `limits.min_gas_price`, so that every admitted transaction can pay it.
 pub const DEFAULT_BASE_FEE_PER_GAS: u64 = 1_000_000_000;
 
+/// Default `limits.gas_per_second`: 0.6 of what one executor core of the reference machine
+/// sustains on the heaviest benchmark workload (ADR 007).
+pub const DEFAULT_GAS_PER_SECOND: u64 = 300_000_000;
+/// Default `limits.gas_burst`: two seconds of the default budget.
+pub const DEFAULT_GAS_BURST: u64 = 2 * DEFAULT_GAS_PER_SECOND;
+
 /// Smallest `limits.max_block_bytes`: room for the largest fraud proof a block must be able
 /// to carry (lazychain-fraud's `MAX_PROOF_BYTES`, 2 MiB, in its item envelope), so that a
 /// wrong root at any transaction stays provable on chain.
@@ -50,8 +56,66 @@ pub const MAX_CODE_BYTES: usize = 24_576;
 /// Most accounts in `execution.alloc`.
 pub const MAX_ALLOC_ACCOUNTS: usize = 100_000;
 
-/// The challenge window `lazychain init` and `localnet` write, in data blocks.
-pub const DEFAULT_CHALLENGE_WINDOW_BLOCKS: u64 = 20;
+/// The challenge window `lazychain init` and `localnet` write, in milliseconds of decided
+/// blocks' timestamps (`state.challenge_window_ms`).
+pub const DEFAULT_CHALLENGE_WINDOW_MS: u64 = 90_000;
+
+/// The fewest data blocks a challenge window lasts, written by `lazychain init` and
+/// `localnet` (`state.min_window_blocks`).
+pub const DEFAULT_MIN_WINDOW_BLOCKS: u64 = 10;
+
+/// The longest stall of an honest executor the challenge window is sized to tolerate, written
+/// by `lazychain init` and `localnet` (`state.max_executor_stall_ms`).
+pub const DEFAULT_MAX_EXECUTOR_STALL_MS: u64 = 60_000;
+
+/// How many executors must agree with a claim before it is final, written by `lazychain init`
+/// and `localnet` (`state.min_corroboration`).
+pub const DEFAULT_MIN_CORROBORATION: u64 = 1;
+
+/// Part of the challenge window's floor: the time an honest executor that has reached a bad
+/// claim's height takes to notice the claim, build a fraud proof and get it included.
+pub const DETECTION_MARGIN_MS: u64 = 5_000;
+
+/// The time (ms) an honest executor a full `gas_burst` of declared gas behind the chain needs
+/// to execute it, running at the budget rate divided by 0.6 (the budget's headroom: the
+/// budget is 0.6 of what an executor sustains): `ceil(0.6 * gas_burst * 1000 /
+/// gas_per_second)`. `None` when `gas_per_second` is 0 (no budget: nothing bounds executor lag).
+pub fn executor_catch_up_ms(gas_per_second: u64, gas_burst: u64) -> Option<u64> {
+    if gas_per_second == 0 {
+        return None;
+    }
+    let rate = u128::from(gas_per_second);
+    let ms = (u128::from(gas_burst) * 600).div_ceil(rate);
+    Some(u64::try_from(ms).unwrap_or(u64::MAX))
+}
+
+/// The shortest `state.challenge_window_ms` a genesis may set under an execution budget of
+/// `gas_per_second` with a bucket of `gas_burst`: `max_executor_stall_ms +
+/// ceil(0.6 * gas_burst * 1000 / gas_per_second) + DETECTION_MARGIN_MS`.
+///
+/// Why: the budget bounds how far an honest executor can fall behind the chain (at most the
+/// bucket, `gas_burst` of declared gas, when it runs at the budget rate divided by 0.6, the
+/// budget's headroom). Take the worst case the window must survive: a liar's claim is
+/// included while the honest executor is a full burst behind, and the honest executor stalls
+/// for `max_executor_stall_ms` at that moment. It then needs `stall + 0.6 * gas_burst /
+/// gas_per_second` seconds to reach the claim's height, and [`DETECTION_MARGIN_MS`] more to
+/// notice the claim, build a proof and get it included. A window at least that long lets the
+/// proof in before the lie can ripen.
+///
+/// `None` when `gas_per_second` is 0: without a budget nothing bounds executor lag, so no
+/// window is provably long enough; a genesis may still choose one (the operator's explicit
+/// choice), and nodes warn loudly at start.
+pub fn challenge_window_floor_ms(
+    max_executor_stall_ms: u64,
+    gas_per_second: u64,
+    gas_burst: u64,
+) -> Option<u64> {
+    executor_catch_up_ms(gas_per_second, gas_burst).map(|catch_up| {
+        max_executor_stall_ms
+            .saturating_add(catch_up)
+            .saturating_add(DETECTION_MARGIN_MS)
+    })
+}
 
 /// The share of a slashed bond paid to whoever proved the fault, written by `lazychain init`
 /// and `localnet`, in percent.
@@ -185,9 +249,22 @@ mod storage_map {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct StateGenesis {
-    /// A claim included in data block `d` is final once block `d + challenge_window_blocks`
-    /// is decided without a valid fraud proof against it; at least 1.
-    pub challenge_window_blocks: u64,
+    /// The challenge window in milliseconds, measured by decided blocks' timestamps: a claim
+    /// included in block `d` (timestamp `t_d`) can be final once a block at height at least
+    /// `d + min_window_blocks` with timestamp at least `t_d + challenge_window_ms` is
+    /// decided without a valid fraud proof against it. At least
+    /// [`challenge_window_floor_ms`] when there is an execution budget.
+    pub challenge_window_ms: u64,
+    /// The fewest blocks a challenge window lasts, whatever the time: a halted chain cannot
+    /// eat the window. At least 1.
+    pub min_window_blocks: u64,
+    /// The longest stall of an honest executor (ms) the window is sized to tolerate (it
+    /// enters [`challenge_window_floor_ms`]); above 0.
+    pub max_executor_stall_ms: u64,
+    /// A claim is final only once at least `min(min_corroboration, executors not slashed)`
+    /// distinct executors that are not slashed have posted claims that agree with it; at
+    /// least 1.
+    pub min_corroboration: u64,
     /// The share of a slashed bond credited to the submitter of the proof, in percent
     /// (0 to 100); the rest is burned.
     pub slash_reward_percent: u8,
@@ -197,10 +274,15 @@ pub struct StateGenesis {
 }
 
 impl Default for StateGenesis {
-    /// [`DEFAULT_CHALLENGE_WINDOW_BLOCKS`], [`DEFAULT_SLASH_REWARD_PERCENT`] and no executors.
+    /// [`DEFAULT_CHALLENGE_WINDOW_MS`], [`DEFAULT_MIN_WINDOW_BLOCKS`],
+    /// [`DEFAULT_MAX_EXECUTOR_STALL_MS`], [`DEFAULT_MIN_CORROBORATION`],
+    /// [`DEFAULT_SLASH_REWARD_PERCENT`] and no executors.
     fn default() -> Self {
         Self {
-            challenge_window_blocks: DEFAULT_CHALLENGE_WINDOW_BLOCKS,
+            challenge_window_ms: DEFAULT_CHALLENGE_WINDOW_MS,
+            min_window_blocks: DEFAULT_MIN_WINDOW_BLOCKS,
+            max_executor_stall_ms: DEFAULT_MAX_EXECUTOR_STALL_MS,
+            min_corroboration: DEFAULT_MIN_CORROBORATION,
             slash_reward_percent: DEFAULT_SLASH_REWARD_PERCENT,
             executors: Vec::new(),
         }
@@ -272,6 +354,14 @@ pub struct BlockLimits {
     pub max_tx_bytes: u64,
     /// Most gas in one block (the sum of its transactions' gas limits).
     pub max_block_gas: u64,
+    /// The execution budget: declared gas (transactions' gas limits) the chain takes on per
+    /// second, so that an executor running at this rate (with headroom) never falls
+    /// behind for good; 0 switches the budget off (unsafe: nothing then bounds executor lag).
+    /// See docs/adr/007-execution-budget.md for how the default was measured.
+    pub gas_per_second: u64,
+    /// The budget's bucket: the most declared gas the chain takes on at once after an idle
+    /// spell; at least `max_block_gas` when there is a budget.
+    pub gas_burst: u64,
     /// Most transactions in one block.
     pub max_txs_per_block: u64,
     /// Base-fee floor in wei: every transaction's max fee per gas must reach it. 0 disables
@@ -288,6 +378,8 @@ impl Default for BlockLimits {
             max_block_bytes: 4 * 1024 * 1024,
             max_tx_bytes: 128 * 1024,
             max_block_gas: 100_000_000,
+            gas_per_second: DEFAULT_GAS_PER_SECOND,
+            gas_burst: DEFAULT_GAS_BURST,
             max_txs_per_block: 20_000,
             min_gas_price: 1_000_000_000,
             max_timestamp_drift_ms: 5_000,
@@ -307,7 +399,10 @@ const VALIDATOR_KEYS: &[&str] = &["name", "public_key", "voting_power", "fee_rec
 const EXECUTION_KEYS: &[&str] = &["hardfork", "base_fee_per_gas", "trace_period", "alloc"];
 const ACCOUNT_KEYS: &[&str] = &["address", "balance"];
 const STATE_KEYS: &[&str] = &[
-    "challenge_window_blocks",
+    "challenge_window_ms",
+    "min_window_blocks",
+    "max_executor_stall_ms",
+    "min_corroboration",
     "slash_reward_percent",
     "executors",
 ];
@@ -317,6 +412,8 @@ const LIMIT_KEYS: &[&str] = &[
     "max_block_bytes",
     "max_tx_bytes",
     "max_block_gas",
+    "gas_per_second",
+    "gas_burst",
     "max_txs_per_block",
     "min_gas_price",
     "max_timestamp_drift_ms",
@@ -371,7 +468,9 @@ impl Genesis {
     /// `max_block_gas >= 21000`; a known hardfork, `trace_period >= 1`, at most
     /// [`MAX_ALLOC_ACCOUNTS`] accounts with unique addresses, code of at most
     /// [`MAX_CODE_BYTES`], storage only with code and without repeated slots, and a total
-    /// balance that fits in 256 bits; a challenge window of at least 1 block, a slashing
+    /// balance that fits in 256 bits; a challenge window of at least
+    /// [`challenge_window_floor_ms`] under an execution budget (any window without one),
+    /// `min_window_blocks`, `min_corroboration` and `max_executor_stall_ms` above 0, a slashing
     /// reward of at most 100 percent, executors with unique non-empty names, unique valid
     /// ed25519 public keys that are no validator's, bonds above 0 and a total bond that fits
     /// in `u128`. Errors name `genesis.json` and the key.
@@ -488,6 +587,15 @@ impl Genesis {
                 ),
             );
         }
+        if l.gas_per_second > 0 && l.gas_burst < l.max_block_gas {
+            return fail(
+                "limits.gas_burst",
+                format!(
+                    "{} is below limits.max_block_gas ({}): a full block could never be taken on",
+                    l.gas_burst, l.max_block_gas
+                ),
+            );
+        }
         if l.max_block_gas < MIN_TX_GAS {
             return fail(
                 "limits.max_block_gas",
@@ -498,24 +606,53 @@ impl Genesis {
             );
         }
         self.execution.validate_as(origin)?;
-        self.state.validate_as(origin, &keys)
+        self.state.validate_as(
+            origin,
+            &keys,
+            self.limits.gas_per_second,
+            self.limits.gas_burst,
+        )
     }
 }
 
 impl StateGenesis {
     /// `validator_keys`: every validator's public key and its index, which executors may not
-    /// reuse.
+    /// reuse; `gas_per_second` and `gas_burst`: the genesis execution budget, which sets the
+    /// challenge window's floor.
     fn validate_as(
         &self,
         origin: &str,
         validator_keys: &HashMap<[u8; 32], usize>,
+        gas_per_second: u64,
+        gas_burst: u64,
     ) -> Result<(), ConfigError> {
         let fail = |key: &str, problem: String| Err(ConfigError::invalid(origin, key, problem));
-        if self.challenge_window_blocks == 0 {
+        if self.min_window_blocks == 0 {
+            return fail("state.min_window_blocks", "must be at least 1".to_owned());
+        }
+        if self.min_corroboration == 0 {
+            return fail("state.min_corroboration", "must be at least 1".to_owned());
+        }
+        if self.max_executor_stall_ms == 0 {
             return fail(
-                "state.challenge_window_blocks",
-                "must be at least 1".to_owned(),
+                "state.max_executor_stall_ms",
+                "must be greater than 0".to_owned(),
             );
+        }
+        let floor =
+            challenge_window_floor_ms(self.max_executor_stall_ms, gas_per_second, gas_burst);
+        if let (Some(floor), Some(catch_up)) =
+            (floor, executor_catch_up_ms(gas_per_second, gas_burst))
+        {
+            if self.challenge_window_ms < floor {
+                return fail(
+                    "state.challenge_window_ms",
+                    format!(
+                        "{} is below {floor}, the shortest window the execution budget allows: state.max_executor_stall_ms ({}) + {catch_up} ms for an executor a full limits.gas_burst ({gas_burst}) behind to catch up at limits.gas_per_second ({gas_per_second}) / 0.6 + {DETECTION_MARGIN_MS} ms to detect and prove a fault",
+                        self.challenge_window_ms, self.max_executor_stall_ms
+                    ),
+                );
+            }
         }
         if self.slash_reward_percent > 100 {
             return fail(
@@ -715,6 +852,8 @@ fn decode(path: &Path, origin: &str, value: &Value) -> Result<Genesis, ConfigErr
             max_block_bytes: limit("max_block_bytes")?,
             max_tx_bytes: limit("max_tx_bytes")?,
             max_block_gas: limit("max_block_gas")?,
+            gas_per_second: limit("gas_per_second")?,
+            gas_burst: limit("gas_burst")?,
             max_txs_per_block: limit("max_txs_per_block")?,
             min_gas_price: limit("min_gas_price")?,
             max_timestamp_drift_ms: limit("max_timestamp_drift_ms")?,
@@ -730,7 +869,11 @@ fn decode_state(
 ) -> Result<StateGenesis, ConfigError> {
     let s = json::object_field(origin, "", top, "state")?;
     json::check_keys(origin, "state", s, STATE_KEYS, &[])?;
-    let challenge_window_blocks = json::u64_field(origin, "state", s, "challenge_window_blocks")?;
+    let window = |key: &str| json::u64_field(origin, "state", s, key);
+    let challenge_window_ms = window("challenge_window_ms")?;
+    let min_window_blocks = window("min_window_blocks")?;
+    let max_executor_stall_ms = window("max_executor_stall_ms")?;
+    let min_corroboration = window("min_corroboration")?;
     let percent = json::u64_field(origin, "state", s, "slash_reward_percent")?;
     let slash_reward_percent = u8::try_from(percent)
         .ok()
@@ -776,7 +919,10 @@ fn decode_state(
         });
     }
     Ok(StateGenesis {
-        challenge_window_blocks,
+        challenge_window_ms,
+        min_window_blocks,
+        max_executor_stall_ms,
+        min_corroboration,
         slash_reward_percent,
         executors,
     })
@@ -918,7 +1064,10 @@ mod tests {
                 ],
             },
             state: StateGenesis {
-                challenge_window_blocks: 20,
+                challenge_window_ms: 90_000,
+                min_window_blocks: 10,
+                max_executor_stall_ms: 60_000,
+                min_corroboration: 1,
                 slash_reward_percent: 50,
                 executors: vec![
                     executor("e0", 11, 1_000_000_000_000_000_000_000),
@@ -1083,8 +1232,29 @@ mod tests {
                 "key execution.alloc[2].balance: the total of all balances exceeds 2^256 - 1",
             ),
             (
-                |g| g.state.challenge_window_blocks = 0,
-                "key state.challenge_window_blocks: must be at least 1",
+                |g| g.state.min_window_blocks = 0,
+                "key state.min_window_blocks: must be at least 1",
+            ),
+            (
+                |g| g.state.min_corroboration = 0,
+                "key state.min_corroboration: must be at least 1",
+            ),
+            (
+                |g| g.state.max_executor_stall_ms = 0,
+                "key state.max_executor_stall_ms: must be greater than 0",
+            ),
+            (
+                // The default budget: 60,000 + ceil(0.6 * 600,000,000 * 1000 / 300,000,000)
+                // + 5,000 = 66,200 ms.
+                |g| g.state.challenge_window_ms = 66_199,
+                "key state.challenge_window_ms: 66199 is below 66200, the shortest window the execution budget allows: state.max_executor_stall_ms (60000) + 1200 ms for an executor a full limits.gas_burst (600000000) behind to catch up at limits.gas_per_second (300000000) / 0.6 + 5000 ms to detect and prove a fault",
+            ),
+            (
+                |g| {
+                    g.state.max_executor_stall_ms = 1;
+                    g.state.challenge_window_ms = 6_200;
+                },
+                "key state.challenge_window_ms: 6200 is below 6201",
             ),
             (
                 |g| g.state.slash_reward_percent = 101,
@@ -1153,20 +1323,78 @@ mod tests {
             .expect("a zero base fee, an empty alloc, cancun and a zero fee recipient are allowed");
         let mut g = genesis();
         g.state = StateGenesis {
-            challenge_window_blocks: 1,
+            challenge_window_ms: 66_200,
+            min_window_blocks: 1,
+            max_executor_stall_ms: 60_000,
+            min_corroboration: 1,
             slash_reward_percent: 0,
             executors: Vec::new(),
         };
         g.validate()
-            .expect("a one-block window, no reward and no executors are allowed");
+            .expect("a window at the floor, one block, no reward and no executors are allowed");
         g.state.slash_reward_percent = 100;
         g.validate().expect("a 100% reward is allowed");
+        g.state.min_corroboration = 5;
+        g.validate()
+            .expect("more corroboration than executors is allowed (K_eff caps it)");
+        // Without an execution budget nothing bounds executor lag: any window is the
+        // operator's explicit choice (nodes warn at start).
+        g.limits.gas_per_second = 0;
+        g.state.challenge_window_ms = 1;
+        g.validate().expect("no budget: any window");
+        g.state.challenge_window_ms = 0;
+        g.validate()
+            .expect("no budget: even a window of blocks only");
+        g.state.max_executor_stall_ms = 0;
+        assert!(err_of(&g).contains("key state.max_executor_stall_ms: must be greater than 0"));
+    }
+
+    #[test]
+    fn challenge_window_floor() {
+        assert_eq!(executor_catch_up_ms(0, 600_000_000), None);
+        assert_eq!(challenge_window_floor_ms(60_000, 0, 600_000_000), None);
+        assert_eq!(
+            executor_catch_up_ms(DEFAULT_GAS_PER_SECOND, DEFAULT_GAS_BURST),
+            Some(1_200)
+        );
+        assert_eq!(
+            challenge_window_floor_ms(
+                DEFAULT_MAX_EXECUTOR_STALL_MS,
+                DEFAULT_GAS_PER_SECOND,
+                DEFAULT_GAS_BURST
+            ),
+            Some(66_200)
+        );
+        // The default window leaves room above its floor.
+        assert!(
+            Some(DEFAULT_CHALLENGE_WINDOW_MS)
+                >= challenge_window_floor_ms(
+                    DEFAULT_MAX_EXECUTOR_STALL_MS,
+                    DEFAULT_GAS_PER_SECOND,
+                    DEFAULT_GAS_BURST
+                )
+        );
+        // Rounded up: 0.6 * 1 gas * 1000 / 7 gas/s = 85.7 ms.
+        assert_eq!(executor_catch_up_ms(7, 1), Some(86));
+        assert_eq!(executor_catch_up_ms(600, 1), Some(1));
+        assert_eq!(executor_catch_up_ms(601, 1), Some(1));
+        assert_eq!(executor_catch_up_ms(u64::MAX, 0), Some(0));
+        // No overflow at the extremes.
+        assert_eq!(executor_catch_up_ms(1, u64::MAX), Some(u64::MAX));
+        assert_eq!(challenge_window_floor_ms(u64::MAX, 1, 1), Some(u64::MAX));
+        assert_eq!(
+            challenge_window_floor_ms(1, 300_000_000, 600_000_000),
+            Some(6_201)
+        );
     }
 
     #[test]
     fn default_state_section() {
         let s = StateGenesis::default();
-        assert_eq!(s.challenge_window_blocks, 20);
+        assert_eq!(s.challenge_window_ms, 90_000);
+        assert_eq!(s.min_window_blocks, 10);
+        assert_eq!(s.max_executor_stall_ms, 60_000);
+        assert_eq!(s.min_corroboration, 1);
         assert_eq!(s.slash_reward_percent, 50);
         assert!(s.executors.is_empty());
     }
@@ -1450,23 +1678,79 @@ mod tests {
         check(&no_state.to_string(), "key state: missing");
         check(
             &good.replacen("\"state\": {", "\"state\": { \"window\": 3,", 1),
-            "unknown key state.window (expected one of: challenge_window_blocks, slash_reward_percent, executors)",
+            "unknown key state.window (expected one of: challenge_window_ms, min_window_blocks, max_executor_stall_ms, min_corroboration, slash_reward_percent, executors)",
         );
         check(
             &good.replacen(
+                "\"challenge_window_ms\": 90000",
                 "\"challenge_window_blocks\": 20",
-                "\"challenge_window_blocks\": 0",
                 1,
             ),
-            "key state.challenge_window_blocks: must be at least 1",
+            "unknown key state.challenge_window_blocks (expected one of: challenge_window_ms,",
+        );
+        for key in [
+            "challenge_window_ms",
+            "min_window_blocks",
+            "max_executor_stall_ms",
+            "min_corroboration",
+        ] {
+            let mut without: serde_json::Value = serde_json::from_str(&good).expect("json");
+            if let Some(state) = without["state"].as_object_mut() {
+                state.remove(key);
+            }
+            check(&without.to_string(), &format!("key state.{key}: missing"));
+        }
+        check(
+            &good.replacen(
+                "\"challenge_window_ms\": 90000",
+                "\"challenge_window_ms\": 1000",
+                1,
+            ),
+            "key state.challenge_window_ms: 1000 is below 66200",
         );
         check(
             &good.replacen(
-                "\"challenge_window_blocks\": 20",
-                "\"challenge_window_blocks\": -2",
+                "\"challenge_window_ms\": 90000",
+                "\"challenge_window_ms\": -2",
                 1,
             ),
-            "key state.challenge_window_blocks: expected an unsigned integer",
+            "key state.challenge_window_ms: expected an unsigned integer",
+        );
+        check(
+            &good.replacen("\"min_window_blocks\": 10", "\"min_window_blocks\": 0", 1),
+            "key state.min_window_blocks: must be at least 1",
+        );
+        check(
+            &good.replacen("\"min_window_blocks\": 10", "\"min_window_blocks\": 1.5", 1),
+            "key state.min_window_blocks: expected an unsigned integer",
+        );
+        check(
+            &good.replacen(
+                "\"max_executor_stall_ms\": 60000",
+                "\"max_executor_stall_ms\": 0",
+                1,
+            ),
+            "key state.max_executor_stall_ms: must be greater than 0",
+        );
+        check(
+            &good.replacen(
+                "\"max_executor_stall_ms\": 60000",
+                "\"max_executor_stall_ms\": 90000",
+                1,
+            ),
+            "key state.challenge_window_ms: 90000 is below 96200",
+        );
+        check(
+            &good.replacen("\"min_corroboration\": 1", "\"min_corroboration\": 0", 1),
+            "key state.min_corroboration: must be at least 1",
+        );
+        check(
+            &good.replacen(
+                "\"min_corroboration\": 1",
+                "\"min_corroboration\": \"2\"",
+                1,
+            ),
+            "key state.min_corroboration: expected an unsigned integer",
         );
         check(
             &good.replacen(

@@ -51,8 +51,9 @@ pub fn key_path(home: &Path) -> PathBuf {
 /// moniker), `validator_key.json` (a new key, mode 0600) and `genesis.json` (a one-validator
 /// chain of that key with voting power 1 and fee recipient [`fee_recipient_for`] its key,
 /// default limits, `genesis_time_ms` = now, [`dev_execution`]`(0)` and
-/// [`StateGenesis::default`]: a 20-block challenge window, a 50% slashing reward and no
-/// executors), and creates `DIR` and `DIR/data`.
+/// [`StateGenesis::default`]: a 90 s challenge window of at least 10 blocks sized for a
+/// 60 s executor stall, no corroboration beyond the claim's own executor, a 50% slashing
+/// reward and no executors), and creates `DIR` and `DIR/data`.
 ///
 /// Without `force`, if any of the three files exists the call fails with
 /// [`ConfigError::AlreadyExists`] naming it, and writes nothing (every file is checked
@@ -158,7 +159,10 @@ mod tests {
             .iter()
             .all(|a| a.balance == DEV_ACCOUNT_BALANCE_WEI));
         assert!(genesis.genesis_time_ms > 1_600_000_000_000);
-        assert_eq!(genesis.state.challenge_window_blocks, 20);
+        assert_eq!(genesis.state.challenge_window_ms, 90_000);
+        assert_eq!(genesis.state.min_window_blocks, 10);
+        assert_eq!(genesis.state.max_executor_stall_ms, 60_000);
+        assert_eq!(genesis.state.min_corroboration, 1);
         assert_eq!(genesis.state.slash_reward_percent, 50);
         assert!(genesis.state.executors.is_empty());
         let config = NodeConfig::load(&report.config_path, Vec::new(), &[]).expect("config");

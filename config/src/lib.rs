@@ -38,9 +38,11 @@ pub use dev::{
 };
 pub use error::ConfigError;
 pub use genesis::{
-    fee_recipient_for, BlockLimits, ExecutionGenesis, Genesis, GenesisAccount, GenesisExecutor,
-    GenesisValidator, StateGenesis, DEFAULT_CHALLENGE_WINDOW_BLOCKS, DEFAULT_SLASH_REWARD_PERCENT,
-    GENESIS_FILE, MIN_MAX_BLOCK_BYTES,
+    challenge_window_floor_ms, executor_catch_up_ms, fee_recipient_for, BlockLimits,
+    ExecutionGenesis, Genesis, GenesisAccount, GenesisExecutor, GenesisValidator, StateGenesis,
+    DEFAULT_CHALLENGE_WINDOW_MS, DEFAULT_GAS_BURST, DEFAULT_GAS_PER_SECOND,
+    DEFAULT_MAX_EXECUTOR_STALL_MS, DEFAULT_MIN_CORROBORATION, DEFAULT_MIN_WINDOW_BLOCKS,
+    DEFAULT_SLASH_REWARD_PERCENT, DETECTION_MARGIN_MS, GENESIS_FILE, MIN_MAX_BLOCK_BYTES,
 };
 pub use init::{init_home, InitOptions, InitReport};
 pub use keys::{

@@ -3,14 +3,17 @@
 //! and where slashed bonds go.
 //!
 //! [`StateConsensus`] is fed the state-consensus items of every decided data block, in height
-//! order ([`StateConsensus::apply_block`]). It has no clock, no I/O and no randomness, and
-//! iterates only ordered maps: the same block sequence always gives an equal state (it
-//! implements `PartialEq` so that this can be tested).
+//! order, with the block's timestamp ([`StateConsensus::apply_block`]). It has no clock of its
+//! own (time is the decided blocks' timestamps), no I/O and no randomness, and iterates only
+//! ordered maps: the same block sequence always gives an equal state (it implements
+//! `PartialEq` so that this can be tested).
 //!
 //! # Rules (protocol §11)
 //!
-//! Let `W` be the genesis `state.challenge_window_blocks` and `d` the height of the block
-//! being applied. Items are processed in block order, then finality.
+//! Let `W` be the genesis `state.challenge_window_ms`, `B` its `state.min_window_blocks`,
+//! `K` its `state.min_corroboration`, and `d` the height of the block being applied, `t_d`
+//! its timestamp. Items are processed in block order, then finality. Timestamps never
+//! decrease from one block to the next (a decided chain's strictly increase).
 //!
 //! 1. **Recording a claim.** A claim included at `d` is recorded if all hold, else ignored
 //!    with a [`Rejection`] (and nothing changes):
@@ -32,19 +35,28 @@
 //!    slashed and both claims, if recorded and pending, are reverted with all their
 //!    descendants. A claim that is already final stays final. Evidence against an executor
 //!    that is already slashed is rejected.
-//! 3. **Finality.** A claim included at `d` is *ripe* once block `d + W` is applied (after
-//!    that block's items), unless reverted by then. A ripe claim becomes final, in that block
-//!    or the first later block where both hold: its parent is final (or it is a height-1
-//!    claim), and it is not *disputed*. A claim is disputed while another recorded claim that
-//!    is not reverted has the same `data_height` and `pre_state_root` but a different
-//!    `post_state_root` or `trace_root` (the commitments a fraud proof settles). So two
-//!    disagreeing claims on one state never both become final, and neither does while both
-//!    stand: a dispute ends only when a fraud proof (or equivocation evidence) reverts one
-//!    side, and if none ever comes, state finality stops at that height (see
-//!    [`StateConsensus::disputes`]) rather than choosing a side. A claim recorded against an
-//!    already final rival can never become final. Ripe claims are examined in order of
-//!    data height, then inclusion, so a parent finalizes before its children in the same
-//!    block. A final claim never changes status again.
+//! 3. **Finality.** A claim included in block `d` is *ripe* once a block at height at least
+//!    `d + B` whose timestamp is at least `t_d + W` is applied (after that block's items),
+//!    unless reverted by then. The window is time, measured by decided blocks' timestamps,
+//!    and never fewer than `B` blocks: a halted chain cannot eat it (after a halt, `B` blocks
+//!    still pass before anything included before it is final). A ripe claim becomes final,
+//!    in that block or the first later block where all hold: its parent is final (or it is a
+//!    height-1 claim); it is not *disputed*; and it is *corroborated*. A claim is disputed
+//!    while another recorded claim that is not reverted has the same `data_height` and
+//!    `pre_state_root` but a different `post_state_root` or `trace_root` (the commitments a
+//!    fraud proof settles). So two disagreeing claims on one state never both become final,
+//!    and neither does while both stand: a dispute ends only when a fraud proof (or
+//!    equivocation evidence) reverts one side, and if none ever comes, state finality stops
+//!    at that height (see [`StateConsensus::disputes`]) rather than choosing a side. A claim
+//!    recorded against an already final rival can never become final. A claim is
+//!    corroborated when at least `K_eff = min(K, registered executors not slashed)` (never
+//!    below 1) distinct executors that are not slashed have recorded, unreverted claims at
+//!    its `data_height` with the same pre-state, post-state and trace roots; its own
+//!    executor counts. Ripe claims are examined in order of data height, then inclusion, so
+//!    a parent finalizes before its children in the same block, and they are examined again
+//!    in every block where something that can release one happened: a claim ripened, was
+//!    recorded (corroboration) or was reverted (the end of a dispute), or an executor was
+//!    slashed (`K_eff` may drop). A final claim never changes status again.
 //! 4. **Fraud.** An [`Inclusion::Fraud`] item (a proof the caller verified) against a
 //!    pending claim `C` reverts `C` and every recorded descendant of `C`, in this block, and
 //!    slashes `C`'s executor. Against a final, reverted or unknown claim, or repeating the
@@ -55,7 +67,8 @@
 //!    is no submitter). Every claim of the executor that is still pending is reverted with
 //!    its descendants ([`RevertReason::ExecutorSlashed`]): a proven liar's other claims carry
 //!    no weight, so one proof ends every dispute it started. Later claims by a slashed
-//!    executor are ignored; its final claims stay final.
+//!    executor are ignored; its final claims stay final. A slashed executor no longer counts
+//!    towards `K_eff` nor corroborates.
 //! 6. **Canonical chain.** The canonical claim at height `h` is the first-included final claim
 //!    at `h` whose pre-state root is the canonical root at `h - 1` (the genesis root at 0);
 //!    the canonical root is its post-state root. By rule 3 every final claim on that pre-state
@@ -71,7 +84,7 @@
 //! [`check_claim`]: crate::check_claim
 //! [`GENESIS_PARENT`]: crate::GENESIS_PARENT
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use alloy_primitives::B256;
 use lazychain_config::Genesis;
@@ -88,8 +101,15 @@ mod tests;
 pub struct StateParams {
     /// Claims for another chain are ignored.
     pub chain_id: u64,
-    /// `W`: a claim included at `d` is final at `d + W`; at least 1.
-    pub challenge_window_blocks: u64,
+    /// `W`, in milliseconds: a claim included in a block with timestamp `t` ripens no earlier
+    /// than a block whose timestamp is at least `t + W` (rule 3).
+    pub challenge_window_ms: u64,
+    /// `B`: ... and no earlier than `B` blocks after the one that included it; at least 1.
+    pub min_window_blocks: u64,
+    /// `K`: a ripe claim finalizes only once `min(K, registered executors not slashed)`
+    /// distinct unslashed executors have recorded unreverted claims that agree with it
+    /// (rule 3); at least 1.
+    pub min_corroboration: u64,
     /// Share of a slashed bond credited to the submitter of the evidence; 0 to 100.
     pub slash_reward_percent: u8,
 }
@@ -99,7 +119,9 @@ impl StateParams {
     pub fn from_genesis(genesis: &Genesis) -> Self {
         Self {
             chain_id: genesis.chain_id,
-            challenge_window_blocks: genesis.state.challenge_window_blocks,
+            challenge_window_ms: genesis.state.challenge_window_ms,
+            min_window_blocks: genesis.state.min_window_blocks,
+            min_corroboration: genesis.state.min_corroboration,
             slash_reward_percent: genesis.state.slash_reward_percent,
         }
     }
@@ -146,8 +168,9 @@ pub enum RevertReason {
 /// Where a recorded claim stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClaimStatus {
-    /// Not final yet: inside its challenge window (final at `included_at + W` unless
-    /// reverted first), or past it and waiting for its parent or for a dispute to end.
+    /// Not final yet: inside its challenge window (rule 3: `B` blocks and `W` milliseconds
+    /// after block `included_at`), or past it (ripe) and waiting for its parent, for a
+    /// dispute to end or for corroboration.
     Pending { included_at: u64 },
     /// Final since block `at`: it never changes again.
     Final { at: u64 },
@@ -185,6 +208,8 @@ pub struct ClaimView<'a> {
     pub claim: &'a SignedClaim,
     /// The data height of the block that included it.
     pub included_at: u64,
+    /// That block's timestamp (ms).
+    pub included_ms: u64,
     pub status: ClaimStatus,
 }
 
@@ -194,8 +219,11 @@ pub struct ClaimView<'a> {
 pub struct Dispute {
     pub data_height: u64,
     pub pre_state_root: B256,
-    /// The block from which the first of them would have been final.
-    pub since: u64,
+    /// The block from which it holds finality back: where the first of its claims ripened
+    /// (and would otherwise have been final).
+    pub since_height: u64,
+    /// That block's timestamp (ms).
+    pub since_ms: u64,
     /// Every unreverted claim on `pre_state_root` at `data_height`, in inclusion order.
     pub claims: Vec<ClaimId>,
 }
@@ -304,8 +332,16 @@ impl Ledger {
 pub enum ApplyError {
     #[error("block {got} applied out of order: the next block is {expected}")]
     OutOfOrder { expected: u64, got: u64 },
-    #[error("state.challenge_window_blocks must be at least 1")]
-    ZeroWindow,
+    #[error("block {height} has timestamp {timestamp_ms} ms, before the previous block's {previous_ms} ms")]
+    TimestampDecreased {
+        height: u64,
+        timestamp_ms: u64,
+        previous_ms: u64,
+    },
+    #[error("state.min_window_blocks must be at least 1")]
+    ZeroWindowBlocks,
+    #[error("state.min_corroboration must be at least 1")]
+    ZeroCorroboration,
     #[error("state.slash_reward_percent {0} is above 100")]
     RewardAbove100(u8),
 }
@@ -314,6 +350,10 @@ pub enum ApplyError {
 struct Record {
     claim: SignedClaim,
     included_at: u64,
+    /// The timestamp (ms) of block `included_at`.
+    included_ms: u64,
+    /// The block (height, timestamp) where it ripened (rule 3), once it has.
+    ripened: Option<(u64, u64)>,
     /// Inclusion order across all claims (0 for the first recorded).
     seq: u64,
     status: ClaimStatus,
@@ -328,16 +368,20 @@ pub struct StateConsensus {
     genesis_root: B256,
     registry: ExecutorRegistry,
     applied_height: u64,
+    /// The timestamp (ms) of block `applied_height` (0 before any).
+    applied_ms: u64,
     claims: BTreeMap<ClaimId, Record>,
     /// Recorded claims per data height, in inclusion order.
     by_height: BTreeMap<u64, Vec<ClaimId>>,
-    /// Claims whose window ends when a block is applied, in inclusion order.
-    due: BTreeMap<u64, Vec<ClaimId>>,
+    /// Claims recorded pending and not ripe yet, in inclusion order: since heights and
+    /// timestamps of blocks never decrease, they ripen in this order.
+    windows: VecDeque<ClaimId>,
     /// Pending claims past their window (rule 3), by (data height, inclusion order): each
-    /// waits for its parent to be final or for a dispute to end.
+    /// waits for its parent to be final, for a dispute to end or for corroboration.
     ripe: BTreeMap<(u64, u64), ClaimId>,
-    /// A claim was reverted since the ripe claims were last examined.
-    reverted_since_finalize: bool,
+    /// Something that can release a held claim happened since the ripe claims were last
+    /// examined: a claim was recorded or reverted, or an executor slashed.
+    examine: bool,
     /// The first recorded claim per (executor, data height, parent): the equivocation index.
     slots: BTreeMap<(Address, u64, ClaimId), ClaimId>,
     /// `canonical[h - 1]` is the canonical claim at height `h`.
@@ -354,8 +398,11 @@ impl StateConsensus {
         params: &StateParams,
         registry: ExecutorRegistry,
     ) -> Result<Self, ApplyError> {
-        if params.challenge_window_blocks == 0 {
-            return Err(ApplyError::ZeroWindow);
+        if params.min_window_blocks == 0 {
+            return Err(ApplyError::ZeroWindowBlocks);
+        }
+        if params.min_corroboration == 0 {
+            return Err(ApplyError::ZeroCorroboration);
         }
         if params.slash_reward_percent > 100 {
             return Err(ApplyError::RewardAbove100(params.slash_reward_percent));
@@ -369,11 +416,12 @@ impl StateConsensus {
             genesis_root,
             registry,
             applied_height: 0,
+            applied_ms: 0,
             claims: BTreeMap::new(),
             by_height: BTreeMap::new(),
-            due: BTreeMap::new(),
+            windows: VecDeque::new(),
             ripe: BTreeMap::new(),
-            reverted_since_finalize: false,
+            examine: false,
             slots: BTreeMap::new(),
             canonical: Vec::new(),
             proofs: BTreeSet::new(),
@@ -381,12 +429,15 @@ impl StateConsensus {
         })
     }
 
-    /// Applies the state-consensus items of decided block `height`, which must be
-    /// `applied_height() + 1`: every item in order, then finality for the claims included at
-    /// `height - W`. Returns one outcome per item. Out of order, nothing changes.
+    /// Applies the state-consensus items of decided block `height`, whose timestamp is
+    /// `timestamp_ms`: every item in order, then finality (rule 3) for the claims whose window
+    /// this block closes and for the held ones. Returns one outcome per item. `height` must be
+    /// `applied_height() + 1` and `timestamp_ms` at least the previous block's (a decided chain's
+    /// timestamps strictly increase); otherwise it is an error and nothing changes.
     pub fn apply_block(
         &mut self,
         height: u64,
+        timestamp_ms: u64,
         items: &[Inclusion],
     ) -> Result<Vec<Outcome>, ApplyError> {
         let expected = self.applied_height.saturating_add(1);
@@ -396,10 +447,18 @@ impl StateConsensus {
                 got: height,
             });
         }
+        if timestamp_ms < self.applied_ms {
+            return Err(ApplyError::TimestampDecreased {
+                height,
+                timestamp_ms,
+                previous_ms: self.applied_ms,
+            });
+        }
+
         let outcomes = items
             .iter()
             .map(|item| match item {
-                Inclusion::Claim(claim) => self.include_claim(height, claim),
+                Inclusion::Claim(claim) => self.include_claim(height, timestamp_ms, claim),
                 Inclusion::Fraud {
                     target,
                     submitter,
@@ -410,13 +469,15 @@ impl StateConsensus {
                 }
             })
             .collect();
-        self.finalize(height);
+        self.finalize(height, timestamp_ms);
         self.applied_height = height;
+        self.applied_ms = timestamp_ms;
         Ok(outcomes)
     }
 
-    /// Rule 1 and equivocation detected on inclusion (rule 2).
-    fn include_claim(&mut self, d: u64, signed: &SignedClaim) -> Outcome {
+    /// Rule 1 and equivocation detected on inclusion (rule 2), in block `d` with timestamp
+    /// `t`.
+    fn include_claim(&mut self, d: u64, t: u64, signed: &SignedClaim) -> Outcome {
         let id = signed.id();
         let claim = &signed.claim;
         let ignore = |reason: Rejection| Outcome::ClaimIgnored { id, reason };
@@ -463,7 +524,12 @@ impl StateConsensus {
         if let Some(&first) = self.slots.get(&slot) {
             // Rule 2: the second claim of a slot. Record it as reverted, revert the first.
             let reason = RevertReason::Equivocation;
-            self.record(d, signed.clone(), ClaimStatus::Reverted { at: d, reason });
+            self.record(
+                d,
+                t,
+                signed.clone(),
+                ClaimStatus::Reverted { at: d, reason },
+            );
             let mut reverted = vec![id];
             reverted.extend(self.revert_tree(first, d, reason));
             let slash = self.slash(claim.executor, None);
@@ -482,17 +548,17 @@ impl StateConsensus {
                 reason: RevertReason::Ancestor { claim: parent },
             },
             _ => {
-                if let Some(final_at) = d.checked_add(self.params.challenge_window_blocks) {
-                    self.due.entry(final_at).or_default().push(id);
-                }
+                self.windows.push_back(id);
+                // It may corroborate a held claim.
+                self.examine = true;
                 ClaimStatus::Pending { included_at: d }
             }
         };
-        self.record(d, signed.clone(), status);
+        self.record(d, t, signed.clone(), status);
         Outcome::Recorded { id, status }
     }
 
-    fn record(&mut self, d: u64, signed: SignedClaim, status: ClaimStatus) {
+    fn record(&mut self, d: u64, t: u64, signed: SignedClaim, status: ClaimStatus) {
         let id = signed.id();
         let parent = signed.claim.parent();
         self.by_height
@@ -508,6 +574,8 @@ impl StateConsensus {
             Record {
                 claim: signed,
                 included_at: d,
+                included_ms: t,
+                ripened: None,
                 seq,
                 status,
                 children: Vec::new(),
@@ -647,7 +715,7 @@ impl StateConsensus {
                 continue;
             }
             record.status = ClaimStatus::Reverted { at, reason };
-            self.reverted_since_finalize = true;
+            self.examine = true;
             changed.push(id);
             queue.extend(
                 record
@@ -690,6 +758,8 @@ impl StateConsensus {
             None => 0,
         };
         let burned = amount - reward;
+        // K_eff may drop (rule 3).
+        self.examine = true;
         let slashed = self.ledger.slashed.entry(executor).or_insert(0);
         *slashed = slashed.saturating_add(amount);
         if let (Some(to), true) = (beneficiary, reward > 0) {
@@ -706,23 +776,41 @@ impl StateConsensus {
         }
     }
 
-    /// Rule 3 and the canonical chain (rule 6).
-    fn finalize(&mut self, height: u64) {
-        let due = self.due.remove(&height).unwrap_or_default();
-        let fresh = due
-            .iter()
-            .any(|id| self.status(id).is_some_and(|s| s.is_pending()));
-        for id in due {
-            if let Some(r) = self.claims.get(&id).filter(|r| r.status.is_pending()) {
-                self.ripe.insert((r.claim.claim.data_height, r.seq), id);
+    /// Rule 3 and the canonical chain (rule 6), after the items of block `height` (timestamp
+    /// `t`).
+    fn finalize(&mut self, height: u64, t: u64) {
+        // Claims ripen in inclusion order: a block that closes one claim's window closes the
+        // window of every claim included before it.
+        while let Some(&id) = self.windows.front() {
+            let Some(record) = self.claims.get_mut(&id) else {
+                self.windows.pop_front();
+                continue;
+            };
+            let blocks_passed = height
+                >= record
+                    .included_at
+                    .saturating_add(self.params.min_window_blocks);
+            let time_passed = t
+                >= record
+                    .included_ms
+                    .saturating_add(self.params.challenge_window_ms);
+            if !(blocks_passed && time_passed) {
+                break;
+            }
+            self.windows.pop_front();
+            if record.status.is_pending() {
+                record.ripened = Some((height, t));
+                self.ripe
+                    .insert((record.claim.claim.data_height, record.seq), id);
+                self.examine = true;
             }
         }
-        // Held claims can only move when something new ripened or something was reverted
-        // (which may end a dispute); otherwise the examination below would change nothing.
-        if !fresh && !std::mem::take(&mut self.reverted_since_finalize) {
+        // Held claims can only move when something ripened, was recorded or reverted, or an
+        // executor was slashed; otherwise the examination below would change nothing.
+        if !std::mem::take(&mut self.examine) {
             return;
         }
-        self.reverted_since_finalize = false;
+        let required = self.required_corroboration();
         let ripe: Vec<((u64, u64), ClaimId)> = self.ripe.iter().map(|(k, id)| (*k, *id)).collect();
         for (key, id) in ripe {
             let Some(record) = self.claims.get(&id) else {
@@ -738,7 +826,7 @@ impl StateConsensus {
                     .claims
                     .get(&record.claim.claim.parent())
                     .is_some_and(|p| p.status.is_final());
-            if !parent_final || self.is_disputed(&id) {
+            if !parent_final || self.is_disputed(&id) || self.corroboration(&id) < required {
                 continue;
             }
             if let Some(record) = self.claims.get_mut(&id) {
@@ -747,6 +835,43 @@ impl StateConsensus {
             self.ripe.remove(&key);
         }
         self.extend_canonical();
+    }
+
+    /// `K_eff` (rule 3): `min(K, registered executors not slashed)`, at least 1.
+    pub fn required_corroboration(&self) -> u64 {
+        let live = self
+            .registry
+            .iter()
+            .filter(|(address, _)| !self.is_slashed(address))
+            .count() as u64;
+        self.params.min_corroboration.min(live).max(1)
+    }
+
+    /// How many distinct executors that are not slashed have recorded, unreverted claims
+    /// that agree with `id` (same data height, pre-state, post-state and trace roots), its own
+    /// executor included (rule 3). 0 for an unknown claim.
+    pub fn corroboration(&self, id: &ClaimId) -> u64 {
+        let Some(record) = self.claims.get(id) else {
+            return 0;
+        };
+        let c = &record.claim.claim;
+        let agreeing: BTreeSet<Address> = self
+            .by_height
+            .get(&c.data_height)
+            .into_iter()
+            .flatten()
+            .filter_map(|other| self.claims.get(other))
+            .filter(|r| {
+                let o = &r.claim.claim;
+                !r.status.is_reverted()
+                    && !self.is_slashed(&o.executor)
+                    && o.pre_state_root == c.pre_state_root
+                    && o.post_state_root == c.post_state_root
+                    && o.trace_root == c.trace_root
+            })
+            .map(|r| r.claim.claim.executor)
+            .collect();
+        agreeing.len() as u64
     }
 
     /// Whether another recorded, unreverted claim for the same height and pre-state root
@@ -814,6 +939,11 @@ impl StateConsensus {
         self.applied_height
     }
 
+    /// The timestamp (ms) of the last block applied (0 before any).
+    pub fn applied_ms(&self) -> u64 {
+        self.applied_ms
+    }
+
     /// Every recorded claim for data height `height`, in inclusion order, with its status.
     pub fn claims_at(&self, height: u64) -> Vec<(ClaimId, &SignedClaim, ClaimStatus)> {
         self.by_height
@@ -830,6 +960,7 @@ impl StateConsensus {
             id: *id,
             claim: &r.claim,
             included_at: r.included_at,
+            included_ms: r.included_ms,
             status: r.status,
         })
     }
@@ -963,19 +1094,44 @@ impl StateConsensus {
                 })
                 .copied()
                 .collect();
+            let (since_height, since_ms) = record.ripened.unwrap_or((0, 0));
             out.push(Dispute {
                 data_height: c.data_height,
                 pre_state_root: pre,
-                since: record.included_at + self.params.challenge_window_blocks,
+                since_height,
+                since_ms,
                 claims,
             });
         }
         out
     }
 
-    /// Pending claims past their window (held by their parent or by a dispute).
+    /// Pending claims past their window (held by their parent, by a dispute or for want of
+    /// corroboration).
     pub fn held_claims(&self) -> usize {
         self.ripe.len()
+    }
+
+    /// Ripe claims held only for want of corroboration (rule 3): their parent is final (or
+    /// they are for height 1) and they are not disputed, but fewer than
+    /// [`Self::required_corroboration`] executors agree with them.
+    pub fn uncorroborated_claims(&self) -> usize {
+        let required = self.required_corroboration();
+        self.ripe
+            .values()
+            .filter(|id| {
+                self.claims.get(id).is_some_and(|r| {
+                    r.status.is_pending()
+                        && (r.claim.claim.data_height == 1
+                            || self
+                                .claims
+                                .get(&r.claim.claim.parent())
+                                .is_some_and(|p| p.status.is_final()))
+                        && !self.is_disputed(id)
+                        && self.corroboration(id) < required
+                })
+            })
+            .count()
     }
 
     /// Bonds, slashed amounts, rewards and burned total.

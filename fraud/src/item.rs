@@ -239,13 +239,13 @@ mod tests {
 
     fn registry() -> ExecutorRegistry {
         ExecutorRegistry::from_genesis(&StateGenesis {
-            challenge_window_blocks: 3,
             slash_reward_percent: 50,
             executors: vec![GenesisExecutor {
                 name: "e".into(),
                 public_key: *key().public_key().as_bytes(),
                 bond: 10,
             }],
+            ..StateGenesis::default()
         })
         .expect("registry")
     }

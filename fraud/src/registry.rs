@@ -175,7 +175,6 @@ mod tests {
     #[test]
     fn registry_from_genesis() {
         let state = StateGenesis {
-            challenge_window_blocks: 3,
             slash_reward_percent: 10,
             executors: vec![
                 GenesisExecutor {
@@ -189,6 +188,7 @@ mod tests {
                     bond: 7,
                 },
             ],
+            ..StateGenesis::default()
         };
         let r = ExecutorRegistry::from_genesis(&state).expect("registry");
         assert_eq!(r.len(), 2);

@@ -89,6 +89,8 @@ fn header(height: u64, raw: &[Vec<u8>]) -> BlockHeader {
         tx_count: c.tx_count,
         body_bytes: c.body_bytes,
         gas_limit_sum: 0,
+        gas_allowance: 0,
+        base_fee_per_gas: 1_000_000_000,
     }
 }
 

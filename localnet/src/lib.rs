@@ -17,9 +17,11 @@ use std::time::{Duration, Instant};
 pub mod netns;
 
 use lazychain_config::{
-    dev_accounts, dev_execution, fee_recipient_for, BlockLimits, Genesis, GenesisAccount,
-    GenesisExecutor, GenesisValidator, NodeConfig, StateGenesis, ValidatorKey,
-    DEFAULT_SLASH_REWARD_PERCENT, DEV_ACCOUNT_COUNT,
+    challenge_window_floor_ms, dev_accounts, dev_execution, executor_catch_up_ms,
+    fee_recipient_for, BlockLimits, Genesis, GenesisAccount, GenesisExecutor, GenesisValidator,
+    NodeConfig, StateGenesis, ValidatorKey, DEFAULT_MAX_EXECUTOR_STALL_MS,
+    DEFAULT_MIN_CORROBORATION, DEFAULT_MIN_WINDOW_BLOCKS, DEFAULT_SLASH_REWARD_PERCENT,
+    DETECTION_MARGIN_MS, DEV_ACCOUNT_COUNT,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -149,10 +151,21 @@ pub struct GenerateOptions {
     pub seed: u64,
     /// Config overrides applied to every node (e.g. shorter timeouts in tests).
     pub config_overrides: Vec<(String, String)>,
-    /// The genesis challenge window, in data blocks (callers use
-    /// [`lazychain_config::DEFAULT_CHALLENGE_WINDOW_BLOCKS`], 20, unless a test needs
-    /// another).
-    pub challenge_window_blocks: u64,
+    /// The genesis challenge window in milliseconds of block timestamps,
+    /// `state.challenge_window_ms` (callers use
+    /// [`lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS`], 90 s, unless a test needs another).
+    pub challenge_window_ms: u64,
+    /// `state.min_window_blocks`; `None`: [`DEFAULT_MIN_WINDOW_BLOCKS`].
+    pub min_window_blocks: Option<u64>,
+    /// `state.min_corroboration`; `None`: [`DEFAULT_MIN_CORROBORATION`].
+    pub min_corroboration: Option<u64>,
+    /// `state.max_executor_stall_ms`; `None`: [`tolerated_stall_ms`], the longest stall the
+    /// window tolerates under the execution budget.
+    pub max_executor_stall_ms: Option<u64>,
+    /// `limits.gas_per_second`; `None`: the default execution budget. `Some(0)` switches the
+    /// budget off, so that any window is accepted (tests that need a window shorter than the
+    /// budget's floor); nodes then warn that this is unsafe.
+    pub gas_per_second: Option<u64>,
     /// Genesis accounts added to the dev accounts (benchmarks fund their senders and deploy
     /// their contracts this way).
     pub extra_alloc: Vec<GenesisAccount>,
@@ -181,6 +194,26 @@ fn free_ports(n: usize) -> Result<Vec<u16>, LocalnetError> {
         .map(|l| l.local_addr().map(|a| a.port()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(LocalnetError::Ports)
+}
+
+/// The longest executor stall (`state.max_executor_stall_ms`) a challenge window of
+/// `window_ms` tolerates under `limits`' execution budget: the window minus the time a lagging
+/// executor needs to catch up and [`DETECTION_MARGIN_MS`] (so that the window sits exactly at
+/// its floor), at least 1 ms and at most [`DEFAULT_MAX_EXECUTOR_STALL_MS`]. Without a budget
+/// nothing is subtracted.
+pub fn tolerated_stall_ms(window_ms: u64, limits: &BlockLimits) -> u64 {
+    match executor_catch_up_ms(limits.gas_per_second, limits.gas_burst) {
+        Some(catch_up) => window_ms
+            .saturating_sub(catch_up.saturating_add(DETECTION_MARGIN_MS))
+            .clamp(1, DEFAULT_MAX_EXECUTOR_STALL_MS),
+        None => window_ms.clamp(1, DEFAULT_MAX_EXECUTOR_STALL_MS),
+    }
+}
+
+/// The shortest challenge window a local network with `limits` accepts (with a 1 ms stall);
+/// `None` without an execution budget.
+pub fn shortest_window_ms(limits: &BlockLimits) -> Option<u64> {
+    challenge_window_floor_ms(1, limits.gas_per_second, limits.gas_burst)
 }
 
 fn now_ms() -> u64 {
@@ -244,6 +277,10 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
     let dir = opts.dir.canonicalize().map_err(io_err(&opts.dir))?;
 
     let keys: Vec<ValidatorKey> = (0..total).map(|i| node_key(opts.seed, i)).collect();
+    let mut limits = BlockLimits::default();
+    if let Some(gas_per_second) = opts.gas_per_second {
+        limits.gas_per_second = gas_per_second;
+    }
     let genesis = Genesis {
         chain_id: opts.chain_id,
         genesis_time_ms: now_ms(),
@@ -257,7 +294,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
                 fee_recipient: fee_recipient_for(&k.public_key()),
             })
             .collect(),
-        limits: BlockLimits::default(),
+        limits,
         execution: {
             let mut execution = dev_execution(opts.seed);
             execution.alloc.extend(opts.extra_alloc.iter().cloned());
@@ -265,7 +302,12 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
         },
         // Every executor node is bonded, with its node key as its claim-signing key.
         state: StateGenesis {
-            challenge_window_blocks: opts.challenge_window_blocks,
+            challenge_window_ms: opts.challenge_window_ms,
+            min_window_blocks: opts.min_window_blocks.unwrap_or(DEFAULT_MIN_WINDOW_BLOCKS),
+            max_executor_stall_ms: opts
+                .max_executor_stall_ms
+                .unwrap_or_else(|| tolerated_stall_ms(opts.challenge_window_ms, &limits)),
+            min_corroboration: opts.min_corroboration.unwrap_or(DEFAULT_MIN_CORROBORATION),
             slash_reward_percent: DEFAULT_SLASH_REWARD_PERCENT,
             executors: keys[opts.validators + opts.full_nodes..]
                 .iter()
@@ -507,7 +549,9 @@ pub async fn status_table(manifest: &Manifest) -> String {
                     .unwrap_or_else(|| "-".into());
                 // An executor's latest claim and its status, e.g. `final@12`, or `slashed`.
                 let claims = &s["claims"];
-                let own = if claims["slashed"] == true {
+                let own = if !s["safetyAlarm"].is_null() {
+                    "SAFETY ALARM".to_owned()
+                } else if claims["slashed"] == true {
                     "slashed".to_owned()
                 } else {
                     match (
@@ -699,6 +743,11 @@ pub struct UpOptions {
     pub netns: bool,
     /// Benchmarks only: validators execute every block before proposing and voting.
     pub coupled: bool,
+    /// The genesis challenge window (`state.challenge_window_ms`); the executor stall it
+    /// tolerates is what the execution budget leaves of it ([`tolerated_stall_ms`]).
+    pub challenge_window_ms: u64,
+    /// `state.min_corroboration`: executors that must agree with a claim before it is final.
+    pub min_corroboration: u64,
 }
 
 /// The fault `localnet up --faulty-executors` gives an executor.
@@ -772,6 +821,23 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
             opts.faulty_executors, opts.executors
         )));
     }
+    if opts.min_corroboration == 0 {
+        return Err(LocalnetError::Options(
+            "--min-corroboration must be at least 1".into(),
+        ));
+    }
+    let limits = BlockLimits::default();
+    if let Some(shortest) = shortest_window_ms(&limits) {
+        if opts.challenge_window_ms < shortest {
+            return Err(LocalnetError::Options(format!(
+                "--challenge-window-ms {} is below {shortest}: under the execution budget (limits.gas_per_second {}, limits.gas_burst {}) a lagging executor needs {} ms to catch up and {DETECTION_MARGIN_MS} ms more to detect and prove a fault",
+                opts.challenge_window_ms,
+                limits.gas_per_second,
+                limits.gas_burst,
+                executor_catch_up_ms(limits.gas_per_second, limits.gas_burst).unwrap_or(0)
+            )));
+        }
+    }
     if opts.netns {
         netns::check_available().map_err(LocalnetError::Namespaces)?;
     }
@@ -803,7 +869,11 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         base_port: opts.base_port,
         seed: opts.seed,
         config_overrides: Vec::new(),
-        challenge_window_blocks: lazychain_config::DEFAULT_CHALLENGE_WINDOW_BLOCKS,
+        challenge_window_ms: opts.challenge_window_ms,
+        min_window_blocks: None,
+        min_corroboration: Some(opts.min_corroboration),
+        max_executor_stall_ms: None,
+        gas_per_second: None,
         extra_alloc: Vec::new(),
         coupled: opts.coupled,
     })?;
@@ -966,7 +1036,11 @@ mod tests {
             base_port: 0,
             seed: 1,
             config_overrides: vec![("mempool.max_txs".into(), "20000".into())],
-            challenge_window_blocks: 20,
+            challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
+            min_window_blocks: None,
+            min_corroboration: None,
+            max_executor_stall_ms: None,
+            gas_per_second: None,
             extra_alloc: Vec::new(),
             coupled: false,
         })
@@ -997,6 +1071,11 @@ mod tests {
         assert_eq!(c.mempool.max_txs, 20000);
         let g = Genesis::load(&m.nodes[2].home.join("genesis.json")).expect("genesis loads");
         assert_eq!(g.validators.len(), 3);
+        // The genesis defaults of the state section.
+        assert_eq!(g.state.challenge_window_ms, 90_000);
+        assert_eq!(g.state.min_window_blocks, 10);
+        assert_eq!(g.state.max_executor_stall_ms, 60_000);
+        assert_eq!(g.state.min_corroboration, 1);
         assert_eq!(
             g.validators[1].fee_recipient,
             fee_recipient_for(&node_key(1, 1).public_key())
@@ -1034,7 +1113,11 @@ mod tests {
             base_port: 0,
             seed: 3,
             config_overrides: vec![],
-            challenge_window_blocks: 5,
+            challenge_window_ms: 7_000,
+            min_window_blocks: Some(5),
+            min_corroboration: Some(2),
+            max_executor_stall_ms: None,
+            gas_per_second: None,
             extra_alloc: Vec::new(),
             coupled: false,
         })
@@ -1045,7 +1128,12 @@ mod tests {
             ["validator", "validator", "fullnode", "executor", "executor"]
         );
         let g = Genesis::load(&m.nodes[0].home.join("genesis.json")).expect("genesis loads");
-        assert_eq!(g.state.challenge_window_blocks, 5);
+        assert_eq!(g.state.challenge_window_ms, 7_000);
+        assert_eq!(g.state.min_window_blocks, 5);
+        assert_eq!(g.state.min_corroboration, 2);
+        // What the default budget leaves of 7 s: 7,000 - 1,200 - 5,000 ms.
+        assert_eq!(g.state.max_executor_stall_ms, 800);
+        assert_eq!(g.limits, BlockLimits::default());
         assert_eq!(g.state.slash_reward_percent, 50);
         assert_eq!(g.state.executors.len(), 2);
         for (j, e) in g.state.executors.iter().enumerate() {
@@ -1077,6 +1165,58 @@ mod tests {
     }
 
     #[test]
+    fn the_stall_a_window_tolerates() {
+        let budget = BlockLimits::default();
+        // 90 s under the default budget: the default stall, 60 s (the floor is 66.2 s).
+        assert_eq!(tolerated_stall_ms(90_000, &budget), 60_000);
+        assert_eq!(tolerated_stall_ms(66_200, &budget), 60_000);
+        assert_eq!(tolerated_stall_ms(10_000, &budget), 3_800);
+        // Below the floor: 1 ms, and validation names the window.
+        assert_eq!(tolerated_stall_ms(6_000, &budget), 1);
+        assert_eq!(shortest_window_ms(&budget), Some(6_201));
+        let none = BlockLimits {
+            gas_per_second: 0,
+            ..BlockLimits::default()
+        };
+        assert_eq!(shortest_window_ms(&none), None);
+        assert_eq!(tolerated_stall_ms(1, &none), 1);
+        assert_eq!(tolerated_stall_ms(500_000, &none), 60_000);
+    }
+
+    #[test]
+    fn a_window_below_the_floor_needs_no_budget() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let options = |gas_per_second| GenerateOptions {
+            dir: tmp.path().join("net"),
+            validators: 1,
+            full_nodes: 0,
+            executors: 1,
+            chain_id: 7,
+            base_port: 0,
+            seed: 1,
+            config_overrides: vec![],
+            challenge_window_ms: 1,
+            min_window_blocks: Some(4),
+            min_corroboration: None,
+            max_executor_stall_ms: None,
+            gas_per_second,
+            extra_alloc: Vec::new(),
+            coupled: false,
+        };
+        let err = generate(&options(None)).expect_err("below the floor");
+        assert!(
+            err.to_string()
+                .contains("key state.challenge_window_ms: 1 is below 6201"),
+            "{err}"
+        );
+        let m = generate(&options(Some(0))).expect("no budget: any window");
+        let g = Genesis::load(&m.nodes[0].home.join("genesis.json")).expect("genesis loads");
+        assert_eq!(g.limits.gas_per_second, 0);
+        assert_eq!(g.state.challenge_window_ms, 1);
+        assert_eq!(g.state.min_window_blocks, 4);
+    }
+
+    #[test]
     fn refuses_to_wipe_a_foreign_folder() {
         let tmp = tempfile::tempdir().expect("tempdir");
         std::fs::write(tmp.path().join("precious.txt"), b"x").expect("write");
@@ -1089,7 +1229,11 @@ mod tests {
             base_port: 0,
             seed: 1,
             config_overrides: vec![],
-            challenge_window_blocks: 20,
+            challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
+            min_window_blocks: None,
+            min_corroboration: None,
+            max_executor_stall_ms: None,
+            gas_per_second: None,
             extra_alloc: Vec::new(),
             coupled: false,
         })

@@ -51,26 +51,48 @@ impl TestNet {
         Self::start_full(n, full, 0)
     }
 
-    /// `n` validators, then `full` full nodes, then `executors` executors, in index order.
+    /// `n` validators, then `full` full nodes, then `executors` executors, in index order,
+    /// with the genesis defaults of the challenge window.
     pub fn start_full(n: usize, full: usize, executors: usize) -> Self {
         Self::start_faulty(
             n,
             full,
             executors,
             &[],
-            lazychain_config::DEFAULT_CHALLENGE_WINDOW_BLOCKS,
+            lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
+            lazychain_config::DEFAULT_MIN_WINDOW_BLOCKS,
         )
     }
 
     /// [`Self::start_full`] where node `i` of each `(i, fault)` runs with `--fault fault`, and
-    /// a challenge window of `window` blocks.
+    /// a challenge window of `window_ms` milliseconds and at least `min_blocks` blocks. A
+    /// window shorter than the default execution budget allows (tests that want finality in a
+    /// few blocks) runs without a budget (`limits.gas_per_second = 0`; nodes warn).
     pub fn start_faulty(
         n: usize,
         full: usize,
         executors: usize,
         faults: &[(usize, &str)],
-        window: u64,
+        window_ms: u64,
+        min_blocks: u64,
     ) -> Self {
+        Self::start_corroborated(n, full, executors, faults, window_ms, min_blocks, 1)
+    }
+
+    /// [`Self::start_faulty`] where a claim is final only once `corroboration` executors agree
+    /// with it (genesis `state.min_corroboration`).
+    pub fn start_corroborated(
+        n: usize,
+        full: usize,
+        executors: usize,
+        faults: &[(usize, &str)],
+        window_ms: u64,
+        min_blocks: u64,
+        corroboration: u64,
+    ) -> Self {
+        let shortest =
+            lazychain_localnet::shortest_window_ms(&lazychain_config::BlockLimits::default());
+        let no_budget = shortest.is_some_and(|s| window_ms < s);
         let dir = tempfile::tempdir().expect("tempdir");
         let manifest = generate(&GenerateOptions {
             dir: dir.path().join("net"),
@@ -85,7 +107,11 @@ impl TestNet {
                 ("consensus.max_block_wait_ms".into(), "100".into()),
                 ("log.filter".into(), "info".into()),
             ],
-            challenge_window_blocks: window,
+            challenge_window_ms: window_ms,
+            min_window_blocks: Some(min_blocks),
+            min_corroboration: Some(corroboration),
+            max_executor_stall_ms: None,
+            gas_per_second: no_budget.then_some(0),
             extra_alloc: Vec::new(),
             coupled: false,
         })

@@ -479,6 +479,8 @@ mod tests {
             parent: BlockHash::ZERO,
             proposer: proposer.0,
             timestamp_ms: 1,
+            gas_available: 0,
+            base_fee_per_gas: 0,
         };
         let block = Block::build(&template, body, 0).expect("block");
         let value = BlockValue::new(block.header.clone()).expect("value");
@@ -548,6 +550,8 @@ mod tests {
             parent: BlockHash::ZERO,
             proposer: proposer.0,
             timestamp_ms: 1,
+            gas_available: 0,
+            base_fee_per_gas: 0,
         };
         let block = Block::build(&template, body, 0).expect("block");
         let value = BlockValue::new(block.header.clone()).expect("value");

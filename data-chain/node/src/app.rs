@@ -324,10 +324,16 @@ impl App {
             .min(rules.max_block_bytes as usize);
         let (claims, proofs) = self.shared.select_items(height.0, item_budget);
         let item_bytes: usize = claims.iter().chain(&proofs).map(Vec::len).sum();
+        let timestamp_ms = now_ms().max(parent.timestamp_ms + 1);
+        // The execution budget: declared gas within what the bucket holds now, and only
+        // transactions that can pay the block's base fee.
+        let budget = &rules.budget;
+        let base_fee = budget.base_fee(&parent, timestamp_ms);
         let txs = self.shared.select_txs(
             rules.max_txs_per_block as usize,
             (rules.max_block_bytes as usize).saturating_sub(item_bytes),
-            rules.max_block_gas,
+            budget.block_gas_cap(&parent, timestamp_ms, rules.max_block_gas),
+            u128::from(base_fee),
         );
         let gas: u64 = txs.iter().map(|t| t.gas_limit).sum();
         let body = BlockBody::from_transactions(txs.iter().map(|t| t.raw.as_ref()))
@@ -338,7 +344,9 @@ impl App {
             height: height.0,
             parent: parent.hash,
             proposer: self.address.0,
-            timestamp_ms: now_ms().max(parent.timestamp_ms + 1),
+            timestamp_ms,
+            gas_available: budget.available(&parent, timestamp_ms),
+            base_fee_per_gas: base_fee,
         };
         Ok(Some(
             Block::build(&template, body, gas).map_err(store_corrupt)?,

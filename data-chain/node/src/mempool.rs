@@ -221,7 +221,13 @@ impl Mempool {
     /// validators do not know state). Stops at the first transaction that would take the
     /// selection past `max_txs`, `max_bytes` (sum of raw lengths) or `max_gas` (sum of gas
     /// limits).
-    pub fn select(&self, max_txs: usize, max_bytes: usize, max_gas: u64) -> Vec<AdmittedTx> {
+    pub fn select(
+        &self,
+        max_txs: usize,
+        max_bytes: usize,
+        max_gas: u64,
+        min_fee: u128,
+    ) -> Vec<AdmittedTx> {
         let mut queues: Vec<btree_map::Values<'_, u64, B256>> =
             Vec::with_capacity(self.by_sender.len());
         let mut heads: Vec<Reverse<(u64, usize, B256)>> = Vec::with_capacity(self.by_sender.len());
@@ -241,6 +247,11 @@ impl Mempool {
                 continue;
             };
             let tx = &pooled.tx;
+            // Below the block's base fee it would be skipped at execution, and so would this
+            // sender's later nonces: the sender waits for a cheaper block.
+            if tx.max_fee_per_gas < min_fee {
+                continue;
+            }
             let next_bytes = bytes.saturating_add(tx.raw.len());
             let next_gas = gas.saturating_add(tx.gas_limit);
             if selected.len() >= max_txs || next_bytes > max_bytes || next_gas > max_gas {
@@ -502,7 +513,7 @@ mod tests {
         // Sender 2's nonce 0 is the earliest eligible head; sender 1 waits for its nonce 0
         // (arrival 3), so sender 2's nonce 1 (arrival 5) still comes after it; sender 3's gap
         // (nonce 5 with no 0..4) does not block it.
-        let selected = pool.select(usize::MAX, usize::MAX, u64::MAX);
+        let selected = pool.select(usize::MAX, usize::MAX, u64::MAX, 0);
         assert_eq!(ids(&selected), vec![(2, 0), (1, 0), (1, 1), (3, 5), (2, 1)]);
         // Never nonce n + 1 before n.
         for (i, a) in selected.iter().enumerate() {
@@ -516,6 +527,22 @@ mod tests {
     }
 
     #[test]
+    fn select_leaves_out_senders_that_cannot_pay_the_base_fee() {
+        let mut pool = Mempool::new(LIMITS);
+        for t in [tx(1, 0, 5), tx(1, 1, 50), tx(2, 0, 10), tx(3, 0, 9)] {
+            pool.insert(t).expect("insert");
+        }
+        // Base fee 10: sender 1's head pays 5, so its nonce 1 waits too (it would be skipped
+        // for its nonce); sender 3 pays 9.
+        assert_eq!(
+            ids(&pool.select(10, usize::MAX, u64::MAX, 10)),
+            vec![(2, 0)]
+        );
+        assert_eq!(pool.select(10, usize::MAX, u64::MAX, 5).len(), 4);
+        assert_eq!(pool.len(), 4, "selection removes nothing");
+    }
+
+    #[test]
     fn select_stops_at_the_first_tx_over_a_limit() {
         let mut pool = Mempool::new(LIMITS);
         pool.insert(tx_sized(1, 0, 10, 100)).expect("insert");
@@ -523,19 +550,22 @@ mod tests {
         pool.insert(tx_sized(3, 0, 10, 50)).expect("insert");
 
         assert_eq!(
-            ids(&pool.select(2, usize::MAX, u64::MAX)),
+            ids(&pool.select(2, usize::MAX, u64::MAX, 0)),
             vec![(1, 0), (2, 0)]
         );
-        assert_eq!(pool.select(0, usize::MAX, u64::MAX), vec![]);
+        assert_eq!(pool.select(0, usize::MAX, u64::MAX, 0), vec![]);
         // Bytes: 100 fits, 100 + 300 does not; selection stops there and does not skip ahead
         // to the 50-byte transaction.
-        assert_eq!(ids(&pool.select(10, 399, u64::MAX)), vec![(1, 0)]);
-        assert_eq!(ids(&pool.select(10, 400, u64::MAX)), vec![(1, 0), (2, 0)]);
-        assert_eq!(ids(&pool.select(10, 450, u64::MAX)).len(), 3);
+        assert_eq!(ids(&pool.select(10, 399, u64::MAX, 0)), vec![(1, 0)]);
+        assert_eq!(
+            ids(&pool.select(10, 400, u64::MAX, 0)),
+            vec![(1, 0), (2, 0)]
+        );
+        assert_eq!(ids(&pool.select(10, 450, u64::MAX, 0)).len(), 3);
         // Gas: 21000 each.
-        assert_eq!(ids(&pool.select(10, usize::MAX, 41_999)), vec![(1, 0)]);
-        assert_eq!(pool.select(10, usize::MAX, 63_000).len(), 3);
-        assert_eq!(pool.select(10, usize::MAX, 20_999), vec![]);
+        assert_eq!(ids(&pool.select(10, usize::MAX, 41_999, 0)), vec![(1, 0)]);
+        assert_eq!(pool.select(10, usize::MAX, 63_000, 0).len(), 3);
+        assert_eq!(pool.select(10, usize::MAX, 20_999, 0), vec![]);
     }
 
     #[test]
@@ -574,7 +604,7 @@ mod tests {
             .starts_with("too many pending transactions from sender"));
         // Another sender is unaffected; a replacement of a full sender is allowed.
         assert_eq!(pool.insert(tx(2, 0, 10)), Ok(InsertOutcome::Added));
-        let old = pool.select(1, usize::MAX, u64::MAX)[0].hash;
+        let old = pool.select(1, usize::MAX, u64::MAX, 0)[0].hash;
         assert_eq!(pool.insert(tx(1, 0, 11)), Ok(InsertOutcome::Replaced(old)));
         assert_eq!(pool.pending_count(&sender(1)), 3);
         assert_eq!(pool.pending_count(&sender(9)), 0);
@@ -613,7 +643,7 @@ mod tests {
         assert_eq!(pool.bytes(), 100 + 250);
         // The replacement keeps the replaced transaction's place in arrival order.
         assert_eq!(
-            ids(&pool.select(10, usize::MAX, u64::MAX)),
+            ids(&pool.select(10, usize::MAX, u64::MAX, 0)),
             vec![(1, 0), (2, 0)]
         );
         assert_consistent(&pool);
@@ -677,7 +707,7 @@ mod tests {
         pool.insert(tx(6, 0, 7)).expect("insert");
         assert_eq!(pool.pending_count(&sender(1)), 1);
         assert_eq!(
-            ids(&pool.select(10, usize::MAX, u64::MAX)),
+            ids(&pool.select(10, usize::MAX, u64::MAX, 0)),
             vec![(1, 0), (3, 0), (5, 0), (6, 0)]
         );
         assert_consistent(&pool);
@@ -704,19 +734,19 @@ mod tests {
             Ok(InsertOutcome::Added)
         );
         assert_eq!(
-            ids(&pool.select(10, usize::MAX, u64::MAX)),
+            ids(&pool.select(10, usize::MAX, u64::MAX, 0)),
             vec![(1, 0), (2, 0), (3, 0)]
         );
         assert_eq!(pool.bytes(), 950);
         assert_consistent(&pool);
 
         // 600 bytes would need sender 2's transaction (fee 9) gone too: refused, unchanged.
-        let before = pool.select(10, usize::MAX, u64::MAX);
+        let before = pool.select(10, usize::MAX, u64::MAX, 0);
         assert!(matches!(
             pool.insert(tx_sized(4, 0, 6, 600)),
             Err(MempoolError::PoolFull { .. })
         ));
-        assert_eq!(pool.select(10, usize::MAX, u64::MAX), before);
+        assert_eq!(pool.select(10, usize::MAX, u64::MAX, 0), before);
         // Larger than the whole pool: refused.
         assert!(matches!(
             pool.insert(tx_sized(4, 0, 1_000, 1_001)),
@@ -792,7 +822,7 @@ mod tests {
         pool.insert(tx(2, 0, 9)).expect("insert");
         assert_eq!(pool.insert(tx(1, 1, 5)), Ok(InsertOutcome::Added));
         assert_eq!(
-            ids(&pool.select(10, usize::MAX, u64::MAX)),
+            ids(&pool.select(10, usize::MAX, u64::MAX, 0)),
             vec![(1, 0), (2, 0), (1, 1)]
         );
         assert_consistent(&pool);
@@ -834,7 +864,7 @@ mod tests {
         assert_eq!(pool.bytes(), 0);
         assert!(pool.by_sender.is_empty());
         assert!(pool.tails.is_empty());
-        assert_eq!(pool.select(10, usize::MAX, u64::MAX), vec![]);
+        assert_eq!(pool.select(10, usize::MAX, u64::MAX, 0), vec![]);
     }
 
     #[test]
@@ -858,7 +888,7 @@ mod tests {
         for _ in 0..5_000 {
             let r = next();
             if r % 4 == 0 {
-                let selected = pool.select((r % 7) as usize, usize::MAX, u64::MAX);
+                let selected = pool.select((r % 7) as usize, usize::MAX, u64::MAX, 0);
                 let hashes: Vec<B256> = selected.iter().map(|tx| tx.hash).collect();
                 pool.remove_included(&hashes);
             } else {
@@ -869,7 +899,7 @@ mod tests {
                 let _ = pool.insert(tx_sized(from, nonce, fee, len));
             }
             assert_consistent(&pool);
-            let selected = pool.select(usize::MAX, usize::MAX, u64::MAX);
+            let selected = pool.select(usize::MAX, usize::MAX, u64::MAX, 0);
             assert_eq!(selected.len(), pool.len());
             for (i, a) in selected.iter().enumerate() {
                 for b in &selected[i + 1..] {

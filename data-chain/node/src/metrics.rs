@@ -121,7 +121,7 @@ impl NodeMetrics {
                 );
                 r.register(
                     "state_held_claims",
-                    "Claims past their challenge window held back by a dispute or a parent",
+                    "Claims past their challenge window held back by a dispute, a parent or missing corroboration",
                     m.state_held_claims.clone(),
                 );
                 r.register(

@@ -12,6 +12,7 @@ use lazychain_data_chain_consensus::engine::{self, EngineParams, Timing};
 use lazychain_data_chain_consensus::malachite::app::types::core::LinearTimeouts;
 use lazychain_data_chain_consensus::malachite::NetworkRequest;
 use lazychain_data_chain_consensus::{Address, LazySigner, Validator, ValidatorSet};
+use lazychain_data_chain_types::budget::GasBudget;
 use lazychain_data_chain_types::validity::{BlockRules, ParentInfo};
 use lazychain_data_chain_types::BlockHash;
 use malachitebft_signing_ed25519 as ed25519;
@@ -76,6 +77,11 @@ pub fn block_rules(genesis: &Genesis) -> BlockRules {
         max_txs_per_block: l.max_txs_per_block,
         min_gas_price: u128::from(l.min_gas_price),
         max_timestamp_drift_ms: l.max_timestamp_drift_ms,
+        budget: GasBudget {
+            gas_per_second: l.gas_per_second,
+            burst: l.gas_burst,
+            base_fee_floor: genesis.execution.base_fee_per_gas,
+        },
     }
 }
 
@@ -233,7 +239,12 @@ pub async fn run_node_with(
         height: 0,
         hash: BlockHash::ZERO,
         timestamp_ms: genesis.genesis_time_ms,
+        gas_allowance: rules.budget.genesis_allowance(),
+        base_fee_per_gas: genesis.execution.base_fee_per_gas,
     };
+    if !rules.budget.enabled() {
+        warn!("UNSAFE: genesis limits.gas_per_second is 0: no execution budget bounds what the data chain takes on, so nothing bounds how far executors can fall behind the challenge window");
+    }
     let store = Arc::new(BlockStore::open(&config.db_path(home), genesis_parent)?);
     let metrics = NodeMetrics::register(&config.node.moniker);
     let mempool = Mempool::new(MempoolLimits {

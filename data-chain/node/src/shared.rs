@@ -103,6 +103,8 @@ pub struct NodeShared {
     coupled: OnceLock<Arc<CoupledHandle>>,
     /// Slashed executors when the item pool was last cleaned of their claims.
     slashed_seen: std::sync::atomic::AtomicUsize,
+    /// A reason an embedding process (an executor) declares this node not ready.
+    not_ready: RwLock<Option<String>>,
 }
 
 impl NodeShared {
@@ -140,6 +142,7 @@ impl NodeShared {
             items_out,
             coupled: OnceLock::new(),
             slashed_seen: std::sync::atomic::AtomicUsize::new(0),
+            not_ready: RwLock::new(None),
         }
     }
 
@@ -290,8 +293,29 @@ impl NodeShared {
 
     /// Transactions for a new block, skipping any already decided (the pool may briefly hold
     /// one whose block was decided through sync).
-    pub fn select_txs(&self, max_txs: usize, max_bytes: usize, max_gas: u64) -> Vec<AdmittedTx> {
-        let selected = self.pool().select(max_txs, max_bytes, max_gas);
+    /// The base fee of the next block, were it proposed now (from the latest decided header
+    /// and the execution budget): what a wallet should expect to pay.
+    pub fn next_base_fee(&self) -> u64 {
+        let latest = self.status().height;
+        match self.store.parent_of(latest.saturating_add(1)) {
+            Ok(Some(parent)) => self
+                .rules
+                .budget
+                .base_fee(&parent, now_ms().max(parent.timestamp_ms + 1)),
+            _ => self.rules.budget.base_fee_floor,
+        }
+    }
+
+    /// Transactions for a block: within the limits, and each able to pay `min_fee` (the
+    /// block's base fee) per gas.
+    pub fn select_txs(
+        &self,
+        max_txs: usize,
+        max_bytes: usize,
+        max_gas: u64,
+        min_fee: u128,
+    ) -> Vec<AdmittedTx> {
+        let selected = self.pool().select(max_txs, max_bytes, max_gas, min_fee);
         let hashes: Vec<B256> = selected.iter().map(|t| t.hash).collect();
         let decided = self.are_decided(&hashes);
         selected
@@ -386,7 +410,17 @@ impl NodeShared {
 
     /// Whether the node is ready to serve: enough consensus peers for a quorum with us, and a
     /// recent decision. Returns the reason when it is not.
+    /// Makes `/ready` answer 503 with `reason` (an executor's safety alarm), or clears it.
+    pub fn set_not_ready(&self, reason: Option<String>) {
+        if let Ok(mut r) = self.not_ready.write() {
+            *r = reason;
+        }
+    }
+
     pub fn readiness(&self) -> Result<(), String> {
+        if let Some(reason) = self.not_ready.read().ok().and_then(|r| r.clone()) {
+            return Err(reason);
+        }
         let s = self.status();
         // More than 2/3 of the voting power must be reachable (ours included) for heights to
         // be decided at all.

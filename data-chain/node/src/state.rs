@@ -101,9 +101,17 @@ impl StateFollower {
             .map_err(|e| StateError::Genesis(e.to_string()))?;
         let registry = ExecutorRegistry::from_genesis(&genesis.state)
             .map_err(|e| StateError::Genesis(e.to_string()))?;
+        let state_params = StateParams::from_genesis(genesis);
+        if genesis.limits.gas_per_second == 0 {
+            warn!(
+                challenge_window_ms = state_params.challenge_window_ms,
+                min_window_blocks = state_params.min_window_blocks,
+                "UNSAFE: no execution budget (genesis limits.gas_per_second is 0): nothing bounds how far an honest executor can fall behind the chain, so the challenge window may close before anyone can prove a lie and a wrong state root may become final"
+            );
+        }
         let consensus = StateConsensus::new(
             lazychain_fraud::genesis_state_root(genesis),
-            &StateParams::from_genesis(genesis),
+            &state_params,
             registry,
         )?;
         let (reverted, _) = broadcast::channel(1024);
@@ -374,7 +382,9 @@ impl StateFollower {
             .map(Inclusion::Claim)
             .chain(frauds)
             .collect();
-        let outcomes = self.consensus.apply_block(height, &items)?;
+        let outcomes = self
+            .consensus
+            .apply_block(height, block.header.timestamp_ms, &items)?;
         for (fraud_index, record_index) in evidence_records {
             let outcome = match outcomes.get(claim_count + fraud_index) {
                 Some(Outcome::Equivocation { .. }) => "accepted".to_owned(),

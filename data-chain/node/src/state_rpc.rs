@@ -163,14 +163,18 @@ pub fn state_json(shared: &NodeShared) -> Value {
             json!({
                 "height": d.data_height,
                 "preStateRoot": d.pre_state_root.to_string(),
-                "since": d.since,
+                "since": d.since_height,
+                "sinceMs": d.since_ms,
                 "claims": d.claims.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
             })
         })
         .collect();
     json!({
         "appliedHeight": c.applied_height(),
-        "challengeWindowBlocks": c.params().challenge_window_blocks,
+        "challengeWindowMs": c.params().challenge_window_ms,
+        "minWindowBlocks": c.params().min_window_blocks,
+        "minCorroboration": c.params().min_corroboration,
+        "requiredCorroboration": c.required_corroboration(),
         "genesisRoot": c.genesis_root().to_string(),
         "finalizedHeight": final_height,
         "finalizedRoot": c.canonical_root(final_height).map(|r| r.to_string()),
@@ -183,6 +187,7 @@ pub fn state_json(shared: &NodeShared) -> Value {
         "pooledClaims": pooled_claims,
         "pooledFraudProofs": pooled_proofs,
         "heldClaims": c.held_claims(),
+        "uncorroboratedClaims": c.uncorroborated_claims(),
         "unresolvedDisputes": state.disputes().len(),
         "disputes": disputes,
     })

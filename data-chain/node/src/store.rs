@@ -236,11 +236,7 @@ impl BlockStore {
             what: format!("header {}", height - 1),
             reason: e.to_string(),
         })?;
-        Ok(Some(ParentInfo {
-            height: height - 1,
-            hash,
-            timestamp_ms: header.timestamp_ms,
-        }))
+        Ok(Some(ParentInfo::of(&header, hash)))
     }
 
     pub fn put_proposal(&self, p: &StoredProposal, hash: &BlockHash) -> Result<(), StoreError> {
@@ -354,6 +350,8 @@ mod tests {
             height: 0,
             hash: BlockHash::ZERO,
             timestamp_ms: 1,
+            gas_allowance: 0,
+            base_fee_per_gas: 0,
         }
     }
 
@@ -365,6 +363,8 @@ mod tests {
             parent,
             proposer: [1; 20],
             timestamp_ms: 10 + height,
+            gas_available: 0,
+            base_fee_per_gas: 0,
         };
         Block::build(&t, body, 21_000).expect("block")
     }

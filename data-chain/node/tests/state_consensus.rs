@@ -26,7 +26,11 @@ use malachitebft_signing_ed25519::PrivateKey;
 use secp256k1::{Message, SecretKey, SECP256K1};
 
 const CHAIN_ID: u64 = 4242;
+/// The challenge window in blocks: `min_window_blocks`, and in time as many of this chain's
+/// blocks (they are one second apart), so that both bind at once.
 const WINDOW: u64 = 3;
+/// The time between this chain's blocks.
+const BLOCK_MS: u64 = 1_000;
 const BOND: u128 = 1_000;
 const BLOCKS: u64 = 12;
 
@@ -45,10 +49,18 @@ fn genesis() -> Genesis {
             voting_power: 1,
             fee_recipient: Address::repeat_byte(0xfe),
         }],
-        limits: BlockLimits::default(),
+        // No execution budget: a window of a few seconds is this test's explicit choice (the
+        // budget's floor would not allow it).
+        limits: BlockLimits {
+            gas_per_second: 0,
+            ..BlockLimits::default()
+        },
         execution: dev_execution(0),
         state: StateGenesis {
-            challenge_window_blocks: WINDOW,
+            challenge_window_ms: WINDOW * BLOCK_MS,
+            min_window_blocks: WINDOW,
+            max_executor_stall_ms: 1,
+            min_corroboration: 1,
             slash_reward_percent: 50,
             executors: (0..2)
                 .map(|i| GenesisExecutor {
@@ -153,7 +165,9 @@ impl Chain {
             height,
             parent,
             proposer: [0; 20],
-            timestamp_ms: 1_700_000_000_000 + height * 1000,
+            timestamp_ms: 1_700_000_000_000 + height * BLOCK_MS,
+            gas_available: 0,
+            base_fee_per_gas: 0,
         };
         let gas = 21_000 * txs.len() as u64;
         self.blocks
@@ -180,6 +194,7 @@ fn status(f: &StateFollower, id: &ClaimId) -> &'static str {
 #[test]
 fn a_lie_is_reverted_with_its_descendants_and_only_valid_proofs_count() {
     let genesis = genesis();
+    genesis.validate().expect("a valid genesis");
     let params = lazychain_fraud::chain_params(&genesis).expect("params");
     let sender = SecretKey::from_byte_array(dev_accounts(0, 1)[0].private_key.0).expect("key");
     let mut followers = [

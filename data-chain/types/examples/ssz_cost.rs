@@ -18,6 +18,8 @@ fn main() {
         parent: BlockHash::ZERO,
         proposer: [0; 20],
         timestamp_ms: 1,
+        gas_available: 0,
+        base_fee_per_gas: 0,
     };
     let block = Block::build(&template, body, 0).expect("block");
     let t = Instant::now();

@@ -73,6 +73,13 @@ pub struct BlockHeader {
     pub body_bytes: u64,
     /// Sum of the gas limits of every transaction in the body.
     pub gas_limit_sum: u64,
+    /// The execution budget's bucket after this block: what it held before (from the parent's
+    /// value and the time since the parent) minus `gas_limit_sum` (`budget.rs`); 0 when the
+    /// chain has no budget.
+    pub gas_allowance: u64,
+    /// The base fee executors charge in this block (wei per gas), from the parent's base fee
+    /// and bucket (`budget.rs`).
+    pub base_fee_per_gas: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, SimpleSerialize)]
@@ -275,6 +282,11 @@ pub struct BlockTemplate {
     pub parent: BlockHash,
     pub proposer: [u8; 20],
     pub timestamp_ms: u64,
+    /// The execution budget's bucket before this block (`GasBudget::available`; 0 without a
+    /// budget): the header's `gas_allowance` is what the body leaves of it.
+    pub gas_available: u64,
+    /// The block's base fee (`GasBudget::base_fee`).
+    pub base_fee_per_gas: u64,
 }
 
 impl Block {
@@ -298,6 +310,8 @@ impl Block {
             tx_count: c.tx_count,
             body_bytes: c.body_bytes,
             gas_limit_sum,
+            gas_allowance: template.gas_available.saturating_sub(gas_limit_sum),
+            base_fee_per_gas: template.base_fee_per_gas,
         };
         Ok(Block { header, body })
     }
@@ -343,6 +357,8 @@ mod tests {
             parent: BlockHash([0xab; 32]),
             proposer: [0x11; 20],
             timestamp_ms: 1_700_000_000_000,
+            gas_available: 100_000,
+            base_fee_per_gas: 7,
         };
         let body = BlockBody::from_transactions([vec![0x02, 0xf8, 0x01], vec![0xc0; 5]])
             .expect("body fits");
@@ -355,7 +371,7 @@ mod tests {
         let block = fixed_block();
         let bytes = block.to_ssz();
         let hash = block.hash().expect("hash");
-        let golden = include_str!("../tests/fixtures/block_v1.hex");
+        let golden = include_str!("../tests/fixtures/block_v2.hex");
         let mut lines = golden.lines();
         let golden_bytes = lines.next().unwrap_or_default().trim();
         let golden_hash = lines.next().unwrap_or_default().trim();

@@ -18,7 +18,7 @@ use crate::block::{
 };
 
 /// Encoded size of the fixed-size header.
-pub const HEADER_BYTES: usize = 8 + 8 + 32 + 20 + 8 + 32 + 32 + 32 + 8 + 8 + 8;
+pub const HEADER_BYTES: usize = 8 + 8 + 32 + 20 + 8 + 32 + 32 + 32 + 8 + 8 + 8 + 8 + 8;
 const OFFSET: usize = 4;
 
 fn put_offset(out: &mut Vec<u8>, offset: usize) {
@@ -53,6 +53,8 @@ pub fn encode_header(h: &BlockHeader, out: &mut Vec<u8>) {
     out.extend_from_slice(&h.tx_count.to_le_bytes());
     out.extend_from_slice(&h.body_bytes.to_le_bytes());
     out.extend_from_slice(&h.gas_limit_sum.to_le_bytes());
+    out.extend_from_slice(&h.gas_allowance.to_le_bytes());
+    out.extend_from_slice(&h.base_fee_per_gas.to_le_bytes());
 }
 
 pub fn encode_block(block: &Block) -> Vec<u8> {
@@ -208,6 +210,8 @@ mod tests {
             parent: BlockHash([7; 32]),
             proposer: [3; 20],
             timestamp_ms: 99,
+            gas_available: 0,
+            base_fee_per_gas: 0,
         };
         Block::build(&t, body, 1).expect("block")
     }

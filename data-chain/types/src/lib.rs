@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod block;
+pub mod budget;
 pub mod codec;
 pub mod merkle;
 pub mod par;

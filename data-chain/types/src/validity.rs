@@ -8,6 +8,7 @@ use alloy_consensus::Transaction;
 use alloy_primitives::B256;
 
 use crate::block::{Block, BlockHash, BlockHeader};
+use crate::budget::{BudgetError, GasBudget};
 use crate::tx::{precheck_hashed, recover_sender, tx_hash, TxError, TxRules};
 
 /// Limits from genesis that bound a block.
@@ -21,6 +22,8 @@ pub struct BlockRules {
     pub min_gas_price: u128,
     /// How far (ms) a block's timestamp may run ahead of the validator's clock.
     pub max_timestamp_drift_ms: u64,
+    /// The execution budget per second and its base fee (`budget.rs`).
+    pub budget: GasBudget,
 }
 
 impl BlockRules {
@@ -40,6 +43,23 @@ pub struct ParentInfo {
     pub height: u64,
     pub hash: BlockHash,
     pub timestamp_ms: u64,
+    /// The parent's `gas_allowance` (the genesis: a full bucket).
+    pub gas_allowance: u64,
+    /// The parent's `base_fee_per_gas` (the genesis: the genesis base fee).
+    pub base_fee_per_gas: u64,
+}
+
+impl ParentInfo {
+    /// The parent facts a header carries.
+    pub fn of(header: &BlockHeader, hash: BlockHash) -> Self {
+        ParentInfo {
+            height: header.height,
+            hash,
+            timestamp_ms: header.timestamp_ms,
+            gas_allowance: header.gas_allowance,
+            base_fee_per_gas: header.base_fee_per_gas,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -60,6 +80,8 @@ pub enum BlockError {
     TooManyBytes { bytes: u64, limit: u64 },
     #[error("gas limit sum {gas} exceeds the block gas limit {limit}")]
     TooMuchGas { gas: u64, limit: u64 },
+    #[error(transparent)]
+    Budget(#[from] BudgetError),
     #[error("header gas limit sum {header} differs from the transactions' sum {actual}")]
     GasSumMismatch { header: u64, actual: u64 },
     #[error("header commitments differ from the body: {0}")]
@@ -138,6 +160,13 @@ pub fn validate_header(
             limit: rules.max_block_gas,
         });
     }
+    rules.budget.check(
+        parent,
+        header.timestamp_ms,
+        header.gas_limit_sum,
+        header.gas_allowance,
+        header.base_fee_per_gas,
+    )?;
     Ok(())
 }
 
@@ -318,6 +347,7 @@ mod tests {
             max_txs_per_block: 1_000,
             min_gas_price: GWEI,
             max_timestamp_drift_ms: DRIFT,
+            budget: GasBudget::default(),
         }
     }
 
@@ -326,6 +356,8 @@ mod tests {
             height: PARENT_HEIGHT,
             hash: BlockHash([0xab; 32]),
             timestamp_ms: PARENT_TS,
+            gas_allowance: 0,
+            base_fee_per_gas: 0,
         }
     }
 
@@ -337,6 +369,8 @@ mod tests {
             parent: parent().hash,
             proposer: [0x11; 20],
             timestamp_ms: PARENT_TS + 1_000,
+            gas_available: 0,
+            base_fee_per_gas: 0,
         }
     }
 
@@ -424,6 +458,57 @@ mod tests {
         fn decided(&self, hash: &B256) -> bool {
             self.decided.contains(hash)
         }
+    }
+
+    /// The execution budget is a header rule: a block over what the bucket holds, or whose
+    /// header states a wrong allowance or base fee, is invalid; at the budget it is valid.
+    #[test]
+    fn blocks_over_the_execution_budget_or_with_wrong_budget_fields_are_invalid() {
+        let budget = GasBudget {
+            gas_per_second: 21_000, // one transfer per second
+            burst: 63_000,
+            base_fee_floor: GWEI as u64,
+        };
+        let rules = BlockRules { budget, ..rules() };
+        // The parent left room for one transfer; one second later there is room for two.
+        let parent = ParentInfo {
+            gas_allowance: TRANSFER_GAS,
+            base_fee_per_gas: GWEI as u64,
+            ..parent()
+        };
+        let at = PARENT_TS + 1_000;
+        let t = |gas_available, base_fee_per_gas| BlockTemplate {
+            timestamp_ms: at,
+            gas_available,
+            base_fee_per_gas,
+            ..template()
+        };
+        let fee = budget.base_fee(&parent, at);
+        assert!(fee > GWEI as u64, "below half: the base fee rises");
+        let available = budget.available(&parent, at);
+        assert_eq!(available, 2 * TRANSFER_GAS);
+        let ok = build(&t(available, fee), &valid_txs(2));
+        assert_eq!(ok.header.gas_allowance, 0);
+        validate_block(&ok, &parent, &rules, NOW, &NoLookup).expect("at the budget");
+        let over = build(&t(available, fee), &valid_txs(3));
+        assert_eq!(
+            validate_block(&over, &parent, &rules, NOW, &NoLookup),
+            Err(BlockError::Budget(BudgetError::OverBudget {
+                gas: 3 * TRANSFER_GAS,
+                available
+            }))
+        );
+        // A proposer that claims more room than the bucket holds, or another base fee.
+        let lying = build(&t(available + 1, fee), &valid_txs(1));
+        assert!(matches!(
+            validate_block(&lying, &parent, &rules, NOW, &NoLookup),
+            Err(BlockError::Budget(BudgetError::WrongAllowance { .. }))
+        ));
+        let cheap = build(&t(available, fee - 1), &valid_txs(1));
+        assert!(matches!(
+            validate_block(&cheap, &parent, &rules, NOW, &NoLookup),
+            Err(BlockError::Budget(BudgetError::WrongBaseFee { .. }))
+        ));
     }
 
     #[test]

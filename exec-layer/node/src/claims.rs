@@ -57,14 +57,21 @@ pub enum Fault {
     /// The first this-many attempts to build a fraud proof fail on purpose (the watcher's
     /// retries are what is under test).
     FailProofs(u32),
+    /// A racing liar: claim made-up roots for every decided height as soon as it is decided,
+    /// without executing anything (what the execution budget and the challenge window in time
+    /// must defeat).
+    Race,
 }
 
 impl FromStr for Fault {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "race" {
+            return Ok(Fault::Race);
+        }
         let (name, value) = s.split_once('=').ok_or_else(|| {
-            format!("expected wrong-root-at=HEIGHT or fail-proofs=COUNT, got {s:?}")
+            format!("expected wrong-root-at=HEIGHT, fail-proofs=COUNT or race, got {s:?}")
         })?;
         match name {
             "wrong-root-at" => {
@@ -81,7 +88,7 @@ impl FromStr for Fault {
                 .map(Fault::FailProofs)
                 .map_err(|e| format!("fail-proofs: bad count {value:?}: {e}")),
             other => Err(format!(
-                "unknown fault {other:?} (known: wrong-root-at=HEIGHT, fail-proofs=COUNT)"
+                "unknown fault {other:?} (known: wrong-root-at=HEIGHT, fail-proofs=COUNT, race)"
             )),
         }
     }
@@ -92,8 +99,14 @@ impl std::fmt::Display for Fault {
         match self {
             Fault::WrongRootAt(h) => write!(f, "wrong-root-at={h}"),
             Fault::FailProofs(n) => write!(f, "fail-proofs={n}"),
+            Fault::Race => write!(f, "race"),
         }
     }
+}
+
+/// Whether a fault makes this executor post wrong roots.
+fn lies(fault: Option<Fault>) -> bool {
+    matches!(fault, Some(Fault::WrongRootAt(_) | Fault::Race))
 }
 
 /// The root a faulty executor claims instead of `root`.
@@ -137,7 +150,7 @@ impl Publisher {
             .iter()
             .filter_map(|r| consensus.claim(&r.id))
             .filter(|v| v.claim.claim.executor == address)
-            .filter(|v| matches!(fault, Some(Fault::WrongRootAt(_))) || !v.status.is_reverted())
+            .filter(|v| lies(fault) || !v.status.is_reverted())
             .max_by_key(|v| v.claim.claim.data_height)
             .map(|v| {
                 (
@@ -146,7 +159,25 @@ impl Publisher {
                     B256::from(v.claim.claim.post_state_root),
                 )
             });
-        let (next_height, parent, parent_post) = match last_own {
+        // A racing liar with no chain of its own builds on the highest claim anyone has
+        // recorded: it joins at the tip and races ahead of whoever is executing.
+        let start = match (last_own, fault) {
+            (None, Some(Fault::Race)) => state
+                .recorded_since(0)
+                .iter()
+                .filter_map(|r| consensus.claim(&r.id))
+                .filter(|v| !v.status.is_reverted())
+                .max_by_key(|v| v.claim.claim.data_height)
+                .map(|v| {
+                    (
+                        v.id,
+                        v.claim.claim.data_height,
+                        B256::from(v.claim.claim.post_state_root),
+                    )
+                }),
+            (own, _) => own,
+        };
+        let (next_height, parent, parent_post) = match start {
             Some((id, height, post)) => (height + 1, id, post),
             None => (1, GENESIS_PARENT, consensus.genesis_root()),
         };
@@ -168,6 +199,44 @@ impl Publisher {
             posted: BTreeMap::new(),
             slashed: false,
         }
+    }
+
+    /// The racing liar's claim for decided height `height`: roots made up without executing
+    /// (an empty block keeps the pre-state root, or no validator would include it).
+    fn build_racing(&mut self, node: &NodeShared, height: u64) -> Result<ClaimItem, String> {
+        let header = node
+            .header_at(height)
+            .ok_or_else(|| format!("no decided header {height}"))?;
+        let address = self.address;
+        let made_up = |i: u64| {
+            let mut seed = [0u8; 36];
+            seed[..8].copy_from_slice(&height.to_be_bytes());
+            seed[8..16].copy_from_slice(&i.to_be_bytes());
+            seed[16..36].copy_from_slice(&address);
+            corrupt(B256::from(<[u8; 32]>::from(Sha256::digest(seed))))
+        };
+        let trace: Vec<B256> = (0..header.tx_count).map(made_up).collect();
+        let pre = self.parent_post;
+        let post = trace.last().copied().unwrap_or(pre);
+        let mut item = ClaimItem {
+            signed: SignedClaim::default(),
+            trace,
+        };
+        let claim = StateClaim {
+            chain_id: self.chain_id,
+            data_height: height,
+            parent_claim: self.parent.0,
+            pre_state_root: pre.0,
+            post_state_root: post.0,
+            trace_root: item.computed_trace_root().0,
+            receipts_root: made_up(u64::MAX).0,
+            tx_count: header.tx_count,
+            executor: self.address,
+        };
+        item.signed = SignedClaim::sign(claim, &self.key);
+        self.parent = item.id();
+        self.parent_post = post;
+        Ok(item)
     }
 
     /// The claim item for executed height `height`, continuing this executor's chain.
@@ -240,10 +309,21 @@ impl Publisher {
             }
             return;
         }
-        let executed = exec.status().executed_height;
-        while self.next_height <= executed {
+        // A racing liar claims every decided height at once; everyone else what it executed.
+        let racing = self.fault == Some(Fault::Race);
+        let claimable = if racing {
+            node.status().height
+        } else {
+            exec.status().executed_height
+        };
+        while self.next_height <= claimable {
             let height = self.next_height;
-            match self.build(exec, height) {
+            let built = if racing {
+                self.build_racing(node, height)
+            } else {
+                self.build(exec, height)
+            };
+            match built {
                 Ok(item) => {
                     let bytes = item.encode();
                     self.post(node, height, &bytes);
@@ -325,6 +405,8 @@ struct Watcher {
     metrics: Option<ExecMetrics>,
     /// Proof attempts still to fail on purpose (`--fault fail-proofs=N`).
     fail_proofs: u32,
+    /// Safety alarms raised since the run loop last took them.
+    alarms: Vec<String>,
 }
 
 /// What the watcher concluded about one claim.
@@ -520,6 +602,9 @@ impl Watcher {
                     if let Some(m) = &self.metrics {
                         m.disputes_lost.inc();
                     }
+                    self.alarms.push(format!(
+                        "claim {id} for height {height}, which this executor disagrees with, became final"
+                    ));
                     self.disputes.remove(&id);
                     continue;
                 }
@@ -590,6 +675,47 @@ impl Watcher {
     }
 }
 
+/// Compares this executor's own roots with the canonical roots state consensus finalizes, as
+/// they become final: a difference means that either this executor's execution or the final
+/// root is wrong, and either way it must not serve `finalized` as if they agreed.
+#[derive(Default)]
+struct SafetyCheck {
+    checked_up_to: u64,
+    raised: bool,
+}
+
+impl SafetyCheck {
+    fn check(&mut self, exec: &ExecShared, node: &NodeShared) -> Option<String> {
+        if self.raised {
+            return None;
+        }
+        let executed = exec.status().executed_height;
+        let state = node.state();
+        let consensus = state.consensus();
+        let up_to = consensus.latest_final_height().min(executed);
+        while self.checked_up_to < up_to {
+            let height = self.checked_up_to + 1;
+            let canonical = consensus.canonical_root(height);
+            let own = match exec.state.executed_block(height) {
+                Ok(Some(b)) => b.state_root,
+                // Read again next tick.
+                _ => return None,
+            };
+            if canonical != Some(own) {
+                self.raised = true;
+                let reason = format!(
+                    "height {height}: state consensus finalized root {}, this executor computed {own}",
+                    canonical.map(|r| r.to_string()).unwrap_or_default()
+                );
+                error!(height, %own, canonical = ?canonical, "SAFETY ALARM: this executor's root differs from the final canonical root");
+                return Some(reason);
+            }
+            self.checked_up_to = height;
+        }
+        None
+    }
+}
+
 /// The claimed trace of a recorded claim, from the block that included it.
 fn claimed_trace(node: &NodeShared, rc: &RecordedClaim) -> Result<Vec<B256>, String> {
     let block = node
@@ -630,6 +756,9 @@ pub async fn run(
         Some(f @ Fault::FailProofs(_)) => {
             warn!(fault = %f, "FAULT INJECTION enabled: this executor's first fraud-proof attempts will fail")
         }
+        Some(f @ Fault::Race) => {
+            warn!(fault = %f, "FAULT INJECTION enabled: this executor claims made-up roots for every decided height without executing")
+        }
         None => {}
     }
     let mut publisher = registered.then(|| Publisher::resume(key, fault, &exec, &node));
@@ -645,7 +774,9 @@ pub async fn run(
             Some(Fault::FailProofs(n)) => n,
             _ => 0,
         },
+        alarms: Vec::new(),
     };
+    let mut safety = SafetyCheck::default();
     let mut tick = tokio::time::interval(TICK);
     let mut own_cursor = 0usize;
     let mut latest_own: Option<(u64, ClaimId)> = None;
@@ -665,6 +796,16 @@ pub async fn run(
             }
         }
         watcher.tick(&exec, &node).await;
+        let mut alarms = std::mem::take(&mut watcher.alarms);
+        alarms.extend(safety.check(&exec, &node));
+        for reason in alarms {
+            if exec.raise_safety_alarm(reason.clone()) {
+                node.set_not_ready(Some(format!("SAFETY ALARM: {reason}")));
+            }
+            if let Some(m) = &watcher.metrics {
+                m.safety_alarms.inc();
+            }
+        }
         let state = node.state();
         exec.set_consensus_heights(
             state.latest_safe_height(),

@@ -58,6 +58,9 @@ pub struct Tags {
     pub safe: u64,
     /// The highest executed height whose root is final in state consensus (`finalized`).
     pub finalized: u64,
+    /// A safety alarm is raised: this executor's roots disagree with what state consensus
+    /// finalized, so it serves neither `safe` nor `finalized`.
+    pub alarm: bool,
 }
 
 /// This executor's own standing in state consensus, for status output.
@@ -105,6 +108,8 @@ pub struct ExecShared {
     /// (safe, finalized) heights from state consensus, set by the claims task.
     consensus_heights: RwLock<(u64, u64)>,
     own_claims: RwLock<OwnClaims>,
+    /// Why this executor disagrees with a final root, once it does (the first reason stays).
+    safety_alarm: RwLock<Option<String>>,
 }
 
 impl ExecShared {
@@ -120,6 +125,23 @@ impl ExecShared {
             latest,
             safe: safe.min(latest),
             finalized: finalized.min(latest),
+            alarm: self.safety_alarm().is_some(),
+        }
+    }
+
+    /// The safety alarm, if raised: this executor disagrees with a final root.
+    pub fn safety_alarm(&self) -> Option<String> {
+        self.safety_alarm.read().ok().and_then(|a| a.clone())
+    }
+
+    /// Raises the safety alarm (the first reason is kept). Returns whether it was new.
+    pub fn raise_safety_alarm(&self, reason: String) -> bool {
+        match self.safety_alarm.write() {
+            Ok(mut a) if a.is_none() => {
+                *a = Some(reason);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -163,7 +185,7 @@ impl ExecShared {
 }
 
 /// Undo logs kept by default: well beyond any challenge window a local network uses.
-pub const DEFAULT_UNDO_WINDOW_BLOCKS: u64 = 256;
+pub const DEFAULT_UNDO_WINDOW_BLOCKS: u64 = 4096;
 
 /// How the execution loop runs.
 #[derive(Clone, Copy, Debug)]
@@ -274,6 +296,7 @@ impl Executor {
             pending_nonces: Mutex::new(HashMap::new()),
             consensus_heights: RwLock::new((0, 0)),
             own_claims: RwLock::new(OwnClaims::default()),
+            safety_alarm: RwLock::new(None),
         });
         Ok(Executor {
             shared,

@@ -15,6 +15,7 @@ pub struct ExecMetrics {
     pub open_disputes: Gauge,
     pub unproven_disputes: Gauge,
     pub disputes_lost: Counter,
+    pub safety_alarms: Counter,
 }
 
 impl ExecMetrics {
@@ -31,6 +32,7 @@ impl ExecMetrics {
             open_disputes: Gauge::default(),
             unproven_disputes: Gauge::default(),
             disputes_lost: Counter::default(),
+            safety_alarms: Counter::default(),
         };
         lazychain_data_chain_node::metrics::register_more(moniker, |r| {
             r.register(
@@ -82,6 +84,11 @@ impl ExecMetrics {
                 "unproven_disputes",
                 "Open disputes for which no proof could be built yet",
                 m.unproven_disputes.clone(),
+            );
+            r.register(
+                "safety_alarms",
+                "Safety alarms: this executor's root differs from a final canonical root, or a claim it disagreed with became final",
+                m.safety_alarms.clone(),
             );
             r.register(
                 "disputes_lost",

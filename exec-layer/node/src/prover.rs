@@ -215,6 +215,7 @@ mod tests {
             parent_hash: B256::ZERO,
             timestamp: height,
             beneficiary: Address::repeat_byte(0xfe),
+            base_fee: 7,
         }
     }
 

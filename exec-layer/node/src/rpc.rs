@@ -120,6 +120,10 @@ fn block_height(v: Option<&Value>, tags: &Tags) -> Result<u64, ErrorObjectOwned>
         None | Some(Value::Null) => Ok(latest),
         Some(Value::String(s)) => match s.as_str() {
             "latest" | "pending" => Ok(latest),
+            "safe" | "finalized" if tags.alarm => Err(err(
+                SERVER,
+                format!("SAFETY ALARM: this executor's state disagrees with a root state consensus finalized; it does not serve the {s:?} tag (see lazy_status.safetyAlarm)"),
+            )),
             "safe" => Ok(tags.safe),
             "finalized" => Ok(tags.finalized),
             "earliest" => Ok(0),
@@ -240,6 +244,7 @@ fn latest_context(
         parent_hash: block.hash,
         timestamp: block.timestamp,
         beneficiary: block.beneficiary,
+        base_fee: block.base_fee,
     })
 }
 
@@ -363,6 +368,8 @@ fn receipt_json(
         "lazyReason": (!receipt.reason.is_empty()).then(|| receipt.reason.clone()),
         "inclusionCharge": (receipt.status == lazychain_exec_stf::TxStatus::Skipped).then(|| qty(receipt.inclusion_charge)),
         "chargeShortfall": (receipt.status == lazychain_exec_stf::TxStatus::Skipped).then(|| qty(receipt.charge_shortfall)),
+        // The base fee on the declared but unused gas, burned (ADR 007).
+        "unusedGasCharge": qty(receipt.unused_gas_charge),
     })
 }
 
@@ -572,7 +579,11 @@ fn get_logs(shared: &ExecShared, filter: &LogFilter) -> Result<Value, ErrorObjec
     Ok(Value::Array(out))
 }
 
-fn fee_history(shared: &ExecShared, a: &[Value]) -> Result<Value, ErrorObjectOwned> {
+fn fee_history(
+    shared: &ExecShared,
+    a: &[Value],
+    next_base_fee: u64,
+) -> Result<Value, ErrorObjectOwned> {
     let count = a
         .first()
         .map(|v| parse_u64(v, "blockCount"))
@@ -609,8 +620,9 @@ fn fee_history(shared: &ExecShared, a: &[Value]) -> Result<Value, ErrorObjectOwn
             );
         }
     }
-    // The base fee is constant: the next block's is the same.
-    base_fees.push(qty(U256::from(shared.params.base_fee_per_gas)));
+    // The next block's base fee, as the execution budget sets it from the latest decided
+    // header (protocol §10.1).
+    base_fees.push(qty(U256::from(next_base_fee)));
     let mut v = json!({
         "oldestBlock": qty(U256::from(oldest)),
         "baseFeePerGas": base_fees,
@@ -639,6 +651,7 @@ pub fn register(
         v["executedHeight"] = json!(s.executed_height);
         v["lag"] = json!(s.data_height.saturating_sub(s.executed_height));
         v["stateRoot"] = json!(hex0x(s.state_root.as_slice()));
+        v["safetyAlarm"] = json!(ctx.0.safety_alarm());
         let own = ctx.0.own_claims();
         v["claims"] = json!({
             "executor": hex0x(&own.executor),
@@ -686,8 +699,8 @@ pub fn register(
     m.register_method("eth_blockNumber", |_, ctx, _| {
         qty(U256::from(ctx.0.status().executed_height))
     })?;
-    m.register_method("eth_gasPrice", |_, ctx, _| {
-        qty(U256::from(ctx.0.params.base_fee_per_gas + SUGGESTED_TIP))
+    m.register_blocking_method("eth_gasPrice", |_, ctx, _| {
+        qty(U256::from(ctx.1.next_base_fee()) + U256::from(SUGGESTED_TIP))
     })?;
     m.register_method("eth_maxPriorityFeePerGas", |_, _, _| {
         qty(U256::from(SUGGESTED_TIP))
@@ -783,7 +796,7 @@ pub fn register(
         }
     })?;
     m.register_blocking_method("eth_feeHistory", |p, ctx, _| {
-        fee_history(&ctx.0, &args(&p)?)
+        fee_history(&ctx.0, &args(&p)?, ctx.1.next_base_fee())
     })?;
     m.register_blocking_method("eth_getBlockByNumber", |p, ctx, _| {
         let a = args(&p)?;
@@ -848,7 +861,7 @@ pub fn register(
         };
         let env = decode_canonical(&raw).map_err(internal)?;
         let from = lazychain_data_chain_types::tx::recover_sender(&env).unwrap_or_default();
-        Ok(tx_json(&env, from, None, exec.params.base_fee_per_gas))
+        Ok(tx_json(&env, from, None, ctx.1.next_base_fee()))
     })?;
     m.register_blocking_method("eth_getTransactionReceipt", |p, ctx, _| {
         let a = args(&p)?;
@@ -908,10 +921,11 @@ mod tests {
 
     #[test]
     fn block_tags_resolve() {
-        let tags = Tags {
+        let mut tags = Tags {
             latest: 7,
             safe: 5,
             finalized: 2,
+            alarm: false,
         };
         assert_eq!(block_height(None, &tags), Ok(7));
         assert_eq!(block_height(Some(&json!("pending")), &tags), Ok(7));
@@ -921,5 +935,10 @@ mod tests {
         assert_eq!(block_height(Some(&json!("earliest")), &tags), Ok(0));
         assert!(block_height(Some(&json!("yesterday")), &tags).is_err());
         assert!(block_height(Some(&json!(true)), &tags).is_err());
+        // Under a safety alarm the executor refuses the tags that name consensus roots.
+        tags.alarm = true;
+        assert!(block_height(Some(&json!("finalized")), &tags).is_err());
+        assert!(block_height(Some(&json!("safe")), &tags).is_err());
+        assert_eq!(block_height(Some(&json!("latest")), &tags), Ok(7));
     }
 }

@@ -157,7 +157,7 @@ impl ExecutedBlock {
             beneficiary: block.beneficiary,
             gas_limit: params.block_gas_limit,
             gas_used: execution.gas_used,
-            base_fee: params.base_fee_per_gas,
+            base_fee: block.base_fee,
             tx_count: execution.receipts.len() as u64,
             tx_root,
             body_bytes,

@@ -30,7 +30,8 @@ pub fn hardfork(name: &str) -> Option<SpecId> {
 pub struct ChainParams {
     pub chain_id: u64,
     pub spec: SpecId,
-    /// Constant base fee (wei per gas). Burned, as in EIP-1559.
+    /// The genesis base fee (wei per gas): the floor of the base fee that each block's header
+    /// carries (`BlockContext::base_fee`). Burned, as in EIP-1559.
     pub base_fee_per_gas: u64,
     /// The EVM block gas limit: the data chain's limit on the sum of gas limits.
     pub block_gas_limit: u64,
@@ -51,6 +52,8 @@ pub struct BlockContext {
     pub timestamp: u64,
     /// The proposer's fee recipient (zero for a proposer genesis does not know).
     pub beneficiary: Address,
+    /// The block's base fee (wei per gas), from its header (the execution budget's price).
+    pub base_fee: u64,
 }
 
 impl ChainParams {
@@ -66,6 +69,7 @@ impl ChainParams {
                 .get(&header.proposer_address())
                 .copied()
                 .unwrap_or(Address::ZERO),
+            base_fee: header.base_fee_per_gas,
         }
     }
 
@@ -81,7 +85,7 @@ impl ChainParams {
             beneficiary: block.beneficiary,
             timestamp: U256::from(block.timestamp),
             gas_limit: self.block_gas_limit,
-            basefee: self.base_fee_per_gas,
+            basefee: block.base_fee,
             difficulty: U256::ZERO,
             prevrandao: Some(block.hash),
             // No blobs on this chain: blob transactions are refused at admission.

@@ -285,16 +285,23 @@ fn run_transactions<R: StateReader>(
             Ok((envelope, sender)) => {
                 let outcome = evm.transact(tx_env(envelope, *sender));
                 match outcome {
-                    Ok(done) => {
+                    Ok(mut done) => {
+                        let unused = envelope
+                            .gas_limit()
+                            .saturating_sub(done.result.tx_gas_used());
+                        let charged =
+                            charge_unused_gas(&mut done.state, *sender, unused, block.base_fee);
                         let db = &mut evm.ctx.journaled_state.database;
                         apply_changes(done.state, db, &mut ops);
-                        executed_receipt(
+                        let mut receipt = executed_receipt(
                             tx.hash,
                             envelope,
                             *sender,
                             done.result,
-                            params.base_fee_per_gas,
-                        )
+                            block.base_fee,
+                        );
+                        receipt.unused_gas_charge = charged;
+                        receipt
                     }
                     Err(EVMError::Transaction(invalid)) => {
                         let gas = envelope_intrinsic_gas(envelope);
@@ -306,7 +313,6 @@ fn run_transactions<R: StateReader>(
                             envelope.to(),
                             invalid.to_string(),
                             gas,
-                            params,
                             block,
                             db,
                             &mut ops,
@@ -317,7 +323,7 @@ fn run_transactions<R: StateReader>(
                         if !db.access.exceeded {
                             return Err(e.into());
                         }
-                        access_limit_halt(tx.hash, envelope, *sender, params, block, db, &mut ops)?
+                        access_limit_halt(tx.hash, envelope, *sender, block, db, &mut ops)?
                     }
                     Err(other) => {
                         return Err(ExecError::Evm {
@@ -338,7 +344,6 @@ fn run_transactions<R: StateReader>(
                     None,
                     format!("invalid transaction: {why}"),
                     gas,
-                    params,
                     block,
                     db,
                     &mut ops,
@@ -401,6 +406,25 @@ fn envelope_intrinsic_gas(envelope: &TxEnvelope) -> u64 {
         envelope.kind() == TxKind::Create,
         &access_list.0,
     )
+}
+
+/// The base fee on the gas a transaction declared but did not use, taken from the sender's
+/// balance after execution and burned: declared gas is what the execution budget counts
+/// (ADR 007). Validation made sure the sender could pay its whole gas limit at its maximum fee
+/// (at least the base fee); only a sender whose balance left it during execution (code at a
+/// delegated account) pays less. Returns what was charged.
+fn charge_unused_gas(state: &mut EvmState, sender: Address, unused: u64, base_fee: u64) -> U256 {
+    let want = U256::from(unused).saturating_mul(U256::from(base_fee));
+    if want.is_zero() {
+        return U256::ZERO;
+    }
+    let Some(account) = state.get_mut(&sender) else {
+        return U256::ZERO;
+    };
+    let charged = want.min(account.info.balance);
+    account.info.balance -= charged;
+    account.mark_touch();
+    charged
 }
 
 /// Folds one transaction's state changes into the block's writes and the tree ops.
@@ -520,6 +544,7 @@ fn executed_receipt(
         output,
         inclusion_charge: U256::ZERO,
         charge_shortfall: U256::ZERO,
+        unused_gas_charge: U256::ZERO,
     }
 }
 
@@ -532,14 +557,13 @@ fn access_limit_halt<R: StateReader>(
     hash: B256,
     envelope: &TxEnvelope,
     sender: Address,
-    params: &ChainParams,
     block: &BlockContext,
     db: &mut BlockDb<'_, R>,
     ops: &mut Vec<Op>,
 ) -> Result<Receipt, ExecError> {
     let gas = envelope.gas_limit();
-    let price = envelope.effective_gas_price(Some(params.base_fee_per_gas));
-    let tip = price.saturating_sub(u128::from(params.base_fee_per_gas));
+    let price = envelope.effective_gas_price(Some(block.base_fee));
+    let tip = price.saturating_sub(u128::from(block.base_fee));
     let mut account = db.view().account(&sender)?.unwrap_or(AccountValue {
         nonce: 0,
         balance: U256::ZERO,
@@ -583,6 +607,7 @@ fn access_limit_halt<R: StateReader>(
         output: Bytes::new(),
         inclusion_charge: U256::ZERO,
         charge_shortfall: U256::ZERO,
+        unused_gas_charge: U256::ZERO,
     })
 }
 
@@ -597,12 +622,11 @@ fn skip<R: StateReader>(
     to: Option<Address>,
     reason: String,
     intrinsic: u64,
-    params: &ChainParams,
     block: &BlockContext,
     db: &mut BlockDb<'_, R>,
     ops: &mut Vec<Op>,
 ) -> Result<Receipt, ExecError> {
-    let charge = U256::from(intrinsic).saturating_mul(U256::from(params.base_fee_per_gas));
+    let charge = U256::from(intrinsic).saturating_mul(U256::from(block.base_fee));
     let recipient = block.beneficiary;
     let account = db.view().account(&recipient)?;
     let balance = account.map(|a| a.balance).unwrap_or_default();
@@ -628,5 +652,6 @@ fn skip<R: StateReader>(
         output: Bytes::new(),
         inclusion_charge: charge,
         charge_shortfall: charge - paid,
+        unused_gas_charge: U256::ZERO,
     })
 }

@@ -73,6 +73,10 @@ pub struct Receipt {
     pub inclusion_charge: U256,
     /// Skipped only: the part of the charge the fee recipient could not pay.
     pub charge_shortfall: U256,
+    /// Executed only: the base fee on the gas the transaction declared but did not use,
+    /// charged to the sender and burned (declared gas is what the execution budget counts;
+    /// ADR 007). Less than that only if the sender's balance ran out during execution.
+    pub unused_gas_charge: U256,
 }
 
 impl Receipt {
@@ -94,7 +98,7 @@ impl Receipt {
     /// cost more than executing a transfer. The tests check it byte for byte against
     /// `ssz_rs`, which still defines the type.
     pub fn encode(&self) -> Vec<u8> {
-        const FIXED: usize = 32 + 1 + 20 + 4 + 1 + 4 + 8 + 8 + 32 + 4 + 4 + 4 + 32 + 32;
+        const FIXED: usize = 32 + 1 + 20 + 4 + 1 + 4 + 8 + 8 + 32 + 4 + 4 + 4 + 32 + 32 + 32;
         let to: &[u8] = self.to.as_ref().map_or(&[], |a| a.as_slice());
         let reason = &self.reason.as_bytes()[..self.reason.len().min(MAX_REASON)];
         let created: &[u8] = self.contract_address.as_ref().map_or(&[], |a| a.as_slice());
@@ -128,6 +132,7 @@ impl Receipt {
         offset(&mut out, at);
         out.extend_from_slice(&self.inclusion_charge.to_be_bytes::<32>());
         out.extend_from_slice(&self.charge_shortfall.to_be_bytes::<32>());
+        out.extend_from_slice(&self.unused_gas_charge.to_be_bytes::<32>());
         out.extend_from_slice(to);
         out.extend_from_slice(reason);
         out.extend_from_slice(created);
@@ -211,6 +216,7 @@ pub struct ReceiptSsz {
     pub output: List<u8, MAX_OUTPUT>,
     pub inclusion_charge: Bytes32,
     pub charge_shortfall: Bytes32,
+    pub unused_gas_charge: Bytes32,
 }
 
 fn vector<const N: usize>(bytes: &[u8]) -> Vector<u8, N> {
@@ -255,6 +261,7 @@ impl From<&Receipt> for ReceiptSsz {
             output: list(&r.output),
             inclusion_charge: vector(&r.inclusion_charge.to_be_bytes::<32>()),
             charge_shortfall: vector(&r.charge_shortfall.to_be_bytes::<32>()),
+            unused_gas_charge: vector(&r.unused_gas_charge.to_be_bytes::<32>()),
         }
     }
 }
@@ -304,6 +311,7 @@ impl TryFrom<&ReceiptSsz> for Receipt {
             output: Bytes::copy_from_slice(&w.output),
             inclusion_charge: U256::from_be_slice(&w.inclusion_charge),
             charge_shortfall: U256::from_be_slice(&w.charge_shortfall),
+            unused_gas_charge: U256::from_be_slice(&w.unused_gas_charge),
         })
     }
 }
@@ -333,6 +341,7 @@ mod tests {
             output: Bytes::from_static(&[0x08, 0xc3, 0x79, 0xa0]),
             inclusion_charge: U256::from(7),
             charge_shortfall: U256::from(2),
+            unused_gas_charge: U256::from(3),
         }
     }
 

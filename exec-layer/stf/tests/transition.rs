@@ -43,6 +43,32 @@ fn transfers_move_value_and_pay_fees() {
     assert_ne!(out.trace[0], out.trace[1]);
 }
 
+/// Declared gas pays the base fee even when unused (ADR 007): the sender pays gas used at the
+/// effective price plus the unused gas at the base fee, burned; the fee recipient's tip is on
+/// the gas used only.
+#[test]
+fn declared_but_unused_gas_pays_the_base_fee() {
+    let alice = key(1);
+    let bob = Address::repeat_byte(0xb0);
+    let mut chain = Chain::funded(&[alice]);
+    let start = chain.balance(address_of(&alice));
+    let out = chain.execute(&[sign(&alice, tx(0, Some(bob), ETH, 100_000, vec![]))]);
+    let r = &out.receipts[0];
+    assert_eq!(r.status, TxStatus::Success);
+    assert_eq!(r.gas_used, 21_000);
+    let unused = U256::from(79_000u64) * U256::from(BASE_FEE);
+    assert_eq!(r.unused_gas_charge, unused);
+    let price = BASE_FEE as u128 + 1_000;
+    assert_eq!(
+        chain.balance(address_of(&alice)),
+        start - U256::from(ETH + 21_000 * price) - unused
+    );
+    assert_eq!(chain.balance(FEE_RECIPIENT), U256::from(21_000u64 * 1_000));
+    // A transaction that uses all it declared pays nothing extra.
+    let out = chain.execute(&[sign(&alice, tx(1, Some(bob), 1, 21_000, vec![]))]);
+    assert_eq!(out.receipts[0].unused_gas_charge, U256::ZERO);
+}
+
 #[test]
 fn state_check_failures_are_skipped_and_charged_to_the_fee_recipient() {
     let alice = key(1);

@@ -273,6 +273,8 @@ impl Chain {
             tx_count: raw.len() as u64,
             body_bytes: c.as_ref().map(|c| c.body_bytes).unwrap_or_default(),
             gas_limit_sum,
+            gas_allowance: 0,
+            base_fee_per_gas: BASE_FEE,
         }
     }
 

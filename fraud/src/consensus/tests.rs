@@ -11,6 +11,8 @@ use crate::executor_address;
 const CHAIN: u64 = 42;
 const GENESIS_ROOT: B256 = B256::repeat_byte(0x99);
 const SUBMITTER: Address = [0x5u8; 20];
+/// The time between blocks [`block`] applies: block `h` has timestamp `h * BLOCK_MS`.
+const BLOCK_MS: u64 = 1_000;
 
 struct Exec {
     key: PrivateKey,
@@ -52,29 +54,42 @@ fn resign(e: &Exec, mut signed: SignedClaim, change: impl FnOnce(&mut StateClaim
     SignedClaim::sign(signed.claim, &e.key)
 }
 
-fn machine(window: u64, percent: u8, execs: &[(&Exec, u128)]) -> StateConsensus {
+fn params(window_ms: u64, min_blocks: u64, corroboration: u64, percent: u8) -> StateParams {
+    StateParams {
+        chain_id: CHAIN,
+        challenge_window_ms: window_ms,
+        min_window_blocks: min_blocks,
+        min_corroboration: corroboration,
+        slash_reward_percent: percent,
+    }
+}
+
+fn machine_with(params: &StateParams, execs: &[(&Exec, u128)]) -> StateConsensus {
     let registry = ExecutorRegistry::new(
         execs
             .iter()
             .map(|(e, bond)| (*e.key.public_key().as_bytes(), *bond)),
     )
     .expect("registry");
-    StateConsensus::new(
-        GENESIS_ROOT,
-        &StateParams {
-            chain_id: CHAIN,
-            challenge_window_blocks: window,
-            slash_reward_percent: percent,
-        },
-        registry,
-    )
-    .expect("machine")
+    StateConsensus::new(GENESIS_ROOT, params, registry).expect("machine")
 }
 
-/// Applies the next block.
+/// A machine whose window is `window` blocks of [`block`]: `window * BLOCK_MS` milliseconds
+/// and at least `window` blocks (both bind at once), with no corroboration required.
+fn machine(window: u64, percent: u8, execs: &[(&Exec, u128)]) -> StateConsensus {
+    machine_with(&params(window * BLOCK_MS, window, 1, percent), execs)
+}
+
+/// Applies the next block, `BLOCK_MS` after the previous one.
 fn block(sc: &mut StateConsensus, items: Vec<Inclusion>) -> Vec<Outcome> {
     let h = sc.applied_height() + 1;
-    sc.apply_block(h, &items).expect("in order")
+    sc.apply_block(h, h * BLOCK_MS, &items).expect("in order")
+}
+
+/// Applies the next block with timestamp `ms`.
+fn block_at(sc: &mut StateConsensus, ms: u64, items: Vec<Inclusion>) -> Vec<Outcome> {
+    let h = sc.applied_height() + 1;
+    sc.apply_block(h, ms, &items).expect("in order")
 }
 
 fn empty_blocks(sc: &mut StateConsensus, n: u64) {
@@ -777,7 +792,8 @@ fn conflicting_unproven_claims_never_finalize_whatever_their_order() {
         assert_eq!(disputes.len(), 1, "{disputes:?}");
         assert_eq!(disputes[0].data_height, 1);
         assert_eq!(disputes[0].pre_state_root, GENESIS_ROOT);
-        assert_eq!(disputes[0].since, 4);
+        assert_eq!(disputes[0].since_height, 4);
+        assert_eq!(disputes[0].since_ms, 4 * BLOCK_MS);
         assert_eq!(disputes[0].claims, vec![x.id(), y.id()]);
 
         // The proof against b1 ends the dispute: a1 and then a2 finalize in that block.
@@ -825,35 +841,37 @@ fn inputs_out_of_order_and_bad_parameters_are_errors() {
     let mut sc = machine(3, 50, &[(&a, 1)]);
     let before = sc.clone();
     assert_eq!(
-        sc.apply_block(2, &[]),
+        sc.apply_block(2, 1, &[]),
         Err(ApplyError::OutOfOrder {
             expected: 1,
             got: 2
         })
     );
     assert_eq!(
-        sc.apply_block(0, &[]),
+        sc.apply_block(0, 1, &[]),
         Err(ApplyError::OutOfOrder {
             expected: 1,
             got: 0
         })
     );
     assert_eq!(sc, before);
-    sc.apply_block(1, &[]).expect("next");
-    assert!(sc.apply_block(1, &[]).is_err());
-    let params = |w, p| StateParams {
-        chain_id: CHAIN,
-        challenge_window_blocks: w,
-        slash_reward_percent: p,
-    };
+    sc.apply_block(1, 5, &[]).expect("next");
+    assert!(sc.apply_block(1, 6, &[]).is_err());
+    let new = |p: StateParams| StateConsensus::new(GENESIS_ROOT, &p, ExecutorRegistry::default());
     assert_eq!(
-        StateConsensus::new(GENESIS_ROOT, &params(0, 50), ExecutorRegistry::default()),
-        Err(ApplyError::ZeroWindow)
+        new(params(1_000, 0, 1, 50)),
+        Err(ApplyError::ZeroWindowBlocks)
     );
     assert_eq!(
-        StateConsensus::new(GENESIS_ROOT, &params(1, 101), ExecutorRegistry::default()),
+        new(params(1_000, 1, 0, 50)),
+        Err(ApplyError::ZeroCorroboration)
+    );
+    assert_eq!(
+        new(params(1_000, 1, 1, 101)),
         Err(ApplyError::RewardAbove100(101))
     );
+    // A window of no time at all is blocks only.
+    assert!(new(params(0, 1, 1, 50)).is_ok());
 }
 
 #[test]
@@ -866,16 +884,242 @@ fn params_from_genesis() {
         execution: lazychain_config::dev_execution(0),
         state: lazychain_config::StateGenesis::default(),
     };
-    genesis.state.challenge_window_blocks = 9;
+    genesis.state.challenge_window_ms = 9_000;
+    genesis.state.min_window_blocks = 9;
+    genesis.state.min_corroboration = 2;
+    genesis.state.max_executor_stall_ms = 3;
     genesis.state.slash_reward_percent = 12;
     assert_eq!(
         StateParams::from_genesis(&genesis),
         StateParams {
             chain_id: 77,
-            challenge_window_blocks: 9,
+            challenge_window_ms: 9_000,
+            min_window_blocks: 9,
+            min_corroboration: 2,
             slash_reward_percent: 12
         }
     );
+}
+
+/// Rule 3's window is time and blocks: a claim ripens at the first block at least `B` blocks
+/// after its inclusion whose timestamp is at least `W` ms after its inclusion block's.
+#[test]
+fn a_claim_ripens_at_the_first_block_w_ms_and_b_blocks_after_its_inclusion() {
+    let a = exec(1);
+    let mut sc = machine_with(&params(10_000, 3, 1, 50), &[(&a, 1000)]);
+    let c1 = claim_on(&a, None, root(1));
+    let c2 = claim_on(&a, Some(&c1), root(2));
+    block_at(&mut sc, 1_000, vec![]); // 1
+    block_at(&mut sc, 2_000, vec![Inclusion::Claim(c1.clone())]); // 2: t_d = 2,000
+    assert_eq!(sc.claim(&c1.id()).map(|v| v.included_ms), Some(2_000));
+    // Enough blocks, not enough time.
+    for ms in [2_001, 2_002, 2_003] {
+        block_at(&mut sc, ms, vec![]); // 3, 4, 5 = d + B
+    }
+    assert!(status(&sc, &c1).is_pending());
+    block_at(&mut sc, 11_999, vec![]); // 6: t_d + W - 1
+    assert!(status(&sc, &c1).is_pending());
+    assert_eq!(sc.held_claims(), 0, "not ripe, so not held either");
+    assert_eq!(sc.latest_final_height(), 0);
+    block_at(&mut sc, 12_000, vec![]); // 7: t_d + W
+    assert_eq!(status(&sc, &c1), ClaimStatus::Final { at: 7 });
+    assert_eq!(sc.canonical_root(1), Some(B256::from(root(1))));
+
+    // Enough time, not enough blocks.
+    block_at(&mut sc, 12_001, vec![Inclusion::Claim(c2.clone())]); // 8: t_d = 12,001
+    block_at(&mut sc, 500_000, vec![]); // 9: far past t_d + W
+    block_at(&mut sc, 500_001, vec![]); // 10
+    assert!(status(&sc, &c2).is_pending());
+    block_at(&mut sc, 500_002, vec![]); // 11 = d + B
+    assert_eq!(status(&sc, &c2), ClaimStatus::Final { at: 11 });
+    assert_eq!(sc.applied_ms(), 500_002);
+}
+
+/// A chain that halts for hours does not eat the window: once it resumes, `B` blocks still
+/// pass before anything included before the halt is final.
+#[test]
+fn a_halted_chain_still_needs_min_window_blocks() {
+    let a = exec(1);
+    let mut sc = machine_with(&params(90_000, 10, 1, 50), &[(&a, 1000)]);
+    let c1 = claim_on(&a, None, root(1));
+    let c2 = claim_on(&a, Some(&c1), root(2));
+    block_at(&mut sc, 1_000, vec![]); // 1
+    block_at(&mut sc, 2_000, vec![Inclusion::Claim(c1.clone())]); // 2
+    block_at(&mut sc, 3_000, vec![Inclusion::Claim(c2.clone())]); // 3
+                                                                  // The halt: the next block is six hours later, and blocks are 1 ms apart after it.
+    let resumed = 3_000 + 6 * 3_600_000;
+    for h in 4..12u64 {
+        block_at(&mut sc, resumed + h, vec![]);
+    }
+    assert_eq!(sc.applied_height(), 11);
+    assert!(status(&sc, &c1).is_pending());
+    assert!(status(&sc, &c2).is_pending());
+    block_at(&mut sc, resumed + 12, vec![]); // 12 = 2 + B
+    assert_eq!(status(&sc, &c1), ClaimStatus::Final { at: 12 });
+    assert!(status(&sc, &c2).is_pending());
+    block_at(&mut sc, resumed + 13, vec![]); // 13 = 3 + B
+    assert_eq!(status(&sc, &c2), ClaimStatus::Final { at: 13 });
+}
+
+/// With `K = 2` and two executors, one executor's claim alone never finalizes; once the other
+/// agrees, the held claim finalizes in that block and the agreeing one after its own window.
+/// The same executor agreeing with itself (another parent) counts once.
+#[test]
+fn a_claim_needs_corroboration_by_k_executors() {
+    let (a, b) = (exec(1), exec(2));
+    let mut sc = machine_with(&params(2 * BLOCK_MS, 2, 2, 50), &[(&a, 1000), (&b, 1000)]);
+    assert_eq!(sc.required_corroboration(), 2);
+    let a1 = claim_on(&a, None, root(1));
+    let a2 = claim_on(&a, Some(&a1), root(2));
+    let b1 = claim_on(&b, None, root(1)); // agrees with a1
+    let a2_on_b1 = claim_on(&a, Some(&b1), root(2)); // agrees with a2: same executor
+    block(&mut sc, vec![]); // 1
+    block(&mut sc, vec![Inclusion::Claim(a1.clone())]); // 2
+    block(&mut sc, vec![Inclusion::Claim(a2.clone())]); // 3
+    empty_blocks(&mut sc, 10); // 13
+    assert!(status(&sc, &a1).is_pending());
+    assert!(status(&sc, &a2).is_pending());
+    assert_eq!(sc.corroboration(&a1.id()), 1);
+    assert_eq!(sc.held_claims(), 2);
+    assert_eq!(
+        sc.uncorroborated_claims(),
+        1,
+        "a2 is held by its parent, a1 for corroboration"
+    );
+    assert!(sc.disputes().is_empty());
+    assert_eq!(sc.latest_final_height(), 0);
+    // The safe chain does not wait for corroboration.
+    assert_eq!(sc.latest_safe_height(), 2);
+
+    let out = block(&mut sc, vec![Inclusion::Claim(b1.clone())]); // 14
+    assert!(matches!(out[0], Outcome::Recorded { .. }), "{out:?}");
+    assert_eq!(sc.corroboration(&a1.id()), 2);
+    assert_eq!(status(&sc, &a1), ClaimStatus::Final { at: 14 });
+    assert!(status(&sc, &b1).is_pending(), "b1 still has its own window");
+    assert!(status(&sc, &a2).is_pending(), "a2 has no second executor");
+    assert_eq!(sc.canonical_claim(1), Some(a1.id()));
+    empty_blocks(&mut sc, 2); // 16 = 14 + B
+    assert_eq!(status(&sc, &b1), ClaimStatus::Final { at: 16 });
+
+    // a's second claim at height 2 agrees with a2 but is by the same executor.
+    block(&mut sc, vec![Inclusion::Claim(a2_on_b1.clone())]); // 17
+    empty_blocks(&mut sc, 20);
+    assert_eq!(sc.corroboration(&a2.id()), 1);
+    assert!(status(&sc, &a2).is_pending());
+    assert!(status(&sc, &a2_on_b1).is_pending());
+    assert_eq!(sc.latest_final_height(), 1);
+    assert_eq!(sc.uncorroborated_claims(), 2);
+}
+
+/// `K_eff = min(K, executors not slashed)`: slashing one of two executors drops it to 1, and
+/// the survivor's held claim finalizes in that block even though nothing else changed (no
+/// claim was reverted, nothing ripened).
+#[test]
+fn slashing_one_of_two_executors_lets_the_survivors_held_claim_finalize() {
+    let (a, b) = (exec(1), exec(2));
+    let mut sc = machine_with(&params(2 * BLOCK_MS, 2, 2, 50), &[(&a, 1000), (&b, 1000)]);
+    let a1 = claim_on(&a, None, root(1));
+    // Two claims b signed for one slot, never included: equivocation evidence only.
+    let b1 = claim_on(&b, None, root(7));
+    let b1x = claim_on(&b, None, root(8));
+    block(&mut sc, vec![]); // 1
+    block(&mut sc, vec![Inclusion::Claim(a1.clone())]); // 2
+    empty_blocks(&mut sc, 5); // 7
+    assert!(status(&sc, &a1).is_pending());
+    assert_eq!(sc.uncorroborated_claims(), 1);
+    let out = block(
+        &mut sc,
+        vec![Inclusion::Equivocation {
+            a: b1,
+            b: b1x,
+            submitter: SUBMITTER,
+        }],
+    ); // 8
+    let [Outcome::Equivocation { reverted, .. }] = out.as_slice() else {
+        panic!("{out:?}");
+    };
+    assert!(reverted.is_empty(), "b had no claim to revert");
+    assert!(sc.is_slashed(&b.addr));
+    assert_eq!(sc.required_corroboration(), 1);
+    assert_eq!(status(&sc, &a1), ClaimStatus::Final { at: 8 });
+    assert_eq!(sc.latest_final_height(), 1);
+    assert_eq!(sc.held_claims(), 0);
+
+    // K_eff never drops below 1, even with every executor slashed.
+    let mut sc = machine_with(&params(0, 1, 3, 50), &[(&b, 1000)]);
+    block(&mut sc, vec![]);
+    block(
+        &mut sc,
+        vec![Inclusion::Equivocation {
+            a: claim_on(&b, None, root(7)),
+            b: claim_on(&b, None, root(8)),
+            submitter: SUBMITTER,
+        }],
+    );
+    assert_eq!(sc.required_corroboration(), 1);
+}
+
+/// A slashed executor's claims stop corroborating: its final claims stay final, but an honest
+/// claim it agreed with needs other support again.
+#[test]
+fn a_slashed_executor_no_longer_corroborates() {
+    let (a, b, c) = (exec(1), exec(2), exec(3));
+    let mut sc = machine_with(
+        &params(2 * BLOCK_MS, 2, 2, 50),
+        &[(&a, 1000), (&b, 1000), (&c, 1000)],
+    );
+    let a1 = claim_on(&a, None, root(1));
+    let b1 = claim_on(&b, None, root(1));
+    let b2 = claim_on(&b, Some(&b1), root(66)); // b lies at height 2
+    block(&mut sc, vec![]); // 1
+    block(&mut sc, vec![Inclusion::Claim(a1.clone())]); // 2
+    assert_eq!(sc.corroboration(&a1.id()), 1);
+    block(&mut sc, vec![Inclusion::Claim(b1.clone())]); // 3
+    assert_eq!(sc.corroboration(&a1.id()), 2);
+    block(&mut sc, vec![Inclusion::Claim(b2.clone())]); // 4: a1 ripe and corroborated
+    assert_eq!(status(&sc, &a1), ClaimStatus::Final { at: 4 });
+    // The proof against b2 slashes b: b1 was pending and is reverted; a1 stays final.
+    block(&mut sc, vec![fraud(&b2, 1)]); // 5
+    assert!(status(&sc, &b1).is_reverted());
+    assert_eq!(status(&sc, &a1), ClaimStatus::Final { at: 4 });
+    assert_eq!(sc.corroboration(&a1.id()), 1);
+    // Two executors remain: K_eff is still 2, so a's next claim waits for c.
+    assert_eq!(sc.required_corroboration(), 2);
+    let a2 = claim_on(&a, Some(&a1), root(2));
+    let c1 = claim_on(&c, None, root(1));
+    let c2 = claim_on(&c, Some(&c1), root(2));
+    block(&mut sc, vec![Inclusion::Claim(a2.clone())]); // 6
+    empty_blocks(&mut sc, 4); // 10
+    assert!(status(&sc, &a2).is_pending());
+    block(&mut sc, vec![Inclusion::Claim(c1.clone())]); // 11
+    block(&mut sc, vec![Inclusion::Claim(c2.clone())]); // 12
+    assert_eq!(status(&sc, &a2), ClaimStatus::Final { at: 12 });
+    assert_eq!(sc.latest_final_height(), 2);
+}
+
+#[test]
+fn a_decreasing_timestamp_is_refused_and_changes_nothing() {
+    let a = exec(1);
+    let mut sc = machine(2, 50, &[(&a, 1000)]);
+    let c1 = claim_on(&a, None, root(1));
+    block_at(&mut sc, 5_000, vec![]); // 1
+    block_at(&mut sc, 6_000, vec![]); // 2
+    let before = sc.clone();
+    assert_eq!(
+        sc.apply_block(3, 5_999, &[Inclusion::Claim(c1.clone())]),
+        Err(ApplyError::TimestampDecreased {
+            height: 3,
+            timestamp_ms: 5_999,
+            previous_ms: 6_000
+        })
+    );
+    assert_eq!(sc, before);
+    assert_eq!(sc.applied_ms(), 6_000);
+    // An equal timestamp is not a decrease (the machine needs no more; a decided chain's
+    // timestamps strictly increase anyway).
+    sc.apply_block(3, 6_000, &[Inclusion::Claim(c1.clone())])
+        .expect("same timestamp");
+    assert_eq!(sc.claim(&c1.id()).map(|v| v.included_ms), Some(6_000));
 }
 
 // ----- property test -----
@@ -979,13 +1223,20 @@ impl Scenario {
     }
 }
 
+/// `times[h]` is the timestamp of block `h` (`times[0]` unused).
 fn check_invariants(
     sc: &StateConsensus,
+    times: &[u64],
     finals_seen: &mut BTreeMap<ClaimId, ClaimStatus>,
     total_bonds: u128,
 ) {
-    let w = sc.params().challenge_window_blocks;
+    let p = *sc.params();
+    let past_window = |included_at: u64, included_ms: u64, h: u64| {
+        h >= included_at + p.min_window_blocks
+            && times[h as usize] >= included_ms + p.challenge_window_ms
+    };
     for (id, record) in &sc.claims {
+        assert_eq!(record.included_ms, times[record.included_at as usize]);
         let parent = sc.claims.get(&record.claim.claim.parent());
         // Every descendant of a reverted claim is reverted.
         if record.status.is_reverted() {
@@ -1015,17 +1266,41 @@ fn check_invariants(
                 at = ancestor.claim.claim.parent();
             }
         }
-        // A claim pending past its window is held: by a parent that is not final, or by a
-        // dispute.
+        // A claim pending past its window is held: by a parent that is not final, by a
+        // dispute, or for want of corroboration.
         if let ClaimStatus::Pending { included_at } = record.status {
-            if included_at + w <= sc.applied_height() {
+            let overdue = past_window(included_at, record.included_ms, sc.applied_height());
+            assert_eq!(overdue, record.ripened.is_some(), "{id} ripeness");
+            assert_eq!(
+                overdue,
+                sc.ripe.values().any(|r| r == id),
+                "{id} in the ripe set"
+            );
+            if overdue {
                 let parent_final = record.claim.claim.data_height == 1
                     || parent.is_some_and(|p| p.status.is_final());
                 assert!(
-                    !parent_final || sc.is_disputed(id),
-                    "{id} overdue and neither disputed nor waiting for its parent"
+                    !parent_final
+                        || sc.is_disputed(id)
+                        || sc.corroboration(id) < sc.required_corroboration(),
+                    "{id} overdue and neither disputed, nor waiting for its parent or corroboration"
                 );
             }
+        }
+        // A final claim became final past its window, in the block where it ripened or later.
+        if let ClaimStatus::Final { at } = record.status {
+            assert!(
+                past_window(record.included_at, record.included_ms, at),
+                "{id} final at {at} inside its window"
+            );
+            let (ripe_height, ripe_ms) = record.ripened.expect("a final claim ripened");
+            assert!(ripe_height <= at && times[ripe_height as usize] == ripe_ms);
+            // No earlier block closed its window.
+            assert!(!past_window(
+                record.included_at,
+                record.included_ms,
+                ripe_height - 1
+            ));
         }
         // No two final claims on one state disagree: the canonical root cannot depend on
         // which was included first.
@@ -1104,11 +1379,16 @@ fn random_block_sequences_keep_the_invariants() {
             .map(|_| rng.gen_range(1..=1_000_000_000_000_000_000_000u128))
             .collect();
         let total_bonds: u128 = bonds.iter().sum();
-        let window = rng.gen_range(1..=6);
+        // Windows of a few blocks, in time, blocks or both; blocks a random time apart, with
+        // long halts now and then.
+        let window_ms = [0, 1, 1_000, 2_500, 10_000][rng.gen_range(0..5)];
+        let min_blocks = rng.gen_range(1..=6);
+        let corroboration = rng.gen_range(1..=3);
         let percent = rng.gen_range(0..=100);
+        let p = params(window_ms, min_blocks, corroboration, percent);
         // The last executor is not registered.
         let registry: Vec<(&Exec, u128)> = execs.iter().zip(bonds.iter().copied()).collect();
-        let fresh = || machine(window, percent, &registry);
+        let fresh = || machine_with(&p, &registry);
         let mut sc = fresh();
         let mut scenario = Scenario {
             rng: StdRng::seed_from_u64(rng.gen()),
@@ -1118,24 +1398,32 @@ fn random_block_sequences_keep_the_invariants() {
         let mut blocks = Vec::new();
         let mut all_outcomes = Vec::new();
         let mut finals_seen = BTreeMap::new();
+        let mut times = vec![0u64];
         let heights = rng.gen_range(20..=70);
         for _ in 0..heights {
+            let gap = match rng.gen_range(0..20) {
+                0 => 0,
+                1 => rng.gen_range(20_000..=1_000_000),
+                _ => rng.gen_range(1..=1_500),
+            };
+            let now = times[times.len() - 1] + gap;
+            times.push(now);
             let count = match scenario.rng.gen_range(0..10) {
                 0..=2 => 0,
                 3..=7 => scenario.rng.gen_range(1..=3),
                 _ => scenario.rng.gen_range(4..=8),
             };
             let items: Vec<Inclusion> = (0..count).map(|_| scenario.random_item()).collect();
-            let outcomes = block(&mut sc, items.clone());
+            let outcomes = block_at(&mut sc, now, items.clone());
             assert_eq!(outcomes.len(), items.len());
-            check_invariants(&sc, &mut finals_seen, total_bonds);
+            check_invariants(&sc, &times, &mut finals_seen, total_bonds);
             blocks.push(items);
             all_outcomes.push(outcomes);
         }
         // The same sequence gives an equal state and the same outcomes.
         let mut again = fresh();
-        for (items, outcomes) in blocks.iter().zip(&all_outcomes) {
-            assert_eq!(&block(&mut again, items.clone()), outcomes);
+        for (i, (items, outcomes)) in blocks.iter().zip(&all_outcomes).enumerate() {
+            assert_eq!(&block_at(&mut again, times[i + 1], items.clone()), outcomes);
         }
         assert_eq!(again, sc, "case seed {case_seed}");
         recorded += sc.claims.len();

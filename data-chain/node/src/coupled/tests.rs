@@ -24,9 +24,9 @@ fn genesis() -> Genesis {
         limits: BlockLimits::default(),
         execution: dev_execution(0),
         state: StateGenesis {
-            challenge_window_blocks: 3,
             slash_reward_percent: 50,
             executors: Vec::new(),
+            ..StateGenesis::default()
         },
     }
 }
@@ -61,6 +61,8 @@ fn block(height: u64, parent: BlockHash, txs: &[Vec<u8>], timestamp_ms: u64) -> 
         parent,
         proposer: [0; 20],
         timestamp_ms,
+        gas_available: 0,
+        base_fee_per_gas: 0,
     };
     Block::build(&template, body, 21_000 * txs.len() as u64).expect("block")
 }

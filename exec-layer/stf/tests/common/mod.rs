@@ -70,6 +70,7 @@ pub fn block(height: u64) -> BlockContext {
         parent_hash: B256::repeat_byte(height.saturating_sub(1) as u8),
         timestamp: 1_700_000_000 + height,
         beneficiary: FEE_RECIPIENT,
+        base_fee: BASE_FEE,
     }
 }
 

@@ -268,7 +268,7 @@ fn create_and_destroy_in_one_transaction_is_provable() {
     let fees: U256 = block
         .receipts()
         .iter()
-        .map(|r| U256::from(r.gas_used) * U256::from(r.effective_gas_price))
+        .map(|r| U256::from(r.gas_used) * U256::from(r.effective_gas_price) + r.unused_gas_charge)
         .sum();
     assert_eq!(
         balance(&state, k.address()),

@@ -143,7 +143,7 @@ fn creation_reverting_in_its_constructor_is_provable() {
     let fees: U256 = block
         .receipts()
         .iter()
-        .map(|r| U256::from(r.gas_used) * U256::from(r.effective_gas_price))
+        .map(|r| U256::from(r.gas_used) * U256::from(r.effective_gas_price) + r.unused_gas_charge)
         .sum();
     assert_eq!(sender.balance, before - fees, "only fees were paid");
     prove_all(&chain, &block);

@@ -145,7 +145,8 @@ fn a_delegated_account_is_provable() {
     assert_eq!(d.nonce, 1);
     assert_eq!(d.code_hash, keccak256(&designator));
     let fee = U256::from(block.receipts()[1].gas_used)
-        * U256::from(block.receipts()[1].effective_gas_price);
+        * U256::from(block.receipts()[1].effective_gas_price)
+        + block.receipts()[1].unused_gas_charge;
     assert_eq!(d.balance, U256::from(10 * ETH) - fee + wei(55));
     let (size, codehash, copy_hash) = record(&chain, &state, reader, 0);
     assert_eq!(size, U256::from(23));

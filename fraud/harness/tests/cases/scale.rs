@@ -135,7 +135,9 @@ fn state_access_limit_on_slots_is_provable() {
     assert_eq!(sender.nonce, sender_before.nonce + 2);
     assert_eq!(
         sender.balance,
-        sender_before.balance - U256::from(ok.gas_used + gas) * U256::from(price)
+        sender_before.balance
+            - U256::from(ok.gas_used + gas) * U256::from(price)
+            - ok.unused_gas_charge
     );
     // The fee recipient got the priority fee on the whole gas limit of the halted one.
     assert_eq!(

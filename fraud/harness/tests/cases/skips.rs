@@ -498,7 +498,9 @@ fn priority_fees_paid_to_the_fee_recipient_are_provable() {
                 } else {
                     U256::ZERO
                 };
-                U256::from(r.gas_used) * U256::from(r.effective_gas_price) + paid_value
+                U256::from(r.gas_used) * U256::from(r.effective_gas_price)
+                    + r.unused_gas_charge
+                    + paid_value
             })
             .sum()
     };

@@ -280,6 +280,7 @@ pub fn view(chain: &Chain, state: &impl StateReader, to: Address, input: Vec<u8>
         parent_hash: B256::from(chain.block_hash(height - 1).unwrap_or_default()),
         timestamp: 1_700_000_000 + height,
         beneficiary: FEE_RECIPIENT,
+        base_fee: lazychain_fraud_harness::BASE_FEE,
     };
     let request = CallRequest {
         to: Some(to),
