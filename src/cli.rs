@@ -255,8 +255,9 @@ pub struct ExecutorArgs {
     pub durable_every_blocks: u64,
     /// FAULT INJECTION, for tests and demos only: `wrong-root-at=H` posts corrupted state
     /// roots from the first height >= H with transactions on (and gets this executor's bond
-    /// slashed); `fail-proofs=N` makes its first N attempts to build a fraud proof fail (it
-    /// retries). Never on by default.
+    /// slashed); `race` claims made-up roots for every decided height as soon as it is
+    /// decided, without executing (a racing liar); `fail-proofs=N` makes its first N attempts
+    /// to build a fraud proof fail (it retries). Never on by default.
     #[arg(long, value_name = "FAULT")]
     pub fault: Option<lazychain_exec_node::Fault>,
 }
@@ -348,10 +349,15 @@ pub struct LocalnetUpArgs {
     /// Start the nodes and return at once (stop them with `localnet down`).
     #[arg(long)]
     pub detach: bool,
-    /// Of the executors, this many post wrong state roots on purpose (`--fault
-    /// wrong-root-at=3`), to watch a fraud proof revert them; they are bonded and get slashed.
+    /// Of the executors, this many post wrong state roots on purpose (with `--fault`), to
+    /// watch a fraud proof revert them; they are bonded and get slashed.
     #[arg(long, default_value_t = 0)]
     pub faulty_executors: usize,
+    /// FAULT INJECTION, demos only: the fault of the faulty executors: `wrong-root-at=H` (lie
+    /// from the first height >= H with transactions), or `race` (made-up roots for every
+    /// decided height as soon as it is decided, without executing).
+    #[arg(long, value_name = "FAULT", default_value = lazychain_localnet::DEMO_FAULT)]
+    pub fault: lazychain_exec_node::Fault,
     /// Run every node in its own network namespace (needs root and iproute2), so that
     /// `localnet partition` can cut the network.
     #[arg(long)]

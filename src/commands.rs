@@ -64,6 +64,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 seed: a.seed,
                 detach: a.detach,
                 faulty_executors: a.faulty_executors,
+                fault: a.fault.to_string(),
                 netns: a.netns,
                 coupled: a.coupled,
                 challenge_window_ms: a.challenge_window_ms,

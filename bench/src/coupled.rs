@@ -279,6 +279,8 @@ fn run_mode(
         min_corroboration: None,
         max_executor_stall_ms: None,
         gas_per_second: None,
+        gas_burst: None,
+        max_block_gas: None,
         extra_alloc: alloc.to_vec(),
         coupled: mode == Mode::Coupled,
     })?;

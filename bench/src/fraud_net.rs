@@ -94,6 +94,8 @@ fn one(opts: &NetOptions, run: usize) -> Result<Dispute, BenchError> {
         min_corroboration: None,
         max_executor_stall_ms: None,
         gas_per_second: None,
+        gas_burst: None,
+        max_block_gas: None,
         extra_alloc: Vec::new(),
         coupled: false,
     })?;

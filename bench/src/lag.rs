@@ -80,6 +80,8 @@ pub fn run(opts: &LagOptions) -> Result<Vec<LagSample>, BenchError> {
         min_corroboration: None,
         max_executor_stall_ms: None,
         gas_per_second: None,
+        gas_burst: None,
+        max_block_gas: None,
         extra_alloc: Vec::new(),
         coupled: false,
     })?;

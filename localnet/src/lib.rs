@@ -166,6 +166,10 @@ pub struct GenerateOptions {
     /// budget off, so that any window is accepted (tests that need a window shorter than the
     /// budget's floor); nodes then warn that this is unsafe.
     pub gas_per_second: Option<u64>,
+    /// `limits.gas_burst`; `None`: the default.
+    pub gas_burst: Option<u64>,
+    /// `limits.max_block_gas`; `None`: the default.
+    pub max_block_gas: Option<u64>,
     /// Genesis accounts added to the dev accounts (benchmarks fund their senders and deploy
     /// their contracts this way).
     pub extra_alloc: Vec<GenesisAccount>,
@@ -280,6 +284,12 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
     let mut limits = BlockLimits::default();
     if let Some(gas_per_second) = opts.gas_per_second {
         limits.gas_per_second = gas_per_second;
+    }
+    if let Some(burst) = opts.gas_burst {
+        limits.gas_burst = burst;
+    }
+    if let Some(gas) = opts.max_block_gas {
+        limits.max_block_gas = gas;
     }
     let genesis = Genesis {
         chain_id: opts.chain_id,
@@ -736,9 +746,12 @@ pub struct UpOptions {
     pub base_port: u16,
     pub seed: u64,
     pub detach: bool,
-    /// The last this many executors run with `--fault wrong-root-at=3` (demos of a fraud
-    /// proof and a revert); they stay bonded like the others.
+    /// The last this many executors run with `--fault FAULT` ([`UpOptions::fault`]); they
+    /// stay bonded like the others.
     pub faulty_executors: usize,
+    /// The fault faulty executors run with: [`DEMO_FAULT`] (a lie at height 3 and on), or
+    /// `race` (made-up roots for every decided height, without executing).
+    pub fault: String,
     /// Run every node in its own network namespace (root only), so that `partition` works.
     pub netns: bool,
     /// Benchmarks only: validators execute every block before proposing and voting.
@@ -874,6 +887,8 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         min_corroboration: Some(opts.min_corroboration),
         max_executor_stall_ms: None,
         gas_per_second: None,
+        gas_burst: None,
+        max_block_gas: None,
         extra_alloc: Vec::new(),
         coupled: opts.coupled,
     })?;
@@ -881,7 +896,7 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         .filter(|i| manifest.nodes[*i].role == "executor")
         .collect();
     for i in executors.iter().rev().take(opts.faulty_executors) {
-        manifest.nodes[*i].fault = Some(DEMO_FAULT.to_owned());
+        manifest.nodes[*i].fault = Some(opts.fault.clone());
     }
     let dir = opts.dir.canonicalize().map_err(io_err(&opts.dir))?;
     if opts.netns {
@@ -1041,6 +1056,8 @@ mod tests {
             min_corroboration: None,
             max_executor_stall_ms: None,
             gas_per_second: None,
+            gas_burst: None,
+            max_block_gas: None,
             extra_alloc: Vec::new(),
             coupled: false,
         })
@@ -1118,6 +1135,8 @@ mod tests {
             min_corroboration: Some(2),
             max_executor_stall_ms: None,
             gas_per_second: None,
+            gas_burst: None,
+            max_block_gas: None,
             extra_alloc: Vec::new(),
             coupled: false,
         })
@@ -1234,6 +1253,8 @@ mod tests {
             min_corroboration: None,
             max_executor_stall_ms: None,
             gas_per_second: None,
+            gas_burst: None,
+            max_block_gas: None,
             extra_alloc: Vec::new(),
             coupled: false,
         })

@@ -34,6 +34,44 @@ pub struct RpcFailure {
     pub message: String,
 }
 
+/// A test network beyond the defaults: sizes, faults, the challenge window, the execution
+/// budget, extra genesis accounts, and nodes generated but started later (`restart`).
+pub struct NetSpec<'a> {
+    pub validators: usize,
+    pub full: usize,
+    pub executors: usize,
+    pub faults: &'a [(usize, &'a str)],
+    pub window_ms: u64,
+    pub min_blocks: u64,
+    pub corroboration: u64,
+    pub max_executor_stall_ms: Option<u64>,
+    pub gas_per_second: Option<u64>,
+    pub gas_burst: Option<u64>,
+    pub max_block_gas: Option<u64>,
+    pub extra_alloc: Vec<lazychain_config::GenesisAccount>,
+    pub deferred: &'a [usize],
+}
+
+impl Default for NetSpec<'_> {
+    fn default() -> Self {
+        NetSpec {
+            validators: 4,
+            full: 0,
+            executors: 0,
+            faults: &[],
+            window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
+            min_blocks: lazychain_config::DEFAULT_MIN_WINDOW_BLOCKS,
+            corroboration: 1,
+            max_executor_stall_ms: None,
+            gas_per_second: None,
+            gas_burst: None,
+            max_block_gas: None,
+            extra_alloc: Vec::new(),
+            deferred: &[],
+        }
+    }
+}
+
 pub struct TestNet {
     pub dir: tempfile::TempDir,
     pub manifest: Manifest,
@@ -93,12 +131,27 @@ impl TestNet {
         let shortest =
             lazychain_localnet::shortest_window_ms(&lazychain_config::BlockLimits::default());
         let no_budget = shortest.is_some_and(|s| window_ms < s);
+        Self::start_spec(&NetSpec {
+            validators: n,
+            full,
+            executors,
+            faults,
+            window_ms,
+            min_blocks,
+            corroboration,
+            gas_per_second: no_budget.then_some(0),
+            ..NetSpec::default()
+        })
+    }
+
+    /// A network as `spec` describes it.
+    pub fn start_spec(spec: &NetSpec<'_>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let manifest = generate(&GenerateOptions {
             dir: dir.path().join("net"),
-            validators: n,
-            full_nodes: full,
-            executors,
+            validators: spec.validators,
+            full_nodes: spec.full,
+            executors: spec.executors,
             chain_id: CHAIN_ID,
             base_port: 0,
             // Seed 0: the funded dev accounts are the standard ones of `dev_account_key`.
@@ -107,12 +160,14 @@ impl TestNet {
                 ("consensus.max_block_wait_ms".into(), "100".into()),
                 ("log.filter".into(), "info".into()),
             ],
-            challenge_window_ms: window_ms,
-            min_window_blocks: Some(min_blocks),
-            min_corroboration: Some(corroboration),
-            max_executor_stall_ms: None,
-            gas_per_second: no_budget.then_some(0),
-            extra_alloc: Vec::new(),
+            challenge_window_ms: spec.window_ms,
+            min_window_blocks: Some(spec.min_blocks),
+            min_corroboration: Some(spec.corroboration),
+            max_executor_stall_ms: spec.max_executor_stall_ms,
+            gas_per_second: spec.gas_per_second,
+            gas_burst: spec.gas_burst,
+            max_block_gas: spec.max_block_gas,
+            extra_alloc: spec.extra_alloc.clone(),
             coupled: false,
         })
         .expect("generate localnet");
@@ -121,10 +176,15 @@ impl TestNet {
             manifest,
             children: Vec::new(),
         };
-        for (i, fault) in faults {
+        for (i, fault) in spec.faults {
             net.manifest.nodes[*i].fault = Some(fault.to_string());
         }
-        for i in 0..n + full + executors {
+        let total = spec.validators + spec.full + spec.executors;
+        for i in 0..total {
+            if spec.deferred.contains(&i) {
+                net.children.push(None);
+                continue;
+            }
             let child = spawn_node(&exe(), &net.manifest.nodes[i], false).expect("spawn");
             net.children.push(Some(child));
         }
@@ -224,6 +284,25 @@ impl TestNet {
         if let Some(mut c) = self.children[i].take() {
             stop_pid(c.id(), Duration::from_secs(20));
             let _ = c.wait();
+        }
+    }
+
+    /// Freezes node `i` (SIGSTOP), as a long pause, a disk stall or a debugger would.
+    pub fn pause(&self, i: usize) {
+        self.signal(i, "STOP");
+    }
+
+    /// Thaws node `i` (SIGCONT).
+    pub fn resume(&self, i: usize) {
+        self.signal(i, "CONT");
+    }
+
+    fn signal(&self, i: usize, signal: &str) {
+        if let Some(c) = &self.children[i] {
+            let _ = std::process::Command::new("kill")
+                .arg(format!("-{signal}"))
+                .arg(c.id().to_string())
+                .status();
         }
     }
 

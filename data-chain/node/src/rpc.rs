@@ -76,6 +76,8 @@ pub fn block_json(block: &Block, hash: &str, include_txs: bool) -> Value {
         "txCount": h.tx_count,
         "bodyBytes": h.body_bytes,
         "gasLimitSum": h.gas_limit_sum,
+        "gasAllowance": h.gas_allowance,
+        "baseFeePerGas": h.base_fee_per_gas,
         "txHashes": tx_hashes,
     });
     if include_txs {

@@ -46,6 +46,8 @@ const PROVE_RETRY_MAX: Duration = Duration::from_secs(30);
 /// A submitted proof whose target is still pending after this long is submitted again (a
 /// pool may have dropped it).
 const RESUBMIT_AFTER: Duration = Duration::from_secs(5);
+/// A racing liar claims only once its node's latest decided block is at most this old.
+const RACE_TIP_AGE_MS: u64 = 3_000;
 /// Open disputes listed in `lazy_status` at most (the count is exact).
 const DISPUTES_SHOWN: usize = 16;
 
@@ -239,6 +241,34 @@ impl Publisher {
         Ok(item)
     }
 
+    /// The racing liar skips heights another executor already claimed (it joined late, or
+    /// its node was still syncing when it started): it races ahead of the recorded tip.
+    fn join_at_tip(&mut self, node: &NodeShared) {
+        let state = node.state();
+        let consensus = state.consensus();
+        let mut joined = None;
+        let mut height = self.next_height;
+        loop {
+            let other = consensus
+                .claims_at(height)
+                .into_iter()
+                .filter(|(_, c, status)| !status.is_reverted() && c.claim.executor != self.address)
+                .last();
+            match other {
+                Some((id, c, _)) => {
+                    joined = Some((id, height, B256::from(c.claim.post_state_root)));
+                    height += 1;
+                }
+                None => break,
+            }
+        }
+        if let Some((id, height, post)) = joined {
+            self.parent = id;
+            self.parent_post = post;
+            self.next_height = height + 1;
+        }
+    }
+
     /// The claim item for executed height `height`, continuing this executor's chain.
     fn build(&mut self, exec: &ExecShared, height: u64) -> Result<ClaimItem, String> {
         let summary = exec
@@ -311,6 +341,19 @@ impl Publisher {
         }
         // A racing liar claims every decided height at once; everyone else what it executed.
         let racing = self.fault == Some(Fault::Race);
+        if racing {
+            // It races the chain's tip: while its own node is still catching up (replay or
+            // sync after a start) it waits, then joins at the recorded tip.
+            let tip = node.status().height;
+            let fresh = node.header_at(tip).is_some_and(|h| {
+                lazychain_data_chain_node::shared::now_ms().saturating_sub(h.timestamp_ms)
+                    < RACE_TIP_AGE_MS
+            });
+            if !fresh {
+                return;
+            }
+            self.join_at_tip(node);
+        }
         let claimable = if racing {
             node.status().height
         } else {
