@@ -387,4 +387,15 @@ pub struct LocalnetUpArgs {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub min_corroboration: u64,
+    /// The execution budget (genesis limits.gas_per_second): declared gas the chain takes on
+    /// per second. The default is sized for an executor with a core of its own; on one
+    /// machine running the whole network, executors share the cores with the validators, so a
+    /// smaller budget keeps them from falling behind under heavy load. 0 switches it off
+    /// (unsafe; the window is then not checked).
+    #[arg(
+        long,
+        value_name = "GAS",
+        default_value_t = lazychain_config::DEFAULT_GAS_PER_SECOND
+    )]
+    pub gas_per_second: u64,
 }

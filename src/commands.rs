@@ -69,6 +69,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 coupled: a.coupled,
                 challenge_window_ms: a.challenge_window_ms,
                 min_corroboration: a.min_corroboration,
+                gas_per_second: a.gas_per_second,
             })?;
             Ok(())
         }

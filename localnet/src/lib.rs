@@ -761,6 +761,8 @@ pub struct UpOptions {
     pub challenge_window_ms: u64,
     /// `state.min_corroboration`: executors that must agree with a claim before it is final.
     pub min_corroboration: u64,
+    /// `limits.gas_per_second` (0: no budget).
+    pub gas_per_second: u64,
 }
 
 /// The fault `localnet up --faulty-executors` gives an executor.
@@ -839,7 +841,18 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
             "--min-corroboration must be at least 1".into(),
         ));
     }
-    let limits = BlockLimits::default();
+    let mut limits = BlockLimits::default();
+    if opts.gas_per_second != limits.gas_per_second {
+        // Another budget keeps two seconds of it as the burst (never below a full block).
+        limits.gas_per_second = opts.gas_per_second;
+        limits.gas_burst = if opts.gas_per_second == 0 {
+            0
+        } else {
+            opts.gas_per_second
+                .saturating_mul(2)
+                .max(limits.max_block_gas)
+        };
+    }
     if let Some(shortest) = shortest_window_ms(&limits) {
         if opts.challenge_window_ms < shortest {
             return Err(LocalnetError::Options(format!(
@@ -886,8 +899,8 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         min_window_blocks: None,
         min_corroboration: Some(opts.min_corroboration),
         max_executor_stall_ms: None,
-        gas_per_second: None,
-        gas_burst: None,
+        gas_per_second: Some(limits.gas_per_second),
+        gas_burst: Some(limits.gas_burst),
         max_block_gas: None,
         extra_alloc: Vec::new(),
         coupled: opts.coupled,
