@@ -1232,6 +1232,8 @@ mod tests {
             min_corroboration: None,
             max_executor_stall_ms: None,
             gas_per_second,
+            gas_burst: None,
+            max_block_gas: None,
             extra_alloc: Vec::new(),
             coupled: false,
         };

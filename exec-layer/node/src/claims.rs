@@ -252,8 +252,7 @@ impl Publisher {
             let other = consensus
                 .claims_at(height)
                 .into_iter()
-                .filter(|(_, c, status)| !status.is_reverted() && c.claim.executor != self.address)
-                .last();
+                .rfind(|(_, c, status)| !status.is_reverted() && c.claim.executor != self.address);
             match other {
                 Some((id, c, _)) => {
                     joined = Some((id, height, B256::from(c.claim.post_state_root)));
