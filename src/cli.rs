@@ -109,11 +109,13 @@ pub enum BenchCommand {
         keep: bool,
     },
     /// Lazy vs coupled, side by side: the same workloads (ETH transfers, ERC-20 transfers,
-    /// compute-heavy calls) through four lazy validators with one executor, then four
+    /// compute-heavy calls) through four lazy validators alone, with one executor, then four
     /// validators that execute every block before proposing and voting (the benchmark-only
-    /// coupled mode): decided tx/s, finality latency p50/p99, executor lag.
+    /// coupled mode), under the default execution budget and a challenge window at its floor:
+    /// data-decided tx/s, state-final tx/s (claims final within the run; coupled: decided),
+    /// finality latency p50/p99, executor lag.
     Coupled {
-        /// A short run (about three minutes on 2 cores).
+        /// A short run (about five minutes on 2 cores).
         #[arg(long)]
         quick: bool,
     },

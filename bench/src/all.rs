@@ -10,10 +10,17 @@
 //!
 //! It also draws finality latency (p50, p99) against offered load as an SVG next to the JSON.
 //!
-//! And executor lag over time under a steady load (`lag`), as a figure and an SVG.
+//! And executor lag over time under a steady load (`lag`), as a figure and an SVG, and under a
+//! compute-heavy load that saturates the execution budget (from the lazy-vs-coupled runs), in
+//! blocks and in milliseconds of block timestamps.
+//!
+//! Fraud proofs on a local network: a `wrong-root-at` liar beside two honest executors, and a
+//! racing liar (`--fault race`) beside one: blocks and milliseconds from the liar's claim's
+//! inclusion to the block whose fraud proof reverts it.
 //!
 //! Lazy vs coupled (`coupled`): the same three workloads through lazy validators with an
-//! executor and through validators that execute before proposing and voting, side by side.
+//! executor and through validators that execute before proposing and voting, side by side:
+//! data-decided and state-final tx/s.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -157,6 +164,10 @@ pub struct AllReport {
     pub cores: usize,
     pub figures: Vec<Figure>,
     pub elapsed: Duration,
+    /// Executor lag under a saturating compute-heavy load (JSON `executorLagUnderLoad`).
+    pub executor_lag_under_load: Option<Value>,
+    /// A racing liar's claim from inclusion to revert (JSON `raceRevert`).
+    pub race_revert: Option<Value>,
 }
 
 impl AllReport {
@@ -192,6 +203,8 @@ impl AllReport {
             "cores": self.cores,
             "elapsedSeconds": self.elapsed.as_secs_f64(),
             "figures": self.figures.iter().map(Figure::json).collect::<Vec<_>>(),
+            "executorLagUnderLoad": self.executor_lag_under_load,
+            "raceRevert": self.race_revert,
         })
     }
 }
@@ -503,7 +516,9 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         "blocks",
     ));
 
-    eprintln!("[7/8] fraud proof on a local network (faulty executor)...");
+    let lag_figures_at = figures.len();
+
+    eprintln!("[7/8] fraud proofs on a local network (a wrong-root liar, then a racing liar)...");
     let disputes = crate::fraud_net::run(&crate::fraud_net::NetOptions {
         exe: opts.exe.clone(),
         runs: 1,
@@ -525,13 +540,20 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
             "ms",
         ));
     }
-
+    let race = crate::fraud_net::run_race(&opts.exe)?;
+    figures.extend(race_figures(&race));
+    let race_revert = Some(race_json(&race));
     eprintln!("[8/8] lazy vs coupled (the same workloads through both designs)...");
     let versus = crate::coupled::run(&crate::coupled::CoupledOptions {
         exe: opts.exe.clone(),
         quick: opts.quick,
     })?;
     figures.extend(coupled_figures(&versus));
+    let executor_lag_under_load = saturated_lag(&versus).map(|(row, window_ms)| {
+        let lag = saturated_lag_figures(row, window_ms);
+        figures.splice(lag_figures_at..lag_figures_at, lag);
+        saturated_lag_json(row, window_ms)
+    });
     // Lag over time: the steady transfer load of step 6, and each lazy-vs-coupled run where
     // execution is heavy (the lazy executor falls behind; the coupled chain cannot).
     let mut series: Vec<(String, &[crate::lag::LagSample])> =
@@ -563,6 +585,8 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         cores,
         figures,
         elapsed: started.elapsed(),
+        executor_lag_under_load,
+        race_revert,
     };
     let text = serde_json::to_string_pretty(&report.json()).unwrap_or_default();
     std::fs::write(&opts.json, text).map_err(|error| AllError::Write {
@@ -572,8 +596,10 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
     Ok(report)
 }
 
-/// The lazy-vs-coupled rows as figures: each lazy value against the coupled one, and the
-/// executor's lag (lazy + executor) against the coupled validators'.
+/// The lazy-vs-coupled rows as figures: each lazy value against the coupled one (data-decided
+/// throughput and latency for both lazy modes; state-final throughput and latency and the
+/// executor's lag for lazy + executor), and the headline: state-final tx/s on the
+/// compute-heavy workload, lazy + executor over coupled, against its goal.
 fn coupled_figures(report: &crate::coupled::CoupledReport) -> Vec<Figure> {
     use crate::coupled::Mode;
     let mut out = Vec::new();
@@ -585,7 +611,7 @@ fn coupled_figures(report: &crate::coupled::CoupledReport) -> Vec<Figure> {
             out.push(
                 fig(
                     "lazy vs coupled",
-                    format!("{w}: decided tx/s, {m}"),
+                    format!("{w}: data-decided tx/s, {m}"),
                     lazy.decided_tps,
                     "tx/s",
                 )
@@ -599,7 +625,7 @@ fn coupled_figures(report: &crate::coupled::CoupledReport) -> Vec<Figure> {
                     out.push(
                         fig(
                             "lazy vs coupled",
-                            format!("{w}: finality {q}, {m}"),
+                            format!("{w}: data finality {q}, {m}"),
                             l,
                             "ms",
                         )
@@ -607,43 +633,195 @@ fn coupled_figures(report: &crate::coupled::CoupledReport) -> Vec<Figure> {
                     );
                 }
             }
+            if let (Some(l), Some(c)) = (lazy.state_final_tps, coupled.state_final_tps) {
+                out.push(
+                    fig(
+                        "lazy vs coupled",
+                        format!("{w}: state-final tx/s, {m}"),
+                        l,
+                        "tx/s",
+                    )
+                    .against("coupled (state-final = decided)", c),
+                );
+            }
+            if let (Some(l), Some(c)) = (ms(lazy.state_final_p50), ms(coupled.state_final_p50)) {
+                out.push(
+                    fig(
+                        "lazy vs coupled",
+                        format!("{w}: state finality p50, {m}"),
+                        l,
+                        "ms",
+                    )
+                    .against("coupled (state-final = decided)", c),
+                );
+            }
             if let (Some(l), Some(c)) = (lazy.lag_at_load_end, coupled.lag_at_load_end) {
                 out.push(
                     fig(
                         "lazy vs coupled",
                         format!("{w}: executor lag at load end, {m}"),
-                        l as f64,
+                        l.blocks as f64,
                         "blocks",
                     )
-                    .against("coupled", c as f64),
+                    .against("coupled", c.blocks as f64),
                 );
-            }
-            // The throughput ratio is judged where the load exceeds what the lazy chain
-            // decides (the highest W3 rate); below that, lazy decides what is offered.
-            let highest = report
-                .rows
-                .iter()
-                .filter(|r| r.workload == lazy.workload)
-                .all(|r| r.offered_tps <= lazy.offered_tps);
-            if mode == Mode::Lazy
-                && lazy.workload.starts_with("W3")
-                && highest
-                && coupled.decided_tps > 0.0
-            {
                 out.push(
                     fig(
                         "lazy vs coupled",
-                        format!("{w}: lazy / coupled decided tx/s"),
-                        lazy.decided_tps / coupled.decided_tps,
+                        format!("{w}: executor lag at load end (block timestamps), {m}"),
+                        l.ms as f64,
+                        "ms",
+                    )
+                    .against("coupled", c.ms as f64),
+                );
+            }
+        }
+    }
+    // Data-decided throughput on the compute-heavy workload at its highest rate: what the
+    // data chain orders, with nothing said about state.
+    if let Some((lazy, coupled)) = report
+        .pairs(Mode::Lazy)
+        .into_iter()
+        .filter(|(lazy, _)| lazy.workload.starts_with("W3"))
+        .max_by(|a, b| a.0.offered_tps.total_cmp(&b.0.offered_tps))
+        .filter(|(_, coupled)| coupled.decided_tps > 0.0)
+    {
+        out.push(fig(
+            "lazy vs coupled",
+            format!(
+                "{} at {:.0}/s offered: lazy / coupled data-decided tx/s (data only, not state)",
+                lazy.workload, lazy.offered_tps
+            ),
+            lazy.decided_tps / coupled.decided_tps,
+            "x",
+        ));
+    }
+    // The headline: state-final throughput where execution is the bottleneck.
+    if let Some((lazy, coupled)) = report.headline() {
+        if let (Some(l), Some(c)) = (lazy.state_final_tps, coupled.state_final_tps) {
+            if c > 0.0 {
+                out.push(
+                    fig(
+                        "lazy vs coupled",
+                        format!(
+                            "{} at {:.0}/s offered: lazy + executor / coupled state-final tx/s",
+                            lazy.workload, lazy.offered_tps
+                        ),
+                        l / c,
                         "x",
                     )
-                    .against("target", 10.0),
+                    .against("goal", crate::coupled::STATE_FINAL_GOAL),
                 );
             }
         }
     }
     out
 }
+
+/// The lazy + executor row of the compute-heavy workload at its highest offered rate (far
+/// over the execution budget, so the budget is saturated), and the challenge window it ran
+/// with.
+fn saturated_lag(
+    report: &crate::coupled::CoupledReport,
+) -> Option<(&crate::coupled::ModeRow, u64)> {
+    let (row, _) = report.headline()?;
+    row.lag_max?;
+    Some((row, report.challenge_window_ms))
+}
+
+/// The lag an honest executor may have while the window still catches a lie: the window
+/// minus the detection margin (the tolerated stall plus a burst's catch-up, ADR 007).
+fn tolerated_lag_ms(window_ms: u64) -> f64 {
+    window_ms.saturating_sub(lazychain_config::DETECTION_MARGIN_MS) as f64
+}
+
+fn saturated_lag_figures(row: &crate::coupled::ModeRow, window_ms: u64) -> Vec<Figure> {
+    let what = format!(
+        "under a saturating compute-heavy load ({} at {:.0}/s offered, budget {} M gas/s)",
+        row.workload,
+        row.offered_tps,
+        lazychain_config::DEFAULT_GAS_PER_SECOND / 1_000_000
+    );
+    let mut out = Vec::new();
+    let tolerated = tolerated_lag_ms(window_ms);
+    for (when, lag) in [
+        ("largest lag", row.lag_max),
+        ("lag at the end of the load", row.lag_at_load_end),
+    ] {
+        let Some(lag) = lag else { continue };
+        out.push(
+            fig(
+                "executor lag",
+                format!("{when} {what}, block timestamps"),
+                lag.ms as f64,
+                "ms",
+            )
+            .against(
+                "tolerated by the window (stall + burst catch-up)",
+                tolerated,
+            ),
+        );
+        out.push(fig(
+            "executor lag",
+            format!("{when} {what}"),
+            lag.blocks as f64,
+            "blocks",
+        ));
+    }
+    out
+}
+
+fn saturated_lag_json(row: &crate::coupled::ModeRow, window_ms: u64) -> Value {
+    let lag = |l: Option<crate::coupled::Lag>| l.map(|l| json!({ "blocks": l.blocks, "ms": l.ms }));
+    json!({
+        "workload": row.workload,
+        "offeredTps": row.offered_tps,
+        "gasPerSecond": lazychain_config::DEFAULT_GAS_PER_SECOND,
+        "gasBurst": lazychain_config::DEFAULT_GAS_BURST,
+        "declaredGasPerSecond": row.declared_gas_per_s,
+        "decidedTps": row.decided_tps,
+        "challengeWindowMs": window_ms,
+        "toleratedLagMs": tolerated_lag_ms(window_ms),
+        "max": lag(row.lag_max),
+        "atLoadEnd": lag(row.lag_at_load_end),
+    })
+}
+
+fn race_figures(d: &crate::fraud_net::Dispute) -> Vec<Figure> {
+    vec![
+        fig(
+            "fraud proof",
+            "racing liar: blocks from its claim's inclusion to its revert",
+            d.blocks() as f64,
+            "blocks",
+        ),
+        fig(
+            "fraud proof",
+            "racing liar: time from its claim's inclusion to its revert",
+            d.included_to_revert.as_secs_f64() * 1000.0,
+            "ms",
+        )
+        .against(
+            "challenge window",
+            lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS as f64,
+        ),
+    ]
+}
+
+fn race_json(d: &crate::fraud_net::Dispute) -> Value {
+    json!({
+        "fault": "race",
+        "badHeight": d.bad_height,
+        "claimIncludedAt": d.claim_included_at,
+        "revertedAt": d.reverted_at,
+        "blocks": d.blocks(),
+        "ms": d.included_to_revert.as_millis() as u64,
+        "proofBytes": d.proof_bytes,
+        "liarClaimsReverted": d.liar_claims_reverted,
+        "challengeWindowMs": lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -658,6 +836,8 @@ mod tests {
                 fig("executor", "W1", 15_000.0, "tx/s").against("raw revm", 30_000.0),
                 fig("machine", "SHA-256", 500.0, "MB/s"),
             ],
+            executor_lag_under_load: Some(json!({ "max": { "blocks": 3, "ms": 150 } })),
+            race_revert: None,
         };
         let table = report.table();
         assert!(
@@ -671,6 +851,8 @@ mod tests {
         let j = report.json();
         assert_eq!(j["figures"][0]["ratio"], 0.5);
         assert_eq!(j["figures"][1]["ratio"], Value::Null);
+        assert_eq!(j["executorLagUnderLoad"]["max"]["ms"], 150);
+        assert_eq!(j["raceRevert"], Value::Null);
     }
 
     #[test]

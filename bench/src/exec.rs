@@ -172,6 +172,27 @@ pub fn build(
     filler: usize,
     seed: u64,
 ) -> Result<Workload, ExecBenchError> {
+    build_priced(
+        kind,
+        txs_per_block,
+        blocks,
+        filler,
+        seed,
+        2 * BASE_FEE as u128,
+    )
+}
+
+/// [`build`] with every transaction's max fee per gas set to `max_fee_per_gas` (the network
+/// benchmarks offer more than the execution budget takes, so the base fee climbs above the
+/// floor while they run; [`build`]'s transactions allow twice the floor).
+pub fn build_priced(
+    kind: Kind,
+    txs_per_block: usize,
+    blocks: usize,
+    filler: usize,
+    seed: u64,
+    max_fee_per_gas: u128,
+) -> Result<Workload, ExecBenchError> {
     let indices: Vec<u64> = (0..txs_per_block as u64).collect();
     let keys = par_map(
         &indices,
@@ -255,7 +276,7 @@ pub fn build(
                 chain_id: CHAIN_ID,
                 nonce: b,
                 gas_limit: kind.gas_limit(),
-                max_fee_per_gas: 2 * BASE_FEE as u128,
+                max_fee_per_gas,
                 max_priority_fee_per_gas: PRIORITY_FEE,
                 to: TxKind::Call(to),
                 value,

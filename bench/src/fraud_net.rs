@@ -3,6 +3,11 @@
 //! a light transfer load. It measures, through public RPC only, how many data blocks pass
 //! between the block that includes the bad claim and the block whose fraud proof reverts it,
 //! the same in milliseconds (block timestamps), and the size of the included proof.
+//!
+//! [`run_race`] measures the same for a racing liar (`--fault race`, ADR 007: made-up roots
+//! for every height as soon as it is decided, without executing) beside one honest executor:
+//! the liar's claims are included before any honest claim, so the time to the revert is the
+//! honest executor's whole path (execute, claim, detect, prove, include).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -20,6 +25,31 @@ const CHAIN_ID: u64 = 1337;
 const FAULT_AT: u64 = 3;
 /// The target: a bad claim reverted within this many blocks of its inclusion.
 pub const TARGET_REVERT_BLOCKS: u64 = 3;
+
+/// The lie the faulty executor tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Liar {
+    /// `--fault wrong-root-at=3`, beside two honest executors.
+    WrongRootAt,
+    /// `--fault race`, beside one honest executor.
+    Race,
+}
+
+impl Liar {
+    fn fault(&self) -> String {
+        match self {
+            Liar::WrongRootAt => format!("wrong-root-at={FAULT_AT}"),
+            Liar::Race => "race".to_owned(),
+        }
+    }
+
+    fn honest_executors(&self) -> usize {
+        match self {
+            Liar::WrongRootAt => 2,
+            Liar::Race => 1,
+        }
+    }
+}
 
 pub struct NetOptions {
     /// The `lazychain` binary to run the nodes with.
@@ -75,19 +105,28 @@ pub fn table(disputes: &[Dispute]) -> String {
 }
 
 pub fn run(opts: &NetOptions) -> Result<Vec<Dispute>, BenchError> {
-    (0..opts.runs.max(1)).map(|run| one(opts, run)).collect()
+    (0..opts.runs.max(1))
+        .map(|run| one(&opts.exe, run, Liar::WrongRootAt))
+        .collect()
 }
 
-fn one(opts: &NetOptions, run: usize) -> Result<Dispute, BenchError> {
+/// One dispute with a racing liar (`--fault race`) on a local network of four validators,
+/// one honest executor and the liar, the genesis defaults otherwise (execution budget,
+/// 90 s challenge window), under the same light transfer load.
+pub fn run_race(exe: &std::path::Path) -> Result<Dispute, BenchError> {
+    one(exe, 0, Liar::Race)
+}
+
+fn one(exe: &std::path::Path, run: usize, liar: Liar) -> Result<Dispute, BenchError> {
     let dir = tempfile::tempdir()?;
     let mut manifest = generate(&GenerateOptions {
         dir: dir.path().join("net"),
         validators: 4,
         full_nodes: 0,
-        executors: 3,
+        executors: liar.honest_executors() + 1,
         chain_id: CHAIN_ID,
         base_port: 0,
-        seed: 11 + run as u64,
+        seed: 11 + run as u64 + if liar == Liar::Race { 100 } else { 0 },
         config_overrides: vec![("log.filter".into(), "warn".into())],
         challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
         min_window_blocks: None,
@@ -99,10 +138,10 @@ fn one(opts: &NetOptions, run: usize) -> Result<Dispute, BenchError> {
         extra_alloc: Vec::new(),
         coupled: false,
     })?;
-    let liar = manifest.nodes.len() - 1;
-    manifest.nodes[liar].fault = Some(format!("wrong-root-at={FAULT_AT}"));
-    let liar_address = liar_executor(&manifest.nodes[liar].home)?;
-    let nodes = crate::procs::Running::start(&opts.exe, &manifest)?;
+    let liar_node = manifest.nodes.len() - 1;
+    manifest.nodes[liar_node].fault = Some(liar.fault());
+    let liar_address = liar_executor(&manifest.nodes[liar_node].home)?;
+    let nodes = crate::procs::Running::start(exe, &manifest)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -132,7 +171,7 @@ async fn call(client: &HttpClient, method: &str, params: Vec<Value>) -> Result<V
 }
 
 /// Sends a transfer every 100 ms through validator 0 until its state consensus has accepted a
-/// fraud proof, then reads the dispute back.
+/// fraud proof against one of the liar's claims, then reads the dispute back.
 async fn watch(rpc: &str, liar: &str, run: usize) -> Result<Dispute, BenchError> {
     let client = HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(10))
@@ -157,25 +196,32 @@ async fn watch(rpc: &str, liar: &str, run: usize) -> Result<Dispute, BenchError>
             sent += 1;
         }
         let proofs = call(&client, "lazy_getFraudProofs", vec![Value::from(1u64)]).await?;
-        if let Some(p) = proofs
-            .as_array()
-            .and_then(|l| l.iter().find(|p| p["outcome"] == "accepted"))
-        {
-            break p.clone();
+        let mut found = None;
+        for p in proofs.as_array().into_iter().flatten() {
+            if p["outcome"] != "accepted" {
+                continue;
+            }
+            // The liar's claim that the proof reverted, and the block that included it.
+            let height = p["targetHeight"].as_u64().unwrap_or(0);
+            let claims = call(&client, "lazy_getClaims", vec![Value::from(height)]).await?;
+            let included = claims["claims"].as_array().and_then(|l| {
+                l.iter()
+                    .find(|c| c["id"] == p["target"] && c["executor"] == liar)
+                    .and_then(|c| c["includedAt"].as_u64())
+            });
+            if let Some(included) = included {
+                found = Some((p.clone(), included));
+                break;
+            }
+        }
+        if let Some(found) = found {
+            break found;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    let (accepted, claim_included_at) = accepted;
     let bad_height = accepted["targetHeight"].as_u64().unwrap_or(0);
     let reverted_at = accepted["includedAt"].as_u64().unwrap_or(0);
-    let claims = call(&client, "lazy_getClaims", vec![Value::from(bad_height)]).await?;
-    let claim_included_at = claims["claims"]
-        .as_array()
-        .and_then(|l| {
-            l.iter()
-                .find(|c| c["id"] == accepted["target"])
-                .and_then(|c| c["includedAt"].as_u64())
-        })
-        .ok_or_else(|| BenchError::Rpc("the reverted claim is not listed".into()))?;
     let timestamp = |b: Value| b["timestampMs"].as_u64().unwrap_or(0);
     let included_ms = timestamp(
         call(
