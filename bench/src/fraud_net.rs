@@ -104,6 +104,31 @@ pub fn table(disputes: &[Dispute]) -> String {
     out
 }
 
+/// A racing liar's dispute as a table: from its claim's inclusion to the block whose fraud
+/// proof reverts it, against the challenge window it must beat.
+pub fn race_table(d: &Dispute) -> String {
+    let window = lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS;
+    let mut out = String::from(
+        "on a local network: 4 validators + 1 honest executor + 1 executor with --fault race (made-up roots for every decided height, without executing; processes, loopback; default budget and window)\n\n",
+    );
+    out.push_str("| bad height | claim in block | reverted in block | blocks | ms | proof bytes | liar claims reverted | challenge window ms | reverted within the window |\n");
+    out.push_str("|-----------:|---------------:|------------------:|-------:|---:|------------:|---------------------:|--------------------:|:---------------------------|\n");
+    let ms = d.included_to_revert.as_millis();
+    out.push_str(&format!(
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        d.bad_height,
+        d.claim_included_at,
+        d.reverted_at,
+        d.blocks(),
+        ms,
+        d.proof_bytes,
+        d.liar_claims_reverted,
+        window,
+        if ms < u128::from(window) { "yes" } else { "NO" }
+    ));
+    out
+}
+
 pub fn run(opts: &NetOptions) -> Result<Vec<Dispute>, BenchError> {
     (0..opts.runs.max(1))
         .map(|run| one(&opts.exe, run, Liar::WrongRootAt))
