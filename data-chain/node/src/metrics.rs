@@ -24,6 +24,20 @@ pub enum Reason {
     PoolFull,
 }
 
+/// Labels of an item-pool drop: the item's kind (`claim`, `fraud_proof`, `evidence`) and why
+/// (`crate::items::DropReason::as_str`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ItemDropLabels {
+    pub kind: &'static str,
+    pub reason: &'static str,
+}
+
+/// The kind of pooled items a size gauge counts.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ItemKindLabel {
+    pub kind: &'static str,
+}
+
 #[derive(Clone)]
 pub struct NodeMetrics {
     pub decided_height: Gauge,
@@ -40,6 +54,8 @@ pub struct NodeMetrics {
     pub state_final_height: Gauge,
     pub state_held_claims: Gauge,
     pub state_disputes: Gauge,
+    pub item_pool_drops: Family<ItemDropLabels, Counter>,
+    pub item_pool_size: Family<ItemKindLabel, Gauge>,
 }
 
 impl NodeMetrics {
@@ -60,6 +76,8 @@ impl NodeMetrics {
             state_final_height: Gauge::default(),
             state_held_claims: Gauge::default(),
             state_disputes: Gauge::default(),
+            item_pool_drops: Family::default(),
+            item_pool_size: Family::default(),
         };
         SharedRegistry::global()
             .with_moniker(moniker)
@@ -130,12 +148,44 @@ impl NodeMetrics {
                     m.state_disputes.clone(),
                 );
                 r.register(
+                    "item_pool_drops",
+                    "State-consensus items evicted from or refused by the item pool, by kind and reason",
+                    m.item_pool_drops.clone(),
+                );
+                r.register(
+                    "item_pool_items",
+                    "State-consensus items in the item pool, by kind (claims, orphan_claims and unchecked_claims among them, fraud_proofs, evidence among them)",
+                    m.item_pool_size.clone(),
+                );
+                r.register(
                     "gossip_peers",
                     "Peers on the transaction gossip network",
                     m.gossip_peers.clone(),
                 );
             });
         m
+    }
+
+    /// Counts an item that left the item pool, or was refused, other than by inclusion.
+    pub fn item_dropped(&self, kind: &'static str, reason: &'static str) {
+        self.item_pool_drops
+            .get_or_create(&ItemDropLabels { kind, reason })
+            .inc();
+    }
+
+    /// Sets the item pool's size gauges.
+    pub fn item_pool_counts(&self, counts: &crate::items::PoolCounts) {
+        for (kind, n) in [
+            ("claims", counts.claims),
+            ("orphan_claims", counts.orphan_claims),
+            ("unchecked_claims", counts.unchecked_claims),
+            ("fraud_proofs", counts.proofs),
+            ("evidence", counts.evidence),
+        ] {
+            self.item_pool_size
+                .get_or_create(&ItemKindLabel { kind })
+                .set(n as i64);
+        }
     }
 
     pub fn reject(&self, reason: Reason) {

@@ -11,11 +11,14 @@ use lazychain_data_chain_types::{BlockHash, BlockHeader};
 use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::coupled::{CoupledExecution, CoupledHandle};
-use crate::items::{ItemPool, GOSSIP_CLAIM, GOSSIP_FRAUD_PROOF};
+use crate::items::{
+    ClaimMeta, DropReason, Dropped, ItemPool, PoolCounts, ProofFate, ProofMeta, Refused,
+    GOSSIP_CLAIM, GOSSIP_FRAUD_PROOF,
+};
 use crate::mempool::{Mempool, MempoolError};
 use crate::senders::SenderCache;
 use crate::state::{ProofRefused, StateFollower};
-use lazychain_fraud::{check_claim_item, ClaimId, ClaimItem, FraudItem, SignedClaim};
+use lazychain_fraud::{check_claim_item, ClaimId, ClaimItem, FraudItem};
 
 /// How far above its decided height a node pools claims whose header it has not decided yet.
 pub const CLAIM_LOOKAHEAD: u64 = 32;
@@ -66,6 +69,8 @@ pub enum ItemSubmitError {
     AlreadyKnown,
     #[error("the item pool is full")]
     PoolFull,
+    #[error("the item pool holds its executor's, submitter's or target's whole share")]
+    ShareExceeded,
     #[error("executor {0} is slashed: its claims are ignored")]
     ExecutorSlashed(String),
 }
@@ -123,6 +128,7 @@ impl NodeShared {
         items_out: mpsc::Sender<Vec<u8>>,
     ) -> Self {
         let (decided, _) = broadcast::channel(256);
+        let items = ItemPool::new(state.consensus().registry().len());
         Self {
             role,
             moniker,
@@ -138,7 +144,7 @@ impl NodeShared {
             decided,
             gossip_out,
             state: RwLock::new(state),
-            items: Mutex::new(ItemPool::default()),
+            items: Mutex::new(items),
             items_out,
             coupled: OnceLock::new(),
             slashed_seen: std::sync::atomic::AtomicUsize::new(0),
@@ -552,32 +558,73 @@ impl NodeShared {
         } else {
             self.check_claim_bytes(bytes, latest.saturating_add(1))
         }
-        .map_err(ItemSubmitError::Invalid)?;
+        .map_err(|e| {
+            // Gossip carries anyone's bytes: not worth a warning each, but counted.
+            self.metrics
+                .item_dropped("claim", DropReason::Invalid.as_str());
+            match ClaimItem::decode(bytes) {
+                Ok(item) => tracing::debug!(
+                    executor = %hex::encode(item.signed.claim.executor),
+                    claim = %item.id(),
+                    data_height = item.signed.claim.data_height,
+                    error = %e,
+                    "claim refused: invalid"
+                ),
+                Err(_) => tracing::debug!(error = %e, "claim refused: invalid"),
+            }
+            ItemSubmitError::Invalid(e)
+        })?;
         let id = item.id();
-        {
+        let claim = &item.signed.claim;
+        let meta = ClaimMeta {
+            id,
+            executor: claim.executor,
+            data_height: claim.data_height,
+            parent: claim.parent(),
+        };
+        let inserted = {
             let state = self.state();
-            if state.consensus().status(&id).is_some() {
+            let consensus = state.consensus();
+            if consensus.status(&id).is_some() {
                 return Err(ItemSubmitError::AlreadyKnown);
             }
             // State consensus would ignore it: it must not take room in the pool.
-            let executor = item.signed.claim.executor;
-            if state.consensus().is_slashed(&executor) {
-                return Err(ItemSubmitError::ExecutorSlashed(hex::encode(executor)));
+            if consensus.is_slashed(&claim.executor) {
+                self.note_refused(
+                    &Dropped::Claim {
+                        claim: meta,
+                        reason: DropReason::Slashed,
+                    },
+                    tracing::Level::DEBUG,
+                );
+                return Err(ItemSubmitError::ExecutorSlashed(hex::encode(
+                    claim.executor,
+                )));
             }
-        }
-        let claim = &item.signed.claim;
-        if !self.item_pool().insert_claim(
-            id,
-            claim.data_height,
-            claim.parent(),
-            bytes.to_vec(),
-            !early,
-        ) {
-            return Err(if self.item_pool().contains_claim(&id) {
-                ItemSubmitError::AlreadyKnown
-            } else {
-                ItemSubmitError::PoolFull
+            let mut pool = self.item_pool();
+            let inserted = pool.insert_claim(meta, bytes.to_vec(), !early, |c| {
+                consensus.status(c).is_some()
             });
+            self.metrics.item_pool_counts(&pool.counts());
+            inserted
+        };
+        match inserted {
+            Ok(evicted) => self.note_evicted(&evicted),
+            Err(Refused::AlreadyPooled) => return Err(ItemSubmitError::AlreadyKnown),
+            Err(refused) => {
+                let reason = refused.reason().unwrap_or(DropReason::PoolFull);
+                self.note_refused(
+                    &Dropped::Claim {
+                        claim: meta,
+                        reason,
+                    },
+                    tracing::Level::WARN,
+                );
+                return Err(match refused {
+                    Refused::ShareExceeded => ItemSubmitError::ShareExceeded,
+                    _ => ItemSubmitError::PoolFull,
+                });
+            }
         }
         if gossip {
             self.publish_item(GOSSIP_CLAIM, bytes);
@@ -599,17 +646,20 @@ impl NodeShared {
             let state = self.state();
             state.check_proof(&item, &|h| self.header_at(h), &|h| self.hash_at(h))?
         };
-        let fresh = self.item_pool().insert_proof(proof_id, item_bytes.to_vec());
+        let meta = self
+            .proof_meta(&item, proof_id)
+            .ok_or_else(|| ItemSubmitError::Invalid("undecodable proof".into()))?;
+        let inserted = self.pool_proof(meta, item_bytes);
         // Equivocation evidence raises no alarm: it reverts nothing a verified re-execution
         // found wrong, and its consequences wait for inclusion.
-        let evidence = matches!(
-            item.decode_proof(),
-            Ok(lazychain_fraud::FraudProof::Equivocation(_))
-        );
-        let alarmed = !evidence && self.state_mut().raise_alarm(target, proof_id);
-        if !fresh && !alarmed {
-            return Err(ItemSubmitError::AlreadyKnown);
-        }
+        let alarmed = !meta.evidence && self.state_mut().raise_alarm(target, proof_id);
+        let fresh = match inserted {
+            Ok(()) => true,
+            Err(_) if alarmed => false,
+            Err(Refused::AlreadyPooled) => return Err(ItemSubmitError::AlreadyKnown),
+            Err(Refused::ShareExceeded) => return Err(ItemSubmitError::ShareExceeded),
+            Err(Refused::PoolFull) => return Err(ItemSubmitError::PoolFull),
+        };
         if gossip && fresh {
             self.publish_item(GOSSIP_FRAUD_PROOF, item_bytes);
         }
@@ -623,12 +673,106 @@ impl NodeShared {
             return;
         };
         let id = lazychain_fraud::proof_id(&item.proof);
-        let pooled = {
-            let mut pool = self.item_pool();
-            pool.contains_proof(&id) || pool.insert_proof(id, item_bytes.to_vec())
+        let Some(meta) = self.proof_meta(&item, id) else {
+            return;
         };
+        let pooled =
+            self.item_pool().contains_proof(&id) || self.pool_proof(meta, item_bytes).is_ok();
         if pooled {
             self.publish_item(GOSSIP_FRAUD_PROOF, item_bytes);
+        }
+    }
+
+    /// What the item pool needs to know of a fraud item (`None` if its proof does not
+    /// decode).
+    fn proof_meta(&self, item: &FraudItem, id: [u8; 32]) -> Option<ProofMeta> {
+        let proof = item.decode_proof().ok()?;
+        let target = proof.target();
+        let (evidence, target_height) = match &proof {
+            lazychain_fraud::FraudProof::Equivocation(e) => (true, e.a.claim.data_height),
+            _ => (
+                false,
+                self.state()
+                    .consensus()
+                    .claim(&target)
+                    .map_or(u64::MAX, |c| c.claim.claim.data_height),
+            ),
+        };
+        Some(ProofMeta {
+            id,
+            submitter: item.submitter,
+            target,
+            target_height,
+            evidence,
+        })
+    }
+
+    /// Pools a verified fraud item, logging and counting what it evicted, or its refusal.
+    fn pool_proof(&self, meta: ProofMeta, bytes: &[u8]) -> Result<(), Refused> {
+        let inserted = {
+            let mut pool = self.item_pool();
+            let inserted = pool.insert_proof(meta, bytes.to_vec());
+            self.metrics.item_pool_counts(&pool.counts());
+            inserted
+        };
+        match inserted {
+            Ok(evicted) => {
+                self.note_evicted(&evicted);
+                Ok(())
+            }
+            Err(refused) => {
+                if let Some(reason) = refused.reason() {
+                    self.note_refused(
+                        &Dropped::Proof {
+                            proof: meta,
+                            reason,
+                        },
+                        tracing::Level::WARN,
+                    );
+                }
+                Err(refused)
+            }
+        }
+    }
+
+    /// Logs (at DEBUG: evicting is the pool's routine) and counts items the pool evicted.
+    fn note_evicted(&self, dropped: &[Dropped]) {
+        for d in dropped {
+            self.note_drop(d, tracing::Level::DEBUG, "evicted from the item pool");
+        }
+    }
+
+    /// Logs and counts a new item the pool did not take.
+    fn note_refused(&self, dropped: &Dropped, level: tracing::Level) {
+        self.note_drop(dropped, level, "not taken into the item pool");
+    }
+
+    fn note_drop(&self, dropped: &Dropped, level: tracing::Level, what: &str) {
+        let reason = dropped.reason().as_str();
+        match dropped {
+            Dropped::Claim { claim, .. } => {
+                self.metrics.item_dropped("claim", reason);
+                let executor = hex::encode(claim.executor);
+                if level == tracing::Level::WARN {
+                    tracing::warn!(%executor, claim = %claim.id, data_height = claim.data_height, reason, "claim {what}");
+                } else {
+                    tracing::debug!(%executor, claim = %claim.id, data_height = claim.data_height, reason, "claim {what}");
+                }
+            }
+            Dropped::Proof { proof, .. } => {
+                let kind = if proof.evidence {
+                    "evidence"
+                } else {
+                    "fraud_proof"
+                };
+                self.metrics.item_dropped(kind, reason);
+                let (id, submitter) = (hex::encode(proof.id), hex::encode(proof.submitter));
+                if level == tracing::Level::WARN {
+                    tracing::warn!(proof = %id, %submitter, target = %proof.target, target_height = proof.target_height, reason, "{kind} {what}");
+                } else {
+                    tracing::debug!(proof = %id, %submitter, target = %proof.target, target_height = proof.target_height, reason, "{kind} {what}");
+                }
+            }
         }
     }
 
@@ -655,6 +799,11 @@ impl NodeShared {
         (pool.claims_len(), pool.proofs_len())
     }
 
+    /// Pooled items by kind, orphan claims included, for status.
+    pub fn pool_counts(&self) -> PoolCounts {
+        self.item_pool().counts()
+    }
+
     /// Feeds every decided block not yet applied to state consensus, then drops pooled items
     /// that are recorded or no longer useful. Returns the height applied up to.
     pub fn follow_state(&self) -> Result<u64, String> {
@@ -663,10 +812,11 @@ impl NodeShared {
         let awaiting = self.item_pool().awaiting_header(latest);
         for (id, bytes) in awaiting {
             let valid = self.check_claim_bytes(&bytes, latest.saturating_add(1));
-            if let Err(e) = &valid {
-                tracing::warn!(claim = %id, error = %e, "pooled claim dropped: invalid against its decided header");
+            let dropped = self.item_pool().set_checked(&id, valid.is_ok());
+            if let (Err(e), Some(Dropped::Claim { claim, reason })) = (&valid, dropped) {
+                self.metrics.item_dropped("claim", reason.as_str());
+                tracing::warn!(executor = %hex::encode(claim.executor), claim = %id, data_height = claim.data_height, reason = reason.as_str(), error = %e, "pooled claim dropped: invalid against its decided header");
             }
-            self.item_pool().set_checked(&id, valid.is_ok());
         }
         loop {
             let next = self.state().applied_height() + 1;
@@ -703,18 +853,17 @@ impl NodeShared {
         let state = self.state();
         let consensus = state.consensus();
         let slashed = consensus.ledger().slashed.len();
+        let mut dropped = Vec::new();
         if slashed
             != self
                 .slashed_seen
                 .swap(slashed, std::sync::atomic::Ordering::Relaxed)
         {
             // Claims of an executor slashed since would never be recorded: drop them.
-            self.item_pool().retain_claims(|bytes| {
-                bytes
-                    .get(..lazychain_fraud::SIGNED_CLAIM_BYTES)
-                    .and_then(|b| SignedClaim::decode(b).ok())
-                    .is_some_and(|c| !consensus.is_slashed(&c.claim.executor))
-            });
+            dropped.extend(
+                self.item_pool()
+                    .drop_claims_of(|executor| consensus.is_slashed(executor)),
+            );
         }
         self.metrics
             .state_final_height
@@ -725,10 +874,39 @@ impl NodeShared {
         self.metrics
             .state_disputes
             .set(state.disputes().len() as i64);
-        self.item_pool().retain(
-            |id| consensus.status(id).is_none(),
-            |id| !consensus.proof_accepted(id),
-        );
+        let recorded = |id: &ClaimId| consensus.status(id).is_some();
+        let counts = {
+            let mut pool = self.item_pool();
+            dropped.extend(pool.retain(recorded, |proof| {
+                if consensus.proof_accepted(&proof.id) {
+                    return ProofFate::Done;
+                }
+                // Evidence slashes whoever signed both claims, whatever became of them; a
+                // proof is of no more use once its target is final or reverted.
+                match consensus.status(&proof.target) {
+                    Some(status) if !proof.evidence && !status.is_pending() => {
+                        ProofFate::Drop(DropReason::TargetSettled)
+                    }
+                    _ => ProofFate::Keep,
+                }
+            }));
+            dropped.extend(pool.sweep(state.applied_height(), recorded));
+            pool.counts()
+        };
+        self.metrics.item_pool_counts(&counts);
+        self.note_evicted(&dropped);
+        let expired = dropped
+            .iter()
+            .filter(|d| d.reason() == DropReason::OrphanExpired)
+            .count();
+        if expired > 0 {
+            tracing::info!(
+                expired,
+                orphans_left = counts.orphan_claims,
+                "orphan claims evicted: their parents were not recorded within {} blocks",
+                crate::items::ORPHAN_HOLD_BLOCKS
+            );
+        }
         Ok(state.applied_height())
     }
 }

@@ -154,7 +154,7 @@ pub fn state_json(shared: &NodeShared) -> Value {
     };
     let final_height = c.latest_final_height();
     let safe_height = state.latest_safe_height();
-    let (pooled_claims, pooled_proofs) = shared.pooled_items();
+    let pooled = shared.pool_counts();
     let disputes: Vec<Value> = state
         .disputes()
         .iter()
@@ -184,8 +184,11 @@ pub fn state_json(shared: &NodeShared) -> Value {
         "slashed": map(&ledger.slashed),
         "rewards": map(&ledger.rewards),
         "burned": ledger.burned.to_string(),
-        "pooledClaims": pooled_claims,
-        "pooledFraudProofs": pooled_proofs,
+        "pooledClaims": pooled.claims,
+        "pooledOrphanClaims": pooled.orphan_claims,
+        "pooledUncheckedClaims": pooled.unchecked_claims,
+        "pooledFraudProofs": pooled.proofs,
+        "pooledEvidence": pooled.evidence,
         "heldClaims": c.held_claims(),
         "uncorroboratedClaims": c.uncorroborated_claims(),
         "unresolvedDisputes": state.disputes().len(),
