@@ -21,6 +21,15 @@
 //! Lazy vs coupled (`coupled`): the same three workloads through lazy validators with an
 //! executor and through validators that execute before proposing and voting, side by side:
 //! data-decided and state-final tx/s.
+//!
+//! Claims under load: during the lag run (the heaviest transfer load here with an executor,
+//! 2,000 transfers/s), claim items per block, bytes per claim item and inclusion delay (from
+//! the claim's data block to the block including it, in blocks and in block-timestamp ms),
+//! read from validator 0's `lazy_getClaims` (`crate::claims`).
+//!
+//! An idle network: the default local network (4 validators, 2 executors) with no load,
+//! data-folder bytes per node after a warm-up and a few minutes later, as MB per node per hour
+//! against the target of 5 (`crate::soak::idle_disk_growth`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -168,6 +177,10 @@ pub struct AllReport {
     pub executor_lag_under_load: Option<Value>,
     /// A racing liar's claim from inclusion to revert (JSON `raceRevert`).
     pub race_revert: Option<Value>,
+    /// Claims under the lag run's transfer load (JSON `claimsUnderLoad`).
+    pub claims_under_load: Option<Value>,
+    /// An idle default network's data folders (JSON `idleDisk`).
+    pub idle_disk: Option<Value>,
 }
 
 impl AllReport {
@@ -205,6 +218,8 @@ impl AllReport {
             "figures": self.figures.iter().map(Figure::json).collect::<Vec<_>>(),
             "executorLagUnderLoad": self.executor_lag_under_load,
             "raceRevert": self.race_revert,
+            "claimsUnderLoad": self.claims_under_load,
+            "idleDisk": self.idle_disk,
         })
     }
 }
@@ -254,7 +269,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         .unwrap_or(1);
     let mut figures = Vec::new();
 
-    eprintln!("[1/8] machine reference rates...");
+    eprintln!("[1/9] machine reference rates...");
     let sha = sha256_mb_per_s();
     let rec = recoveries_per_s();
     figures.push(fig(
@@ -270,7 +285,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         "1/s",
     ));
 
-    eprintln!("[2/8] data chain (4 validator processes)...");
+    eprintln!("[2/9] data chain (4 validator processes)...");
     let dc = crate::data_chain::run(&crate::data_chain::Options {
         exe: opts.exe.clone(),
         validators: 4,
@@ -346,7 +361,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         }
     }
 
-    eprintln!("[3/8] executor (in-process)...");
+    eprintln!("[3/9] executor (in-process)...");
     let ex = crate::exec::run(&crate::exec::Options {
         quick: opts.quick,
         accounts: if opts.quick { 10_000 } else { 100_000 },
@@ -392,7 +407,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         }
     }
 
-    eprintln!("[4/8] fraud proofs (in-process)...");
+    eprintln!("[4/9] fraud proofs (in-process)...");
     let fr = crate::fraud::run(&crate::fraud::Options {
         quick: opts.quick,
         accounts: if opts.quick { 10_000 } else { 100_000 },
@@ -429,7 +444,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         );
     }
 
-    eprintln!("[5/8] scaling: executor and state database by state size...");
+    eprintln!("[5/9] scaling: executor and state database by state size...");
     for accounts in [10_000usize, 100_000, 1_000_000] {
         let w = crate::exec::build(crate::exec::Kind::Transfer, 1_000, 6, accounts, 0)?;
         let m = crate::exec::run_stage(&w, Stage::RedbDurable, 1)?;
@@ -487,10 +502,10 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         }
     }
 
-    eprintln!("[6/8] executor lag over time (4 validators + 1 executor under load)...");
-    let lag = crate::lag::run(&crate::lag::LagOptions {
+    eprintln!("[6/9] executor lag over time (4 validators + 1 executor under load)...");
+    let (lag, claims) = crate::lag::run_measuring_claims(&crate::lag::LagOptions {
         exe: opts.exe.clone(),
-        rate: 2_000.0,
+        rate: LAG_TRANSFERS_PER_S,
         seconds: if opts.quick { 10 } else { 30 },
     })?;
     if let (Some(first), Some(last)) = (lag.first(), lag.last()) {
@@ -516,9 +531,12 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         "blocks",
     ));
 
+    figures.extend(claim_figures(&claims, LAG_TRANSFERS_PER_S));
+    let claims_under_load = Some(claims_json(&claims, LAG_TRANSFERS_PER_S));
+
     let lag_figures_at = figures.len();
 
-    eprintln!("[7/8] fraud proofs on a local network (a wrong-root liar, then a racing liar)...");
+    eprintln!("[7/9] fraud proofs on a local network (a wrong-root liar, then a racing liar)...");
     let disputes = crate::fraud_net::run(&crate::fraud_net::NetOptions {
         exe: opts.exe.clone(),
         runs: 1,
@@ -543,7 +561,7 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
     let race = crate::fraud_net::run_race(&opts.exe)?;
     figures.extend(race_figures(&race));
     let race_revert = Some(race_json(&race));
-    eprintln!("[8/8] lazy vs coupled (the same workloads through both designs)...");
+    eprintln!("[8/9] lazy vs coupled (the same workloads through both designs)...");
     let versus = crate::coupled::run(&crate::coupled::CoupledOptions {
         exe: opts.exe.clone(),
         quick: opts.quick,
@@ -573,6 +591,12 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
             &row.lag,
         ));
     }
+    eprintln!("[9/9] an idle default network (4 validators, 2 executors, no load): disk growth...");
+    let (warmup, measure) = idle_disk_durations(opts.quick);
+    let idle = crate::soak::idle_disk_growth(&opts.exe, warmup, measure)?;
+    figures.extend(idle_figures(&idle));
+    let idle_disk = Some(idle_json(&idle));
+
     let lag_plot = opts.json.with_extension("lag.svg");
     crate::lag::plot_series(&series, &lag_plot).map_err(|error| AllError::Plot {
         path: lag_plot.clone(),
@@ -587,6 +611,8 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
         elapsed: started.elapsed(),
         executor_lag_under_load,
         race_revert,
+        claims_under_load,
+        idle_disk,
     };
     let text = serde_json::to_string_pretty(&report.json()).unwrap_or_default();
     std::fs::write(&opts.json, text).map_err(|error| AllError::Write {
@@ -787,6 +813,147 @@ fn saturated_lag_json(row: &crate::coupled::ModeRow, window_ms: u64) -> Value {
     })
 }
 
+/// The transfer load of the lag run (step 6): the heaviest transfer load `bench all` puts on a
+/// network with an executor in both the quick and the full run, so the one under which claims
+/// are measured. (The data-chain steps offer more, but run no executor, so carry no claims.)
+const LAG_TRANSFERS_PER_S: f64 = 2_000.0;
+
+/// How long the idle network warms up and then is measured: about 2 minutes in the quick run,
+/// 5 in the full one.
+fn idle_disk_durations(quick: bool) -> (Duration, Duration) {
+    if quick {
+        (Duration::from_secs(30), Duration::from_secs(120))
+    } else {
+        (Duration::from_secs(60), Duration::from_secs(300))
+    }
+}
+
+fn claim_figures(c: &crate::claims::ClaimInclusion, rate: f64) -> Vec<Figure> {
+    let under = format!("under {rate:.0} transfers/s offered (1 executor)");
+    let mut out = vec![
+        fig(
+            "claims",
+            format!("claim items per block {under}, mean"),
+            c.items_per_block_mean,
+            "items",
+        ),
+        fig(
+            "claims",
+            format!("claim items per block {under}, max"),
+            c.items_per_block_max as f64,
+            "items",
+        ),
+        fig(
+            "claims",
+            format!("bytes per claim item (signed claim + trace) {under}, mean"),
+            c.bytes_per_claim_mean,
+            "B",
+        ),
+        fig(
+            "claims",
+            format!("bytes per claim item {under}, max"),
+            c.bytes_per_claim_max as f64,
+            "B",
+        ),
+        fig(
+            "claims",
+            format!("claims not included when read (10 s after the load) {under}"),
+            c.not_included as f64,
+            "claims",
+        ),
+    ];
+    for (q, blocks, ms) in [
+        ("p50", c.delay_blocks_p50, c.delay_ms_p50),
+        ("p99", c.delay_blocks_p99, c.delay_ms_p99),
+        ("max", c.delay_blocks_max, c.delay_ms_max),
+    ] {
+        if let Some(blocks) = blocks {
+            out.push(fig(
+                "claims",
+                format!("inclusion delay {q} (claim's block to including block) {under}"),
+                blocks as f64,
+                "blocks",
+            ));
+        }
+        if let Some(ms) = ms {
+            out.push(fig(
+                "claims",
+                format!("inclusion delay {q}, block timestamps {under}"),
+                ms as f64,
+                "ms",
+            ));
+        }
+    }
+    out
+}
+
+fn claims_json(c: &crate::claims::ClaimInclusion, rate: f64) -> Value {
+    json!({
+        "offeredTransfersPerSecond": rate,
+        "executors": 1,
+        "blocks": { "from": c.from, "to": c.to },
+        "items": c.items,
+        "itemsPerBlock": { "mean": c.items_per_block_mean, "max": c.items_per_block_max },
+        "bytesPerClaim": { "mean": c.bytes_per_claim_mean, "max": c.bytes_per_claim_max },
+        "delayBlocks": { "p50": c.delay_blocks_p50, "p99": c.delay_blocks_p99, "max": c.delay_blocks_max },
+        "delayMs": { "p50": c.delay_ms_p50, "p99": c.delay_ms_p99, "max": c.delay_ms_max },
+        "claimsMeasured": c.delayed,
+        "notIncluded": c.not_included,
+    })
+}
+
+/// The idle network as figures: the worst node and the mean against the target, and the
+/// blocks the idle chain still makes.
+fn idle_figures(idle: &crate::soak::IdleDisk) -> Vec<Figure> {
+    let per_node = idle.per_node_mb_per_hour();
+    let target = crate::soak::IDLE_DISK_TARGET_MB_PER_HOUR;
+    let mut out = Vec::new();
+    if let Some((name, worst)) = per_node.iter().max_by(|a, b| a.1.total_cmp(&b.1)).cloned() {
+        out.push(
+            fig(
+                "idle network",
+                format!("disk growth per node per hour, idle, largest ({name})"),
+                worst,
+                "MB/h",
+            )
+            .against("target", target),
+        );
+        let mean = per_node.iter().map(|(_, v)| v).sum::<f64>() / per_node.len() as f64;
+        out.push(
+            fig(
+                "idle network",
+                "disk growth per node per hour, idle, mean",
+                mean,
+                "MB/h",
+            )
+            .against("target", target),
+        );
+    }
+    out.push(fig(
+        "idle network",
+        "blocks per second, idle",
+        idle.blocks_per_second(),
+        "blocks/s",
+    ));
+    out
+}
+
+fn idle_json(idle: &crate::soak::IdleDisk) -> Value {
+    let per_node = idle.per_node_mb_per_hour();
+    json!({
+        "seconds": idle.seconds,
+        "blocks": idle.blocks,
+        "targetMbPerHour": crate::soak::IDLE_DISK_TARGET_MB_PER_HOUR,
+        "maxMbPerHour": per_node.iter().map(|(_, v)| *v).fold(f64::NEG_INFINITY, f64::max),
+        "nodes": idle.nodes.iter().zip(&per_node).map(|((name, start, end), (_, rate))| json!({
+            "node": name,
+            "startBytes": start,
+            "endBytes": end,
+            "mbPerHour": rate,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 fn race_figures(d: &crate::fraud_net::Dispute) -> Vec<Figure> {
     vec![
         fig(
@@ -838,6 +1005,8 @@ mod tests {
             ],
             executor_lag_under_load: Some(json!({ "max": { "blocks": 3, "ms": 150 } })),
             race_revert: None,
+            claims_under_load: None,
+            idle_disk: Some(json!({ "maxMbPerHour": 1.5 })),
         };
         let table = report.table();
         assert!(
@@ -853,6 +1022,7 @@ mod tests {
         assert_eq!(j["figures"][1]["ratio"], Value::Null);
         assert_eq!(j["executorLagUnderLoad"]["max"]["ms"], 150);
         assert_eq!(j["raceRevert"], Value::Null);
+        assert_eq!(j["idleDisk"]["maxMbPerHour"], 1.5);
     }
 
     #[test]
@@ -868,6 +1038,62 @@ mod tests {
         let svg = std::fs::read_to_string(&path).expect("written");
         assert!(svg.starts_with("<svg"), "{}", &svg[..40.min(svg.len())]);
         assert!(svg.contains("transfer p50") && svg.contains("1024B payload p99"));
+    }
+
+    #[test]
+    fn idle_growth_is_judged_on_the_worst_node_against_the_target() {
+        let idle = crate::soak::IdleDisk {
+            nodes: vec![
+                ("validator-0".into(), 1_000_000, 1_100_000),
+                ("executor-0".into(), 2_000_000, 2_500_000),
+            ],
+            seconds: 360.0,
+            blocks: 36,
+        };
+        let figures = idle_figures(&idle);
+        assert_eq!(figures.len(), 3);
+        assert_eq!(
+            figures[0].name,
+            "disk growth per node per hour, idle, largest (executor-0)"
+        );
+        assert!((figures[0].value - 5.0).abs() < 1e-9);
+        assert_eq!(figures[0].ratio(), Some(1.0));
+        assert!((figures[1].value - 3.0).abs() < 1e-9);
+        assert!((figures[2].value - 0.1).abs() < 1e-9);
+        let j = idle_json(&idle);
+        assert_eq!(j["maxMbPerHour"], 5.0);
+        assert_eq!(j["nodes"][0]["mbPerHour"], 1.0);
+        let (warmup, measure) = idle_disk_durations(true);
+        assert!(warmup + measure <= Duration::from_secs(180));
+    }
+
+    #[test]
+    fn claim_figures_name_the_load_and_skip_what_was_not_measured() {
+        let c = crate::claims::ClaimInclusion {
+            from: 10,
+            to: 20,
+            items: 11,
+            items_per_block_mean: 1.0,
+            items_per_block_max: 2,
+            bytes_per_claim_mean: 3_400.0,
+            bytes_per_claim_max: 6_000,
+            delayed: 11,
+            not_included: 0,
+            delay_blocks_p50: Some(1),
+            delay_blocks_p99: Some(2),
+            delay_blocks_max: Some(2),
+            delay_ms_p50: None,
+            delay_ms_p99: None,
+            delay_ms_max: None,
+        };
+        let figures = claim_figures(&c, 2_000.0);
+        assert_eq!(figures.len(), 8, "{figures:?}");
+        assert!(figures
+            .iter()
+            .all(|f| f.group == "claims" && f.name.contains("2000 transfers/s")));
+        let j = claims_json(&c, 2_000.0);
+        assert_eq!(j["delayBlocks"]["p99"], 2);
+        assert_eq!(j["delayMs"]["p50"], Value::Null);
     }
 
     #[test]

@@ -61,6 +61,14 @@ fn transfer(key: &SecretKey, nonce: u64, to: Address) -> Vec<u8> {
 }
 
 pub fn run(opts: &LagOptions) -> Result<Vec<LagSample>, BenchError> {
+    run_measuring_claims(opts).map(|(samples, _)| samples)
+}
+
+/// [`run`], and how the executor's claims rode the data chain during the load (read from
+/// validator 0 after the drain, over the blocks decided while the load ran).
+pub fn run_measuring_claims(
+    opts: &LagOptions,
+) -> Result<(Vec<LagSample>, crate::claims::ClaimInclusion), BenchError> {
     let dir = tempfile::tempdir()?;
     let manifest = generate(&GenerateOptions {
         dir: dir.path().join("net"),
@@ -123,7 +131,20 @@ pub fn run(opts: &LagOptions) -> Result<Vec<LagSample>, BenchError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(load_and_sample(&validators, &executor, txs, opts));
+    let result = runtime.block_on(async {
+        let samples = load_and_sample(&validators, &executor, txs, opts).await?;
+        let load = Duration::from_secs(opts.seconds);
+        let first = samples.first().map(|s| s.data_height).unwrap_or(1).max(1);
+        let load_end = samples
+            .iter()
+            .rfind(|s| s.at <= load)
+            .map(|s| s.data_height)
+            .unwrap_or(first)
+            .max(first);
+        let v0 = client(validators.first().map(String::as_str).unwrap_or_default())?;
+        let claims = crate::claims::measure(&v0, first..=load_end).await?;
+        Ok((samples, claims))
+    });
     drop(nodes);
     result
 }

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod all;
+pub mod claims;
 pub mod coupled;
 pub mod data_chain;
 pub mod exec;
@@ -17,5 +18,6 @@ pub mod fraud_net;
 pub mod lag;
 pub mod procs;
 pub mod proofs;
+pub mod soak;
 pub mod stats;
 pub mod txgen;
