@@ -63,7 +63,16 @@ pub enum Fault {
     /// without executing anything (what the execution budget and the challenge window in time
     /// must defeat).
     Race,
+    /// A hostile executor that, besides its own claims, floods the pools with claims whose
+    /// parents nobody knows ([`FLOOD_PER_TICK`] each tick, for decided heights): what the
+    /// item pool's orphan hold and per-executor share must absorb.
+    FloodOrphans,
 }
+
+/// Orphan claims a `--fault flood-orphans` executor posts per tick.
+const FLOOD_PER_TICK: u64 = 100;
+/// Orphan claims flooded so far (each one distinct).
+static FLOOD_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl FromStr for Fault {
     type Err = String;
@@ -72,8 +81,13 @@ impl FromStr for Fault {
         if s == "race" {
             return Ok(Fault::Race);
         }
+        if s == "flood-orphans" {
+            return Ok(Fault::FloodOrphans);
+        }
         let (name, value) = s.split_once('=').ok_or_else(|| {
-            format!("expected wrong-root-at=HEIGHT, fail-proofs=COUNT or race, got {s:?}")
+            format!(
+                "expected wrong-root-at=HEIGHT, fail-proofs=COUNT, race or flood-orphans, got {s:?}"
+            )
         })?;
         match name {
             "wrong-root-at" => {
@@ -90,7 +104,7 @@ impl FromStr for Fault {
                 .map(Fault::FailProofs)
                 .map_err(|e| format!("fail-proofs: bad count {value:?}: {e}")),
             other => Err(format!(
-                "unknown fault {other:?} (known: wrong-root-at=HEIGHT, fail-proofs=COUNT, race)"
+                "unknown fault {other:?} (known: wrong-root-at=HEIGHT, fail-proofs=COUNT, race, flood-orphans)"
             )),
         }
     }
@@ -102,6 +116,7 @@ impl std::fmt::Display for Fault {
             Fault::WrongRootAt(h) => write!(f, "wrong-root-at={h}"),
             Fault::FailProofs(n) => write!(f, "fail-proofs={n}"),
             Fault::Race => write!(f, "race"),
+            Fault::FloodOrphans => write!(f, "flood-orphans"),
         }
     }
 }
@@ -327,7 +342,55 @@ impl Publisher {
         }
     }
 
+    /// `--fault flood-orphans`: signs and posts [`FLOOD_PER_TICK`] claims for decided heights
+    /// whose parents are made up.
+    fn flood_orphans(&self, node: &NodeShared) {
+        let tip = node.status().height;
+        if tip < 2 {
+            return;
+        }
+        let started = FLOOD_COUNTER.fetch_add(FLOOD_PER_TICK, std::sync::atomic::Ordering::Relaxed);
+        for n in started..started + FLOOD_PER_TICK {
+            // Height 1 may only name the genesis parent: flood heights 2 and up.
+            let height = 2 + n % (tip - 1);
+            let Some(header) = node.header_at(height) else {
+                continue;
+            };
+            let made_up = |i: u64| {
+                let mut seed = [0u8; 16];
+                seed[..8].copy_from_slice(&n.to_be_bytes());
+                seed[8..].copy_from_slice(&i.to_be_bytes());
+                corrupt(B256::from(<[u8; 32]>::from(Sha256::digest(seed))))
+            };
+            let trace: Vec<B256> = (0..header.tx_count).map(made_up).collect();
+            let pre = made_up(u64::MAX);
+            let post = trace.last().copied().unwrap_or(pre);
+            let mut item = ClaimItem {
+                signed: SignedClaim::default(),
+                trace,
+            };
+            let claim = StateClaim {
+                chain_id: self.chain_id,
+                data_height: height,
+                parent_claim: made_up(u64::MAX - 1).0,
+                pre_state_root: pre.0,
+                post_state_root: post.0,
+                trace_root: item.computed_trace_root().0,
+                receipts_root: made_up(u64::MAX - 2).0,
+                tx_count: header.tx_count,
+                executor: self.address,
+            };
+            item.signed = SignedClaim::sign(claim, &self.key);
+            if let Err(e) = node.submit_claim(&item.encode(), true) {
+                debug!(height, error = %e, "orphan claim not posted");
+            }
+        }
+    }
+
     fn tick(&mut self, exec: &ExecShared, node: &NodeShared) {
+        if self.fault == Some(Fault::FloodOrphans) {
+            self.flood_orphans(node);
+        }
         if node.state().consensus().is_slashed(&self.address) {
             // State consensus ignores a slashed executor's claims: posting more would only
             // fill pools.
@@ -800,6 +863,9 @@ pub async fn run(
         }
         Some(f @ Fault::Race) => {
             warn!(fault = %f, "FAULT INJECTION enabled: this executor claims made-up roots for every decided height without executing")
+        }
+        Some(f @ Fault::FloodOrphans) => {
+            warn!(fault = %f, "FAULT INJECTION enabled: this executor floods the item pools with orphan claims")
         }
         None => {}
     }

@@ -1,0 +1,121 @@
+//! A hostile executor floods the validators' item pools with orphan claims (`--fault
+//! flood-orphans`: claims for decided heights whose parents nobody knows, hundreds a second,
+//! besides its own honest chain). The pools hold its orphans for a bounded number of blocks
+//! and within its share of the room, so the honest executor's claims are still taken,
+//! recorded within a few blocks, and state finality goes on; every eviction is counted.
+//!
+//! Nodes: validators 0-3, the honest executor 4, the flooder 5.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+
+const HONEST: usize = 4;
+const FLOODER: usize = 5;
+const WINDOW_MS: u64 = 2_000;
+const MIN_BLOCKS: u64 = 4;
+
+async fn state(net: &TestNet, node: usize) -> Value {
+    net.call(node, "lazy_getStateConsensus", rpc_params![])
+        .await
+        .unwrap_or(Value::Null)
+}
+
+fn executor_of(net: &TestNet, node: usize) -> String {
+    let key = lazychain_config::ValidatorKey::load(&lazychain_config::init::key_path(
+        &net.manifest.nodes[node].home,
+    ))
+    .expect("node key");
+    hex0x(&lazychain_config::executor_address(&key.public_key()))
+}
+
+/// Whether the claims recorded for `height` on validator 0 include one of `executor`.
+async fn recorded_by(net: &TestNet, height: u64, executor: &str) -> bool {
+    let Ok(claims) = net.call(0, "lazy_getClaims", rpc_params![height]).await else {
+        return false;
+    };
+    claims["claims"]
+        .as_array()
+        .is_some_and(|list| list.iter().any(|c| c["executor"] == executor))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orphan_flood_never_stops_the_honest_executors_claims_or_finality() {
+    let net = TestNet::start_faulty(
+        4,
+        0,
+        2,
+        &[(FLOODER, "flood-orphans")],
+        WINDOW_MS,
+        MIN_BLOCKS,
+    );
+    let honest = executor_of(&net, HONEST);
+    net.wait_all(&[0, 1, 2, 3], 2).await;
+
+    // The flood reaches the validators' pools.
+    let start = Instant::now();
+    loop {
+        let s = state(&net, 0).await;
+        if s["pooledOrphanClaims"].as_u64().unwrap_or(0) >= 500 {
+            break;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "the flood never reached validator 0's pool: {s}\nflooder log:\n{}",
+            net.log_tail(FLOODER)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // From here, under the flood, the honest executor's claims keep being recorded within a
+    // few blocks of their height, and finality follows.
+    let flood_height = net.height(0).await.expect("height");
+    let target = flood_height + 40;
+    net.wait_height(0, target + 4).await;
+    let start = Instant::now();
+    loop {
+        let s = state(&net, 0).await;
+        if s["finalizedHeight"].as_u64().unwrap_or(0) >= target {
+            break;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "finality stalled under the flood (flood from height {flood_height}): {s}\nvalidator log:\n{}",
+            net.log_tail(0)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for h in flood_height..=target {
+        assert!(
+            recorded_by(&net, h, &honest).await,
+            "the honest executor's claim for height {h} was not recorded"
+        );
+    }
+
+    // The pools stayed bounded, and the flood's evictions were counted.
+    let s = state(&net, 0).await;
+    let pooled = s["pooledClaims"].as_u64().unwrap_or(u64::MAX);
+    assert!(pooled <= 4096, "pool bounded: {s}");
+    let (status, metrics) = http_get(&metrics_host(&net, 0), "/metrics");
+    assert_eq!(status, 200);
+    let evicted: Vec<&str> = metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("lazychain_item_pool_drops_total") && l.contains("kind=\"claim\"")
+        })
+        .collect();
+    assert!(
+        evicted
+            .iter()
+            .any(|l| l.contains("orphan_expired") || l.contains("share_exceeded")),
+        "orphan evictions counted: {evicted:?}"
+    );
+    assert!(
+        metrics.contains("lazychain_item_pool_items{"),
+        "pool size gauges exported"
+    );
+}
