@@ -400,4 +400,14 @@ pub struct LocalnetUpArgs {
         default_value_t = lazychain_config::DEFAULT_GAS_PER_SECOND
     )]
     pub gas_per_second: u64,
+    /// While no transaction is waiting, validators start the next block only this long after
+    /// the last one (consensus.empty_block_interval_ms); a transaction starts it at once. 0
+    /// makes blocks as fast as consensus runs.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = lazychain_config::DEFAULT_EMPTY_BLOCK_INTERVAL_MS,
+        value_parser = clap::value_parser!(u64).range(0..=lazychain_config::MAX_EMPTY_BLOCK_INTERVAL_MS)
+    )]
+    pub empty_block_interval_ms: u64,
 }

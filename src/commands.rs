@@ -70,6 +70,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 challenge_window_ms: a.challenge_window_ms,
                 min_corroboration: a.min_corroboration,
                 gas_per_second: a.gas_per_second,
+                empty_block_interval_ms: a.empty_block_interval_ms,
             })?;
             Ok(())
         }

@@ -29,6 +29,17 @@ pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// Largest integer a TOML file can hold; larger values cannot be saved and loaded back.
 const MAX_TOML_INTEGER: u64 = i64::MAX as u64;
 
+/// The default `consensus.empty_block_interval_ms`: an idle chain makes one block every 5 s.
+/// It delays nothing a user waits for (a transaction starts the next height at once), adds
+/// at most 5 s to the finality of the last claims before a pause (against a 90 s challenge
+/// window, whose 10-block minimum then takes 50 s), and keeps an idle node's disk growth to
+/// 720 small blocks an hour.
+pub const DEFAULT_EMPTY_BLOCK_INTERVAL_MS: u64 = 5_000;
+
+/// The largest `consensus.empty_block_interval_ms`: an idle chain must still make blocks
+/// often enough for challenge windows to close.
+pub const MAX_EMPTY_BLOCK_INTERVAL_MS: u64 = 60_000;
+
 /// A node's configuration: everything that may differ between nodes of one chain (what
 /// all nodes must agree on lives in [`crate::Genesis`]).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -95,6 +106,11 @@ pub struct ConsensusSection {
     /// How long a proposer waits for transactions before proposing an empty block, in ms;
     /// must be below `timeout_propose_ms`. Default 200.
     pub max_block_wait_ms: u64,
+    /// While no transaction waits in its mempool, a validator starts the next height only
+    /// once this many ms have passed since the last block's timestamp (a transaction arriving
+    /// starts it at once); 0 starts every height at once. Default
+    /// [`DEFAULT_EMPTY_BLOCK_INTERVAL_MS`].
+    pub empty_block_interval_ms: u64,
     /// Benchmarks only: validators execute every block before proposing and before voting,
     /// as a classic chain does, to measure what the lazy split saves. Default false.
     pub coupled_execution: bool,
@@ -113,6 +129,7 @@ impl Default for ConsensusSection {
             timeout_precommit_delta_ms: 250,
             target_block_time_ms: 0,
             max_block_wait_ms: 200,
+            empty_block_interval_ms: DEFAULT_EMPTY_BLOCK_INTERVAL_MS,
             coupled_execution: false,
         }
     }
@@ -347,6 +364,11 @@ const KEYS: &[(&str, &str, &str)] = &[
         "consensus",
         "max_block_wait_ms",
         "How long a proposer waits for transactions before proposing an empty block, in milliseconds; 0 proposes at once. Must be below timeout_propose_ms.",
+    ),
+    (
+        "consensus",
+        "empty_block_interval_ms",
+        "While no transaction is waiting, a validator starts the next height only this many milliseconds after the last block's timestamp (a transaction starts it at once), so an idle chain makes one block per interval; 0 makes blocks as fast as consensus runs. At most 60000.",
     ),
     (
         "consensus",
@@ -716,7 +738,8 @@ impl NodeConfig {
     /// Checks the configuration: listen addresses parse (`IP:PORT` for rpc and metrics; a
     /// `/ip4/…/tcp/PORT`, `/ip6/…/tcp/PORT` or `/dns…/HOST/tcp/PORT` multiaddr, optionally
     /// ending in `/p2p/ID`, for consensus, gossip and peers), round timeouts and limits are
-    /// above 0, `max_block_wait_ms` is below `timeout_propose_ms`, the four listeners use
+    /// above 0, `max_block_wait_ms` is below `timeout_propose_ms`, `empty_block_interval_ms`
+    /// is at most [`MAX_EMPTY_BLOCK_INTERVAL_MS`], the four listeners use
     /// distinct ports on the same host, and numbers fit in a TOML integer. Errors name
     /// `config.toml` and the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -759,6 +782,16 @@ impl NodeConfig {
                 format!(
                     "{} must be below consensus.timeout_propose_ms ({}), or the other validators time out before the proposal arrives",
                     c.max_block_wait_ms, c.timeout_propose_ms
+                ),
+            );
+        }
+
+        if c.empty_block_interval_ms > MAX_EMPTY_BLOCK_INTERVAL_MS {
+            return fail(
+                "consensus.empty_block_interval_ms",
+                format!(
+                    "{} is above {MAX_EMPTY_BLOCK_INTERVAL_MS}: an idle chain must keep deciding blocks for the challenge window (state.min_window_blocks blocks) to close",
+                    c.empty_block_interval_ms
                 ),
             );
         }
@@ -1384,6 +1417,11 @@ mod tests {
         let err = load_err("[consensus]\ntimeout_prevote_ms = 0\n", &[], &[]);
         assert!(
             err.contains("config.toml: key consensus.timeout_prevote_ms: must be greater than 0"),
+            "{err}"
+        );
+        let err = load_err("[consensus]\nempty_block_interval_ms = 60001\n", &[], &[]);
+        assert!(
+            err.contains("key consensus.empty_block_interval_ms: 60001 is above 60000"),
             "{err}"
         );
         let err = load_err("[consensus]\nmax_block_wait_ms = 2000\n", &[], &[]);

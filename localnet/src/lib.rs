@@ -763,6 +763,9 @@ pub struct UpOptions {
     pub min_corroboration: u64,
     /// `limits.gas_per_second` (0: no budget).
     pub gas_per_second: u64,
+    /// `consensus.empty_block_interval_ms` of every node: how often an idle chain makes a
+    /// block (0: as fast as consensus runs).
+    pub empty_block_interval_ms: u64,
 }
 
 /// The fault `localnet up --faulty-executors` gives an executor.
@@ -894,7 +897,10 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         chain_id: opts.chain_id,
         base_port: opts.base_port,
         seed: opts.seed,
-        config_overrides: Vec::new(),
+        config_overrides: vec![(
+            "consensus.empty_block_interval_ms".into(),
+            opts.empty_block_interval_ms.to_string(),
+        )],
         challenge_window_ms: opts.challenge_window_ms,
         min_window_blocks: None,
         min_corroboration: Some(opts.min_corroboration),

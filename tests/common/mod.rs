@@ -50,6 +50,9 @@ pub struct NetSpec<'a> {
     pub max_block_gas: Option<u64>,
     pub extra_alloc: Vec<lazychain_config::GenesisAccount>,
     pub deferred: &'a [usize],
+    /// `consensus.empty_block_interval_ms` of every node; 0 (the default here) makes blocks
+    /// as fast as consensus runs, which most tests count on.
+    pub empty_block_interval_ms: u64,
 }
 
 impl Default for NetSpec<'_> {
@@ -68,6 +71,7 @@ impl Default for NetSpec<'_> {
             max_block_gas: None,
             extra_alloc: Vec::new(),
             deferred: &[],
+            empty_block_interval_ms: 0,
         }
     }
 }
@@ -159,6 +163,10 @@ impl TestNet {
             config_overrides: vec![
                 ("consensus.max_block_wait_ms".into(), "100".into()),
                 ("log.filter".into(), "info".into()),
+                (
+                    "consensus.empty_block_interval_ms".into(),
+                    spec.empty_block_interval_ms.to_string(),
+                ),
             ],
             challenge_window_ms: spec.window_ms,
             min_window_blocks: Some(spec.min_blocks),

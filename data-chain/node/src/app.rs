@@ -39,6 +39,9 @@ use alloy_primitives::B256;
 
 /// How many decided heights one sync response may carry at most.
 const MAX_SYNC_BATCH: u64 = 20;
+/// How often an idle validator whose mempool holds only transactions that cannot pay the base
+/// fee looks again whether one can.
+const STUCK_TX_RECHECK: Duration = Duration::from_millis(500);
 /// Proposals for future heights kept until their parent is decided.
 const MAX_PENDING_PROPOSALS: usize = 32;
 /// How far ahead of the last decided height a kept proposal may be.
@@ -53,6 +56,12 @@ pub struct App {
     assembler: PartsAssembler<PeerId>,
     /// How long a proposer waits for a first transaction before proposing an empty block.
     max_block_wait: Duration,
+    /// While no transaction waits, a validator starts the next height only this long after
+    /// the last block's timestamp; zero starts it at once.
+    empty_block_interval: Duration,
+    /// The highest height of which a complete, authenticated proposal has arrived: another
+    /// validator has started it, so an idle wait for it ends.
+    proposal_seen: tokio::sync::watch::Sender<u64>,
     height: Height,
     round: Round,
     /// Complete proposals for heights whose parent was not decided yet when they arrived.
@@ -75,6 +84,7 @@ impl App {
         address: Address,
         signer: Option<LazySigner>,
         max_block_wait: Duration,
+        empty_block_interval: Duration,
     ) -> Self {
         let limits = AssemblyLimits {
             max_stream_bytes: shared.rules.max_block_bytes as usize * 2 + (64 << 10),
@@ -89,6 +99,8 @@ impl App {
             signer,
             assembler: PartsAssembler::new(limits),
             max_block_wait,
+            empty_block_interval,
+            proposal_seen: tokio::sync::watch::Sender::new(0),
             height: Height(0),
             round: Round::Nil,
             pending: Vec::new(),
@@ -212,10 +224,26 @@ impl App {
                     self.shared.metrics.equivocations.inc();
                 }
                 let next = Height(certificate.height.0 + 1);
-                let _ = reply.send(Next::Start(
-                    next,
-                    self.timing.height_params(&self.validators),
-                ));
+                let start = Next::Start(next, self.timing.height_params(&self.validators));
+                match self.idle_deadline(next)? {
+                    None => {
+                        let _ = reply.send(start);
+                    }
+                    // The engine's connector awaits this reply in a task of its own, so the
+                    // engine keeps receiving (and queueing) messages while we wait.
+                    Some(deadline_ms) => {
+                        let idle = IdleWait {
+                            shared: self.shared.clone(),
+                            proposal_seen: self.proposal_seen.subscribe(),
+                            next: next.0,
+                            deadline_ms,
+                        };
+                        tokio::spawn(async move {
+                            idle.until_due().await;
+                            let _ = reply.send(start);
+                        });
+                    }
+                }
             }
             AppMsg::GetDecidedValues { range, reply } => {
                 let values = self.decided_values(range.start().0, range.end().0).await?;
@@ -308,6 +336,21 @@ impl App {
             }
         }
         Ok(Some(LocallyProposedValue::new(height, round, value)))
+    }
+
+    /// When a validator may start height `next` (ms since the epoch) if it stays idle: the
+    /// last block's timestamp plus the empty-block interval. `None` to start at once: not a
+    /// validator (full nodes and executors just follow), no interval configured, or the
+    /// parent unknown here.
+    fn idle_deadline(&self, next: Height) -> Result<Option<u64>, AppError> {
+        if self.signer.is_none() || self.empty_block_interval.is_zero() {
+            return Ok(None);
+        }
+        let Some(parent) = self.shared.store.parent_of(next.0)? else {
+            return Ok(None);
+        };
+        let interval_ms = u64::try_from(self.empty_block_interval.as_millis()).unwrap_or(u64::MAX);
+        Ok(Some(parent.timestamp_ms.saturating_add(interval_ms)))
     }
 
     fn build_block(&self, height: Height) -> Result<Option<Block>, AppError> {
@@ -422,6 +465,14 @@ impl App {
         if assembled.height.0 <= latest {
             return Ok(None);
         }
+        // Its proposer started that height: so do we, if we were idle-waiting for it.
+        self.proposal_seen.send_if_modified(|seen| {
+            let newer = assembled.height.0 > *seen;
+            if newer {
+                *seen = assembled.height.0;
+            }
+            newer
+        });
         if self.shared.store.parent_of(assembled.height.0)?.is_none() {
             // A proposal for a height whose parent is not decided here yet (we lag by a block
             // or two): keep it and check it when that height starts.
@@ -674,6 +725,66 @@ impl App {
             .await
             .map(Some)
             .map_err(|e| AppError::Join(e.to_string()))
+    }
+}
+
+/// An idle validator's wait before it starts the next height (the empty-block interval).
+///
+/// Every validator waits the same way, from the same decided timestamp, on transactions that
+/// gossip brings to all of them: so they start the height together and nobody's propose
+/// timeout runs out while the proposer waits. Pending state-consensus items (claims, proofs)
+/// do not end the wait: claims about a block would otherwise make the next block, forever.
+/// They ride in the next block, which the interval guarantees.
+struct IdleWait {
+    shared: Arc<NodeShared>,
+    proposal_seen: tokio::sync::watch::Receiver<u64>,
+    next: u64,
+    deadline_ms: u64,
+}
+
+impl IdleWait {
+    /// Returns once a transaction that can go into the next block is waiting, another
+    /// validator has proposed for `next` (it saw a transaction first, or its clock is ahead),
+    /// or the deadline has passed. Returns at once when any already holds, as when catching
+    /// up with old blocks.
+    async fn until_due(mut self) {
+        loop {
+            if self.has_includable_tx() || *self.proposal_seen.borrow() >= self.next {
+                return;
+            }
+            let remaining = self.deadline_ms.saturating_sub(now_ms());
+            if remaining == 0 {
+                return;
+            }
+            let remaining = Duration::from_millis(remaining);
+            // `wait_for_txs` returns at once while the pool holds any transaction; with only
+            // ones that cannot pay the base fee yet, look again now and then instead.
+            let stuck_only = self.shared.mempool_len() > 0;
+            tokio::select! {
+                _ = self.shared.wait_for_txs(remaining), if !stuck_only => {}
+                _ = tokio::time::sleep(remaining.min(STUCK_TX_RECHECK)), if stuck_only => {}
+                changed = self.proposal_seen.changed() => {
+                    if changed.is_err() {
+                        return; // the app stopped
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the mempool holds a transaction that could pay the next block's base fee (one
+    /// that cannot would only make empty blocks come faster).
+    fn has_includable_tx(&self) -> bool {
+        self.shared.mempool_len() > 0
+            && !self
+                .shared
+                .select_txs(
+                    1,
+                    usize::MAX,
+                    u64::MAX,
+                    u128::from(self.shared.next_base_fee()),
+                )
+                .is_empty()
     }
 }
 

@@ -415,6 +415,7 @@ pub async fn run_node_with(
         address,
         signer,
         Duration::from_millis(config.consensus.max_block_wait_ms),
+        Duration::from_millis(config.consensus.empty_block_interval_ms),
     );
     let mut app_task = tokio::spawn(app.run(channels));
 
