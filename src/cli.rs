@@ -153,6 +153,30 @@ pub enum BenchCommand {
         #[arg(long)]
         no_network: bool,
     },
+    /// Soak test: a default local network (4 validators, 2 executors) under light load
+    /// (alternate ETH and ERC-20 transfers between the dev accounts) for N minutes. Every minute
+    /// it prints a row per node: decided, executed, finalized and safe height, finality lag,
+    /// pooled claims and fraud proofs, resident memory and data-folder size. It exits non-zero
+    /// if on any node the finality lag (tip block's timestamp minus the finalized block's)
+    /// exceeds the challenge window plus 30 s, if the tip stops advancing for 30 s, if a node
+    /// exits, or if pooled claims, pooled fraud proofs or resident memory keep growing: over the
+    /// last half of the run (sampled every 10 s), the least-squares line rises by more than 64
+    /// items and 50 % of the mean (pools), or 16 MiB and 10 % of the mean (memory). Not run in
+    /// CI.
+    Soak {
+        /// How long the load runs.
+        #[arg(long, default_value_t = lazychain_bench::soak::DEFAULT_MINUTES)]
+        minutes: u64,
+        /// Offered transactions per second.
+        #[arg(long, default_value_t = lazychain_bench::soak::DEFAULT_RATE)]
+        rate: f64,
+        /// Leave the network running at the end (stop it with `localnet down --dir DIR`).
+        #[arg(long)]
+        keep: bool,
+        /// Network folder (wiped and regenerated; its logs stay after the run).
+        #[arg(long, default_value = ".soak")]
+        dir: PathBuf,
+    },
     /// Differential proof fuzzer: random chains and blocks (every contract fixture, all
     /// transaction types, failing and skipped transactions) executed with the real transition;
     /// for random transactions, the honest node's proof against a random lie must verify Proven

@@ -252,6 +252,37 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Bench(BenchCommand::Soak {
+            minutes,
+            rate,
+            keep,
+            dir,
+        }) => {
+            let exe = std::env::current_exe().wrap_err("cannot locate the lazychain binary")?;
+            if cfg!(debug_assertions) {
+                eprintln!("warning: this is a debug build; benchmark with `cargo run --release -- bench ...`");
+            }
+            if !(rate >= 0.0 && rate.is_finite()) {
+                bail!("--rate must be a non-negative number of transactions per second");
+            }
+            let report = lazychain_bench::soak::run(&lazychain_bench::soak::SoakOptions {
+                exe,
+                minutes,
+                rate,
+                keep,
+                dir,
+            })?;
+            println!();
+            print!("{}", report.summary());
+            if !report.violations.is_empty() {
+                bail!(
+                    "soak failed: {} violation(s); logs in {}",
+                    report.violations.len(),
+                    report.dir.display()
+                );
+            }
+            Ok(())
+        }
         Command::Bench(BenchCommand::Proofs { cases, seed, json }) => {
             if cfg!(debug_assertions) {
                 eprintln!("warning: this is a debug build; benchmark with `cargo run --release -- bench ...`");
