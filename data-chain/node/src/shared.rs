@@ -7,7 +7,7 @@ use std::time::Duration;
 use alloy_primitives::{Address, B256};
 use lazychain_data_chain_types::tx::{admit, admit_hashed, AdmittedTx, TxError};
 use lazychain_data_chain_types::validity::BlockRules;
-use lazychain_data_chain_types::{BlockHash, BlockHeader};
+use lazychain_data_chain_types::{Block, BlockHash, BlockHeader};
 use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::coupled::{CoupledExecution, CoupledHandle};
@@ -787,10 +787,38 @@ impl NodeShared {
 
     /// Claims and fraud proofs for the block at `height`, within `max_bytes`.
     pub fn select_items(&self, height: u64, max_bytes: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        // The state follower applies decided blocks on its own task: a block decided a moment
+        // ago may not be applied yet, and its items are still pooled here. Including them again
+        // would waste the block's room (state consensus ignores the copy), so they leave the
+        // pool now, and count as recorded parents.
+        let (claims_in_flight, proofs_in_flight) = self.items_decided_not_applied();
         let state = self.state();
         let consensus = state.consensus();
-        self.item_pool()
-            .select(height, max_bytes, |id| consensus.status(id).is_some())
+        let mut pool = self.item_pool();
+        if !claims_in_flight.is_empty() || !proofs_in_flight.is_empty() {
+            pool.remove_included(&claims_in_flight, &proofs_in_flight);
+        }
+        pool.select(height, max_bytes, |id| {
+            consensus.status(id).is_some() || claims_in_flight.contains(id)
+        })
+    }
+
+    /// Claim and fraud-proof ids of decided blocks the state follower has not applied yet.
+    fn items_decided_not_applied(&self) -> (Vec<ClaimId>, Vec<[u8; 32]>) {
+        let applied = self.state().applied_height();
+        let latest = self.store.latest_height().unwrap_or(applied);
+        let mut claims = Vec::new();
+        let mut proofs = Vec::new();
+        for height in applied.saturating_add(1)..=latest {
+            // A block the store cannot give back now is left to the follower, which reports it.
+            let Ok(Some(decided)) = self.store.decided(height) else {
+                break;
+            };
+            let (c, p) = item_ids(&decided.block);
+            claims.extend(c);
+            proofs.extend(p);
+        }
+        (claims, proofs)
     }
 
     /// Pooled items, for status: (claims, fraud proofs).
@@ -834,20 +862,7 @@ impl NodeShared {
                 .apply_block(&block, &|h| self.header_at(h), &|h| self.hash_at(h))
                 .map_err(|e| e.to_string())?;
             drop(state);
-            let claim_ids: Vec<ClaimId> = block
-                .body
-                .claims
-                .iter()
-                .filter_map(|raw| ClaimItem::decode(raw.as_ref()).ok().map(|c| c.id()))
-                .collect();
-            let proof_ids: Vec<[u8; 32]> = block
-                .body
-                .fraud_proofs
-                .iter()
-                .filter_map(|raw| FraudItem::decode(raw.as_ref()).ok())
-                .filter(|f| f.decode_proof().is_ok())
-                .map(|f| lazychain_fraud::proof_id(&f.proof))
-                .collect();
+            let (claim_ids, proof_ids) = item_ids(&block);
             self.item_pool().remove_included(&claim_ids, &proof_ids);
         }
         let state = self.state();
@@ -949,4 +964,23 @@ fn reason_of(e: &TxError) -> Reason {
         | TxError::GasLimitTooHigh { .. } => Reason::Limits,
         _ => Reason::Decode,
     }
+}
+
+/// The ids of the claims and fraud proofs a block carries.
+fn item_ids(block: &Block) -> (Vec<ClaimId>, Vec<[u8; 32]>) {
+    let claims = block
+        .body
+        .claims
+        .iter()
+        .filter_map(|raw| ClaimItem::decode(raw.as_ref()).ok().map(|c| c.id()))
+        .collect();
+    let proofs = block
+        .body
+        .fraud_proofs
+        .iter()
+        .filter_map(|raw| FraudItem::decode(raw.as_ref()).ok())
+        .filter(|f| f.decode_proof().is_ok())
+        .map(|f| lazychain_fraud::proof_id(&f.proof))
+        .collect();
+    (claims, proofs)
 }
