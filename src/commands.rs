@@ -47,9 +47,13 @@ pub fn run(cli: Cli) -> Result<()> {
                     .set
                     .insert(0, "consensus.coupled_execution=true".into());
             }
-            run_node(lazychain_data_chain_node::Role::Validator, args.node)
+            run_node(
+                lazychain_data_chain_node::Role::Validator,
+                args.node,
+                args.fault,
+            )
         }
-        Command::Fullnode(args) => run_node(lazychain_data_chain_node::Role::FullNode, args),
+        Command::Fullnode(args) => run_node(lazychain_data_chain_node::Role::FullNode, args, None),
         Command::Executor(args) => run_executor(args),
         Command::Localnet(LocalnetCommand::Up(a)) => {
             let exe = std::env::current_exe().wrap_err("cannot locate the lazychain binary")?;
@@ -394,20 +398,32 @@ fn load_home(home: &Path, args: &NodeArgs) -> Result<(NodeConfig, Genesis, Valid
     Ok((config, genesis, key))
 }
 
-fn run_node(role: lazychain_data_chain_node::Role, args: NodeArgs) -> Result<()> {
+fn run_node(
+    role: lazychain_data_chain_node::Role,
+    args: NodeArgs,
+    fault: Option<lazychain_data_chain_node::fault::ValidatorFault>,
+) -> Result<()> {
     let (config, genesis, key) = load_home(&args.home, &args)?;
     init_logging(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .wrap_err("cannot start the async runtime")?;
+    // The fault is set before the node serves RPC; claims for its height come later.
+    let extension = fault.map(|fault| -> lazychain_data_chain_node::NodeExtension {
+        Box::new(move |handles, _module| {
+            handles.shared.set_fault(fault);
+            Ok(())
+        })
+    });
     runtime.block_on(async {
-        lazychain_data_chain_node::run_node(
+        lazychain_data_chain_node::run_node_with(
             role,
             &args.home,
             config,
             genesis,
             key,
+            extension,
             shutdown_signal(),
         )
         .await

@@ -81,8 +81,8 @@ pub struct NodeEntry {
     pub gossip_address: String,
     pub metrics_url: String,
     pub log: PathBuf,
-    /// A deliberate fault the node runs with (`lazychain executor --fault`), for demos and
-    /// tests; absent for an honest node.
+    /// A deliberate fault the node runs with (`lazychain executor --fault` or `lazychain
+    /// validator --fault`), for demos and tests; absent for an honest node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
     /// The network namespace the node runs in (`localnet up --netns`).

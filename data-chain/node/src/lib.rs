@@ -18,6 +18,7 @@
 
 pub mod app;
 pub mod coupled;
+pub mod fault;
 pub mod gossip;
 pub mod http;
 pub mod items;

@@ -110,6 +110,8 @@ pub struct NodeShared {
     slashed_seen: std::sync::atomic::AtomicUsize,
     /// A reason an embedding process (an executor) declares this node not ready.
     not_ready: RwLock<Option<String>>,
+    /// A deliberate fault (`lazychain validator --fault`, tests only); unset normally.
+    fault: OnceLock<crate::fault::FaultState>,
 }
 
 impl NodeShared {
@@ -149,7 +151,13 @@ impl NodeShared {
             coupled: OnceLock::new(),
             slashed_seen: std::sync::atomic::AtomicUsize::new(0),
             not_ready: RwLock::new(None),
+            fault: OnceLock::new(),
         }
+    }
+
+    /// Turns on a deliberate fault (tests and demos only); once, before items arrive.
+    pub fn set_fault(&self, fault: crate::fault::ValidatorFault) {
+        let _ = self.fault.set(crate::fault::FaultState::new(fault));
     }
 
     /// Turns on coupled execution (benchmarks only); once, before the engine starts.
@@ -548,6 +556,10 @@ impl NodeShared {
     /// first) is checked as far as it can be without the header and waits in the pool until
     /// the header is here (`follow_state` finishes the check).
     pub fn submit_claim(&self, bytes: &[u8], gossip: bool) -> Result<ClaimId, ItemSubmitError> {
+        // `--fault drop-claims-at=H`: as a lost message, the sender hears nothing.
+        if let Some(id) = self.fault.get().and_then(|f| f.drops_claim(bytes)) {
+            return Ok(id);
+        }
         let latest = self.status().height;
         let early = ClaimItem::decode(bytes)
             .ok()

@@ -40,6 +40,10 @@ use crate::metrics::ExecMetrics;
 const TICK: Duration = Duration::from_millis(200);
 /// A posted claim not yet included is posted again after this long (it may have been dropped).
 const REPOST_AFTER: Duration = Duration::from_secs(3);
+/// A re-post is logged at INFO (not DEBUG) once at least this many blocks were decided since
+/// the claim was last sent without recording it: it was most likely lost on the way, rather
+/// than waiting for the next block of an idle chain.
+const REPOST_LOUD_AFTER_BLOCKS: u64 = 3;
 /// A failed proof is tried again after this long, doubling per failure up to the maximum.
 const PROVE_RETRY: Duration = Duration::from_secs(1);
 const PROVE_RETRY_MAX: Duration = Duration::from_secs(30);
@@ -138,6 +142,9 @@ struct Posted {
     id: ClaimId,
     bytes: Vec<u8>,
     sent: Instant,
+    /// The node's latest decided height when the claim was last sent.
+    sent_at_height: u64,
+    reposts: u32,
 }
 
 /// Signs, posts and re-posts this executor's claims.
@@ -152,13 +159,20 @@ struct Publisher {
     corrupting: bool,
     posted: BTreeMap<u64, Posted>,
     slashed: bool,
+    metrics: Option<ExecMetrics>,
 }
 
 impl Publisher {
     /// Resumes after the last of this executor's claims that state consensus recorded and did
     /// not revert: a restarted executor whose claims were proven wrong recomputes from its last
     /// valid root. With a fault still configured, it resumes its own (corrupted) chain.
-    fn resume(key: PrivateKey, fault: Option<Fault>, exec: &ExecShared, node: &NodeShared) -> Self {
+    fn resume(
+        key: PrivateKey,
+        fault: Option<Fault>,
+        exec: &ExecShared,
+        node: &NodeShared,
+        metrics: Option<ExecMetrics>,
+    ) -> Self {
         let address = executor_address(key.public_key().as_bytes());
         let state = node.state();
         let consensus = state.consensus();
@@ -215,6 +229,7 @@ impl Publisher {
             corrupting: own_root.is_some_and(|r| r != parent_post),
             posted: BTreeMap::new(),
             slashed: false,
+            metrics,
         }
     }
 
@@ -432,12 +447,17 @@ impl Publisher {
                 Ok(item) => {
                     let bytes = item.encode();
                     self.post(node, height, &bytes);
+                    if let Some(m) = &self.metrics {
+                        m.claims_posted.inc();
+                    }
                     self.posted.insert(
                         height,
                         Posted {
                             id: item.id(),
                             bytes,
                             sent: Instant::now(),
+                            sent_at_height: node.status().height,
+                            reposts: 0,
                         },
                     );
                     self.next_height += 1;
@@ -459,15 +479,33 @@ impl Publisher {
         for h in recorded {
             self.posted.remove(&h);
         }
+        // Parents before children: the map is in height order.
+        let tip = node.status().height;
         for (height, posted) in self.posted.iter_mut() {
-            if posted.sent.elapsed() >= REPOST_AFTER {
-                posted.sent = Instant::now();
-                match node.republish_claim(&posted.bytes) {
-                    Ok(()) => debug!(height, claim = %posted.id, "claim re-posted"),
-                    Err(ItemSubmitError::AlreadyKnown) => {}
-                    Err(e) => warn!(height, claim = %posted.id, error = %e, "claim not re-posted"),
-                }
+            if posted.sent.elapsed() < REPOST_AFTER {
+                continue;
             }
+            let missed_blocks = tip.saturating_sub(posted.sent_at_height);
+            posted.sent = Instant::now();
+            posted.sent_at_height = tip;
+            match node.republish_claim(&posted.bytes) {
+                Ok(()) => {
+                    posted.reposts += 1;
+                    if let Some(m) = &self.metrics {
+                        m.claims_reposted.inc();
+                    }
+                    if missed_blocks >= REPOST_LOUD_AFTER_BLOCKS {
+                        info!(height, claim = %posted.id, reposts = posted.reposts, missed_blocks, "claim not recorded yet: re-posted");
+                    } else {
+                        debug!(height, claim = %posted.id, reposts = posted.reposts, "claim re-posted");
+                    }
+                }
+                Err(ItemSubmitError::AlreadyKnown) => {}
+                Err(e) => warn!(height, claim = %posted.id, error = %e, "claim not re-posted"),
+            }
+        }
+        if let Some(m) = &self.metrics {
+            m.claims_unrecorded.set(self.posted.len() as i64);
         }
     }
 }
@@ -869,7 +907,8 @@ pub async fn run(
         }
         None => {}
     }
-    let mut publisher = registered.then(|| Publisher::resume(key, fault, &exec, &node));
+    let mut publisher =
+        registered.then(|| Publisher::resume(key, fault, &exec, &node, metrics.clone()));
     let mut watcher = Watcher {
         address,
         cursor: 0,
@@ -946,3 +985,4 @@ pub async fn run(
         });
     }
 }
+

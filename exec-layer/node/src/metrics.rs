@@ -16,6 +16,9 @@ pub struct ExecMetrics {
     pub unproven_disputes: Gauge,
     pub disputes_lost: Counter,
     pub safety_alarms: Counter,
+    pub claims_posted: Counter,
+    pub claims_reposted: Counter,
+    pub claims_unrecorded: Gauge,
 }
 
 impl ExecMetrics {
@@ -33,6 +36,9 @@ impl ExecMetrics {
             unproven_disputes: Gauge::default(),
             disputes_lost: Counter::default(),
             safety_alarms: Counter::default(),
+            claims_posted: Counter::default(),
+            claims_reposted: Counter::default(),
+            claims_unrecorded: Gauge::default(),
         };
         lazychain_data_chain_node::metrics::register_more(moniker, |r| {
             r.register(
@@ -89,6 +95,21 @@ impl ExecMetrics {
                 "safety_alarms",
                 "Safety alarms: this executor's root differs from a final canonical root, or a claim it disagreed with became final",
                 m.safety_alarms.clone(),
+            );
+            r.register(
+                "claims_posted",
+                "Claims this executor signed and posted (first posts only)",
+                m.claims_posted.clone(),
+            );
+            r.register(
+                "claims_reposted",
+                "Posts of this executor's claims again because no block had recorded them yet",
+                m.claims_reposted.clone(),
+            );
+            r.register(
+                "claims_unrecorded",
+                "This executor's posted claims that state consensus has not recorded yet",
+                m.claims_unrecorded.clone(),
             );
             r.register(
                 "disputes_lost",

@@ -1,0 +1,147 @@
+//! Deliberate validator faults, for tests and demos only (`lazychain validator --fault`).
+//! Never on by default: a node runs without one unless the flag is given.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use lazychain_fraud::{ClaimId, ClaimItem};
+use tracing::warn;
+
+/// A deliberate validator fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValidatorFault {
+    /// Silently discard the first copy of every claim for this data height that reaches the
+    /// node (gossip or RPC), as if the message had been lost on the way: it is neither pooled
+    /// nor forwarded, and the sender is not told. Later copies are taken as usual, so what is
+    /// under test is whether executors send their claims again.
+    DropClaimsAt(u64),
+}
+
+/// `--fault` text that does not name a known validator fault.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FaultParseError(String);
+
+impl FromStr for ValidatorFault {
+    type Err = FaultParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let Some(("drop-claims-at", value)) = s.split_once('=') else {
+            return Err(FaultParseError(format!(
+                "unknown validator fault {s:?} (known: drop-claims-at=HEIGHT)"
+            )));
+        };
+        let height: u64 = value
+            .parse()
+            .map_err(|e| FaultParseError(format!("drop-claims-at: bad height {value:?}: {e}")))?;
+        if height == 0 {
+            return Err(FaultParseError(
+                "drop-claims-at: height 0 has no claims".to_owned(),
+            ));
+        }
+        Ok(ValidatorFault::DropClaimsAt(height))
+    }
+}
+
+impl std::fmt::Display for ValidatorFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ValidatorFault::DropClaimsAt(h) => write!(f, "drop-claims-at={h}"),
+        }
+    }
+}
+
+/// What a node with a fault needs to carry it out.
+pub(crate) struct FaultState {
+    fault: ValidatorFault,
+    /// Claims whose first copy was discarded: the next copy goes through.
+    dropped_claims: Mutex<HashSet<ClaimId>>,
+    warned: AtomicBool,
+}
+
+impl FaultState {
+    pub(crate) fn new(fault: ValidatorFault) -> Self {
+        warn!(fault = %fault, "FAULT INJECTION enabled: this validator discards the first copy of every claim for one data height");
+        FaultState {
+            fault,
+            dropped_claims: Mutex::new(HashSet::new()),
+            warned: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether this copy of a claim is to be discarded on purpose: the first copy of each
+    /// claim for the fault's height. Undecodable bytes are left to the usual checks.
+    pub(crate) fn drops_claim(&self, bytes: &[u8]) -> Option<ClaimId> {
+        let ValidatorFault::DropClaimsAt(height) = self.fault;
+        let item = ClaimItem::decode(bytes).ok()?;
+        if item.signed.claim.data_height != height {
+            return None;
+        }
+        let id = item.id();
+        let first = self
+            .dropped_claims
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id);
+        if !first {
+            return None;
+        }
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            warn!(
+                height,
+                "FAULT INJECTION: discarding the first copy of every claim for this height"
+            );
+        }
+        warn!(
+            height,
+            claim = %id,
+            executor = %hex::encode(item.signed.claim.executor),
+            "FAULT INJECTION: claim discarded"
+        );
+        Some(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints() {
+        let f: ValidatorFault = "drop-claims-at=12".parse().expect("parses");
+        assert_eq!(f, ValidatorFault::DropClaimsAt(12));
+        assert_eq!(f.to_string(), "drop-claims-at=12");
+        assert!("drop-claims-at=0".parse::<ValidatorFault>().is_err());
+        assert!("drop-claims-at=x".parse::<ValidatorFault>().is_err());
+        assert!("race".parse::<ValidatorFault>().is_err());
+    }
+
+    #[test]
+    fn drops_only_the_first_copy_of_claims_at_its_height() {
+        use lazychain_fraud::{SignedClaim, StateClaim};
+        let key = malachitebft_signing_ed25519::PrivateKey::from([7u8; 32]);
+        let claim_at = |height: u64| {
+            let claim = StateClaim {
+                chain_id: 1,
+                data_height: height,
+                executor: lazychain_fraud::executor_address(key.public_key().as_bytes()),
+                ..StateClaim::default()
+            };
+            ClaimItem {
+                signed: SignedClaim::sign(claim, &key),
+                trace: Vec::new(),
+            }
+            .encode()
+        };
+        let state = FaultState::new(ValidatorFault::DropClaimsAt(5));
+        assert!(state.drops_claim(&claim_at(4)).is_none());
+        assert!(state.drops_claim(&claim_at(5)).is_some());
+        assert!(
+            state.drops_claim(&claim_at(5)).is_none(),
+            "second copy kept"
+        );
+        assert!(state.drops_claim(b"garbage").is_none());
+    }
+}
