@@ -140,6 +140,8 @@ fn corrupt(root: B256) -> B256 {
 
 struct Posted {
     id: ClaimId,
+    /// The claim it builds on.
+    parent: ClaimId,
     bytes: Vec<u8>,
     sent: Instant,
     /// The node's latest decided height when the claim was last sent.
@@ -160,6 +162,11 @@ struct Publisher {
     posted: BTreeMap<u64, Posted>,
     slashed: bool,
     metrics: Option<ExecMetrics>,
+    /// The canonical claim this executor last re-parented onto: never twice onto the same
+    /// one (that would rebuild the same claims every tick).
+    reparented_onto: Option<ClaimId>,
+    /// A broken chain that could not be healed yet was logged (once per broken parent).
+    heal_blocked: Option<ClaimId>,
 }
 
 impl Publisher {
@@ -230,6 +237,8 @@ impl Publisher {
             posted: BTreeMap::new(),
             slashed: false,
             metrics,
+            reparented_onto: None,
+            heal_blocked: None,
         }
     }
 
@@ -431,6 +440,9 @@ impl Publisher {
             }
             self.join_at_tip(node);
         }
+        if !racing {
+            self.heal(exec, node);
+        }
         let claimable = if racing {
             node.status().height
         } else {
@@ -454,6 +466,7 @@ impl Publisher {
                         height,
                         Posted {
                             id: item.id(),
+                            parent: ClaimId(item.signed.claim.parent_claim),
                             bytes,
                             sent: Instant::now(),
                             sent_at_height: node.status().height,
@@ -506,6 +519,165 @@ impl Publisher {
         }
         if let Some(m) = &self.metrics {
             m.claims_unrecorded.set(self.posted.len() as i64);
+        }
+    }
+
+    /// Re-parenting: when this executor's own chain of claims cannot be continued, because
+    /// the claim its lowest unrecorded claim builds on was reverted (this executor is not
+    /// slashed: e.g. it was another executor's claim it had built on, reverted with that
+    /// executor's slashing) or is neither recorded nor held here to be sent again, it
+    /// continues from the canonical claim at the highest final height below (so that
+    /// finality, which may need this executor's corroboration, is not waiting on the broken
+    /// chain) and signs its claims again from there. Only onto a root its own execution
+    /// reached: a final root it disagrees with is the safety alarm's case, never a parent.
+    fn heal(&mut self, exec: &ExecShared, node: &NodeShared) {
+        let (height, parent) = match self.posted.first_key_value() {
+            Some((h, p)) => (*h, p.parent),
+            None => (self.next_height, self.parent),
+        };
+        if parent == GENESIS_PARENT {
+            return;
+        }
+        let plan = {
+            let state = node.state();
+            let consensus = state.consensus();
+            let parent_state = match consensus.status(&parent) {
+                Some(s) if s.is_reverted() => ParentState::Reverted,
+                Some(_) => ParentState::Standing,
+                // This executor holds (and re-sends) only claims from `height` up.
+                None => ParentState::Lost,
+            };
+            plan_heal(
+                parent_state,
+                height,
+                consensus.latest_final_height(),
+                consensus.genesis_root(),
+                |h| {
+                    consensus
+                        .canonical_claim(h)
+                        .zip(consensus.canonical_root(h))
+                },
+                |h| {
+                    exec.state
+                        .executed_block(h)
+                        .ok()
+                        .flatten()
+                        .map(|b| b.state_root)
+                },
+            )
+        };
+        let (base, canonical, canonical_root) = match plan {
+            HealPlan::Nothing => return,
+            HealPlan::Refuse {
+                base,
+                canonical_root,
+                own_root,
+            } => {
+                if self.heal_blocked != Some(parent) {
+                    self.heal_blocked = Some(parent);
+                    error!(height, broken_parent = %parent, base, canonical_root = %canonical_root, own_root = %own_root, "this executor's chain of claims is broken, and its own root differs from the canonical root it could continue from: not re-parenting");
+                }
+                return;
+            }
+            HealPlan::Reparent { base, onto, root } => (base, onto, root),
+        };
+        if self.reparented_onto == Some(canonical) {
+            return;
+        }
+        warn!(height, broken_parent = %parent, base, canonical = %canonical, "this executor's chain of claims is broken (its parent was reverted or lost): continuing from the canonical claim");
+        self.reparented_onto = Some(canonical);
+        self.heal_blocked = None;
+        self.posted.retain(|h, _| *h <= base);
+        self.parent = canonical;
+        self.parent_post = canonical_root;
+        self.next_height = base + 1;
+        self.corrupting = false;
+        if let Some(m) = &self.metrics {
+            m.claims_reparented.inc();
+        }
+    }
+}
+
+/// Where the claim an executor's lowest unrecorded claim builds on stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ParentState {
+    /// Recorded and not reverted: the chain goes on.
+    Standing,
+    /// Recorded as reverted: nothing built on it can ever be pending.
+    Reverted,
+    /// Not recorded, and not among the claims this executor still sends: nobody will send
+    /// it again.
+    Lost,
+}
+
+/// What an executor does about its own chain of claims (see `Publisher::heal`).
+#[derive(Debug, PartialEq, Eq)]
+enum HealPlan {
+    /// The chain goes on, or there is nothing to continue from yet.
+    Nothing,
+    /// Continue from claim `onto` at height `base`, whose post-state root is `root`.
+    Reparent {
+        base: u64,
+        onto: ClaimId,
+        root: B256,
+    },
+    /// The executor's own root at `base` differs from the canonical root there: it never
+    /// builds on a root it did not compute.
+    Refuse {
+        base: u64,
+        canonical_root: B256,
+        own_root: B256,
+    },
+}
+
+/// Decides how an executor whose lowest unrecorded claim is for `height`, built on a parent
+/// in `parent` state, continues, given the latest final height, the genesis root, the
+/// canonical claim and root at a height, and its own executed root at a height.
+fn plan_heal(
+    parent: ParentState,
+    height: u64,
+    final_height: u64,
+    genesis_root: B256,
+    canonical: impl Fn(u64) -> Option<(ClaimId, B256)>,
+    own_root: impl Fn(u64) -> Option<B256>,
+) -> HealPlan {
+    let Some(base) = reparent_base(parent, height, final_height) else {
+        return HealPlan::Nothing;
+    };
+    if base == 0 {
+        return HealPlan::Reparent {
+            base,
+            onto: GENESIS_PARENT,
+            root: genesis_root,
+        };
+    }
+    let Some((onto, root)) = canonical(base) else {
+        return HealPlan::Nothing;
+    };
+    // Not executed here yet: nothing to compare, wait.
+    let Some(own) = own_root(base) else {
+        return HealPlan::Nothing;
+    };
+    if own != root {
+        return HealPlan::Refuse {
+            base,
+            canonical_root: root,
+            own_root: own,
+        };
+    }
+    HealPlan::Reparent { base, onto, root }
+}
+
+/// The height of the canonical claim an executor re-parents onto, when its lowest unrecorded
+/// claim is for `height` and builds on a parent in `parent` state, and claims are final up
+/// to `final_height`; `None` while its chain can go on. Never above `height - 1` (the parent's
+/// height), and never above the final height: claims above it may need this executor's own
+/// claims to become final (corroboration), so it must not wait for them.
+fn reparent_base(parent: ParentState, height: u64, final_height: u64) -> Option<u64> {
+    match parent {
+        ParentState::Standing => None,
+        ParentState::Reverted | ParentState::Lost => {
+            Some(height.saturating_sub(1).min(final_height))
         }
     }
 }
@@ -986,3 +1158,108 @@ pub async fn run(
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_goes_on_while_its_parent_stands() {
+        assert_eq!(reparent_base(ParentState::Standing, 10, 3), None);
+        assert_eq!(reparent_base(ParentState::Standing, 10, 12), None);
+    }
+
+    #[test]
+    fn a_broken_chain_continues_from_the_canonical_claim_below_it() {
+        // Finality reached the broken parent's height or beyond: continue right on top of
+        // the canonical claim at the parent's height.
+        assert_eq!(reparent_base(ParentState::Reverted, 10, 9), Some(9));
+        assert_eq!(reparent_base(ParentState::Lost, 10, 12), Some(9));
+        // Finality is behind (it may be waiting for this executor's corroboration): continue
+        // from the highest final height, never waiting for the broken chain.
+        assert_eq!(reparent_base(ParentState::Reverted, 10, 4), Some(4));
+        // Nothing final yet: from the genesis.
+        assert_eq!(reparent_base(ParentState::Lost, 2, 0), Some(0));
+    }
+
+    fn id(byte: u8) -> ClaimId {
+        ClaimId([byte; 32])
+    }
+
+    fn root(byte: u8) -> B256 {
+        B256::repeat_byte(byte)
+    }
+
+    /// Canonical claims `id(h)` with roots `root(h)` up to height 20.
+    fn canonical(h: u64) -> Option<(ClaimId, B256)> {
+        (h <= 20).then(|| (id(h as u8), root(h as u8)))
+    }
+
+    #[test]
+    fn a_broken_chain_is_re_parented_onto_the_canonical_claim_it_agrees_with() {
+        let genesis = root(0xee);
+        let agrees = |h: u64| Some(root(h as u8));
+        assert_eq!(
+            plan_heal(ParentState::Standing, 10, 9, genesis, canonical, agrees),
+            HealPlan::Nothing
+        );
+        assert_eq!(
+            plan_heal(ParentState::Reverted, 10, 12, genesis, canonical, agrees),
+            HealPlan::Reparent {
+                base: 9,
+                onto: id(9),
+                root: root(9)
+            }
+        );
+        assert_eq!(
+            plan_heal(ParentState::Lost, 10, 4, genesis, canonical, agrees),
+            HealPlan::Reparent {
+                base: 4,
+                onto: id(4),
+                root: root(4)
+            }
+        );
+        assert_eq!(
+            plan_heal(ParentState::Reverted, 10, 0, genesis, canonical, agrees),
+            HealPlan::Reparent {
+                base: 0,
+                onto: GENESIS_PARENT,
+                root: genesis
+            }
+        );
+    }
+
+    #[test]
+    fn never_onto_a_root_its_own_execution_did_not_reach() {
+        let genesis = root(0xee);
+        let disagrees = |h: u64| Some(root(h as u8 + 100));
+        assert_eq!(
+            plan_heal(ParentState::Reverted, 10, 12, genesis, canonical, disagrees),
+            HealPlan::Refuse {
+                base: 9,
+                canonical_root: root(9),
+                own_root: root(109)
+            }
+        );
+        // Not executed yet, or no canonical claim: wait.
+        assert_eq!(
+            plan_heal(ParentState::Reverted, 10, 12, genesis, canonical, |_| None),
+            HealPlan::Nothing
+        );
+        assert_eq!(
+            plan_heal(ParentState::Reverted, 30, 29, genesis, canonical, |h| Some(
+                root(h as u8)
+            )),
+            HealPlan::Nothing
+        );
+    }
+
+    #[test]
+    fn faults_parse_and_print() {
+        for text in ["wrong-root-at=3", "fail-proofs=2", "race", "flood-orphans"] {
+            let fault: Fault = text.parse().expect("parses");
+            assert_eq!(fault.to_string(), text);
+        }
+        assert!("wrong-root-at=0".parse::<Fault>().is_err());
+        assert!("drop-claims-at=3".parse::<Fault>().is_err());
+    }
+}

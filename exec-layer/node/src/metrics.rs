@@ -19,6 +19,7 @@ pub struct ExecMetrics {
     pub claims_posted: Counter,
     pub claims_reposted: Counter,
     pub claims_unrecorded: Gauge,
+    pub claims_reparented: Counter,
 }
 
 impl ExecMetrics {
@@ -39,6 +40,7 @@ impl ExecMetrics {
             claims_posted: Counter::default(),
             claims_reposted: Counter::default(),
             claims_unrecorded: Gauge::default(),
+            claims_reparented: Counter::default(),
         };
         lazychain_data_chain_node::metrics::register_more(moniker, |r| {
             r.register(
@@ -110,6 +112,11 @@ impl ExecMetrics {
                 "claims_unrecorded",
                 "This executor's posted claims that state consensus has not recorded yet",
                 m.claims_unrecorded.clone(),
+            );
+            r.register(
+                "claims_reparented",
+                "Times this executor's own chain of claims broke and it continued from the canonical claim",
+                m.claims_reparented.clone(),
             );
             r.register(
                 "disputes_lost",
