@@ -8,7 +8,10 @@
 //! block included them. An alarm marks the target and its descendants reverted in this node's
 //! answers at once; canonical effect comes only with inclusion.
 //!
-//! The state is in memory and rebuilt at start by replaying the decided blocks.
+//! The state is in memory and rebuilt at start by replaying the decided blocks. It is bounded:
+//! state consensus forgets settled heights more than
+//! [`lazychain_fraud::RETAINED_FINAL_HEIGHTS`] below the finalized height (its rule 7), and
+//! this follower drops its log entries and proof records about those heights with it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,7 +42,7 @@ pub enum StateError {
 pub enum ProofRefused {
     #[error("{0}")]
     Invalid(String),
-    #[error("unknown target claim {0}: it is not (yet) in a decided block")]
+    #[error("unknown target claim {0}: it is not (yet) in a decided block, or its height is pruned (settled heights far below the finalized height are forgotten)")]
     UnknownTarget(ClaimId),
     #[error("target claim {id} is {status}: only a pending claim can be proven fraudulent")]
     NotPending { id: ClaimId, status: &'static str },
@@ -89,7 +92,9 @@ pub struct StateFollower {
     params: ChainParams,
     proofs: Vec<ProofRecord>,
     alarms: BTreeMap<ClaimId, [u8; 32]>,
+    /// Recorded claims from log position `log_start` on (earlier ones are pruned).
     log: Vec<RecordedClaim>,
+    log_start: usize,
     reverted: broadcast::Sender<RevertedEvent>,
     /// Unresolved disputes holding finality back, as of the last applied block.
     disputes: Vec<Dispute>,
@@ -121,6 +126,7 @@ impl StateFollower {
             proofs: Vec::new(),
             alarms: BTreeMap::new(),
             log: Vec::new(),
+            log_start: 0,
             reverted,
             disputes: Vec::new(),
         })
@@ -152,12 +158,50 @@ impl StateFollower {
         self.reverted.subscribe()
     }
 
-    /// Claims recorded so far, in recording order, from position `from`.
+    /// Claims recorded so far, in recording order, from position `from` (positions count
+    /// every claim ever recorded; claims for pruned heights are no longer listed, so this
+    /// starts at [`Self::recorded_start`] if `from` is below it). Continue from
+    /// [`Self::recorded_end`].
     pub fn recorded_since(&self, from: usize) -> &[RecordedClaim] {
-        self.log.get(from..).unwrap_or(&[])
+        let index = from.saturating_sub(self.log_start);
+        self.log.get(index..).unwrap_or(&[])
     }
 
-    /// Fraud proofs included in blocks `from..=to`.
+    /// The log position of the oldest claim still listed.
+    pub fn recorded_start(&self) -> usize {
+        self.log_start
+    }
+
+    /// The log position after the last recorded claim.
+    pub fn recorded_end(&self) -> usize {
+        self.log_start + self.log.len()
+    }
+
+    /// Drops log entries and proof records about heights state consensus has pruned (rule 7),
+    /// in amortized constant time: the log is only compacted once half of it is prunable.
+    fn prune(&mut self) {
+        let pruned_through = self.consensus.pruned_through();
+        let prunable = self
+            .log
+            .iter()
+            .take_while(|r| r.data_height <= pruned_through)
+            .count();
+        if prunable > 0 && prunable * 2 >= self.log.len() {
+            self.log.drain(..prunable);
+            self.log_start += prunable;
+        }
+        let old_proofs = self
+            .proofs
+            .iter()
+            .take_while(|p| p.included_at <= pruned_through)
+            .count();
+        if old_proofs > 0 && old_proofs * 2 >= self.proofs.len() {
+            self.proofs.drain(..old_proofs);
+        }
+    }
+
+    /// Fraud proofs included in blocks `from..=to` (those included at or below the pruned
+    /// height are no longer kept).
     pub fn proofs_between(&self, from: u64, to: u64) -> Vec<ProofRecord> {
         self.proofs
             .iter()
@@ -449,6 +493,7 @@ impl StateFollower {
         }
         self.proofs.extend(proofs);
         self.proofs.sort_by_key(|p| (p.included_at, p.index));
+        self.prune();
         self.track_disputes(height);
         // Alarms whose target is no longer pending (final, or reverted by inclusion) are done.
         let consensus = &self.consensus;
