@@ -115,8 +115,9 @@ mod tests;
 /// are forgotten. Part of the rules (it decides which late items are refused), so every node
 /// of a chain must use the same value. 4,096 heights is ~5 minutes at 14 blocks/s and ~5.7
 /// hours at one idle block per 5 s: far beyond the challenge window, so only claims and
-/// evidence about heights long final are refused, while memory stays at ~4 MB (two
-/// executors) instead of growing with the chain. An executor whose chain of claims stops
+/// evidence about heights long final are refused, while memory stays flat (~12 MB with two
+/// executors at 14 blocks/s: `R` plus the window's heights at ~2.2 KB each,
+/// `fraud/tests/memory.rs`) instead of growing with the chain. An executor whose chain of claims stops
 /// more than this below the finalized height cannot continue it (its next claim's parent is
 /// forgotten) until it re-parents onto the canonical claim.
 pub const RETAINED_FINAL_HEIGHTS: u64 = 4_096;
@@ -949,7 +950,8 @@ impl StateConsensus {
             let Some(anchor) = self.canonical_root(horizon) else {
                 return;
             };
-            while self.latest_final_height() > horizon && self.pruned_through < horizon {
+            // The final height stays put: each pruned height leaves the canonical deque.
+            while self.pruned_through < horizon {
                 self.canonical.pop_front();
                 self.pruned_through += 1;
             }

@@ -87,14 +87,49 @@ pub struct RevertedEvent {
     pub reason: String,
 }
 
+/// The claims state consensus recorded, in recording order, at positions that count every claim
+/// ever recorded: entries for pruned heights leave from the front, positions stay.
+#[derive(Debug, Default)]
+struct ClaimLog {
+    /// The entries from position `start` on.
+    entries: Vec<RecordedClaim>,
+    start: usize,
+}
+
+impl ClaimLog {
+    /// The entries from position `from` (from the first kept one if `from` is older).
+    fn since(&self, from: usize) -> &[RecordedClaim] {
+        self.entries
+            .get(from.saturating_sub(self.start)..)
+            .unwrap_or(&[])
+    }
+
+    /// The position after the last entry.
+    fn end(&self) -> usize {
+        self.start + self.entries.len()
+    }
+
+    /// Drops the leading entries for heights up to `pruned_through`, once they are half the
+    /// log, so that the copy this costs is amortized constant per entry.
+    fn prune_through(&mut self, pruned_through: u64) {
+        let prunable = self
+            .entries
+            .iter()
+            .take_while(|r| r.data_height <= pruned_through)
+            .count();
+        if prunable > 0 && prunable * 2 >= self.entries.len() {
+            self.entries.drain(..prunable);
+            self.start += prunable;
+        }
+    }
+}
+
 pub struct StateFollower {
     consensus: StateConsensus,
     params: ChainParams,
     proofs: Vec<ProofRecord>,
     alarms: BTreeMap<ClaimId, [u8; 32]>,
-    /// Recorded claims from log position `log_start` on (earlier ones are pruned).
-    log: Vec<RecordedClaim>,
-    log_start: usize,
+    log: ClaimLog,
     reverted: broadcast::Sender<RevertedEvent>,
     /// Unresolved disputes holding finality back, as of the last applied block.
     disputes: Vec<Dispute>,
@@ -125,8 +160,7 @@ impl StateFollower {
             params,
             proofs: Vec::new(),
             alarms: BTreeMap::new(),
-            log: Vec::new(),
-            log_start: 0,
+            log: ClaimLog::default(),
             reverted,
             disputes: Vec::new(),
         })
@@ -163,33 +197,24 @@ impl StateFollower {
     /// starts at [`Self::recorded_start`] if `from` is below it). Continue from
     /// [`Self::recorded_end`].
     pub fn recorded_since(&self, from: usize) -> &[RecordedClaim] {
-        let index = from.saturating_sub(self.log_start);
-        self.log.get(index..).unwrap_or(&[])
+        self.log.since(from)
     }
 
     /// The log position of the oldest claim still listed.
     pub fn recorded_start(&self) -> usize {
-        self.log_start
+        self.log.start
     }
 
     /// The log position after the last recorded claim.
     pub fn recorded_end(&self) -> usize {
-        self.log_start + self.log.len()
+        self.log.end()
     }
 
     /// Drops log entries and proof records about heights state consensus has pruned (rule 7),
     /// in amortized constant time: the log is only compacted once half of it is prunable.
     fn prune(&mut self) {
         let pruned_through = self.consensus.pruned_through();
-        let prunable = self
-            .log
-            .iter()
-            .take_while(|r| r.data_height <= pruned_through)
-            .count();
-        if prunable > 0 && prunable * 2 >= self.log.len() {
-            self.log.drain(..prunable);
-            self.log_start += prunable;
-        }
+        self.log.prune_through(pruned_through);
         let old_proofs = self
             .proofs
             .iter()
@@ -449,7 +474,7 @@ impl StateFollower {
             match outcome {
                 Outcome::Recorded { id, status } => {
                     if let Some(view) = self.consensus.claim(id) {
-                        self.log.push(RecordedClaim {
+                        self.log.entries.push(RecordedClaim {
                             id: *id,
                             data_height: view.claim.claim.data_height,
                             included_at: height,
@@ -539,5 +564,49 @@ impl StateFollower {
             }
         }
         self.disputes = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(data_height: u64) -> RecordedClaim {
+        RecordedClaim {
+            id: ClaimId([data_height as u8; 32]),
+            data_height,
+            included_at: data_height + 1,
+        }
+    }
+
+    #[test]
+    fn the_claim_log_keeps_its_positions_when_pruned() {
+        let mut log = ClaimLog::default();
+        log.entries.extend((1..=10).map(entry));
+        // Fewer than half prunable: kept for now.
+        log.prune_through(4);
+        assert_eq!((log.start, log.end()), (0, 10));
+        log.prune_through(6);
+        assert_eq!((log.start, log.end()), (6, 10));
+        assert_eq!(
+            log.since(0)[0].data_height,
+            7,
+            "an old cursor starts at the first kept"
+        );
+        assert_eq!(log.since(8).len(), 2);
+        assert!(log.since(10).is_empty() && log.since(99).is_empty());
+        // A reader that continues from `end` sees each entry once.
+        let mut cursor = 3;
+        let mut seen = log.since(cursor).len();
+        cursor = log.end();
+        log.entries.push(entry(11));
+        seen += log.since(cursor).len();
+        assert_eq!(seen, 5);
+        // Recording order is kept: a late claim for an old height waits behind newer ones.
+        log.entries.push(entry(2));
+        log.prune_through(10);
+        assert_eq!(log.start, 10);
+        let heights: Vec<u64> = log.since(0).iter().map(|r| r.data_height).collect();
+        assert_eq!(heights, vec![11, 2]);
     }
 }
