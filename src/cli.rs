@@ -135,8 +135,9 @@ pub enum BenchCommand {
     },
     /// Single-transaction fraud proofs against a claim whose trace goes wrong at a random
     /// transaction: proof size, generation and verification time, for ETH transfers, ERC-20
-    /// transfers and compute-heavy calls, in-process; then local networks with a faulty executor:
-    /// blocks from the bad claim's inclusion to its revert.
+    /// transfers and compute-heavy calls, in-process; then local networks with a faulty executor
+    /// (`wrong-root-at`, then a racing liar, `--fault race`): blocks and ms from the bad claim's
+    /// inclusion to its revert.
     Fraud {
         /// A short run: 1,000-transaction blocks (35 compute-heavy calls) and fewer
         /// repetitions.
@@ -288,7 +289,9 @@ pub struct ExecutorArgs {
     /// roots from the first height >= H with transactions on (and gets this executor's bond
     /// slashed); `race` claims made-up roots for every decided height as soon as it is
     /// decided, without executing (a racing liar); `fail-proofs=N` makes its first N attempts
-    /// to build a fraud proof fail (it retries). Never on by default.
+    /// to build a fraud proof fail (it retries); `flood-orphans` keeps its honest claims and
+    /// also floods the item pools with claims whose parents do not exist (a hostile executor).
+    /// Never on by default.
     #[arg(long, value_name = "FAULT")]
     pub fault: Option<lazychain_exec_node::Fault>,
 }
@@ -385,8 +388,9 @@ pub struct LocalnetUpArgs {
     #[arg(long, default_value_t = 0)]
     pub faulty_executors: usize,
     /// FAULT INJECTION, demos only: the fault of the faulty executors: `wrong-root-at=H` (lie
-    /// from the first height >= H with transactions), or `race` (made-up roots for every
-    /// decided height as soon as it is decided, without executing).
+    /// from the first height >= H with transactions), `race` (made-up roots for every
+    /// decided height as soon as it is decided, without executing), or `flood-orphans` (floods
+    /// the item pools with claims whose parents do not exist).
     #[arg(long, value_name = "FAULT", default_value = lazychain_localnet::DEMO_FAULT)]
     pub fault: lazychain_exec_node::Fault,
     /// Run every node in its own network namespace (needs root and iproute2), so that

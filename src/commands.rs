@@ -248,11 +248,15 @@ pub fn run(cli: Cli) -> Result<()> {
                 let exe = std::env::current_exe().wrap_err("cannot locate the lazychain binary")?;
                 let disputes =
                     lazychain_bench::fraud_net::run(&lazychain_bench::fraud_net::NetOptions {
-                        exe,
+                        exe: exe.clone(),
                         runs: if quick { 1 } else { 3 },
                     })?;
                 println!();
                 print!("{}", lazychain_bench::fraud_net::table(&disputes));
+                eprintln!("starting a local network with a racing liar...");
+                let race = lazychain_bench::fraud_net::run_race(&exe)?;
+                println!();
+                print!("{}", lazychain_bench::fraud_net::race_table(&race));
             }
             Ok(())
         }

@@ -80,6 +80,20 @@
 //!    height, the first-included claim that is not reverted and whose pre-state root is the
 //!    previous safe root, provided every such claim agrees with it (a dispute ends the safe
 //!    chain too).
+//! 7. **Pruning.** After finality in each block, let `F` be the latest final height and
+//!    `P = max(0, F - R)` the *pruned height*, `R` = [`RETAINED_FINAL_HEIGHTS`]. Every data
+//!    height `h <= P` whose recorded claims are all settled (final or reverted) is forgotten:
+//!    its claims, their equivocation slots and the canonical claim ids up to `P` (the
+//!    canonical root at `P` is kept as the anchor). A height that still has a pending claim
+//!    is kept whole until it has none, so nothing that can still change is forgotten and
+//!    every retained claim is judged exactly as without pruning. From then on, items about
+//!    forgotten heights change nothing ([`Rejection::Pruned`]): a claim for a height `<= P`;
+//!    a claim for `P + 1` whose parent is no longer recorded
+//!    ([`Rejection::PrunedParent`]); equivocation evidence for a height `<= P`; a fraud
+//!    proof against a forgotten claim (an unknown target). Like CometBFT's `MaxAgeNumBlocks`
+//!    for evidence, this bounds memory by `R` heights instead of the chain's length. It is a
+//!    pure function of the decided chain, so every node forgets the same things at the
+//!    same block.
 //!
 //! [`check_claim`]: crate::check_claim
 //! [`GENESIS_PARENT`]: crate::GENESIS_PARENT
@@ -95,6 +109,18 @@ use crate::{hex0x, Address};
 
 #[cfg(test)]
 mod tests;
+
+/// `R` of rule 7: state consensus keeps every height within this many heights below the
+/// finalized height (and every height that still has a pending claim); older settled heights
+/// are forgotten. Part of the rules (it decides which late items are refused), so every node
+/// of a chain must use the same value. 4,096 heights is ~5 minutes at 14 blocks/s and ~5.7
+/// hours at one idle block per 5 s: far beyond the challenge window, so only claims and
+/// evidence about heights long final are refused, while memory stays flat (~12 MB with two
+/// executors at 14 blocks/s: `R` plus the window's heights at ~2.2 KB each,
+/// `fraud/tests/memory.rs`) instead of growing with the chain. An executor whose chain of claims stops
+/// more than this below the finalized height cannot continue it (its next claim's parent is
+/// forgotten) until it re-parents onto the canonical claim.
+pub const RETAINED_FINAL_HEIGHTS: u64 = 4_096;
 
 /// The genesis parameters state consensus runs with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,6 +282,16 @@ pub enum Rejection {
     TargetReverted { target: ClaimId, at: u64 },
     #[error("not equivocation: {0}")]
     NotEquivocation(&'static str),
+    #[error("data height {data_height} is pruned: heights up to {pruned_through} are settled and no longer kept (rule 7)")]
+    Pruned {
+        data_height: u64,
+        pruned_through: u64,
+    },
+    #[error("parent claim {parent} is not recorded and its height {} is pruned (heights up to {pruned_through} are no longer kept, rule 7)", .pruned_through)]
+    PrunedParent {
+        parent: ClaimId,
+        pruned_through: u64,
+    },
 }
 
 /// A slashing: the executor's whole remaining bond, split between a reward and a burn.
@@ -344,6 +380,8 @@ pub enum ApplyError {
     ZeroCorroboration,
     #[error("state.slash_reward_percent {0} is above 100")]
     RewardAbove100(u8),
+    #[error("the retained final heights (rule 7) must be at least 1")]
+    ZeroRetention,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -359,6 +397,9 @@ struct Record {
     status: ClaimStatus,
     /// Recorded claims naming this one as parent, in inclusion order.
     children: Vec<ClaimId>,
+    /// Its parent was final when it was pruned (rule 7): the parent-is-final condition of
+    /// rule 3 holds without the parent's record.
+    parent_pruned_final: bool,
 }
 
 /// The state-consensus state machine. See the module documentation for the rules.
@@ -384,20 +425,44 @@ pub struct StateConsensus {
     examine: bool,
     /// The first recorded claim per (executor, data height, parent): the equivocation index.
     slots: BTreeMap<(Address, u64, ClaimId), ClaimId>,
-    /// `canonical[h - 1]` is the canonical claim at height `h`.
-    canonical: Vec<ClaimId>,
+    /// `canonical[h - pruned_through - 1]` is the canonical claim at height `h`.
+    canonical: VecDeque<ClaimId>,
+    /// `seq` of the next recorded claim (records are pruned, so not `claims.len()`).
+    next_seq: u64,
+    /// `R` of rule 7.
+    retained_final_heights: u64,
+    /// `P` of rule 7: settled heights up to it are forgotten (0: nothing is).
+    pruned_through: u64,
+    /// The canonical root at `pruned_through` (the genesis root at 0): the anchor the
+    /// canonical chain continues from.
+    pruned_root: B256,
     /// Ids of accepted fraud proofs.
     proofs: BTreeSet<[u8; 32]>,
     ledger: Ledger,
 }
 
 impl StateConsensus {
-    /// A state machine at height 0 over the genesis state root `genesis_root`.
+    /// A state machine at height 0 over the genesis state root `genesis_root`, keeping
+    /// [`RETAINED_FINAL_HEIGHTS`] final heights (rule 7).
     pub fn new(
         genesis_root: B256,
         params: &StateParams,
         registry: ExecutorRegistry,
     ) -> Result<Self, ApplyError> {
+        Self::with_retention(genesis_root, params, registry, RETAINED_FINAL_HEIGHTS)
+    }
+
+    /// [`Self::new`] keeping `retained_final_heights` final heights (rule 7's `R`; at least 1),
+    /// for tests and measurements: a chain's nodes must all use [`RETAINED_FINAL_HEIGHTS`].
+    pub fn with_retention(
+        genesis_root: B256,
+        params: &StateParams,
+        registry: ExecutorRegistry,
+        retained_final_heights: u64,
+    ) -> Result<Self, ApplyError> {
+        if retained_final_heights == 0 {
+            return Err(ApplyError::ZeroRetention);
+        }
         if params.min_window_blocks == 0 {
             return Err(ApplyError::ZeroWindowBlocks);
         }
@@ -423,7 +488,11 @@ impl StateConsensus {
             ripe: BTreeMap::new(),
             examine: false,
             slots: BTreeMap::new(),
-            canonical: Vec::new(),
+            canonical: VecDeque::new(),
+            next_seq: 0,
+            retained_final_heights,
+            pruned_through: 0,
+            pruned_root: genesis_root,
             proofs: BTreeSet::new(),
             ledger,
         })
@@ -470,6 +539,7 @@ impl StateConsensus {
             })
             .collect();
         self.finalize(height, timestamp_ms);
+        self.prune();
         self.applied_height = height;
         self.applied_ms = timestamp_ms;
         Ok(outcomes)
@@ -497,12 +567,26 @@ impl StateConsensus {
         ) {
             return ignore(e.into());
         }
+        // Rule 7: the height's settled claims may be forgotten, so its disputes and
+        // corroboration can no longer be judged.
+        if claim.data_height <= self.pruned_through {
+            return ignore(Rejection::Pruned {
+                data_height: claim.data_height,
+                pruned_through: self.pruned_through,
+            });
+        }
         let parent = claim.parent();
         let (expected_pre, parent_status) = if claim.data_height == 1 {
             // check_claim made sure that the parent is GENESIS_PARENT.
             (self.genesis_root, None)
         } else {
             let Some(p) = self.claims.get(&parent) else {
+                if claim.data_height == self.pruned_through + 1 {
+                    return ignore(Rejection::PrunedParent {
+                        parent,
+                        pruned_through: self.pruned_through,
+                    });
+                }
                 return ignore(Rejection::UnknownParent { parent });
             };
             if p.claim.claim.data_height + 1 != claim.data_height {
@@ -568,7 +652,8 @@ impl StateConsensus {
         if let Some(p) = self.claims.get_mut(&parent) {
             p.children.push(id);
         }
-        let seq = self.claims.len() as u64;
+        let seq = self.next_seq;
+        self.next_seq += 1;
         self.claims.insert(
             id,
             Record {
@@ -579,6 +664,7 @@ impl StateConsensus {
                 seq,
                 status,
                 children: Vec::new(),
+                parent_pruned_final: false,
             },
         );
     }
@@ -656,6 +742,12 @@ impl StateConsensus {
         if self.is_slashed(&ca.executor) {
             return Err(Rejection::ExecutorSlashed {
                 executor: ca.executor,
+            });
+        }
+        if ca.data_height <= self.pruned_through {
+            return Err(Rejection::Pruned {
+                data_height: ca.data_height,
+                pruned_through: self.pruned_through,
             });
         }
         for signed in [a, b] {
@@ -821,12 +913,10 @@ impl StateConsensus {
                 self.ripe.remove(&key);
                 continue;
             }
-            let parent_final = record.claim.claim.data_height == 1
-                || self
-                    .claims
-                    .get(&record.claim.claim.parent())
-                    .is_some_and(|p| p.status.is_final());
-            if !parent_final || self.is_disputed(&id) || self.corroboration(&id) < required {
+            if !self.parent_final(record)
+                || self.is_disputed(&id)
+                || self.corroboration(&id) < required
+            {
                 continue;
             }
             if let Some(record) = self.claims.get_mut(&id) {
@@ -835,6 +925,75 @@ impl StateConsensus {
             self.ripe.remove(&key);
         }
         self.extend_canonical();
+    }
+
+    /// Whether the claim's parent is final (rule 3), also once the parent is pruned (rule 7);
+    /// true for a height-1 claim.
+    fn parent_final(&self, record: &Record) -> bool {
+        record.claim.claim.data_height == 1
+            || record.parent_pruned_final
+            || self
+                .claims
+                .get(&record.claim.claim.parent())
+                .is_some_and(|p| p.status.is_final())
+    }
+
+    /// Rule 7, after finality in each block: moves the pruned height up to `R` below the
+    /// finalized height and forgets every height at or below it whose claims are all settled
+    /// (including heights passed earlier whose last pending claim has settled since).
+    fn prune(&mut self) {
+        let horizon = self
+            .latest_final_height()
+            .saturating_sub(self.retained_final_heights);
+        if horizon > self.pruned_through {
+            // The anchor: every final height has a canonical root (rule 6).
+            let Some(anchor) = self.canonical_root(horizon) else {
+                return;
+            };
+            // The final height stays put: each pruned height leaves the canonical deque.
+            while self.pruned_through < horizon {
+                self.canonical.pop_front();
+                self.pruned_through += 1;
+            }
+            self.pruned_root = anchor;
+        }
+        let settled_heights: Vec<u64> = self
+            .by_height
+            .range(..=self.pruned_through)
+            .filter(|(_, ids)| {
+                ids.iter()
+                    .all(|id| self.claims.get(id).is_none_or(|r| !r.status.is_pending()))
+            })
+            .map(|(height, _)| *height)
+            .collect();
+        for height in settled_heights {
+            for id in self.by_height.remove(&height).unwrap_or_default() {
+                self.forget(&id);
+            }
+        }
+    }
+
+    /// Removes a settled claim's record and its slot; its children, if kept, remember whether
+    /// it was final, and its parent, if kept, stops listing it.
+    fn forget(&mut self, id: &ClaimId) {
+        let Some(record) = self.claims.remove(id) else {
+            return;
+        };
+        let c = &record.claim.claim;
+        let slot = (c.executor, c.data_height, c.parent());
+        if self.slots.get(&slot) == Some(id) {
+            self.slots.remove(&slot);
+        }
+        if let Some(parent) = self.claims.get_mut(&c.parent()) {
+            parent.children.retain(|child| child != id);
+        }
+        if record.status.is_final() {
+            for child in &record.children {
+                if let Some(child) = self.claims.get_mut(child) {
+                    child.parent_pruned_final = true;
+                }
+            }
+        }
     }
 
     /// `K_eff` (rule 3): `min(K, registered executors not slashed)`, at least 1.
@@ -900,7 +1059,7 @@ impl StateConsensus {
     /// growing when the executor it has followed so far is later slashed.
     fn extend_canonical(&mut self) {
         loop {
-            let next = self.canonical.len() as u64 + 1;
+            let next = self.latest_final_height() + 1;
             let Some(tip_root) = self.canonical_root(next - 1) else {
                 return;
             };
@@ -912,7 +1071,7 @@ impl StateConsensus {
                 })
             });
             match found {
-                Some(id) => self.canonical.push(id),
+                Some(id) => self.canonical.push_back(id),
                 None => return,
             }
         }
@@ -970,26 +1129,46 @@ impl StateConsensus {
         self.claims.get(id).map(|r| r.status)
     }
 
-    /// The canonical claim at `height` (rule 6); `None` at 0 and above
-    /// [`Self::latest_final_height`].
+    /// The canonical claim at `height` (rule 6); `None` at 0, at pruned heights (up to
+    /// [`Self::pruned_through`], rule 7) and above [`Self::latest_final_height`].
     pub fn canonical_claim(&self, height: u64) -> Option<ClaimId> {
-        let index = usize::try_from(height.checked_sub(1)?).ok()?;
-        self.canonical.get(index).copied()
+        let index = height.checked_sub(self.pruned_through)?.checked_sub(1)?;
+        self.canonical.get(usize::try_from(index).ok()?).copied()
     }
 
     /// The canonical state root at `height`: the genesis root at 0, then the post-state root
-    /// of the canonical claim.
+    /// of the canonical claim; `None` below [`Self::pruned_through`] (rule 7), whose root is
+    /// kept as the anchor.
     pub fn canonical_root(&self, height: u64) -> Option<B256> {
         if height == 0 {
             return Some(self.genesis_root);
+        }
+        if height == self.pruned_through {
+            return Some(self.pruned_root);
         }
         self.post_root(&self.canonical_claim(height)?)
     }
 
     /// The highest height with a canonical root (0 when no claim is final yet): every height
-    /// up to it has one.
+    /// from [`Self::pruned_through`] up to it has one.
     pub fn latest_final_height(&self) -> u64 {
-        self.canonical.len() as u64
+        self.pruned_through + self.canonical.len() as u64
+    }
+
+    /// `P` of rule 7: heights up to it whose claims are all settled are forgotten, and items
+    /// about heights up to it are refused (0 while nothing is pruned).
+    pub fn pruned_through(&self) -> u64 {
+        self.pruned_through
+    }
+
+    /// `R` of rule 7 this machine runs with.
+    pub fn retained_final_heights(&self) -> u64 {
+        self.retained_final_heights
+    }
+
+    /// How many claims are recorded (pruned ones are not counted), for measurements.
+    pub fn recorded_claims(&self) -> usize {
+        self.claims.len()
     }
 
     /// The safe claim at `height` (rule 6): the canonical one up to the final tip, then the
@@ -1031,10 +1210,11 @@ impl StateConsensus {
         agree.then_some(first)
     }
 
-    /// The safe state root at `height` (the genesis root at 0).
+    /// The safe state root at `height` (the genesis root at 0): the canonical root up to
+    /// the final tip (so `None` below [`Self::pruned_through`]).
     pub fn safe_root(&self, height: u64) -> Option<B256> {
-        if height == 0 {
-            return Some(self.genesis_root);
+        if height <= self.latest_final_height() {
+            return self.canonical_root(height);
         }
         self.post_root(&self.safe_claim(height)?)
     }
@@ -1122,11 +1302,7 @@ impl StateConsensus {
             .filter(|id| {
                 self.claims.get(id).is_some_and(|r| {
                     r.status.is_pending()
-                        && (r.claim.claim.data_height == 1
-                            || self
-                                .claims
-                                .get(&r.claim.claim.parent())
-                                .is_some_and(|p| p.status.is_final()))
+                        && self.parent_final(r)
                         && !self.is_disputed(id)
                         && self.corroboration(id) < required
                 })

@@ -28,7 +28,7 @@ pub use claim::{
 };
 pub use consensus::{
     ApplyError, ClaimStatus, ClaimView, Dispute, Inclusion, Ledger, Outcome, Rejection,
-    RevertReason, Slash, StateConsensus, StateParams,
+    RevertReason, Slash, StateConsensus, StateParams, RETAINED_FINAL_HEIGHTS,
 };
 pub use item::{check_claim_item, ClaimItem, FraudItem, ItemError, MAX_FRAUD_ITEM_BYTES};
 pub use proof::{

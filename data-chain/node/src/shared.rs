@@ -613,6 +613,21 @@ impl NodeShared {
                     claim.executor,
                 )));
             }
+            // Nor would it record a claim for a height it has pruned (rule 7).
+            let pruned_through = consensus.pruned_through();
+            if claim.data_height <= pruned_through {
+                self.note_refused(
+                    &Dropped::Claim {
+                        claim: meta,
+                        reason: DropReason::Invalid,
+                    },
+                    tracing::Level::DEBUG,
+                );
+                return Err(ItemSubmitError::Invalid(format!(
+                    "data height {} is pruned: state consensus no longer takes claims for heights up to {pruned_through}",
+                    claim.data_height
+                )));
+            }
             let mut pool = self.item_pool();
             let inserted = pool.insert_claim(meta, bytes.to_vec(), !early, |c| {
                 consensus.status(c).is_some()

@@ -8,7 +8,10 @@
 //! block included them. An alarm marks the target and its descendants reverted in this node's
 //! answers at once; canonical effect comes only with inclusion.
 //!
-//! The state is in memory and rebuilt at start by replaying the decided blocks.
+//! The state is in memory and rebuilt at start by replaying the decided blocks. It is bounded:
+//! state consensus forgets settled heights more than
+//! [`lazychain_fraud::RETAINED_FINAL_HEIGHTS`] below the finalized height (its rule 7), and
+//! this follower drops its log entries and proof records about those heights with it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,7 +42,7 @@ pub enum StateError {
 pub enum ProofRefused {
     #[error("{0}")]
     Invalid(String),
-    #[error("unknown target claim {0}: it is not (yet) in a decided block")]
+    #[error("unknown target claim {0}: it is not (yet) in a decided block, or its height is pruned (settled heights far below the finalized height are forgotten)")]
     UnknownTarget(ClaimId),
     #[error("target claim {id} is {status}: only a pending claim can be proven fraudulent")]
     NotPending { id: ClaimId, status: &'static str },
@@ -84,12 +87,49 @@ pub struct RevertedEvent {
     pub reason: String,
 }
 
+/// The claims state consensus recorded, in recording order, at positions that count every claim
+/// ever recorded: entries for pruned heights leave from the front, positions stay.
+#[derive(Debug, Default)]
+struct ClaimLog {
+    /// The entries from position `start` on.
+    entries: Vec<RecordedClaim>,
+    start: usize,
+}
+
+impl ClaimLog {
+    /// The entries from position `from` (from the first kept one if `from` is older).
+    fn since(&self, from: usize) -> &[RecordedClaim] {
+        self.entries
+            .get(from.saturating_sub(self.start)..)
+            .unwrap_or(&[])
+    }
+
+    /// The position after the last entry.
+    fn end(&self) -> usize {
+        self.start + self.entries.len()
+    }
+
+    /// Drops the leading entries for heights up to `pruned_through`, once they are half the
+    /// log, so that the copy this costs is amortized constant per entry.
+    fn prune_through(&mut self, pruned_through: u64) {
+        let prunable = self
+            .entries
+            .iter()
+            .take_while(|r| r.data_height <= pruned_through)
+            .count();
+        if prunable > 0 && prunable * 2 >= self.entries.len() {
+            self.entries.drain(..prunable);
+            self.start += prunable;
+        }
+    }
+}
+
 pub struct StateFollower {
     consensus: StateConsensus,
     params: ChainParams,
     proofs: Vec<ProofRecord>,
     alarms: BTreeMap<ClaimId, [u8; 32]>,
-    log: Vec<RecordedClaim>,
+    log: ClaimLog,
     reverted: broadcast::Sender<RevertedEvent>,
     /// Unresolved disputes holding finality back, as of the last applied block.
     disputes: Vec<Dispute>,
@@ -120,7 +160,7 @@ impl StateFollower {
             params,
             proofs: Vec::new(),
             alarms: BTreeMap::new(),
-            log: Vec::new(),
+            log: ClaimLog::default(),
             reverted,
             disputes: Vec::new(),
         })
@@ -152,12 +192,41 @@ impl StateFollower {
         self.reverted.subscribe()
     }
 
-    /// Claims recorded so far, in recording order, from position `from`.
+    /// Claims recorded so far, in recording order, from position `from` (positions count
+    /// every claim ever recorded; claims for pruned heights are no longer listed, so this
+    /// starts at [`Self::recorded_start`] if `from` is below it). Continue from
+    /// [`Self::recorded_end`].
     pub fn recorded_since(&self, from: usize) -> &[RecordedClaim] {
-        self.log.get(from..).unwrap_or(&[])
+        self.log.since(from)
     }
 
-    /// Fraud proofs included in blocks `from..=to`.
+    /// The log position of the oldest claim still listed.
+    pub fn recorded_start(&self) -> usize {
+        self.log.start
+    }
+
+    /// The log position after the last recorded claim.
+    pub fn recorded_end(&self) -> usize {
+        self.log.end()
+    }
+
+    /// Drops log entries and proof records about heights state consensus has pruned (rule 7),
+    /// in amortized constant time: the log is only compacted once half of it is prunable.
+    fn prune(&mut self) {
+        let pruned_through = self.consensus.pruned_through();
+        self.log.prune_through(pruned_through);
+        let old_proofs = self
+            .proofs
+            .iter()
+            .take_while(|p| p.included_at <= pruned_through)
+            .count();
+        if old_proofs > 0 && old_proofs * 2 >= self.proofs.len() {
+            self.proofs.drain(..old_proofs);
+        }
+    }
+
+    /// Fraud proofs included in blocks `from..=to` (those included at or below the pruned
+    /// height are no longer kept).
     pub fn proofs_between(&self, from: u64, to: u64) -> Vec<ProofRecord> {
         self.proofs
             .iter()
@@ -405,7 +474,7 @@ impl StateFollower {
             match outcome {
                 Outcome::Recorded { id, status } => {
                     if let Some(view) = self.consensus.claim(id) {
-                        self.log.push(RecordedClaim {
+                        self.log.entries.push(RecordedClaim {
                             id: *id,
                             data_height: view.claim.claim.data_height,
                             included_at: height,
@@ -449,6 +518,7 @@ impl StateFollower {
         }
         self.proofs.extend(proofs);
         self.proofs.sort_by_key(|p| (p.included_at, p.index));
+        self.prune();
         self.track_disputes(height);
         // Alarms whose target is no longer pending (final, or reverted by inclusion) are done.
         let consensus = &self.consensus;
@@ -494,5 +564,49 @@ impl StateFollower {
             }
         }
         self.disputes = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(data_height: u64) -> RecordedClaim {
+        RecordedClaim {
+            id: ClaimId([data_height as u8; 32]),
+            data_height,
+            included_at: data_height + 1,
+        }
+    }
+
+    #[test]
+    fn the_claim_log_keeps_its_positions_when_pruned() {
+        let mut log = ClaimLog::default();
+        log.entries.extend((1..=10).map(entry));
+        // Fewer than half prunable: kept for now.
+        log.prune_through(4);
+        assert_eq!((log.start, log.end()), (0, 10));
+        log.prune_through(6);
+        assert_eq!((log.start, log.end()), (6, 10));
+        assert_eq!(
+            log.since(0)[0].data_height,
+            7,
+            "an old cursor starts at the first kept"
+        );
+        assert_eq!(log.since(8).len(), 2);
+        assert!(log.since(10).is_empty() && log.since(99).is_empty());
+        // A reader that continues from `end` sees each entry once.
+        let mut cursor = 3;
+        let mut seen = log.since(cursor).len();
+        cursor = log.end();
+        log.entries.push(entry(11));
+        seen += log.since(cursor).len();
+        assert_eq!(seen, 5);
+        // Recording order is kept: a late claim for an old height waits behind newer ones.
+        log.entries.push(entry(2));
+        log.prune_through(10);
+        assert_eq!(log.start, 10);
+        let heights: Vec<u64> = log.since(0).iter().map(|r| r.data_height).collect();
+        assert_eq!(heights, vec![11, 2]);
     }
 }

@@ -119,12 +119,24 @@ fn claims_at(shared: &NodeShared, height: u64) -> Value {
             v
         })
         .collect();
-    json!({
+    let pruned_through = consensus.pruned_through();
+    let mut out = json!({
         "height": height,
         "canonicalRoot": consensus.canonical_root(height).map(|r| r.to_string()),
         "safeRoot": consensus.safe_root(height).map(|r| r.to_string()),
         "claims": claims,
-    })
+        "prunedThrough": pruned_through,
+    });
+    if height <= pruned_through && height > 0 {
+        // Rule 7: settled heights this far below the finalized height are forgotten; only
+        // claims still pending there are listed, and the canonical root only at the horizon.
+        out["pruned"] = json!(true);
+        out["note"] = json!(format!(
+            "heights up to {pruned_through} are pruned (state consensus keeps {} heights below the finalized height): their settled claims are no longer kept",
+            consensus.retained_final_heights()
+        ));
+    }
+    out
 }
 
 fn proof_json(p: &ProofRecord) -> Value {
@@ -177,6 +189,9 @@ pub fn state_json(shared: &NodeShared) -> Value {
         "requiredCorroboration": c.required_corroboration(),
         "genesisRoot": c.genesis_root().to_string(),
         "finalizedHeight": final_height,
+        "prunedThrough": c.pruned_through(),
+        "retainedFinalHeights": c.retained_final_heights(),
+        "recordedClaims": c.recorded_claims(),
         "finalizedRoot": c.canonical_root(final_height).map(|r| r.to_string()),
         "safeHeight": safe_height,
         "safeRoot": c.safe_root(safe_height).map(|r| r.to_string()),

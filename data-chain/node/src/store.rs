@@ -10,6 +10,12 @@ use redb::{Database, ReadableDatabase, ReadableTable};
 
 use crate::tables::{BLOCKS, BLOCK_HEIGHTS, CERTIFICATES, HEADERS, PROPOSALS, TX_INDEX};
 
+/// The store's page cache. redb's default is 1 GiB and it keeps every page it writes there
+/// until full, so a node's memory grew with its data (one copy of every decided block in RAM).
+/// The store is mostly appended and reads are of recent blocks (sync, RPC, fraud-proof
+/// headers), which 64 MiB holds many times over.
+const CACHE_BYTES: usize = 64 << 20;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("block store {path}: {source}")]
@@ -107,12 +113,14 @@ impl BlockStore {
             path: path.to_path_buf(),
             source: Box::new(source),
         };
+        let mut builder = Database::builder();
+        builder.set_cache_size(CACHE_BYTES);
         let db = if path.exists() {
-            Database::open(path).map_err(open_err)?
+            builder.open(path).map_err(open_err)?
         } else {
             let tmp = path.with_extension("redb.tmp");
             let _ = std::fs::remove_file(&tmp);
-            let db = Database::create(&tmp).map_err(open_err)?;
+            let db = builder.create(&tmp).map_err(open_err)?;
             Self::create_tables(&db)?;
             drop(db);
             std::fs::rename(&tmp, path)?;
@@ -120,7 +128,7 @@ impl BlockStore {
             if let Some(dir) = path.parent() {
                 std::fs::File::open(dir)?.sync_all()?;
             }
-            Database::open(path).map_err(open_err)?
+            builder.open(path).map_err(open_err)?
         };
         // Tables added by later versions are created on first open.
         Self::create_tables(&db)?;

@@ -863,8 +863,13 @@ impl Watcher {
     }
 
     async fn tick(&mut self, exec: &ExecShared, node: &Arc<NodeShared>) {
-        let fresh: Vec<RecordedClaim> = node.state().recorded_since(self.cursor).to_vec();
-        self.cursor += fresh.len();
+        let fresh: Vec<RecordedClaim> = {
+            let state = node.state();
+            let fresh = state.recorded_since(self.cursor).to_vec();
+            // Not `+= len`: entries for pruned heights may have been skipped.
+            self.cursor = state.recorded_end();
+            fresh
+        };
         self.waiting.extend(fresh);
         let executed = exec.status().executed_height;
         while let Some(rc) = self.waiting.front().copied() {
@@ -1008,6 +1013,11 @@ impl SafetyCheck {
         let state = node.state();
         let consensus = state.consensus();
         let up_to = consensus.latest_final_height().min(executed);
+        // Below its pruned height state consensus keeps no canonical root (rule 7); the root at
+        // that height is its anchor.
+        self.checked_up_to = self
+            .checked_up_to
+            .max(consensus.pruned_through().saturating_sub(1));
         while self.checked_up_to < up_to {
             let height = self.checked_up_to + 1;
             let canonical = consensus.canonical_root(height);
@@ -1132,7 +1142,7 @@ pub async fn run(
         );
         let consensus = state.consensus();
         let newest = state.recorded_since(own_cursor).to_vec();
-        own_cursor += newest.len();
+        own_cursor = state.recorded_end();
         for r in newest {
             let mine = consensus
                 .claim(&r.id)

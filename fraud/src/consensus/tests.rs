@@ -1253,11 +1253,17 @@ fn check_invariants(
                 assert!(record.status.is_reverted(), "{id} has a reverted parent");
             }
         }
-        // No final claim has a reverted (or pending) ancestor.
+        // No final claim has a reverted (or pending) ancestor (as far as ancestors are kept).
         if record.status.is_final() {
             let mut at = record.claim.claim.parent();
             while at != GENESIS_PARENT {
-                let ancestor = &sc.claims[&at];
+                let Some(ancestor) = sc.claims.get(&at) else {
+                    assert!(
+                        sc.pruned_through() > 0,
+                        "final {id} has unknown ancestor {at}"
+                    );
+                    break;
+                };
                 assert!(
                     ancestor.status.is_final(),
                     "final {id} has ancestor {at} {:?}",
@@ -1277,8 +1283,7 @@ fn check_invariants(
                 "{id} in the ripe set"
             );
             if overdue {
-                let parent_final = record.claim.claim.data_height == 1
-                    || parent.is_some_and(|p| p.status.is_final());
+                let parent_final = sc.parent_final(record);
                 assert!(
                     !parent_final
                         || sc.is_disputed(id)
@@ -1329,7 +1334,11 @@ fn check_invariants(
     }
     // A final claim never changes status again.
     for (id, status) in finals_seen.iter() {
-        assert_eq!(sc.status(id), Some(*status), "final {id} changed");
+        match sc.status(id) {
+            // Forgotten (rule 7).
+            None if sc.pruned_through() > 0 => {}
+            got => assert_eq!(got, Some(*status), "final {id} changed"),
+        }
     }
     for (id, record) in &sc.claims {
         if record.status.is_final() {
@@ -1339,7 +1348,7 @@ fn check_invariants(
     // Bonds are only moved, never created or lost.
     assert_eq!(sc.ledger().total(), total_bonds);
     // The canonical chain is a chain of final claims whose roots connect.
-    for h in 1..=sc.latest_final_height() {
+    for h in sc.pruned_through() + 1..=sc.latest_final_height() {
         let id = sc.canonical_claim(h).expect("canonical below the tip");
         let c = &sc.claims[&id];
         assert!(c.status.is_final());
@@ -1354,7 +1363,7 @@ fn check_invariants(
     // The safe chain extends the canonical one through non-reverted claims.
     let safe = sc.latest_safe_height();
     assert!(safe >= sc.latest_final_height());
-    for h in 1..=safe {
+    for h in sc.pruned_through() + 1..=safe {
         let id = sc.safe_claim(h).expect("safe below the safe tip");
         assert!(!sc.claims[&id].status.is_reverted());
         assert_eq!(
@@ -1482,4 +1491,412 @@ fn the_random_scenarios_reach_every_kind_of_outcome() {
     for kind in expected {
         assert!(seen.contains(kind), "never saw {kind}: {seen:?}");
     }
+}
+
+// ----- pruning (rule 7) -----
+
+/// Items a pruned machine refuses because they are about forgotten heights.
+fn refused_as_pruned(outcome: &Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::ClaimIgnored {
+            reason: Rejection::Pruned { .. } | Rejection::PrunedParent { .. },
+            ..
+        } | Outcome::EquivocationRejected {
+            reason: Rejection::Pruned { .. }
+        }
+    )
+}
+
+/// Everything a query of `pruned` can see equals what it sees on `full`, the same chain
+/// without pruning (minus the items `pruned` refused as pruned), and `pruned` keeps no
+/// settled height at or below its pruned height.
+fn same_judgement(pruned: &StateConsensus, full: &StateConsensus) {
+    let p = pruned.pruned_through();
+    assert_eq!(pruned.latest_final_height(), full.latest_final_height());
+    assert_eq!(pruned.latest_safe_height(), full.latest_safe_height());
+    for h in p..=full.latest_safe_height() + 1 {
+        if h > p {
+            assert_eq!(pruned.canonical_claim(h), full.canonical_claim(h), "{h}");
+            assert_eq!(pruned.safe_claim(h), full.safe_claim(h), "{h}");
+        }
+        assert_eq!(pruned.canonical_root(h), full.canonical_root(h), "{h}");
+        assert_eq!(pruned.safe_root(h), full.safe_root(h), "{h}");
+    }
+    assert_eq!(pruned.ledger(), full.ledger());
+    assert_eq!(pruned.proofs, full.proofs);
+    assert_eq!(pruned.ripe, full.ripe);
+    assert_eq!(pruned.disputes(), full.disputes());
+    assert_eq!(pruned.uncorroborated_claims(), full.uncorroborated_claims());
+    for (id, r) in &pruned.claims {
+        let f = &full.claims[id];
+        assert_eq!(
+            (r.status, r.seq, r.included_at, r.ripened),
+            (f.status, f.seq, f.included_at, f.ripened),
+            "{id}"
+        );
+        assert_eq!(pruned.corroboration(id), full.corroboration(id));
+        assert_eq!(pruned.is_disputed(id), full.is_disputed(id));
+    }
+    for (id, f) in &full.claims {
+        if !pruned.claims.contains_key(id) {
+            let h = f.claim.claim.data_height;
+            assert!(h <= p, "{id} at {h} forgotten above the pruned height {p}");
+            assert!(
+                !pruned.by_height.contains_key(&h),
+                "height {h} kept in part"
+            );
+        }
+    }
+    for (h, ids) in pruned.by_height.range(..=p) {
+        assert!(
+            ids.iter().any(|id| pruned.claims[id].status.is_pending()),
+            "settled height {h} kept"
+        );
+    }
+}
+
+#[test]
+fn pruning_changes_no_judgement_and_refuses_only_items_about_pruned_heights() {
+    let seed = seed();
+    let mut outer = StdRng::seed_from_u64(seed);
+    let (mut pruned_heights, mut refused) = (0, 0);
+    for _case in 0..16 {
+        let case_seed: u64 = outer.gen();
+        let mut rng = StdRng::seed_from_u64(case_seed);
+        let registered = rng.gen_range(1..=3);
+        let execs: Vec<Exec> = (0..=registered).map(|i| exec(10 + i as u8)).collect();
+        let window_ms = [0, 1_000, 2_500][rng.gen_range(0..3)];
+        let p = params(
+            window_ms,
+            rng.gen_range(1..=4),
+            rng.gen_range(1..=2),
+            rng.gen_range(0..=100),
+        );
+        // An honest executor that claims every height in order, so that finality advances
+        // past the retained heights; the others build on, copy and dispute its claims until
+        // they are proven wrong.
+        let honest = exec(9);
+        let registry: Vec<(&Exec, u128)> = execs[..registered]
+            .iter()
+            .chain([&honest])
+            .map(|e| (e, 1000))
+            .collect();
+        let mut full = machine_with(&p, &registry);
+        let retained = rng.gen_range(1..=5);
+        let mut pruned =
+            StateConsensus::with_retention(GENESIS_ROOT, &p, full.registry().clone(), retained)
+                .expect("machine");
+        let mut scenario = Scenario {
+            rng: StdRng::seed_from_u64(rng.gen()),
+            execs: (0..=registered).map(|i| exec(10 + i as u8)).collect(),
+            made: Vec::new(),
+        };
+        let mut times = vec![0u64];
+        let mut finals_seen = BTreeMap::new();
+        let mut honest_chain: Vec<SignedClaim> = Vec::new();
+        for d in 1..=rng.gen_range(60..=140u64) {
+            let now = times[times.len() - 1] + rng.gen_range(1..=1_500);
+            times.push(now);
+            let mut items: Vec<Inclusion> = (0..scenario.rng.gen_range(0..=4))
+                .map(|_| scenario.random_item())
+                .filter(|item| match item {
+                    // The honest claims are never proven wrong.
+                    Inclusion::Fraud { target, .. } => {
+                        !honest_chain.iter().any(|c| c.id() == *target)
+                    }
+                    _ => true,
+                })
+                .collect();
+            if (honest_chain.len() as u64) < d - 1 && rng.gen_bool(0.8) {
+                let h = honest_chain.len() as u8 + 1;
+                let c = claim_on(&honest, honest_chain.last(), [h; 32]);
+                honest_chain.push(c.clone());
+                scenario.made.push(c.clone());
+                items.insert(rng.gen_range(0..=items.len()), Inclusion::Claim(c));
+            }
+            let outcomes = block_at(&mut pruned, now, items.clone());
+            // The unpruned machine gets what the pruned one did not refuse as pruned.
+            let (kept, expected): (Vec<Inclusion>, Vec<Outcome>) = items
+                .into_iter()
+                .zip(outcomes)
+                .filter(|(_, o)| {
+                    let pruned_item = refused_as_pruned(o);
+                    refused += usize::from(pruned_item);
+                    !pruned_item
+                })
+                .unzip();
+            let got = block_at(&mut full, now, kept);
+            for (p_out, f_out) in expected.iter().zip(&got) {
+                if p_out == f_out {
+                    continue;
+                }
+                match (p_out, f_out) {
+                    // A proof against a forgotten claim: rejected either way.
+                    (
+                        Outcome::FraudRejected {
+                            target,
+                            reason: Rejection::UnknownTarget { .. },
+                            ..
+                        },
+                        Outcome::FraudRejected { reason, .. },
+                    ) if !matches!(reason, Rejection::UnknownTarget { .. }) => {
+                        assert!(matches!(
+                            reason,
+                            Rejection::TargetFinal { .. } | Rejection::TargetReverted { .. }
+                        ));
+                        let h = full.claims[target].claim.claim.data_height;
+                        assert!(h <= pruned.pruned_through());
+                    }
+                    // A copy of a forgotten claim: ignored either way (for a reason
+                    // checked before the duplicate one, such as a slashed executor).
+                    (
+                        Outcome::ClaimIgnored { id, .. },
+                        Outcome::ClaimIgnored {
+                            id: full_id,
+                            reason: Rejection::Duplicate,
+                        },
+                    ) if id == full_id && !pruned.claims.contains_key(id) => {
+                        assert!(full.claims[id].claim.claim.data_height <= pruned.pruned_through());
+                    }
+                    // A claim (broken in another way too) whose parent is forgotten.
+                    (
+                        Outcome::ClaimIgnored {
+                            id,
+                            reason: Rejection::UnknownParent { parent },
+                        },
+                        Outcome::ClaimIgnored { id: full_id, .. },
+                    ) if id == full_id && full.claims.contains_key(parent) => {
+                        let r = &full.claims[parent];
+                        assert!(
+                            r.claim.claim.data_height <= pruned.pruned_through(),
+                            "{parent} at {} {:?} forgotten above {}; {p_out:?} {f_out:?}",
+                            r.claim.claim.data_height,
+                            r.status,
+                            pruned.pruned_through()
+                        );
+                    }
+                    _ => assert_eq!(p_out, f_out, "case seed {case_seed}"),
+                }
+            }
+            same_judgement(&pruned, &full);
+            check_invariants(
+                &pruned,
+                &times,
+                &mut finals_seen,
+                1000 * (registered as u128 + 1),
+            );
+        }
+        pruned_heights += pruned.pruned_through();
+    }
+    // Not vacuous: heights were pruned and items about them refused.
+    assert!(pruned_heights > 0);
+    assert!(refused > 0);
+}
+
+#[test]
+fn items_about_pruned_heights_are_refused() {
+    let a = exec(1);
+    let b = exec(2);
+    let p = params(BLOCK_MS, 1, 1, 50);
+    let registry = machine_with(&p, &[(&a, 1000), (&b, 1000)])
+        .registry()
+        .clone();
+    let mut sc = StateConsensus::with_retention(GENESIS_ROOT, &p, registry, 2).expect("machine");
+    // a claims heights 1..=8, one per block; each is final one block after its inclusion.
+    let mut chain: Vec<SignedClaim> = Vec::new();
+    block(&mut sc, vec![]);
+    for h in 1..=8u8 {
+        let c = claim_on(&a, chain.last(), root(h));
+        block(&mut sc, vec![Inclusion::Claim(c.clone())]);
+        chain.push(c);
+    }
+    block(&mut sc, vec![]);
+    block(&mut sc, vec![]);
+    assert_eq!(sc.latest_final_height(), 8);
+    assert_eq!(sc.pruned_through(), 6);
+    assert_eq!(sc.canonical_claim(6), None);
+    assert_eq!(sc.canonical_root(6), Some(B256::from(root(6))));
+    assert_eq!(sc.canonical_root(5), None);
+    assert_eq!(sc.canonical_claim(7), Some(chain[6].id()));
+    assert_eq!(sc.claims_at(6), vec![]);
+    assert_eq!(sc.status(&chain[5].id()), None);
+
+    // A claim for a pruned height, even agreeing with the canonical root.
+    let late = claim_on(&b, Some(&chain[4]), root(6));
+    // A claim whose parent was pruned.
+    let orphan = claim_on(&b, Some(&chain[5]), root(7));
+    // A duplicate of a pruned claim.
+    let again = chain[2].clone();
+    // Equivocation by a at pruned height 5.
+    let twin = claim_on(&a, Some(&chain[3]), root(99));
+    let outcomes = changes_nothing(
+        &mut sc,
+        vec![
+            Inclusion::Claim(late.clone()),
+            Inclusion::Claim(orphan.clone()),
+            Inclusion::Claim(again.clone()),
+            Inclusion::Equivocation {
+                a: chain[4].clone(),
+                b: twin.clone(),
+                submitter: SUBMITTER,
+            },
+            fraud(&chain[5], 1),
+        ],
+    );
+    let pruned = |data_height| Rejection::Pruned {
+        data_height,
+        pruned_through: 6,
+    };
+    assert_eq!(
+        outcomes,
+        vec![
+            Outcome::ClaimIgnored {
+                id: late.id(),
+                reason: pruned(6)
+            },
+            Outcome::ClaimIgnored {
+                id: orphan.id(),
+                reason: Rejection::PrunedParent {
+                    parent: chain[5].id(),
+                    pruned_through: 6
+                }
+            },
+            Outcome::ClaimIgnored {
+                id: again.id(),
+                reason: pruned(3)
+            },
+            Outcome::EquivocationRejected { reason: pruned(5) },
+            Outcome::FraudRejected {
+                target: chain[5].id(),
+                proof_id: [1; 32],
+                reason: Rejection::UnknownTarget {
+                    target: chain[5].id()
+                }
+            },
+        ]
+    );
+    assert_eq!(
+        sc.check_equivocation(sc.applied_height() + 1, &chain[4], &twin),
+        Err(pruned(5))
+    );
+    // Heights above the pruned one are judged as ever: b's claim on a's kept claim at 7.
+    let c8 = claim_on(&b, Some(&chain[6]), root(8));
+    let out = block(&mut sc, vec![Inclusion::Claim(c8.clone())]);
+    assert!(matches!(out[0], Outcome::Recorded { .. }), "{out:?}");
+}
+
+#[test]
+fn a_height_with_a_pending_claim_is_kept_until_it_settles() {
+    let a = exec(1);
+    let b = exec(2);
+    let p = params(BLOCK_MS, 1, 1, 50);
+    let registry = machine_with(&p, &[(&a, 1000), (&b, 1000)])
+        .registry()
+        .clone();
+    let mut sc = StateConsensus::with_retention(GENESIS_ROOT, &p, registry, 2).expect("machine");
+    let a1 = claim_on(&a, None, root(1));
+    let a2 = claim_on(&a, Some(&a1), root(2));
+    let a3 = claim_on(&a, Some(&a2), root(3));
+    block(&mut sc, vec![]);
+    block(&mut sc, vec![Inclusion::Claim(a1.clone())]);
+    block(&mut sc, vec![Inclusion::Claim(a2.clone())]);
+    block(&mut sc, vec![Inclusion::Claim(a3.clone())]);
+    block(&mut sc, vec![]);
+    assert_eq!(sc.latest_final_height(), 3);
+    assert_eq!(sc.pruned_through(), 1);
+    // A late claim on the pruned a1 is refused; a late rival of the final a3 on the kept a2
+    // is recorded and stays pending against it (rule 3), so height 3 is kept whole when the
+    // pruned height passes it.
+    let b2 = claim_on(&b, Some(&a1), root(22));
+    let b3 = claim_on(&b, Some(&a2), root(33));
+    let out = block(
+        &mut sc,
+        vec![Inclusion::Claim(b2), Inclusion::Claim(b3.clone())],
+    );
+    assert!(matches!(
+        out[0],
+        Outcome::ClaimIgnored {
+            reason: Rejection::PrunedParent { .. },
+            ..
+        }
+    ));
+    assert!(matches!(out[1], Outcome::Recorded { .. }), "{out:?}");
+    let a4 = claim_on(&a, Some(&a3), root(4));
+    let a5 = claim_on(&a, Some(&a4), root(5));
+    block(&mut sc, vec![Inclusion::Claim(a4)]);
+    block(&mut sc, vec![Inclusion::Claim(a5)]);
+    block(&mut sc, vec![]);
+    assert_eq!(sc.latest_final_height(), 5);
+    assert_eq!(sc.pruned_through(), 3);
+    assert!(sc.status(&b3.id()).is_some_and(|s| s.is_pending()));
+    assert_eq!(sc.claims_at(3).len(), 2, "height 3 kept whole");
+    assert!(sc.claims_at(2).is_empty() && sc.claims_at(1).is_empty());
+    assert_eq!(sc.claims_at(4).len(), 1);
+    // A proof against it still counts; then height 3 is settled and forgotten.
+    let out = block(&mut sc, vec![fraud(&b3, 7)]);
+    assert!(matches!(out[0], Outcome::FraudAccepted { .. }), "{out:?}");
+    assert!(sc.claims_at(3).is_empty());
+    assert_eq!(sc.ledger().total(), 2000);
+}
+
+#[test]
+fn memory_bearing_maps_stay_bounded_over_20000_heights() {
+    let a = exec(1);
+    let b = exec(2);
+    const RETAINED: u64 = 100;
+    const WINDOW: u64 = 5;
+    let p = params(WINDOW * BLOCK_MS, WINDOW, 2, 50);
+    let registry = machine_with(&p, &[(&a, 1000), (&b, 1000)])
+        .registry()
+        .clone();
+    let mut sc =
+        StateConsensus::with_retention(GENESIS_ROOT, &p, registry, RETAINED).expect("machine");
+    let (mut pa, mut pb): (Option<SignedClaim>, Option<SignedClaim>) = (None, None);
+    // Block d includes both executors' claims for d - 1 (a lagging one now and then comes a
+    // block late) and, every 1,000 heights, a duplicate and an old, refused claim.
+    let bound = 2 * (RETAINED + WINDOW + 4) as usize;
+    let mut old = Vec::new();
+    for d in 1..=20_000u64 {
+        let mut items = Vec::new();
+        if d >= 2 {
+            let h = (d - 1) as u32;
+            let post = {
+                let mut r = [0u8; 32];
+                r[..4].copy_from_slice(&h.to_be_bytes());
+                r
+            };
+            let ca = claim_on(&a, pa.as_ref(), post);
+            let cb = claim_on(&b, pb.as_ref(), post);
+            items.push(Inclusion::Claim(ca.clone()));
+            items.push(Inclusion::Claim(cb.clone()));
+            if d % 1000 == 0 {
+                items.push(Inclusion::Claim(ca.clone()));
+                old.push(ca.clone());
+                if let Some(o) = old.first() {
+                    items.push(Inclusion::Claim(o.clone()));
+                }
+            }
+            pa = Some(ca);
+            pb = Some(cb);
+        }
+        block(&mut sc, items);
+        assert!(
+            sc.claims.len() <= bound,
+            "{} claims at {d}",
+            sc.claims.len()
+        );
+        assert!(sc.by_height.len() <= bound / 2, "{d}");
+        assert!(sc.slots.len() <= bound, "{d}");
+        assert!(sc.canonical.len() as u64 <= RETAINED, "{d}");
+        assert!(sc.windows.len() <= bound && sc.ripe.len() <= bound, "{d}");
+    }
+    assert!(sc.latest_final_height() >= 20_000 - WINDOW - 2);
+    assert_eq!(sc.pruned_through(), sc.latest_final_height() - RETAINED);
+    assert_eq!(sc.ledger().total(), 2000);
+    println!(
+        "per claim: Record {} B, SignedClaim {} B (plus map nodes, ids in by_height, slots, canonical)",
+        std::mem::size_of::<Record>(),
+        std::mem::size_of::<SignedClaim>()
+    );
 }
