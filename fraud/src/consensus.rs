@@ -119,7 +119,7 @@ mod tests;
 /// executors at 14 blocks/s: `R` plus the window's heights at ~2.2 KB each,
 /// `fraud/tests/memory.rs`) instead of growing with the chain. An executor whose chain of claims stops
 /// more than this below the finalized height cannot continue it (its next claim's parent is
-/// forgotten) until it re-parents onto the canonical claim.
+/// forgotten): it re-parents onto the canonical claim above the pruned height.
 pub const RETAINED_FINAL_HEIGHTS: u64 = 4_096;
 
 /// The genesis parameters state consensus runs with.

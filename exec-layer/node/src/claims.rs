@@ -551,6 +551,7 @@ impl Publisher {
                 parent_state,
                 height,
                 consensus.latest_final_height(),
+                consensus.pruned_through(),
                 consensus.genesis_root(),
                 |h| {
                     consensus
@@ -587,7 +588,8 @@ impl Publisher {
         warn!(height, broken_parent = %parent, base, canonical = %canonical, "this executor's chain of claims is broken (its parent was reverted or lost): continuing from the canonical claim");
         self.reparented_onto = Some(canonical);
         self.heal_blocked = None;
-        self.posted.retain(|h, _| *h <= base);
+        // Every claim still held builds on the broken chain: none can be recorded now.
+        self.posted.clear();
         self.parent = canonical;
         self.parent_post = canonical_root;
         self.next_height = base + 1;
@@ -631,17 +633,19 @@ enum HealPlan {
 }
 
 /// Decides how an executor whose lowest unrecorded claim is for `height`, built on a parent
-/// in `parent` state, continues, given the latest final height, the genesis root, the
-/// canonical claim and root at a height, and its own executed root at a height.
+/// in `parent` state, continues, given the latest final height, the height state consensus
+/// has pruned through, the genesis root, the canonical claim and root at a height, and its
+/// own executed root at a height.
 fn plan_heal(
     parent: ParentState,
     height: u64,
     final_height: u64,
+    pruned_through: u64,
     genesis_root: B256,
     canonical: impl Fn(u64) -> Option<(ClaimId, B256)>,
     own_root: impl Fn(u64) -> Option<B256>,
 ) -> HealPlan {
-    let Some(base) = reparent_base(parent, height, final_height) else {
+    let Some(base) = reparent_base(parent, height, final_height, pruned_through) else {
         return HealPlan::Nothing;
     };
     if base == 0 {
@@ -672,12 +676,25 @@ fn plan_heal(
 /// claim is for `height` and builds on a parent in `parent` state, and claims are final up
 /// to `final_height`; `None` while its chain can go on. Never above `height - 1` (the parent's
 /// height), and never above the final height: claims above it may need this executor's own
-/// claims to become final (corroboration), so it must not wait for them.
-fn reparent_base(parent: ParentState, height: u64, final_height: u64) -> Option<u64> {
+/// claims to become final (corroboration), so it must not wait for them. But above the
+/// pruned height (`pruned_through`, protocol §11.3 rule 7): a claim can only build on a
+/// claim state consensus still holds, so an executor that was down for longer than the
+/// retention skips the heights in between (other executors claimed them).
+fn reparent_base(
+    parent: ParentState,
+    height: u64,
+    final_height: u64,
+    pruned_through: u64,
+) -> Option<u64> {
     match parent {
         ParentState::Standing => None,
         ParentState::Reverted | ParentState::Lost => {
-            Some(height.saturating_sub(1).min(final_height))
+            let base = height.saturating_sub(1).min(final_height);
+            Some(if pruned_through > 0 {
+                base.max(pruned_through + 1)
+            } else {
+                base
+            })
         }
     }
 }
@@ -1174,21 +1191,21 @@ mod tests {
 
     #[test]
     fn a_chain_goes_on_while_its_parent_stands() {
-        assert_eq!(reparent_base(ParentState::Standing, 10, 3), None);
-        assert_eq!(reparent_base(ParentState::Standing, 10, 12), None);
+        assert_eq!(reparent_base(ParentState::Standing, 10, 3, 0), None);
+        assert_eq!(reparent_base(ParentState::Standing, 10, 12, 0), None);
     }
 
     #[test]
     fn a_broken_chain_continues_from_the_canonical_claim_below_it() {
         // Finality reached the broken parent's height or beyond: continue right on top of
         // the canonical claim at the parent's height.
-        assert_eq!(reparent_base(ParentState::Reverted, 10, 9), Some(9));
-        assert_eq!(reparent_base(ParentState::Lost, 10, 12), Some(9));
+        assert_eq!(reparent_base(ParentState::Reverted, 10, 9, 0), Some(9));
+        assert_eq!(reparent_base(ParentState::Lost, 10, 12, 0), Some(9));
         // Finality is behind (it may be waiting for this executor's corroboration): continue
         // from the highest final height, never waiting for the broken chain.
-        assert_eq!(reparent_base(ParentState::Reverted, 10, 4), Some(4));
+        assert_eq!(reparent_base(ParentState::Reverted, 10, 4, 0), Some(4));
         // Nothing final yet: from the genesis.
-        assert_eq!(reparent_base(ParentState::Lost, 2, 0), Some(0));
+        assert_eq!(reparent_base(ParentState::Lost, 2, 0, 0), Some(0));
     }
 
     fn id(byte: u8) -> ClaimId {
@@ -1209,11 +1226,11 @@ mod tests {
         let genesis = root(0xee);
         let agrees = |h: u64| Some(root(h as u8));
         assert_eq!(
-            plan_heal(ParentState::Standing, 10, 9, genesis, canonical, agrees),
+            plan_heal(ParentState::Standing, 10, 9, 0, genesis, canonical, agrees),
             HealPlan::Nothing
         );
         assert_eq!(
-            plan_heal(ParentState::Reverted, 10, 12, genesis, canonical, agrees),
+            plan_heal(ParentState::Reverted, 10, 12, 0, genesis, canonical, agrees),
             HealPlan::Reparent {
                 base: 9,
                 onto: id(9),
@@ -1221,7 +1238,7 @@ mod tests {
             }
         );
         assert_eq!(
-            plan_heal(ParentState::Lost, 10, 4, genesis, canonical, agrees),
+            plan_heal(ParentState::Lost, 10, 4, 0, genesis, canonical, agrees),
             HealPlan::Reparent {
                 base: 4,
                 onto: id(4),
@@ -1229,7 +1246,7 @@ mod tests {
             }
         );
         assert_eq!(
-            plan_heal(ParentState::Reverted, 10, 0, genesis, canonical, agrees),
+            plan_heal(ParentState::Reverted, 10, 0, 0, genesis, canonical, agrees),
             HealPlan::Reparent {
                 base: 0,
                 onto: GENESIS_PARENT,
@@ -1239,11 +1256,49 @@ mod tests {
     }
 
     #[test]
+    fn an_executor_down_past_the_pruned_height_continues_above_it() {
+        let genesis = root(0xee);
+        let agrees = |h: u64| Some(root(h as u8));
+        // Its lowest unrecorded claim is for height 3, its parent (height 2) pruned with
+        // everything through 11: it continues from the canonical claim at 12.
+        assert_eq!(
+            plan_heal(ParentState::Lost, 3, 15, 11, genesis, canonical, agrees),
+            HealPlan::Reparent {
+                base: 12,
+                onto: id(12),
+                root: root(12)
+            }
+        );
+        // Not executed that far yet: wait.
+        let executed_to_11 = |h: u64| (h <= 11).then(|| root(h as u8));
+        assert_eq!(
+            plan_heal(
+                ParentState::Lost,
+                3,
+                15,
+                11,
+                genesis,
+                canonical,
+                executed_to_11
+            ),
+            HealPlan::Nothing
+        );
+    }
+
+    #[test]
     fn never_onto_a_root_its_own_execution_did_not_reach() {
         let genesis = root(0xee);
         let disagrees = |h: u64| Some(root(h as u8 + 100));
         assert_eq!(
-            plan_heal(ParentState::Reverted, 10, 12, genesis, canonical, disagrees),
+            plan_heal(
+                ParentState::Reverted,
+                10,
+                12,
+                0,
+                genesis,
+                canonical,
+                disagrees
+            ),
             HealPlan::Refuse {
                 base: 9,
                 canonical_root: root(9),
@@ -1252,13 +1307,15 @@ mod tests {
         );
         // Not executed yet, or no canonical claim: wait.
         assert_eq!(
-            plan_heal(ParentState::Reverted, 10, 12, genesis, canonical, |_| None),
+            plan_heal(ParentState::Reverted, 10, 12, 0, genesis, canonical, |_| {
+                None
+            }),
             HealPlan::Nothing
         );
         assert_eq!(
-            plan_heal(ParentState::Reverted, 30, 29, genesis, canonical, |h| Some(
-                root(h as u8)
-            )),
+            plan_heal(ParentState::Reverted, 30, 29, 0, genesis, canonical, |h| {
+                Some(root(h as u8))
+            }),
             HealPlan::Nothing
         );
     }
