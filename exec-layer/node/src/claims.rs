@@ -259,6 +259,25 @@ impl Publisher {
         let trace: Vec<B256> = (0..header.tx_count).map(made_up).collect();
         let pre = self.parent_post;
         let post = trace.last().copied().unwrap_or(pre);
+        Ok(self.sign_next(
+            height,
+            (pre, post),
+            trace,
+            made_up(u64::MAX),
+            header.tx_count,
+        ))
+    }
+
+    /// Signs the claim for `height` on this executor's chain (parent: its previous claim)
+    /// and makes it the chain's new tip.
+    fn sign_next(
+        &mut self,
+        height: u64,
+        (pre, post): (B256, B256),
+        trace: Vec<B256>,
+        receipts_root: B256,
+        tx_count: u64,
+    ) -> ClaimItem {
         let mut item = ClaimItem {
             signed: SignedClaim::default(),
             trace,
@@ -270,14 +289,14 @@ impl Publisher {
             pre_state_root: pre.0,
             post_state_root: post.0,
             trace_root: item.computed_trace_root().0,
-            receipts_root: made_up(u64::MAX).0,
-            tx_count: header.tx_count,
+            receipts_root: receipts_root.0,
+            tx_count,
             executor: self.address,
         };
         item.signed = SignedClaim::sign(claim, &self.key);
         self.parent = item.id();
         self.parent_post = post;
-        Ok(item)
+        item
     }
 
     /// The racing liar skips heights another executor already claimed (it joined late, or
@@ -337,25 +356,13 @@ impl Publisher {
         } else {
             (summary.pre_state_root, summary.state_root)
         };
-        let mut item = ClaimItem {
-            signed: SignedClaim::default(),
+        Ok(self.sign_next(
+            height,
+            (pre, post),
             trace,
-        };
-        let claim = StateClaim {
-            chain_id: self.chain_id,
-            data_height: height,
-            parent_claim: self.parent.0,
-            pre_state_root: pre.0,
-            post_state_root: post.0,
-            trace_root: item.computed_trace_root().0,
-            receipts_root: summary.receipts_root.0,
-            tx_count: summary.tx_count,
-            executor: self.address,
-        };
-        item.signed = SignedClaim::sign(claim, &self.key);
-        self.parent = item.id();
-        self.parent_post = post;
-        Ok(item)
+            summary.receipts_root,
+            summary.tx_count,
+        ))
     }
 
     fn post(&self, node: &NodeShared, height: u64, bytes: &[u8]) {
