@@ -162,8 +162,9 @@ pub enum BenchCommand {
     /// exceeds the challenge window plus 30 s, if the tip stops advancing for 30 s, if a node
     /// exits, or if pooled claims, pooled fraud proofs or resident memory keep growing: over the
     /// last half of the run (sampled every 10 s), the least-squares line rises by more than 64
-    /// items and 50 % of the mean (pools), or 16 MiB and 10 % of the mean (memory). Not run in
-    /// CI.
+    /// items and 50 % of the mean (pools), or 16 MiB and 10 % of the mean (memory). Its nodes
+    /// run with small page caches (storage.block_cache_mib 8, storage.state_cache_mib 16) so
+    /// that a cache warming up is not mistaken for a leak. Not run in CI.
     Soak {
         /// How long the load runs.
         #[arg(long, default_value_t = lazychain_bench::soak::DEFAULT_MINUTES)]

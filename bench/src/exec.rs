@@ -613,7 +613,11 @@ fn run_redb(
     let dir = tempfile::Builder::new()
         .prefix("lazychain-bench-exec")
         .tempdir()?;
-    let store = StateStore::open(&dir.path().join("state.redb"))?;
+    // The cache an executor runs with by default, so that this measures what a node does.
+    let store = StateStore::open(
+        &dir.path().join("state.redb"),
+        lazychain_config::StorageSection::default().state_cache_bytes(),
+    )?;
     let raw_db = redb::Database::create(dir.path().join("raw.redb"))
         .map_err(|e| ExecBenchError::Workload(format!("raw redb: {e}")))?;
     let writes = genesis_writes(&w.alloc);

@@ -33,7 +33,11 @@
 //!   by more than a floor *and* by more than a fraction of the series' mean over that half:
 //!   pooled claims and pooled fraud proofs [`POOL_GROWTH`] (64 items and 50 %), resident
 //!   memory [`RSS_GROWTH`] (16 MiB and 10 %). A bounded pool or a warmed-up cache levels off
-//!   within the first half; a leak or a clogged pool rises through the second.
+//!   within the first half; a leak or a clogged pool rises through the second. So that the
+//!   databases' page caches are warm within minutes rather than hours (redb keeps every page it
+//!   writes until its cache is full), the soak's nodes run with small ones
+//!   ([`SOAK_BLOCK_CACHE_MIB`], [`SOAK_STATE_CACHE_MIB`]); with the defaults (64 and 256 MiB) a
+//!   node's memory rises by up to that much more before it levels off.
 //!
 //! At the end it prints a summary: the largest finality lag, the largest pools, resident
 //! memory at the start and the end, and disk growth per hour, per node.
@@ -69,6 +73,10 @@ pub const DEFAULT_RATE: f64 = 4.0;
 /// the run fails.
 pub const FINALITY_MARGIN_MS: u64 = 30_000;
 pub const SAMPLE_INTERVAL: Duration = Duration::from_secs(10);
+/// `storage.block_cache_mib` of the soak's nodes (see the module documentation).
+pub const SOAK_BLOCK_CACHE_MIB: u64 = 8;
+/// `storage.state_cache_mib` of the soak's executors.
+pub const SOAK_STATE_CACHE_MIB: u64 = 16;
 /// Samples of the last half below which the growth rule is not applied (the run is too short
 /// to tell).
 pub const MIN_GROWTH_SAMPLES: usize = 6;
@@ -211,8 +219,12 @@ fn mib(bytes: u64) -> String {
 }
 
 /// The default network of `localnet up`, with the soak's token contract in genesis, in `dir`
-/// (wiped and regenerated).
-fn default_network(dir: &Path, keys: &[SecretKey]) -> Result<Manifest, BenchError> {
+/// (wiped and regenerated); with `small_caches`, the soak's page caches.
+fn default_network(
+    dir: &Path,
+    keys: &[SecretKey],
+    small_caches: bool,
+) -> Result<Manifest, BenchError> {
     Ok(generate(&GenerateOptions {
         dir: dir.to_path_buf(),
         validators: VALIDATORS,
@@ -221,7 +233,20 @@ fn default_network(dir: &Path, keys: &[SecretKey]) -> Result<Manifest, BenchErro
         chain_id: CHAIN_ID,
         base_port: 0,
         seed: 0,
-        config_overrides: Vec::new(),
+        config_overrides: if small_caches {
+            vec![
+                (
+                    "storage.block_cache_mib".to_owned(),
+                    SOAK_BLOCK_CACHE_MIB.to_string(),
+                ),
+                (
+                    "storage.state_cache_mib".to_owned(),
+                    SOAK_STATE_CACHE_MIB.to_string(),
+                ),
+            ]
+        } else {
+            Vec::new()
+        },
         challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
         min_window_blocks: None,
         min_corroboration: None,
@@ -721,7 +746,7 @@ pub fn run(opts: &SoakOptions) -> Result<SoakReport, BenchError> {
     if keys.is_empty() {
         return Err(BenchError::Rpc("no dev account keys".into()));
     }
-    let mut manifest = default_network(&opts.dir, &keys)?;
+    let mut manifest = default_network(&opts.dir, &keys, true)?;
     let dir = opts.dir.canonicalize()?;
     eprintln!(
         "soak: starting {VALIDATORS} validators and {EXECUTORS} executors in {}...",
@@ -912,7 +937,7 @@ pub fn idle_disk_growth(
     measure: Duration,
 ) -> Result<IdleDisk, BenchError> {
     let dir = tempfile::tempdir()?;
-    let manifest = default_network(&dir.path().join("net"), &[])?;
+    let manifest = default_network(&dir.path().join("net"), &[], false)?;
     let nodes = crate::procs::Running::start(exe, &manifest)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

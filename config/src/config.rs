@@ -267,6 +267,13 @@ impl Default for LogSection {
     }
 }
 
+/// Default `storage.block_cache_mib`.
+pub const DEFAULT_BLOCK_CACHE_MIB: u64 = 64;
+/// Default `storage.state_cache_mib`.
+pub const DEFAULT_STATE_CACHE_MIB: u64 = 256;
+/// Largest page cache a node accepts for one database (64 GiB), in MiB.
+pub const MAX_CACHE_MIB: u64 = 64 << 10;
+
 /// `[storage]`: files the node writes, relative to its home directory unless absolute
 /// (see [`NodeConfig::resolve_path`]).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -276,6 +283,28 @@ pub struct StorageSection {
     pub db_file: String,
     /// Malachite's consensus write-ahead log. Default `data/consensus.wal`.
     pub wal_file: String,
+    /// Memory for the block store's page cache (redb keeps recently read and written pages
+    /// there), in MiB. Default 64.
+    pub block_cache_mib: u64,
+    /// Executors only: memory for the state store's page cache, in MiB. Default 256.
+    pub state_cache_mib: u64,
+}
+
+impl StorageSection {
+    /// `block_cache_mib` in bytes.
+    pub fn block_cache_bytes(&self) -> usize {
+        mib_bytes(self.block_cache_mib)
+    }
+
+    /// `state_cache_mib` in bytes.
+    pub fn state_cache_bytes(&self) -> usize {
+        mib_bytes(self.state_cache_mib)
+    }
+}
+
+/// `mib` MiB in bytes, saturating (validated values are at most [`MAX_CACHE_MIB`]).
+fn mib_bytes(mib: u64) -> usize {
+    usize::try_from(mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX)
 }
 
 impl Default for StorageSection {
@@ -283,6 +312,8 @@ impl Default for StorageSection {
         Self {
             db_file: "data/blocks.redb".to_owned(),
             wal_file: "data/consensus.wal".to_owned(),
+            block_cache_mib: DEFAULT_BLOCK_CACHE_MIB,
+            state_cache_mib: DEFAULT_STATE_CACHE_MIB,
         }
     }
 }
@@ -304,7 +335,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("log", "Logging."),
     (
         "storage",
-        "Files this node writes, relative to its home directory unless absolute.",
+        "Files this node writes, relative to its home directory unless absolute, and the memory their page caches may take.",
     ),
 ];
 
@@ -449,6 +480,16 @@ const KEYS: &[(&str, &str, &str)] = &[
         "storage",
         "wal_file",
         "Malachite's consensus write-ahead log.",
+    ),
+    (
+        "storage",
+        "block_cache_mib",
+        "Memory for the block store's page cache, in MiB (it fills up, then stays at this size).",
+    ),
+    (
+        "storage",
+        "state_cache_mib",
+        "Executors only: memory for the state store's page cache, in MiB.",
     ),
 ];
 
@@ -861,6 +902,17 @@ impl NodeConfig {
         }
         if s.wal_file.trim().is_empty() {
             return fail("storage.wal_file", "must not be empty".to_owned());
+        }
+        for (key, mib) in [
+            ("storage.block_cache_mib", s.block_cache_mib),
+            ("storage.state_cache_mib", s.state_cache_mib),
+        ] {
+            if mib == 0 || mib > MAX_CACHE_MIB {
+                return fail(
+                    key,
+                    format!("{mib} must be between 1 and {MAX_CACHE_MIB} MiB"),
+                );
+            }
         }
         if s.db_file == s.wal_file {
             return fail(
@@ -1440,6 +1492,16 @@ mod tests {
         let err = load_err("[storage]\nwal_file = \"data/blocks.redb\"\n", &[], &[]);
         assert!(
             err.contains("key storage.wal_file: \"data/blocks.redb\" is also storage.db_file"),
+            "{err}"
+        );
+        let err = load_err("[storage]\nblock_cache_mib = 0\n", &[], &[]);
+        assert!(
+            err.contains("key storage.block_cache_mib: 0 must be between 1 and 65536 MiB"),
+            "{err}"
+        );
+        let err = load_err("", &[("LAZYCHAIN__STORAGE__STATE_CACHE_MIB", "65537")], &[]);
+        assert!(
+            err.contains("key storage.state_cache_mib: 65537 must be between 1 and 65536 MiB"),
             "{err}"
         );
         let err = load_err("[rpc]\nmax_connections = 0\n", &[], &[]);

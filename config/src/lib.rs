@@ -31,7 +31,8 @@ pub mod keys;
 pub use config::{
     env_var_name, ConsensusSection, GossipSection, LogFormat, LogSection, MempoolSection,
     MetricsSection, NodeConfig, NodeSection, RpcSection, StorageSection, CONFIG_FILE,
-    DEFAULT_EMPTY_BLOCK_INTERVAL_MS, ENV_PREFIX, MAX_EMPTY_BLOCK_INTERVAL_MS,
+    DEFAULT_BLOCK_CACHE_MIB, DEFAULT_EMPTY_BLOCK_INTERVAL_MS, DEFAULT_STATE_CACHE_MIB, ENV_PREFIX,
+    MAX_CACHE_MIB, MAX_EMPTY_BLOCK_INTERVAL_MS,
 };
 pub use dev::{
     dev_accounts, dev_execution, DevAccount, DEV_ACCOUNT_BALANCE_WEI, DEV_ACCOUNT_COUNT,

@@ -245,7 +245,11 @@ pub async fn run_node_with(
     if !rules.budget.enabled() {
         warn!("UNSAFE: genesis limits.gas_per_second is 0: no execution budget bounds what the data chain takes on, so nothing bounds how far executors can fall behind the challenge window");
     }
-    let store = Arc::new(BlockStore::open(&config.db_path(home), genesis_parent)?);
+    let store = Arc::new(BlockStore::open(
+        &config.db_path(home),
+        genesis_parent,
+        config.storage.block_cache_bytes(),
+    )?);
     let metrics = NodeMetrics::register(&config.node.moniker);
     let mempool = Mempool::new(MempoolLimits {
         max_txs: config.mempool.max_txs,

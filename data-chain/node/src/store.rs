@@ -10,12 +10,6 @@ use redb::{Database, ReadableDatabase, ReadableTable};
 
 use crate::tables::{BLOCKS, BLOCK_HEIGHTS, CERTIFICATES, HEADERS, PROPOSALS, TX_INDEX};
 
-/// The store's page cache. redb's default is 1 GiB and it keeps every page it writes there
-/// until full, so a node's memory grew with its data (one copy of every decided block in RAM).
-/// The store is mostly appended and reads are of recent blocks (sync, RPC, fraud-proof
-/// headers), which 64 MiB holds many times over.
-const CACHE_BYTES: usize = 64 << 20;
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("block store {path}: {source}")]
@@ -104,8 +98,11 @@ pub struct BlockStore {
 
 impl BlockStore {
     /// Opens the store, creating it under a temporary name first so that a crash during
-    /// creation never leaves a half-made file at the real path.
-    pub fn open(path: &Path, genesis: ParentInfo) -> Result<Self, StoreError> {
+    /// creation never leaves a half-made file at the real path. `cache_bytes` bounds redb's
+    /// page cache (`storage.block_cache_mib`): redb keeps every page it reads or writes there
+    /// until full (its default is 1 GiB), so this is the memory the store grows to. The store
+    /// is mostly appended and reads are of recent blocks (sync, RPC, fraud-proof headers).
+    pub fn open(path: &Path, genesis: ParentInfo, cache_bytes: usize) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -114,7 +111,7 @@ impl BlockStore {
             source: Box::new(source),
         };
         let mut builder = Database::builder();
-        builder.set_cache_size(CACHE_BYTES);
+        builder.set_cache_size(cache_bytes);
         let db = if path.exists() {
             builder.open(path).map_err(open_err)?
         } else {
@@ -353,6 +350,8 @@ mod tests {
     use super::*;
     use lazychain_data_chain_types::block::{BlockBody, BlockTemplate};
 
+    const TEST_CACHE: usize = 4 << 20;
+
     fn genesis() -> ParentInfo {
         ParentInfo {
             height: 0,
@@ -384,7 +383,7 @@ mod tests {
         let b1 = block(1, BlockHash::ZERO);
         let h1 = b1.hash().expect("hash");
         {
-            let store = BlockStore::open(&path, genesis()).expect("open");
+            let store = BlockStore::open(&path, genesis(), TEST_CACHE).expect("open");
             let p = StoredProposal {
                 height: 1,
                 round: 0,
@@ -409,7 +408,7 @@ mod tests {
             assert!(store.proposals_at(1, 0).expect("read").is_empty());
         }
         assert!(!path.with_extension("redb.tmp").exists());
-        let store = BlockStore::open(&path, genesis()).expect("reopen");
+        let store = BlockStore::open(&path, genesis(), TEST_CACHE).expect("reopen");
         assert_eq!(store.latest_height().expect("height"), 1);
         let d = store.decided(1).expect("read").expect("present");
         assert_eq!(d.block, b1);
@@ -425,7 +424,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("blocks.redb");
         std::fs::write(&path, b"not a database").expect("write");
-        let Err(err) = BlockStore::open(&path, genesis()) else {
+        let Err(err) = BlockStore::open(&path, genesis(), TEST_CACHE) else {
             panic!("a garbage file must not open");
         };
         assert!(err.to_string().contains("blocks.redb"), "{err}");

@@ -41,8 +41,13 @@ pub async fn run_executor(
     options: ExecutorOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ExecNodeError> {
-    let state =
-        Arc::new(StateStore::open(&state_db_path(home, &config)).map_err(ExecutorError::from)?);
+    let state = Arc::new(
+        StateStore::open(
+            &state_db_path(home, &config),
+            config.storage.state_cache_bytes(),
+        )
+        .map_err(ExecutorError::from)?,
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let (failed_tx, mut failed_rx) = watch::channel(false);
     let outcome: Arc<Mutex<Option<Result<(), ExecutorError>>>> = Arc::new(Mutex::new(None));

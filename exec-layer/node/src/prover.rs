@@ -261,7 +261,7 @@ mod tests {
     #[test]
     fn witnesses_of_past_transactions_reexecute_to_their_recorded_roots() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = StateStore::open(&dir.path().join("state.redb")).expect("open");
+        let store = StateStore::open(&dir.path().join("state.redb"), 16 << 20).expect("open");
         let keys: Vec<[u8; 32]> = (1..=4u8).map(|i| [i; 32]).collect();
         let alloc: Vec<AllocAccount> = keys
             .iter()

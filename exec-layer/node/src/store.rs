@@ -241,7 +241,10 @@ pub struct StateStore {
 }
 
 impl StateStore {
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Opens (or creates) the state store. `cache_bytes` bounds redb's page cache
+    /// (`storage.state_cache_mib`): redb keeps every page it reads or writes there until full
+    /// (its default is 1 GiB), so this is the memory the store grows to.
+    pub fn open(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
         let open_err = |reason: String| StoreError::Open {
             path: path.display().to_string(),
             reason,
@@ -249,7 +252,10 @@ impl StateStore {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         }
-        let db = Database::create(path).map_err(|e| open_err(e.to_string()))?;
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(path)
+            .map_err(|e| open_err(e.to_string()))?;
         let txn = db.begin_write().map_err(|e| open_err(e.to_string()))?;
         for table in [EXECUTED, TRACES, UNDO] {
             txn.open_table(table).map_err(|e| open_err(e.to_string()))?;
