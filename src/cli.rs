@@ -272,8 +272,9 @@ pub struct ValidatorArgs {
     #[arg(long)]
     pub coupled: bool,
     /// FAULT INJECTION, for tests and demos only: `drop-claims-at=H` silently discards the
-    /// first copy of every claim for data height H that reaches this validator (gossip or
-    /// RPC), as a lost message; later copies are taken. Never on by default.
+    /// first copy of every claim for data height H (or the first height above it with
+    /// transactions, if H has none) that reaches this validator (gossip or RPC), as a lost
+    /// message; later copies are taken. Never on by default.
     #[arg(long, value_name = "FAULT")]
     pub fault: Option<lazychain_data_chain_node::fault::ValidatorFault>,
 }

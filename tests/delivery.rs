@@ -1,6 +1,7 @@
 //! Claims are delivered until recorded. Every validator discards, on purpose, the first copy
 //! of every claim for one data height (`lazychain validator --fault drop-claims-at=H`: the
-//! claim is truly lost the first time), and the executors must send it again. A claim is
+//! first height at or above H with transactions; the claim is truly lost the first time), and
+//! the executors must send it again. A claim is
 //! final here only once both executors agree (`min_corroboration` 2), so state finality
 //! passing that height shows that both executors' lost claims were re-sent and recorded.
 //!
@@ -20,7 +21,6 @@ const VALIDATORS: [usize; 4] = [0, 1, 2, 3];
 const EXECUTORS: [usize; 2] = [4, 5];
 const WINDOW_MS: u64 = 2_000;
 const MIN_BLOCKS: u64 = 4;
-const GWEI: u128 = 1_000_000_000;
 
 /// Four validators that all drop the first copy of every claim for `drop_at`, two executors,
 /// and claims final only once both executors agree.
@@ -36,44 +36,6 @@ fn executor_of(net: &TestNet, node: usize) -> String {
     ))
     .expect("node key");
     hex0x(&lazychain_config::executor_address(&key.public_key()))
-}
-
-/// A little transfer load (a few a second from dev accounts 1-3, round robin over the
-/// validators) until `stop`.
-fn spawn_load(net: &TestNet, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
-    let urls: Vec<String> = VALIDATORS
-        .iter()
-        .map(|&i| net.manifest.nodes[i].rpc_url.clone())
-        .collect();
-    tokio::spawn(async move {
-        let clients: Vec<_> = urls
-            .iter()
-            .filter_map(|u| {
-                jsonrpsee::http_client::HttpClientBuilder::default()
-                    .request_timeout(Duration::from_secs(10))
-                    .build(u)
-                    .ok()
-            })
-            .collect();
-        let keys: Vec<_> = (1..=3).map(dev_account_key).collect();
-        let mut nonces = [0u64; 3];
-        let mut i = 0usize;
-        while !stop.load(Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let k = i % keys.len();
-            let raw = transfer(&keys[k], CHAIN_ID, nonces[k], 100 * GWEI);
-            let sent: Result<Value, _> = jsonrpsee::core::client::ClientT::request(
-                &clients[i % clients.len()],
-                "eth_sendRawTransaction",
-                rpc_params![hex0x(&raw)],
-            )
-            .await;
-            if sent.is_ok() {
-                nonces[k] += 1;
-            }
-            i += 1;
-        }
-    })
 }
 
 /// The claims recorded for `height` on validator 0.
@@ -105,12 +67,36 @@ fn log_of(net: &TestNet, node: usize) -> String {
     std::fs::read_to_string(&net.manifest.nodes[node].log).unwrap_or_default()
 }
 
-/// Whether validator `node` discarded, on purpose, a claim of `executor` (any if `None`).
-fn discarded(net: &TestNet, node: usize, executor: Option<&str>) -> bool {
-    log_of(net, node).lines().any(|l| {
-        l.contains("FAULT INJECTION: claim discarded")
-            && executor.is_none_or(|e| l.contains(e.trim_start_matches("0x")))
+/// The data height at which validator `node` discarded, on purpose, a claim of `executor`
+/// (any if `None`), if it did.
+fn discarded(net: &TestNet, node: usize, executor: Option<&str>) -> Option<u64> {
+    log_of(net, node).lines().find_map(|l| {
+        if !l.contains("FAULT INJECTION: claim discarded")
+            || !executor.is_none_or(|e| l.contains(e.trim_start_matches("0x")))
+        {
+            return None;
+        }
+        let (_, rest) = l.split_once("height=")?;
+        rest.split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
     })
+}
+
+/// Whether decided block `height` has transactions on validator 0 (blocks without take no
+/// claim).
+async fn has_txs(net: &TestNet, height: u64) -> bool {
+    net.has_txs(0, height).await == Some(true)
+}
+
+/// The highest height at or below `height` whose block has transactions (0 if none).
+async fn last_with_txs(net: &TestNet, height: u64) -> u64 {
+    let mut h = height;
+    while h > 0 && !has_txs(net, h).await {
+        h -= 1;
+    }
+    h
 }
 
 /// Waits (generously) until `done` holds, polling; panics with `what` and node logs after.
@@ -141,9 +127,10 @@ async fn wait_final(net: &TestNet, height: u64) {
     .await;
 }
 
-/// Waits until every executor in `executors` has a final claim at every height of `range`.
-/// (State finality at a height needs only one final claim there, corroborated by the others'
-/// recorded claims; each of those is final only once its own window has passed.)
+/// Waits until every executor in `executors` has a final claim at every height of `range`
+/// that has transactions. (State finality at a height needs only one final claim there,
+/// corroborated by the others' recorded claims; each of those is final only once its own
+/// window has passed.)
 async fn wait_final_claims(
     net: &TestNet,
     executors: &[String],
@@ -156,6 +143,10 @@ async fn wait_final_claims(
         let next = &next;
         async move {
             while next.get() <= end {
+                if !has_txs(net, next.get()).await {
+                    next.set(next.get() + 1);
+                    continue;
+                }
                 for e in executors {
                     let claim = claim_of(net, next.get(), e).await;
                     if !claim.as_ref().is_some_and(|c| c["status"] == "final") {
@@ -182,13 +173,14 @@ fn counter(metrics: &str, name: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_every_validator_lost_is_re_sent_recorded_and_finality_reaches_the_tip() {
-    const DROP_AT: u64 = 20;
-    let net = start(DROP_AT);
+    const DROP_FROM: u64 = 20;
+    let net = start(DROP_FROM);
     let executors: Vec<String> = EXECUTORS.iter().map(|&i| executor_of(&net, i)).collect();
     let stop = Arc::new(AtomicBool::new(false));
-    let load = spawn_load(&net, stop.clone());
+    let load = net.spawn_transfer_load(&VALIDATORS, stop.clone());
 
-    // Every validator lost the first copy of each executor's claim for DROP_AT.
+    // Every validator lost the first copy of each executor's claim for the first height at
+    // or above DROP_FROM with transactions.
     wait_for(
         &net,
         "not every validator discarded both executors' claims",
@@ -196,19 +188,21 @@ async fn a_claim_every_validator_lost_is_re_sent_recorded_and_finality_reaches_t
             VALIDATORS.iter().all(|&v| {
                 executors
                     .iter()
-                    .all(|e| discarded(&net, v, Some(e.as_str())))
+                    .all(|e| discarded(&net, v, Some(e.as_str())).is_some())
             })
         },
     )
     .await;
+    let drop_at = discarded(&net, 0, None).expect("a discarded claim");
+    assert!(drop_at >= DROP_FROM);
 
-    // Both claims are recorded after all (re-sent), and finality passes DROP_AT, which it can
-    // only do with both executors' claims (corroboration 2).
+    // Both claims are recorded after all (re-sent), and finality passes the dropped height,
+    // which it can only do with both executors' claims (corroboration 2).
     wait_for(
         &net,
         "not both claims for the dropped height were recorded",
         || async {
-            let claims = claims_at(&net, DROP_AT).await;
+            let claims = claims_at(&net, drop_at).await;
             executors
                 .iter()
                 .all(|e| claims.iter().any(|c| &c["executor"] == e))
@@ -219,16 +213,16 @@ async fn a_claim_every_validator_lost_is_re_sent_recorded_and_finality_reaches_t
     wait_final(&net, tip).await;
     stop.store(true, Ordering::Relaxed);
     let _ = load.await;
-    wait_final_claims(&net, &executors, DROP_AT - 2..=tip).await;
+    wait_final_claims(&net, &executors, DROP_FROM - 2..=tip).await;
 
-    // Each executor sent its claim for DROP_AT again, and counts its re-posts.
+    // Each executor sent its claim for the dropped height again, and counts its re-posts.
     for &node in &EXECUTORS {
         let resent = log_of(&net, node)
             .lines()
-            .any(|l| l.contains("re-posted") && l.contains(&format!("height={DROP_AT} ")));
+            .any(|l| l.contains("re-posted") && l.contains(&format!("height={drop_at} ")));
         assert!(
             resent,
-            "executor node {node} never logged re-posting its claim for {DROP_AT}:\n{}",
+            "executor node {node} never logged re-posting its claim for {drop_at}:\n{}",
             net.log_tail(node)
         );
         let (status, metrics) = http_get(&metrics_host(&net, node), "/metrics");
@@ -247,49 +241,58 @@ async fn a_claim_every_validator_lost_is_re_sent_recorded_and_finality_reaches_t
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_executor_whose_last_claims_were_lost_resumes_claiming() {
-    const DROP_AT: u64 = 25;
+    const DROP_FROM: u64 = 25;
     const RESTARTED: usize = 4;
-    let mut net = start(DROP_AT);
+    let mut net = start(DROP_FROM);
     let executors: Vec<String> = EXECUTORS.iter().map(|&i| executor_of(&net, i)).collect();
     let restarted = executor_of(&net, RESTARTED);
     let stop = Arc::new(AtomicBool::new(false));
-    let load = spawn_load(&net, stop.clone());
+    let load = net.spawn_transfer_load(&VALIDATORS, stop.clone());
 
-    // The moment validator 0 discards the executor's claim for DROP_AT (every validator does),
-    // the executor dies: its claim was lost, and so is everything it held in memory. A
-    // re-post cannot get through that quickly (gossip drops a repeat for seconds).
+    // The moment validator 0 discards the executor's claim for the dropped height (every
+    // validator does), the executor dies: its claim was lost, and so is everything it held in
+    // memory. A re-post cannot get through that quickly (gossip drops a repeat for seconds).
     wait_for(
         &net,
         "validator 0 never discarded the executor's claim",
-        || async { discarded(&net, 0, Some(restarted.as_str())) },
+        || async { discarded(&net, 0, Some(restarted.as_str())).is_some() },
     )
     .await;
     net.kill9(RESTARTED);
-    let lost = claim_of(&net, DROP_AT, &restarted).await.is_none();
+    let drop_at = discarded(&net, 0, None).expect("a discarded claim");
+    let lost = claim_of(&net, drop_at, &restarted).await.is_none();
     eprintln!(
-        "executor killed; its claim for {DROP_AT} recorded at the kill: {}",
+        "executor killed; its claim for {drop_at} recorded at the kill: {}",
         !lost
     );
 
     // While it is down the chain goes on; finality (which needs both executors) cannot pass
-    // DROP_AT.
+    // the dropped height.
     let down_at = net.height(0).await.expect("height");
     net.wait_height(0, down_at + 10).await;
     assert!(
-        finalized_height(&net).await < DROP_AT || !lost,
+        finalized_height(&net).await < drop_at || !lost,
         "finality passed the lost claim's height without it"
     );
 
     net.restart(RESTARTED);
     let restarted_at = net.height(0).await.expect("height");
-    // It claims again: its claims for DROP_AT and for heights after its restart are recorded,
-    // final, and finality reaches the tip.
+    // It claims again: its claims for the dropped height and for heights after its restart
+    // are recorded, final, and finality reaches the tip.
     wait_for(
         &net,
         "the restarted executor's claims were not recorded",
         || async {
-            claim_of(&net, DROP_AT, &restarted).await.is_some()
-                && claim_of(&net, restarted_at + 5, &restarted).await.is_some()
+            if claim_of(&net, drop_at, &restarted).await.is_none() {
+                return false;
+            }
+            let tip = net.height(0).await.unwrap_or(0);
+            for h in restarted_at + 5..=tip {
+                if claim_of(&net, h, &restarted).await.is_some() {
+                    return true;
+                }
+            }
+            false
         },
     )
     .await;
@@ -297,10 +300,10 @@ async fn a_restarted_executor_whose_last_claims_were_lost_resumes_claiming() {
     wait_final(&net, tip).await;
     stop.store(true, Ordering::Relaxed);
     let _ = load.await;
-    wait_final_claims(&net, &executors, DROP_AT - 2..=tip).await;
+    wait_final_claims(&net, &executors, DROP_FROM - 2..=tip).await;
     let canonical_own = {
         let mut n = 0;
-        for h in DROP_AT..=tip {
+        for h in drop_at..=tip {
             if claim_of(&net, h, &restarted)
                 .await
                 .is_some_and(|c| c["canonical"] == true)
@@ -312,9 +315,11 @@ async fn a_restarted_executor_whose_last_claims_were_lost_resumes_claiming() {
     };
     eprintln!(
         "the restarted executor's claims are canonical at {canonical_own} of {} heights",
-        tip - DROP_AT + 1
+        tip - drop_at + 1
     );
-    // The executor itself sees its claims recorded up to there.
+    // The executor itself sees its claims recorded up to there (the last height with
+    // transactions: the blocks after it take no claim).
+    let last_claimed = last_with_txs(&net, tip).await;
     wait_for(
         &net,
         "the restarted executor does not see its own claims recorded",
@@ -324,7 +329,7 @@ async fn a_restarted_executor_whose_last_claims_were_lost_resumes_claiming() {
                 .ok()
                 .and_then(|s| s["claims"]["latestHeight"].as_u64())
                 .unwrap_or(0)
-                >= tip
+                >= last_claimed
         },
     )
     .await;

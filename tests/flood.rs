@@ -4,10 +4,13 @@
 //! and within its share of the room, so the honest executor's claims are still taken,
 //! recorded within a few blocks, and state finality goes on; every eviction is counted.
 //!
-//! Nodes: validators 0-3, the honest executor 4, the flooder 5.
+//! Nodes: validators 0-3, the honest executor 4, the flooder 5. A light transfer load runs
+//! throughout (blocks without transactions take no claim).
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -55,6 +58,8 @@ async fn an_orphan_flood_never_stops_the_honest_executors_claims_or_finality() {
     );
     let honest = executor_of(&net, HONEST);
     net.wait_all(&[0, 1, 2, 3], 2).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = net.spawn_transfer_load(&[0, 1, 2, 3], stop.clone());
 
     // The flood reaches the validators' pools.
     let start = Instant::now();
@@ -89,12 +94,23 @@ async fn an_orphan_flood_never_stops_the_honest_executors_claims_or_finality() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    stop.store(true, Ordering::Relaxed);
+    let _ = load.await;
+    let mut claimed = 0;
     for h in flood_height..=target {
+        if net.has_txs(0, h).await != Some(true) {
+            continue;
+        }
+        claimed += 1;
         assert!(
             recorded_by(&net, h, &honest).await,
             "the honest executor's claim for height {h} was not recorded"
         );
     }
+    assert!(
+        claimed > 0,
+        "no height with transactions in {flood_height}..={target}"
+    );
 
     // The pools stayed bounded, and the flood's evictions were counted.
     let s = state(&net, 0).await;

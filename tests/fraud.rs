@@ -45,9 +45,10 @@ async fn wait_for(
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!(
-        "{what}: not reached on {} within {DEADLINE:?}; last answer {last}\nlog tail:\n{}",
+        "{what}: not reached on {} within {DEADLINE:?}; last answer {last}\nlog tail:\n{}\n{}",
         net.manifest.nodes[node].name,
-        net.log_tail(node)
+        net.log_tail(node),
+        net.warnings()
     );
 }
 
@@ -134,9 +135,11 @@ async fn honest_claims_finalize_after_the_window_and_finalized_follows() {
     assert_eq!(s["minCorroboration"], 2, "{s}");
     assert_eq!(s["requiredCorroboration"], 2, "{s}");
 
-    // Height 1: one claim per executor, both final, same roots, the canonical one first.
+    // The first height with transactions (the blocks before it take no claim): one claim per
+    // executor, both final, same roots, the canonical one first.
+    let first = net.first_height_with_txs(0, 1).await;
     let claims = net
-        .call(0, "lazy_getClaims", rpc_params![1])
+        .call(0, "lazy_getClaims", rpc_params![first])
         .await
         .expect("claims");
     let list = claims["claims"].as_array().expect("claims list");
@@ -165,10 +168,10 @@ async fn honest_claims_finalize_after_the_window_and_finalized_follows() {
     }
     assert_eq!(claims["canonicalRoot"], list[0]["postStateRoot"]);
 
-    // Every node answers the same about height 1.
+    // Every node answers the same about that height.
     for node in [1, 2, 3, e0, e1] {
         let other = net
-            .call(node, "lazy_getClaims", rpc_params![1])
+            .call(node, "lazy_getClaims", rpc_params![first])
             .await
             .expect("claims");
         assert_eq!(
@@ -221,6 +224,7 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
     let mut net = TestNet::start_faulty(4, 0, 3, &[(6, fault.as_str())], 1, WINDOW);
     let (honest, liar) = (4, 6);
     let liar_address = executor_of(&net, liar);
+    let honest_addresses = [executor_of(&net, 4), executor_of(&net, 5)];
     net.wait_all(&[0, 1, 2, 3], 1).await;
     let ws = WsClientBuilder::default()
         .build(&net.manifest.nodes[1].ws_url)
@@ -242,13 +246,15 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
 
     // In the middle of the dispute (the liar's first claims are in), kill a validator, an
     // honest executor and the liar with SIGKILL, and bring them back: they replay the decided
-    // blocks and reach the same statuses as everyone else.
+    // blocks and reach the same statuses as everyone else. The liar lies from the first
+    // height at or above FAULT_AT with transactions (the others take no claim).
+    let fault_height = net.first_height_with_txs(0, FAULT_AT).await;
     wait_for(
         &net,
         0,
         "the liar's claim at the fault height",
         "lazy_getClaims",
-        || rpc_params![FAULT_AT],
+        || rpc_params![fault_height],
         |c| {
             c["claims"]
                 .as_array()
@@ -319,10 +325,15 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
             || rpc_params![bad_height],
             |c| {
                 c["claims"].as_array().is_some_and(|l| {
+                    let final_of = |e: &str| {
+                        l.iter()
+                            .any(|c| c["executor"] == e && c["status"] == "final")
+                    };
                     l.iter()
                         .filter(|c| c["executor"] != liar_address.as_str())
                         .all(|c| c["status"] == "final")
-                        && l.len() == 3
+                        && honest_addresses.iter().all(|e| final_of(e))
+                        && l.iter().any(|c| c["executor"] == liar_address.as_str())
                         && !c["canonicalRoot"].is_null()
                 })
             },
@@ -345,7 +356,7 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
     // The liar's later claims built on its wrong root are reverted too, as descendants. (On a
     // loaded machine the restarted liar may post its next claim only after the proof slashed
     // it: a slashed executor's claims are ignored, so there may be none at this height.)
-    let later = bad_height + 1;
+    let later = net.first_height_with_txs(honest, bad_height + 1).await;
     let claims = wait_for(
         &net,
         honest,

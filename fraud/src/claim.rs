@@ -1,8 +1,9 @@
 //! State claims: what an executor asserts about one data block, and its signature.
 //!
 //! A [`StateClaim`] is an SSZ container; its id is its `hash_tree_root`. Claims form chains:
-//! each names the id of the claim for the previous height it builds on (its parent), and the
-//! claim for height 1 names [`GENESIS_PARENT`]. A [`SignedClaim`] adds the executor's ed25519
+//! each names the id of the claim it builds on (its parent): the claim for the previous height
+//! with transactions (blocks without transactions leave the state as it was and take no
+//! claim), or [`GENESIS_PARENT`] for the first height with transactions. A [`SignedClaim`] adds the executor's ed25519
 //! signature over `"LAZYCHAIN_STATE_CLAIM" ‖ id`.
 
 use std::fmt;
@@ -87,10 +88,6 @@ pub enum ClaimError {
     },
     #[error("a claim for data height 1 must name the genesis parent (zero), not {parent}")]
     GenesisParentRequired { parent: ClaimId },
-    #[error(
-        "claim for data height {data_height} names the genesis parent, which only height 1 may"
-    )]
-    GenesisParentAboveHeightOne { data_height: u64 },
 }
 
 /// What an executor asserts about data block `data_height`: executing it on top of the state
@@ -100,8 +97,8 @@ pub enum ClaimError {
 pub struct StateClaim {
     pub chain_id: u64,
     pub data_height: u64,
-    /// Id of the claim for `data_height - 1` this one builds on; [`GENESIS_PARENT`] at
-    /// height 1.
+    /// Id of the claim this one builds on: the claim for the previous data height with
+    /// transactions; [`GENESIS_PARENT`] if there is none (always at height 1).
     pub parent_claim: [u8; 32],
     pub pre_state_root: [u8; 32],
     pub post_state_root: [u8; 32],
@@ -178,11 +175,6 @@ impl StateClaim {
         if self.data_height == 1 && !genesis_parent {
             return Err(ClaimError::GenesisParentRequired {
                 parent: self.parent(),
-            });
-        }
-        if self.data_height > 1 && genesis_parent {
-            return Err(ClaimError::GenesisParentAboveHeightOne {
-                data_height: self.data_height,
             });
         }
         Ok(())
@@ -433,10 +425,8 @@ mod tests {
         ));
         c.parent_claim = GENESIS_PARENT.0;
         c.check_well_formed().expect("height 1 on genesis");
+        // Above height 1 when every block below is empty (state consensus checks that).
         c.data_height = 2;
-        assert_eq!(
-            c.check_well_formed(),
-            Err(ClaimError::GenesisParentAboveHeightOne { data_height: 2 })
-        );
+        c.check_well_formed().expect("height 2 on genesis");
     }
 }

@@ -103,7 +103,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloy_primitives::B256;
 use lazychain_config::Genesis;
 
-use crate::claim::{ClaimError, ClaimId, SignedClaim};
+use crate::claim::{ClaimError, ClaimId, SignedClaim, GENESIS_PARENT};
 use crate::registry::{check_claim, ExecutorRegistry};
 use crate::{hex0x, Address};
 
@@ -265,11 +265,14 @@ pub enum Rejection {
     ExecutorSlashed { executor: Address },
     #[error("unknown parent claim {parent}")]
     UnknownParent { parent: ClaimId },
-    #[error("the parent claim is for data height {parent_height}, not {}", .data_height.saturating_sub(1))]
+    #[error("the parent claim is for data height {parent_height} (0: the genesis state), but the previous height with transactions below {data_height} is {expected} (0: none)")]
     ParentHeight {
         parent_height: u64,
+        expected: u64,
         data_height: u64,
     },
+    #[error("data height {data_height} has no transactions: its state is its parent's, and it takes no claim")]
+    EmptyHeight { data_height: u64 },
     #[error("pre-state root {got} differs from the parent's post-state root {expected}")]
     PreStateMismatch { expected: B256, got: B256 },
     #[error("fraud proof {} was already accepted", hex0x(.proof_id))]
@@ -425,8 +428,18 @@ pub struct StateConsensus {
     examine: bool,
     /// The first recorded claim per (executor, data height, parent): the equivocation index.
     slots: BTreeMap<(Address, u64, ClaimId), ClaimId>,
-    /// `canonical[h - pruned_through - 1]` is the canonical claim at height `h`.
-    canonical: VecDeque<ClaimId>,
+    /// The canonical claim at each final height with transactions above `pruned_through`
+    /// (rule 6; empty heights have none).
+    canonical: BTreeMap<u64, ClaimId>,
+    /// The latest final height (rule 6): the canonical chain's tip, extended over the decided
+    /// empty blocks after it.
+    final_height: u64,
+    /// Decided heights whose block has transactions, above `pruned_through` (rule 1: a
+    /// claim's parent is the claim of the previous one).
+    with_txs: BTreeSet<u64>,
+    /// The highest height with transactions at or below `pruned_through`, once pruned from
+    /// `with_txs`.
+    pruned_with_txs: Option<u64>,
     /// `seq` of the next recorded claim (records are pruned, so not `claims.len()`).
     next_seq: u64,
     /// `R` of rule 7.
@@ -488,7 +501,10 @@ impl StateConsensus {
             ripe: BTreeMap::new(),
             examine: false,
             slots: BTreeMap::new(),
-            canonical: VecDeque::new(),
+            canonical: BTreeMap::new(),
+            final_height: 0,
+            with_txs: BTreeSet::new(),
+            pruned_with_txs: None,
             next_seq: 0,
             retained_final_heights,
             pruned_through: 0,
@@ -499,14 +515,16 @@ impl StateConsensus {
     }
 
     /// Applies the state-consensus items of decided block `height`, whose timestamp is
-    /// `timestamp_ms`: every item in order, then finality (rule 3) for the claims whose window
-    /// this block closes and for the held ones. Returns one outcome per item. `height` must be
-    /// `applied_height() + 1` and `timestamp_ms` at least the previous block's (a decided chain's
-    /// timestamps strictly increase); otherwise it is an error and nothing changes.
+    /// `timestamp_ms` and which carries `tx_count` transactions: every item in order, then
+    /// finality (rule 3) for the claims whose window this block closes and for the held ones.
+    /// Returns one outcome per item. `height` must be `applied_height() + 1` and
+    /// `timestamp_ms` at least the previous block's (a decided chain's timestamps strictly
+    /// increase); otherwise it is an error and nothing changes.
     pub fn apply_block(
         &mut self,
         height: u64,
         timestamp_ms: u64,
+        tx_count: u64,
         items: &[Inclusion],
     ) -> Result<Vec<Outcome>, ApplyError> {
         let expected = self.applied_height.saturating_add(1);
@@ -524,6 +542,8 @@ impl StateConsensus {
             });
         }
 
+        // Claims in this block are for earlier heights (rule 1): this block's own emptiness
+        // matters from finality on.
         let outcomes = items
             .iter()
             .map(|item| match item {
@@ -538,6 +558,9 @@ impl StateConsensus {
                 }
             })
             .collect();
+        if tx_count > 0 {
+            self.with_txs.insert(height);
+        }
         self.finalize(height, timestamp_ms);
         self.prune();
         self.applied_height = height;
@@ -575,13 +598,28 @@ impl StateConsensus {
                 pruned_through: self.pruned_through,
             });
         }
+        // An empty block leaves the state as it was: there is nothing to claim.
+        if !self.with_txs.contains(&claim.data_height) {
+            return ignore(Rejection::EmptyHeight {
+                data_height: claim.data_height,
+            });
+        }
+        // The parent is the claim of the previous height with transactions, or the genesis
+        // state if there is none.
         let parent = claim.parent();
-        let (expected_pre, parent_status) = if claim.data_height == 1 {
-            // check_claim made sure that the parent is GENESIS_PARENT.
+        let previous = self.previous_with_txs(claim.data_height);
+        let (expected_pre, parent_status) = if parent == GENESIS_PARENT {
+            if let Some(expected) = previous {
+                return ignore(Rejection::ParentHeight {
+                    parent_height: 0,
+                    expected,
+                    data_height: claim.data_height,
+                });
+            }
             (self.genesis_root, None)
         } else {
             let Some(p) = self.claims.get(&parent) else {
-                if claim.data_height == self.pruned_through + 1 {
+                if previous.is_some_and(|h| h <= self.pruned_through) {
                     return ignore(Rejection::PrunedParent {
                         parent,
                         pruned_through: self.pruned_through,
@@ -589,9 +627,10 @@ impl StateConsensus {
                 }
                 return ignore(Rejection::UnknownParent { parent });
             };
-            if p.claim.claim.data_height + 1 != claim.data_height {
+            if Some(p.claim.claim.data_height) != previous {
                 return ignore(Rejection::ParentHeight {
                     parent_height: p.claim.claim.data_height,
+                    expected: previous.unwrap_or(0),
                     data_height: claim.data_height,
                 });
             }
@@ -898,10 +937,15 @@ impl StateConsensus {
             }
         }
         // Held claims can only move when something ripened, was recorded or reverted, or an
-        // executor was slashed; otherwise the examination below would change nothing.
-        if !std::mem::take(&mut self.examine) {
-            return;
+        // executor was slashed; otherwise the examination would change nothing.
+        if std::mem::take(&mut self.examine) {
+            self.examine_ripe(height);
         }
+        self.extend_canonical(height);
+    }
+
+    /// Rule 3 for the ripe claims, in block `height`.
+    fn examine_ripe(&mut self, height: u64) {
         let required = self.required_corroboration();
         let ripe: Vec<((u64, u64), ClaimId)> = self.ripe.iter().map(|(k, id)| (*k, *id)).collect();
         for (key, id) in ripe {
@@ -924,13 +968,12 @@ impl StateConsensus {
             }
             self.ripe.remove(&key);
         }
-        self.extend_canonical();
     }
 
     /// Whether the claim's parent is final (rule 3), also once the parent is pruned (rule 7);
-    /// true for a height-1 claim.
+    /// true for a claim on the genesis state.
     fn parent_final(&self, record: &Record) -> bool {
-        record.claim.claim.data_height == 1
+        record.claim.claim.parent() == GENESIS_PARENT
             || record.parent_pruned_final
             || self
                 .claims
@@ -942,20 +985,27 @@ impl StateConsensus {
     /// finalized height and forgets every height at or below it whose claims are all settled
     /// (including heights passed earlier whose last pending claim has settled since).
     fn prune(&mut self) {
-        let horizon = self
+        let mut horizon = self
             .latest_final_height()
             .saturating_sub(self.retained_final_heights);
+        // The latest canonical claim is never forgotten: after a long run of empty blocks it
+        // is still the parent of every executor's next claim.
+        if let Some((&last, _)) = self.canonical.last_key_value() {
+            horizon = horizon.min(last - 1);
+        }
         if horizon > self.pruned_through {
             // The anchor: every final height has a canonical root (rule 6).
             let Some(anchor) = self.canonical_root(horizon) else {
                 return;
             };
-            // The final height stays put: each pruned height leaves the canonical deque.
-            while self.pruned_through < horizon {
-                self.canonical.pop_front();
-                self.pruned_through += 1;
-            }
+            self.canonical = self.canonical.split_off(&(horizon + 1));
+            self.pruned_through = horizon;
             self.pruned_root = anchor;
+            let kept = self.with_txs.split_off(&(horizon + 1));
+            let dropped = std::mem::replace(&mut self.with_txs, kept);
+            if let Some(&last) = dropped.last() {
+                self.pruned_with_txs = Some(last);
+            }
         }
         let settled_heights: Vec<u64> = self
             .by_height
@@ -1054,13 +1104,19 @@ impl StateConsensus {
             })
     }
 
-    /// Grows the canonical chain while the next height has a final claim starting from the
-    /// canonical root. Following roots rather than one executor's parent links keeps the chain
-    /// growing when the executor it has followed so far is later slashed.
-    fn extend_canonical(&mut self) {
-        loop {
-            let next = self.latest_final_height() + 1;
-            let Some(tip_root) = self.canonical_root(next - 1) else {
+    /// Grows the canonical chain, up to decided block `height`: over an empty block (its state
+    /// is its parent's), and over a height whose block has transactions while it has a final
+    /// claim starting from the canonical root. Following roots rather than one executor's
+    /// parent links keeps the chain growing when the executor it has followed so far is later
+    /// slashed.
+    fn extend_canonical(&mut self, height: u64) {
+        while self.final_height < height {
+            let next = self.final_height + 1;
+            if !self.with_txs.contains(&next) {
+                self.final_height = next;
+                continue;
+            }
+            let Some(tip_root) = self.canonical_root(self.final_height) else {
                 return;
             };
             let found = self.by_height.get(&next).and_then(|ids| {
@@ -1071,10 +1127,29 @@ impl StateConsensus {
                 })
             });
             match found {
-                Some(id) => self.canonical.push_back(id),
+                Some(id) => {
+                    self.canonical.insert(next, id);
+                    self.final_height = next;
+                }
                 None => return,
             }
         }
+    }
+
+    /// The highest decided height below `height` whose block has transactions (rule 1), if
+    /// any. Exact for every `height` above [`Self::pruned_through`].
+    fn previous_with_txs(&self, height: u64) -> Option<u64> {
+        self.with_txs
+            .range(..height)
+            .next_back()
+            .copied()
+            .or(self.pruned_with_txs)
+    }
+
+    /// Whether decided block `height` (at most [`Self::applied_height`], above
+    /// [`Self::pruned_through`]) has transactions.
+    pub fn has_transactions(&self, height: u64) -> bool {
+        self.with_txs.contains(&height)
     }
 
     // ----- queries -----
@@ -1129,30 +1204,49 @@ impl StateConsensus {
         self.claims.get(id).map(|r| r.status)
     }
 
-    /// The canonical claim at `height` (rule 6); `None` at 0, at pruned heights (up to
-    /// [`Self::pruned_through`], rule 7) and above [`Self::latest_final_height`].
+    /// The canonical claim at `height` (rule 6); `None` at 0, at heights without transactions
+    /// (they take no claim), at pruned heights (up to [`Self::pruned_through`], rule 7) and
+    /// above [`Self::latest_final_height`].
     pub fn canonical_claim(&self, height: u64) -> Option<ClaimId> {
-        let index = height.checked_sub(self.pruned_through)?.checked_sub(1)?;
-        self.canonical.get(usize::try_from(index).ok()?).copied()
+        self.canonical.get(&height).copied()
+    }
+
+    /// The canonical claim whose post-state is the canonical state at `height`: the one at the
+    /// highest height with transactions at or below `height`, with that height; `None` if it
+    /// is pruned, or `height` is above [`Self::latest_final_height`] or has no claim below it
+    /// (the genesis state).
+    pub fn canonical_claim_at_or_below(&self, height: u64) -> Option<(u64, ClaimId)> {
+        if height > self.final_height {
+            return None;
+        }
+        self.canonical
+            .range(..=height)
+            .next_back()
+            .map(|(h, id)| (*h, *id))
     }
 
     /// The canonical state root at `height`: the genesis root at 0, then the post-state root
-    /// of the canonical claim; `None` below [`Self::pruned_through`] (rule 7), whose root is
-    /// kept as the anchor.
+    /// of the canonical claim at the highest height with transactions at or below `height`;
+    /// `None` below [`Self::pruned_through`] (rule 7; the root at it is kept as the anchor)
+    /// and above [`Self::latest_final_height`].
     pub fn canonical_root(&self, height: u64) -> Option<B256> {
         if height == 0 {
             return Some(self.genesis_root);
         }
-        if height == self.pruned_through {
-            return Some(self.pruned_root);
+        if height < self.pruned_through || height > self.final_height {
+            return None;
         }
-        self.post_root(&self.canonical_claim(height)?)
+        match self.canonical.range(..=height).next_back() {
+            Some((_, id)) => self.post_root(id),
+            None => Some(self.pruned_root),
+        }
     }
 
-    /// The highest height with a canonical root (0 when no claim is final yet): every height
-    /// from [`Self::pruned_through`] up to it has one.
+    /// The highest height with a canonical root (0 when nothing is final yet): every height
+    /// from [`Self::pruned_through`] up to it has one. Empty blocks right after a final claim
+    /// are final with it (their state is its post-state).
     pub fn latest_final_height(&self) -> u64 {
-        self.pruned_through + self.canonical.len() as u64
+        self.final_height
     }
 
     /// `P` of rule 7: heights up to it whose claims are all settled are forgotten, and items
@@ -1171,24 +1265,47 @@ impl StateConsensus {
         self.claims.len()
     }
 
-    /// The safe claim at `height` (rule 6): the canonical one up to the final tip, then the
-    /// first-included non-reverted claim on top of the previous safe claim.
+    /// The safe claim whose post-state is the safe state at `height` (rule 6): the canonical
+    /// one up to the final tip, then the first-included non-reverted claim on top of the
+    /// previous safe claim, at the highest height with transactions at or below `height`.
+    /// `None` at 0, where only the genesis state is safe, and where the safe chain stops
+    /// below `height`.
     pub fn safe_claim(&self, height: u64) -> Option<ClaimId> {
-        let tip = self.latest_final_height();
         if height == 0 {
             return None;
         }
-        if height <= tip {
-            return self.canonical_claim(height);
+        if height <= self.final_height {
+            return self.canonical_claim_at_or_below(height).map(|(_, id)| id);
         }
-        let mut root = self.canonical_root(tip)?;
-        let mut found = None;
-        for h in tip + 1..=height {
-            let id = self.safe_child(h, root)?;
-            root = self.post_root(&id)?;
-            found = Some(id);
+        let (reached, _, claim) = self.safe_walk(height);
+        (reached == height).then_some(claim?)
+    }
+
+    /// Walks the safe chain up from the final tip to at most `up_to` (never above the applied
+    /// height): returns the height reached, the safe root there, and the last safe claim on
+    /// the way (the canonical claim at or below the final tip if the walk found none above).
+    fn safe_walk(&self, up_to: u64) -> (u64, B256, Option<ClaimId>) {
+        let mut height = self.final_height;
+        let mut claim = self.canonical_claim_at_or_below(height).map(|(_, id)| id);
+        let Some(mut root) = self.canonical_root(height) else {
+            return (height, B256::ZERO, None);
+        };
+        let up_to = up_to.min(self.applied_height);
+        while height < up_to {
+            let next = height + 1;
+            if self.with_txs.contains(&next) {
+                let Some(id) = self.safe_child(next, root) else {
+                    break;
+                };
+                let Some(post) = self.post_root(&id) else {
+                    break;
+                };
+                root = post;
+                claim = Some(id);
+            }
+            height = next;
         }
-        found
+        (height, root, claim)
     }
 
     /// The first-included unreverted claim at `height` that starts from `root`, if every such
@@ -1211,28 +1328,18 @@ impl StateConsensus {
     }
 
     /// The safe state root at `height` (the genesis root at 0): the canonical root up to
-    /// the final tip (so `None` below [`Self::pruned_through`]).
+    /// the final tip (so `None` below [`Self::pruned_through`]), then the safe chain's.
     pub fn safe_root(&self, height: u64) -> Option<B256> {
-        if height <= self.latest_final_height() {
+        if height <= self.final_height {
             return self.canonical_root(height);
         }
-        self.post_root(&self.safe_claim(height)?)
+        let (reached, root, _) = self.safe_walk(height);
+        (reached == height).then_some(root)
     }
 
     /// The highest height with a safe root (at least [`Self::latest_final_height`]).
     pub fn latest_safe_height(&self) -> u64 {
-        let mut height = self.latest_final_height();
-        let Some(mut root) = self.canonical_root(height) else {
-            return height;
-        };
-        while let Some(next) = self.safe_child(height + 1, root) {
-            match self.post_root(&next) {
-                Some(r) => root = r,
-                None => break,
-            }
-            height += 1;
-        }
-        height
+        self.safe_walk(u64::MAX).0
     }
 
     fn post_root(&self, id: &ClaimId) -> Option<B256> {

@@ -91,7 +91,8 @@ fn run(
                 .collect(),
             None => Vec::new(),
         };
-        sc.apply_block(d, d * BLOCK_MS, &items).expect("in order");
+        sc.apply_block(d, d * BLOCK_MS, 1, &items)
+            .expect("in order");
         if checkpoints.contains(&d) {
             let live = resident_bytes().saturating_sub(before);
             out.push((d, live, sc.recorded_claims()));

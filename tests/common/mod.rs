@@ -327,6 +327,101 @@ impl TestNet {
     }
 }
 
+impl TestNet {
+    /// Whether decided block `height` has transactions, as node `node` says (blocks without
+    /// take no state claim); `None` if it does not answer (not decided there yet).
+    pub async fn has_txs(&self, node: usize, height: u64) -> Option<bool> {
+        self.call(node, "lazy_getDataBlock", jsonrpsee::rpc_params![height])
+            .await
+            .ok()
+            .and_then(|b| b["txCount"].as_u64())
+            .map(|n| n > 0)
+    }
+
+    /// The first decided height at or above `from` whose block has transactions, as node
+    /// `node` says, waiting (generously) for one.
+    pub async fn first_height_with_txs(&self, node: usize, from: u64) -> u64 {
+        let start = std::time::Instant::now();
+        let mut h = from;
+        loop {
+            match self.has_txs(node, h).await {
+                Some(true) => return h,
+                Some(false) => h += 1,
+                None => {
+                    assert!(
+                        start.elapsed() < DEADLINE,
+                        "no block with transactions at or above {from} on node {node} within {DEADLINE:?}"
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+            }
+        }
+    }
+
+    /// A little transfer load until `stop`: one transfer every 200 ms from dev accounts 1-3
+    /// in turn, round robin over the nodes `to`, each account's in nonce order.
+    pub fn spawn_transfer_load(
+        &self,
+        to: &[usize],
+        stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let urls: Vec<String> = to
+            .iter()
+            .map(|&i| self.manifest.nodes[i].rpc_url.clone())
+            .collect();
+        tokio::spawn(async move {
+            let clients: Vec<_> = urls
+                .iter()
+                .filter_map(|u| {
+                    jsonrpsee::http_client::HttpClientBuilder::default()
+                        .request_timeout(std::time::Duration::from_secs(10))
+                        .build(u)
+                        .ok()
+                })
+                .collect();
+            if clients.is_empty() {
+                return;
+            }
+            let keys: Vec<_> = (1..=3).map(dev_account_key).collect();
+            let mut nonces = [0u64; 3];
+            let mut i = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                let k = i % keys.len();
+                let raw = transfer(&keys[k], CHAIN_ID, nonces[k], 100 * 1_000_000_000);
+                let sent: Result<serde_json::Value, _> = jsonrpsee::core::client::ClientT::request(
+                    &clients[i % clients.len()],
+                    "eth_sendRawTransaction",
+                    jsonrpsee::rpc_params![hex0x(&raw)],
+                )
+                .await;
+                if sent.is_ok() {
+                    nonces[k] += 1;
+                }
+                i += 1;
+            }
+        })
+    }
+
+    /// The last warnings and errors of every node, for a failing test's message.
+    pub fn warnings(&self) -> String {
+        let mut out = String::new();
+        for (i, node) in self.manifest.nodes.iter().enumerate() {
+            let text = std::fs::read_to_string(&node.log).unwrap_or_default();
+            let lines: Vec<&str> = text
+                .lines()
+                .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+                .collect();
+            out.push_str(&format!("--- node {i} ({}): last warnings\n", node.name));
+            for l in &lines[lines.len().saturating_sub(8)..] {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
 impl Drop for TestNet {
     fn drop(&mut self) {
         for c in self.children.iter_mut().flatten() {

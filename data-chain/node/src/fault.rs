@@ -12,7 +12,8 @@ use tracing::warn;
 /// A deliberate validator fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValidatorFault {
-    /// Silently discard the first copy of every claim for this data height that reaches the
+    /// Silently discard the first copy of every claim for the first data height at or above
+    /// this one whose block has transactions (blocks without take no claim) that reaches the
     /// node (gossip or RPC), as if the message had been lost on the way: it is neither pooled
     /// nor forwarded, and the sender is not told. Later copies are taken as usual, so what is
     /// under test is whether executors send their claims again.
@@ -58,6 +59,8 @@ pub(crate) struct FaultState {
     fault: ValidatorFault,
     /// Claims whose first copy was discarded: the next copy goes through.
     dropped_claims: Mutex<HashSet<ClaimId>>,
+    /// The height whose claims are dropped, once known.
+    target: Mutex<Option<u64>>,
     warned: AtomicBool,
 }
 
@@ -67,16 +70,43 @@ impl FaultState {
         FaultState {
             fault,
             dropped_claims: Mutex::new(HashSet::new()),
+            target: Mutex::new(None),
             warned: AtomicBool::new(false),
         }
     }
 
     /// Whether this copy of a claim is to be discarded on purpose: the first copy of each
-    /// claim for the fault's height. Undecodable bytes are left to the usual checks.
-    pub(crate) fn drops_claim(&self, bytes: &[u8]) -> Option<ClaimId> {
-        let ValidatorFault::DropClaimsAt(height) = self.fault;
+    /// claim for the fault's height (the first at or above the configured one whose block has
+    /// transactions; `has_txs` tells that of a decided height, `None` if not decided here).
+    /// Undecodable bytes are left to the usual checks.
+    pub(crate) fn drops_claim(
+        &self,
+        bytes: &[u8],
+        has_txs: impl Fn(u64) -> Option<bool>,
+    ) -> Option<ClaimId> {
+        let ValidatorFault::DropClaimsAt(from) = self.fault;
         let item = ClaimItem::decode(bytes).ok()?;
-        if item.signed.claim.data_height != height {
+        let data_height = item.signed.claim.data_height;
+        if data_height < from {
+            return None;
+        }
+        let height = {
+            let mut target = self.target.lock().unwrap_or_else(|e| e.into_inner());
+            if target.is_none() {
+                for h in from..=data_height {
+                    match has_txs(h) {
+                        Some(true) => {
+                            *target = Some(h);
+                            break;
+                        }
+                        Some(false) => {}
+                        None => return None,
+                    }
+                }
+            }
+            (*target)?
+        };
+        if data_height != height {
             return None;
         }
         let id = item.id();
@@ -119,7 +149,7 @@ mod tests {
     }
 
     #[test]
-    fn drops_only_the_first_copy_of_claims_at_its_height() {
+    fn drops_only_the_first_copy_of_claims_at_the_first_height_with_transactions() {
         use lazychain_fraud::{SignedClaim, StateClaim};
         let key = malachitebft_signing_ed25519::PrivateKey::from([7u8; 32]);
         let claim_at = |height: u64| {
@@ -135,13 +165,18 @@ mod tests {
             }
             .encode()
         };
+        // Heights 5 and 6 have no transactions; 7 is the first that does.
+        let has_txs = |h: u64| (h <= 9).then_some(h >= 7);
         let state = FaultState::new(ValidatorFault::DropClaimsAt(5));
-        assert!(state.drops_claim(&claim_at(4)).is_none());
-        assert!(state.drops_claim(&claim_at(5)).is_some());
+        assert!(state.drops_claim(&claim_at(4), has_txs).is_none());
+        // Height 10 is not decided here: nothing is known yet.
+        assert!(state.drops_claim(&claim_at(10), |_| None).is_none());
+        assert!(state.drops_claim(&claim_at(7), has_txs).is_some());
         assert!(
-            state.drops_claim(&claim_at(5)).is_none(),
+            state.drops_claim(&claim_at(7), has_txs).is_none(),
             "second copy kept"
         );
-        assert!(state.drops_claim(b"garbage").is_none());
+        assert!(state.drops_claim(&claim_at(8), has_txs).is_none());
+        assert!(state.drops_claim(b"garbage", has_txs).is_none());
     }
 }

@@ -303,7 +303,8 @@ impl ItemPool {
     }
 
     /// Whether a claim for `data_height` naming `parent` has a known ancestry: the parent is
-    /// the genesis parent, recorded, or pooled (for the height below) and not an orphan.
+    /// the genesis parent, recorded, or pooled (for a height below: heights without
+    /// transactions take no claim) and not an orphan.
     fn rooted(
         &self,
         parent: &ClaimId,
@@ -312,9 +313,10 @@ impl ItemPool {
     ) -> bool {
         *parent == GENESIS_PARENT
             || recorded(parent)
-            || self.claims.get(parent).is_some_and(|p| {
-                p.orphan_since.is_none() && p.meta.data_height.saturating_add(1) == data_height
-            })
+            || self
+                .claims
+                .get(parent)
+                .is_some_and(|p| p.orphan_since.is_none() && p.meta.data_height < data_height)
     }
 
     /// The class a pooled claim has now.

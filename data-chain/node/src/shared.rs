@@ -557,7 +557,11 @@ impl NodeShared {
     /// the header is here (`follow_state` finishes the check).
     pub fn submit_claim(&self, bytes: &[u8], gossip: bool) -> Result<ClaimId, ItemSubmitError> {
         // `--fault drop-claims-at=H`: as a lost message, the sender hears nothing.
-        if let Some(id) = self.fault.get().and_then(|f| f.drops_claim(bytes)) {
+        if let Some(id) = self.fault.get().and_then(|f| {
+            f.drops_claim(bytes, |h| {
+                self.header_at(h).map(|header| header.tx_count > 0)
+            })
+        }) {
             return Ok(id);
         }
         let latest = self.status().height;

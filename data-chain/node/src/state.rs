@@ -451,9 +451,12 @@ impl StateFollower {
             .map(Inclusion::Claim)
             .chain(frauds)
             .collect();
-        let outcomes = self
-            .consensus
-            .apply_block(height, block.header.timestamp_ms, &items)?;
+        let outcomes = self.consensus.apply_block(
+            height,
+            block.header.timestamp_ms,
+            block.header.tx_count,
+            &items,
+        )?;
         for (fraud_index, record_index) in evidence_records {
             let outcome = match outcomes.get(claim_count + fraud_index) {
                 Some(Outcome::Equivocation { .. }) => "accepted".to_owned(),

@@ -242,12 +242,19 @@ impl Publisher {
         }
     }
 
-    /// The racing liar's claim for decided height `height`: roots made up without executing
-    /// (an empty block keeps the pre-state root, or no validator would include it).
-    fn build_racing(&mut self, node: &NodeShared, height: u64) -> Result<ClaimItem, String> {
+    /// The racing liar's claim for decided height `height`: roots made up without executing;
+    /// `None` for a block without transactions (it takes no claim).
+    fn build_racing(
+        &mut self,
+        node: &NodeShared,
+        height: u64,
+    ) -> Result<Option<ClaimItem>, String> {
         let header = node
             .header_at(height)
             .ok_or_else(|| format!("no decided header {height}"))?;
+        if header.tx_count == 0 {
+            return Ok(None);
+        }
         let address = self.address;
         let made_up = |i: u64| {
             let mut seed = [0u8; 36];
@@ -259,13 +266,13 @@ impl Publisher {
         let trace: Vec<B256> = (0..header.tx_count).map(made_up).collect();
         let pre = self.parent_post;
         let post = trace.last().copied().unwrap_or(pre);
-        Ok(self.sign_next(
+        Ok(Some(self.sign_next(
             height,
             (pre, post),
             trace,
             made_up(u64::MAX),
             header.tx_count,
-        ))
+        )))
     }
 
     /// Signs the claim for `height` on this executor's chain (parent: its previous claim)
@@ -307,6 +314,11 @@ impl Publisher {
         let mut joined = None;
         let mut height = self.next_height;
         loop {
+            // Heights without transactions take no claim: look past them.
+            if height <= consensus.applied_height() && !consensus.has_transactions(height) {
+                height += 1;
+                continue;
+            }
             let other = consensus
                 .claims_at(height)
                 .into_iter()
@@ -326,13 +338,17 @@ impl Publisher {
         }
     }
 
-    /// The claim item for executed height `height`, continuing this executor's chain.
-    fn build(&mut self, exec: &ExecShared, height: u64) -> Result<ClaimItem, String> {
+    /// The claim item for executed height `height`, continuing this executor's chain; `None`
+    /// for a block without transactions (its state is its parent's: it takes no claim).
+    fn build(&mut self, exec: &ExecShared, height: u64) -> Result<Option<ClaimItem>, String> {
         let summary = exec
             .state
             .executed_block(height)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("no executed block {height}"))?;
+        if summary.tx_count == 0 {
+            return Ok(None);
+        }
         let mut trace = exec
             .state
             .trace(height)
@@ -356,13 +372,13 @@ impl Publisher {
         } else {
             (summary.pre_state_root, summary.state_root)
         };
-        Ok(self.sign_next(
+        Ok(Some(self.sign_next(
             height,
             (pre, post),
             trace,
             summary.receipts_root,
             summary.tx_count,
-        ))
+        )))
     }
 
     fn post(&self, node: &NodeShared, height: u64, bytes: &[u8]) {
@@ -382,9 +398,17 @@ impl Publisher {
         }
         let started = FLOOD_COUNTER.fetch_add(FLOOD_PER_TICK, std::sync::atomic::Ordering::Relaxed);
         for n in started..started + FLOOD_PER_TICK {
-            // Height 1 may only name the genesis parent: flood heights 2 and up.
-            let height = 2 + n % (tip - 1);
-            let Some(header) = node.header_at(height) else {
+            // Height 1 may only name the genesis parent: flood heights 2 and up, those with
+            // transactions (a claim for any other height is refused at once).
+            let mut height = 2 + n % (tip - 1);
+            let header = loop {
+                match node.header_at(height) {
+                    Some(h) if h.tx_count > 0 => break Some(h),
+                    Some(_) if height > 2 => height -= 1,
+                    _ => break None,
+                }
+            };
+            let Some(header) = header else {
                 continue;
             };
             let made_up = |i: u64| {
@@ -463,7 +487,8 @@ impl Publisher {
                 self.build(exec, height)
             };
             match built {
-                Ok(item) => {
+                Ok(None) => self.next_height += 1,
+                Ok(Some(item)) => {
                     let bytes = item.encode();
                     self.post(node, height, &bytes);
                     if let Some(m) = &self.metrics {
@@ -559,11 +584,11 @@ impl Publisher {
                 height,
                 consensus.latest_final_height(),
                 consensus.pruned_through(),
-                consensus.genesis_root(),
-                |h| {
-                    consensus
-                        .canonical_claim(h)
-                        .zip(consensus.canonical_root(h))
+                |h| match consensus.canonical_claim_at_or_below(h) {
+                    Some((at, id)) => consensus.canonical_root(at).map(|root| (at, id, root)),
+                    // The genesis state, unless the claims below are forgotten (rule 7).
+                    None => (consensus.pruned_through() == 0)
+                        .then(|| (0, GENESIS_PARENT, consensus.genesis_root())),
                 },
                 |h| {
                     exec.state
@@ -641,30 +666,27 @@ enum HealPlan {
 
 /// Decides how an executor whose lowest unrecorded claim is for `height`, built on a parent
 /// in `parent` state, continues, given the latest final height, the height state consensus
-/// has pruned through, the genesis root, the canonical claim and root at a height, and its
-/// own executed root at a height.
+/// has pruned through, the canonical claim at or below a height (its height, id and
+/// post-state root: the canonical state there; height 0, [`GENESIS_PARENT`] and the genesis
+/// root for the genesis state), and its own executed root at a height.
 fn plan_heal(
     parent: ParentState,
     height: u64,
     final_height: u64,
     pruned_through: u64,
-    genesis_root: B256,
-    canonical: impl Fn(u64) -> Option<(ClaimId, B256)>,
+    canonical: impl Fn(u64) -> Option<(u64, ClaimId, B256)>,
     own_root: impl Fn(u64) -> Option<B256>,
 ) -> HealPlan {
     let Some(base) = reparent_base(parent, height, final_height, pruned_through) else {
         return HealPlan::Nothing;
     };
-    if base == 0 {
-        return HealPlan::Reparent {
-            base,
-            onto: GENESIS_PARENT,
-            root: genesis_root,
-        };
-    }
-    let Some((onto, root)) = canonical(base) else {
+    // Heights without transactions have no claim: the one to build on is the last below.
+    let Some((base, onto, root)) = canonical(base) else {
         return HealPlan::Nothing;
     };
+    if base == 0 {
+        return HealPlan::Reparent { base, onto, root };
+    }
     // Not executed here yet: nothing to compare, wait.
     let Some(own) = own_root(base) else {
         return HealPlan::Nothing;
@@ -1223,9 +1245,14 @@ mod tests {
         B256::repeat_byte(byte)
     }
 
-    /// Canonical claims `id(h)` with roots `root(h)` up to height 20.
-    fn canonical(h: u64) -> Option<(ClaimId, B256)> {
-        (h <= 20).then(|| (id(h as u8), root(h as u8)))
+    /// Canonical claims `id(h)` with roots `root(h)` at every height up to 20, on the genesis
+    /// state (root `0xee`).
+    fn canonical(h: u64) -> Option<(u64, ClaimId, B256)> {
+        match h {
+            0 => Some((0, GENESIS_PARENT, root(0xee))),
+            1..=20 => Some((h, id(h as u8), root(h as u8))),
+            _ => None,
+        }
     }
 
     #[test]
@@ -1233,11 +1260,11 @@ mod tests {
         let genesis = root(0xee);
         let agrees = |h: u64| Some(root(h as u8));
         assert_eq!(
-            plan_heal(ParentState::Standing, 10, 9, 0, genesis, canonical, agrees),
+            plan_heal(ParentState::Standing, 10, 9, 0, canonical, agrees),
             HealPlan::Nothing
         );
         assert_eq!(
-            plan_heal(ParentState::Reverted, 10, 12, 0, genesis, canonical, agrees),
+            plan_heal(ParentState::Reverted, 10, 12, 0, canonical, agrees),
             HealPlan::Reparent {
                 base: 9,
                 onto: id(9),
@@ -1245,7 +1272,7 @@ mod tests {
             }
         );
         assert_eq!(
-            plan_heal(ParentState::Lost, 10, 4, 0, genesis, canonical, agrees),
+            plan_heal(ParentState::Lost, 10, 4, 0, canonical, agrees),
             HealPlan::Reparent {
                 base: 4,
                 onto: id(4),
@@ -1253,7 +1280,7 @@ mod tests {
             }
         );
         assert_eq!(
-            plan_heal(ParentState::Reverted, 10, 0, 0, genesis, canonical, agrees),
+            plan_heal(ParentState::Reverted, 10, 0, 0, canonical, agrees),
             HealPlan::Reparent {
                 base: 0,
                 onto: GENESIS_PARENT,
@@ -1264,12 +1291,11 @@ mod tests {
 
     #[test]
     fn an_executor_down_past_the_pruned_height_continues_above_it() {
-        let genesis = root(0xee);
         let agrees = |h: u64| Some(root(h as u8));
         // Its lowest unrecorded claim is for height 3, its parent (height 2) pruned with
         // everything through 11: it continues from the canonical claim at 12.
         assert_eq!(
-            plan_heal(ParentState::Lost, 3, 15, 11, genesis, canonical, agrees),
+            plan_heal(ParentState::Lost, 3, 15, 11, canonical, agrees),
             HealPlan::Reparent {
                 base: 12,
                 onto: id(12),
@@ -1279,33 +1305,45 @@ mod tests {
         // Not executed that far yet: wait.
         let executed_to_11 = |h: u64| (h <= 11).then(|| root(h as u8));
         assert_eq!(
-            plan_heal(
-                ParentState::Lost,
-                3,
-                15,
-                11,
-                genesis,
-                canonical,
-                executed_to_11
-            ),
+            plan_heal(ParentState::Lost, 3, 15, 11, canonical, executed_to_11),
             HealPlan::Nothing
         );
     }
 
     #[test]
+    fn heights_without_transactions_are_skipped_down_to_the_claim_below() {
+        // Canonical claims only at even heights: the odd ones had no transactions.
+        let sparse = |h: u64| match h {
+            0 | 1 => Some((0, GENESIS_PARENT, root(0xee))),
+            _ => {
+                let at = h - h % 2;
+                Some((at, id(at as u8), root(at as u8)))
+            }
+        };
+        let agrees = |h: u64| Some(root(h as u8));
+        assert_eq!(
+            plan_heal(ParentState::Lost, 10, 9, 0, sparse, agrees),
+            HealPlan::Reparent {
+                base: 8,
+                onto: id(8),
+                root: root(8)
+            }
+        );
+        assert_eq!(
+            plan_heal(ParentState::Reverted, 2, 9, 0, sparse, agrees),
+            HealPlan::Reparent {
+                base: 0,
+                onto: GENESIS_PARENT,
+                root: root(0xee)
+            }
+        );
+    }
+
+    #[test]
     fn never_onto_a_root_its_own_execution_did_not_reach() {
-        let genesis = root(0xee);
         let disagrees = |h: u64| Some(root(h as u8 + 100));
         assert_eq!(
-            plan_heal(
-                ParentState::Reverted,
-                10,
-                12,
-                0,
-                genesis,
-                canonical,
-                disagrees
-            ),
+            plan_heal(ParentState::Reverted, 10, 12, 0, canonical, disagrees),
             HealPlan::Refuse {
                 base: 9,
                 canonical_root: root(9),
@@ -1314,13 +1352,11 @@ mod tests {
         );
         // Not executed yet, or no canonical claim: wait.
         assert_eq!(
-            plan_heal(ParentState::Reverted, 10, 12, 0, genesis, canonical, |_| {
-                None
-            }),
+            plan_heal(ParentState::Reverted, 10, 12, 0, canonical, |_| { None }),
             HealPlan::Nothing
         );
         assert_eq!(
-            plan_heal(ParentState::Reverted, 30, 29, 0, genesis, canonical, |h| {
+            plan_heal(ParentState::Reverted, 30, 29, 0, canonical, |h| {
                 Some(root(h as u8))
             }),
             HealPlan::Nothing

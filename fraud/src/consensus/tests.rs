@@ -80,21 +80,34 @@ fn machine(window: u64, percent: u8, execs: &[(&Exec, u128)]) -> StateConsensus 
     machine_with(&params(window * BLOCK_MS, window, 1, percent), execs)
 }
 
-/// Applies the next block, `BLOCK_MS` after the previous one.
+/// Transactions in every block of these tests but the empty ones ([`tx_free_blocks`]).
+const TXS: u64 = 1;
+
+/// Applies the next block (with transactions), `BLOCK_MS` after the previous one.
 fn block(sc: &mut StateConsensus, items: Vec<Inclusion>) -> Vec<Outcome> {
     let h = sc.applied_height() + 1;
-    sc.apply_block(h, h * BLOCK_MS, &items).expect("in order")
+    sc.apply_block(h, h * BLOCK_MS, TXS, &items)
+        .expect("in order")
 }
 
-/// Applies the next block with timestamp `ms`.
+/// Applies the next block (with transactions) with timestamp `ms`.
 fn block_at(sc: &mut StateConsensus, ms: u64, items: Vec<Inclusion>) -> Vec<Outcome> {
     let h = sc.applied_height() + 1;
-    sc.apply_block(h, ms, &items).expect("in order")
+    sc.apply_block(h, ms, TXS, &items).expect("in order")
 }
 
-fn empty_blocks(sc: &mut StateConsensus, n: u64) {
+/// `n` blocks with transactions and no state-consensus items.
+fn blocks_without_items(sc: &mut StateConsensus, n: u64) {
     for _ in 0..n {
         block(sc, vec![]);
+    }
+}
+
+/// `n` blocks without transactions (and without items), `BLOCK_MS` apart.
+fn tx_free_blocks(sc: &mut StateConsensus, n: u64) {
+    for _ in 0..n {
+        let h = sc.applied_height() + 1;
+        sc.apply_block(h, h * BLOCK_MS, 0, &[]).expect("in order");
     }
 }
 
@@ -280,7 +293,7 @@ fn fraud_reverts_the_descendant_chain_but_not_a_sibling_honest_chain() {
     assert!(!sc.is_slashed(&c.addr));
     assert!(sc.is_slashed(&b.addr));
 
-    empty_blocks(&mut sc, 6); // 12 = 2 + W
+    blocks_without_items(&mut sc, 6); // 12 = 2 + W
     assert_eq!(status(&sc, &a1), ClaimStatus::Final { at: 12 });
     assert_eq!(status(&sc, &b1).name(), "reverted");
     block(&mut sc, vec![]); // 13
@@ -489,7 +502,7 @@ fn equivocation_after_finality_keeps_the_final_claim() {
     let a1x = claim_on(&a, None, root(2));
     block(&mut sc, vec![]); // 1
     block(&mut sc, vec![Inclusion::Claim(a1.clone())]); // 2
-    empty_blocks(&mut sc, 2); // 4: final
+    blocks_without_items(&mut sc, 2); // 4: final
     assert_eq!(status(&sc, &a1), ClaimStatus::Final { at: 4 });
     let out = block(&mut sc, vec![Inclusion::Claim(a1x.clone())]);
     let [Outcome::Equivocation {
@@ -612,6 +625,7 @@ fn claims_that_break_a_rule_are_ignored_and_change_nothing() {
             skips_a_height,
             Rejection::ParentHeight {
                 parent_height: 1,
+                expected: 2,
                 data_height: 3,
             },
         ),
@@ -754,7 +768,7 @@ fn slashing_reverts_the_executors_other_pending_claims() {
         "{out:?}"
     );
     assert_eq!(sc.ledger().total(), 2000);
-    empty_blocks(&mut sc, 7); // 12 = 2 + W
+    blocks_without_items(&mut sc, 7); // 12 = 2 + W
     assert_eq!(status(&sc, &b1), ClaimStatus::Final { at: 12 });
 }
 
@@ -780,7 +794,7 @@ fn conflicting_unproven_claims_never_finalize_whatever_their_order() {
             &mut sc,
             vec![Inclusion::Claim(a2.clone()), Inclusion::Claim(b2.clone())],
         );
-        empty_blocks(&mut sc, 20);
+        blocks_without_items(&mut sc, 20);
         for c in [&a1, &b1, &a2, &b2] {
             assert!(status(&sc, c).is_pending(), "order a-first {first_a}");
         }
@@ -819,10 +833,10 @@ fn a_late_rival_of_a_final_claim_never_finalizes() {
     let b1_again = claim_on(&b, None, root(5));
     block(&mut sc, vec![]);
     block(&mut sc, vec![Inclusion::Claim(a1.clone())]);
-    empty_blocks(&mut sc, 2);
+    blocks_without_items(&mut sc, 2);
     assert!(status(&sc, &a1).is_final());
     block(&mut sc, vec![Inclusion::Claim(b1.clone())]);
-    empty_blocks(&mut sc, 10);
+    blocks_without_items(&mut sc, 10);
     assert!(status(&sc, &b1).is_pending());
     assert_eq!(sc.canonical_root(1), Some(B256::from(root(1))));
     assert_eq!(sc.latest_final_height(), 1);
@@ -841,22 +855,22 @@ fn inputs_out_of_order_and_bad_parameters_are_errors() {
     let mut sc = machine(3, 50, &[(&a, 1)]);
     let before = sc.clone();
     assert_eq!(
-        sc.apply_block(2, 1, &[]),
+        sc.apply_block(2, 1, TXS, &[]),
         Err(ApplyError::OutOfOrder {
             expected: 1,
             got: 2
         })
     );
     assert_eq!(
-        sc.apply_block(0, 1, &[]),
+        sc.apply_block(0, 1, TXS, &[]),
         Err(ApplyError::OutOfOrder {
             expected: 1,
             got: 0
         })
     );
     assert_eq!(sc, before);
-    sc.apply_block(1, 5, &[]).expect("next");
-    assert!(sc.apply_block(1, 6, &[]).is_err());
+    sc.apply_block(1, 5, TXS, &[]).expect("next");
+    assert!(sc.apply_block(1, 6, TXS, &[]).is_err());
     let new = |p: StateParams| StateConsensus::new(GENESIS_ROOT, &p, ExecutorRegistry::default());
     assert_eq!(
         new(params(1_000, 0, 1, 50)),
@@ -976,7 +990,7 @@ fn a_claim_needs_corroboration_by_k_executors() {
     block(&mut sc, vec![]); // 1
     block(&mut sc, vec![Inclusion::Claim(a1.clone())]); // 2
     block(&mut sc, vec![Inclusion::Claim(a2.clone())]); // 3
-    empty_blocks(&mut sc, 10); // 13
+    blocks_without_items(&mut sc, 10); // 13
     assert!(status(&sc, &a1).is_pending());
     assert!(status(&sc, &a2).is_pending());
     assert_eq!(sc.corroboration(&a1.id()), 1);
@@ -998,12 +1012,12 @@ fn a_claim_needs_corroboration_by_k_executors() {
     assert!(status(&sc, &b1).is_pending(), "b1 still has its own window");
     assert!(status(&sc, &a2).is_pending(), "a2 has no second executor");
     assert_eq!(sc.canonical_claim(1), Some(a1.id()));
-    empty_blocks(&mut sc, 2); // 16 = 14 + B
+    blocks_without_items(&mut sc, 2); // 16 = 14 + B
     assert_eq!(status(&sc, &b1), ClaimStatus::Final { at: 16 });
 
     // a's second claim at height 2 agrees with a2 but is by the same executor.
     block(&mut sc, vec![Inclusion::Claim(a2_on_b1.clone())]); // 17
-    empty_blocks(&mut sc, 20);
+    blocks_without_items(&mut sc, 20);
     assert_eq!(sc.corroboration(&a2.id()), 1);
     assert!(status(&sc, &a2).is_pending());
     assert!(status(&sc, &a2_on_b1).is_pending());
@@ -1024,7 +1038,7 @@ fn slashing_one_of_two_executors_lets_the_survivors_held_claim_finalize() {
     let b1x = claim_on(&b, None, root(8));
     block(&mut sc, vec![]); // 1
     block(&mut sc, vec![Inclusion::Claim(a1.clone())]); // 2
-    empty_blocks(&mut sc, 5); // 7
+    blocks_without_items(&mut sc, 5); // 7
     assert!(status(&sc, &a1).is_pending());
     assert_eq!(sc.uncorroborated_claims(), 1);
     let out = block(
@@ -1089,7 +1103,7 @@ fn a_slashed_executor_no_longer_corroborates() {
     let c1 = claim_on(&c, None, root(1));
     let c2 = claim_on(&c, Some(&c1), root(2));
     block(&mut sc, vec![Inclusion::Claim(a2.clone())]); // 6
-    empty_blocks(&mut sc, 4); // 10
+    blocks_without_items(&mut sc, 4); // 10
     assert!(status(&sc, &a2).is_pending());
     block(&mut sc, vec![Inclusion::Claim(c1.clone())]); // 11
     block(&mut sc, vec![Inclusion::Claim(c2.clone())]); // 12
@@ -1106,7 +1120,7 @@ fn a_decreasing_timestamp_is_refused_and_changes_nothing() {
     block_at(&mut sc, 6_000, vec![]); // 2
     let before = sc.clone();
     assert_eq!(
-        sc.apply_block(3, 5_999, &[Inclusion::Claim(c1.clone())]),
+        sc.apply_block(3, 5_999, TXS, &[Inclusion::Claim(c1.clone())]),
         Err(ApplyError::TimestampDecreased {
             height: 3,
             timestamp_ms: 5_999,
@@ -1117,7 +1131,7 @@ fn a_decreasing_timestamp_is_refused_and_changes_nothing() {
     assert_eq!(sc.applied_ms(), 6_000);
     // An equal timestamp is not a decrease (the machine needs no more; a decided chain's
     // timestamps strictly increase anyway).
-    sc.apply_block(3, 6_000, &[Inclusion::Claim(c1.clone())])
+    sc.apply_block(3, 6_000, TXS, &[Inclusion::Claim(c1.clone())])
         .expect("same timestamp");
     assert_eq!(sc.claim(&c1.id()).map(|v| v.included_ms), Some(6_000));
 }
@@ -1899,4 +1913,219 @@ fn memory_bearing_maps_stay_bounded_over_20000_heights() {
         std::mem::size_of::<Record>(),
         std::mem::size_of::<SignedClaim>()
     );
+}
+
+/// A claim by `e` for `height` on top of `parent` (genesis when `None`), skipping the empty
+/// heights in between.
+fn claim_at(e: &Exec, parent: Option<&SignedClaim>, height: u64, post: [u8; 32]) -> SignedClaim {
+    resign(e, claim_on(e, parent, post), |c| c.data_height = height)
+}
+
+/// Applies the next block, without transactions, carrying `items`.
+fn tx_free_block(sc: &mut StateConsensus, items: Vec<Inclusion>) -> Vec<Outcome> {
+    let h = sc.applied_height() + 1;
+    sc.apply_block(h, h * BLOCK_MS, 0, &items)
+        .expect("in order")
+}
+
+#[test]
+fn empty_blocks_take_no_claim_and_are_final_with_the_claim_before_them() {
+    let a = exec(1);
+    let mut sc = machine(3, 50, &[(&a, 1000)]);
+    let c1 = claim_on(&a, None, root(1));
+    let on_empty = claim_at(&a, Some(&c1), 2, root(2));
+    let c4 = claim_at(&a, Some(&c1), 4, root(4));
+    let c4_on_genesis = claim_at(&a, None, 4, root(4));
+    let c4_next_to_parent = claim_on(&a, Some(&c1), root(4)); // height 2
+
+    block(&mut sc, vec![]); // 1: transactions
+    tx_free_block(&mut sc, vec![Inclusion::Claim(c1.clone())]); // 2
+    tx_free_block(&mut sc, vec![]); // 3
+                                    // An empty height takes no claim: a claim for it is refused, whatever its roots.
+    let out = block(&mut sc, vec![Inclusion::Claim(on_empty.clone())]); // 4: transactions
+    assert_eq!(
+        out,
+        vec![Outcome::ClaimIgnored {
+            id: on_empty.id(),
+            reason: Rejection::EmptyHeight { data_height: 2 }
+        }]
+    );
+    // Height 4's parent is height 1's claim: the genesis state is no longer its pre-state.
+    let out = block(
+        &mut sc,
+        vec![
+            Inclusion::Claim(c4_on_genesis.clone()),
+            Inclusion::Claim(c4_next_to_parent.clone()),
+            Inclusion::Claim(c4.clone()),
+        ],
+    ); // 5
+    assert_eq!(
+        out[0],
+        Outcome::ClaimIgnored {
+            id: c4_on_genesis.id(),
+            reason: Rejection::ParentHeight {
+                parent_height: 0,
+                expected: 1,
+                data_height: 4
+            }
+        }
+    );
+    assert_eq!(
+        out[1],
+        Outcome::ClaimIgnored {
+            id: c4_next_to_parent.id(),
+            reason: Rejection::EmptyHeight { data_height: 2 }
+        }
+    );
+    assert!(matches!(out[2], Outcome::Recorded { .. }), "{out:?}");
+    // The claim at 1 is final in block 5 (2 + W): heights 2 and 3 are final with it, and
+    // their canonical root is its post-state root; height 4 waits for its own claim.
+    assert_eq!(status(&sc, &c1), ClaimStatus::Final { at: 5 });
+    assert_eq!(sc.latest_final_height(), 3);
+    assert_eq!(sc.canonical_root(2), Some(B256::from(root(1))));
+    assert_eq!(sc.canonical_root(3), Some(B256::from(root(1))));
+    assert_eq!(sc.canonical_claim(2), None);
+    assert_eq!(sc.canonical_claim_at_or_below(3), Some((1, c1.id())));
+    assert_eq!(sc.safe_claim(3), Some(c1.id()));
+    // Block 5 has transactions and no claim yet: the safe chain stops below it.
+    assert_eq!(sc.latest_safe_height(), 4);
+    assert_eq!(sc.safe_root(5), None);
+    assert_eq!(sc.safe_root(4), Some(B256::from(root(4))));
+    // Empty blocks after the last claim: safe (and, once it is final, final) up to the tip.
+    tx_free_blocks(&mut sc, 3); // 6, 7, 8
+    assert_eq!(status(&sc, &c4), ClaimStatus::Final { at: 8 });
+    assert_eq!(sc.latest_final_height(), 4);
+    let c5 = claim_at(&a, Some(&c4), 5, root(5));
+    block(&mut sc, vec![Inclusion::Claim(c5.clone())]); // 9: transactions
+    tx_free_blocks(&mut sc, 3); // 10, 11, 12
+    assert_eq!(status(&sc, &c5), ClaimStatus::Final { at: 12 });
+    // Heights 6-8 are empty; 9 has transactions and no claim.
+    assert_eq!(sc.latest_final_height(), 8);
+    assert_eq!(sc.canonical_root(8), Some(B256::from(root(5))));
+    assert_eq!(sc.latest_safe_height(), 8);
+}
+
+#[test]
+fn an_idle_chain_is_final_at_the_genesis_state_until_its_first_transaction() {
+    let a = exec(1);
+    let mut sc = machine(3, 50, &[(&a, 1000)]);
+    tx_free_blocks(&mut sc, 5);
+    assert_eq!(sc.latest_final_height(), 5);
+    assert_eq!(sc.latest_safe_height(), 5);
+    assert_eq!(sc.canonical_root(5), Some(GENESIS_ROOT));
+    assert_eq!(sc.canonical_claim_at_or_below(5), None);
+    assert_eq!(sc.safe_claim(5), None);
+    block(&mut sc, vec![]); // 6: the first transactions
+    assert_eq!(sc.latest_final_height(), 5);
+    // Its claim names the genesis parent, at height 6.
+    let c6 = claim_at(&a, None, 6, root(6));
+    let after = claim_at(&a, Some(&c6), 7, root(7)); // height 7 has no block yet
+    let out = tx_free_block(&mut sc, vec![Inclusion::Claim(c6.clone())]); // 7
+    assert!(matches!(out[0], Outcome::Recorded { .. }), "{out:?}");
+    tx_free_blocks(&mut sc, 3); // 8, 9, 10
+    assert_eq!(status(&sc, &c6), ClaimStatus::Final { at: 10 });
+    assert_eq!(sc.latest_final_height(), 10);
+    assert_eq!(sc.canonical_claim(6), Some(c6.id()));
+    assert_eq!(sc.canonical_root(10), Some(B256::from(root(6))));
+    // Height 7 was empty after all.
+    let out = tx_free_block(&mut sc, vec![Inclusion::Claim(after.clone())]);
+    assert_eq!(
+        out,
+        vec![Outcome::ClaimIgnored {
+            id: after.id(),
+            reason: Rejection::EmptyHeight { data_height: 7 }
+        }]
+    );
+}
+
+#[test]
+fn pruning_keeps_the_parent_rule_exact_across_empty_heights() {
+    let (a, b) = (exec(1), exec(2));
+    let params = params(2 * BLOCK_MS, 2, 1, 50);
+    let registry = ExecutorRegistry::new([
+        (*a.key.public_key().as_bytes(), 1000u128),
+        (*b.key.public_key().as_bytes(), 1000u128),
+    ])
+    .expect("registry");
+    let mut sc = StateConsensus::with_retention(GENESIS_ROOT, &params, registry, 4).expect("sc");
+    let c1 = claim_on(&a, None, root(1));
+    let c3 = claim_at(&a, Some(&c1), 3, root(3));
+    block(&mut sc, vec![]); // 1: transactions
+    tx_free_block(&mut sc, vec![Inclusion::Claim(c1.clone())]); // 2
+    block(&mut sc, vec![]); // 3: transactions
+    tx_free_block(&mut sc, vec![Inclusion::Claim(c3.clone())]); // 4
+    tx_free_blocks(&mut sc, 20); // 5..=24
+    assert_eq!(sc.latest_final_height(), 24);
+    // Heights up to 2 are forgotten (height 3 holds the latest canonical claim).
+    assert_eq!(sc.pruned_through(), 2);
+    assert_eq!(sc.canonical_root(20), Some(B256::from(root(3))));
+    assert_eq!(sc.canonical_root(1), None);
+    // A late claim for height 3 on b's own claim for 1 (never recorded, and height 1 is
+    // forgotten anyway), and one on the genesis state, which is not height 3's pre-state.
+    let b1 = claim_on(&b, None, root(1));
+    let late = claim_at(&b, Some(&b1), 3, root(3));
+    let on_genesis = claim_at(&b, None, 3, root(3));
+    let out = block(
+        &mut sc,
+        vec![
+            Inclusion::Claim(late.clone()),
+            Inclusion::Claim(on_genesis.clone()),
+        ],
+    ); // 25: transactions
+    assert_eq!(
+        out,
+        vec![
+            Outcome::ClaimIgnored {
+                id: late.id(),
+                reason: Rejection::PrunedParent {
+                    parent: b1.id(),
+                    pruned_through: 2
+                }
+            },
+            Outcome::ClaimIgnored {
+                id: on_genesis.id(),
+                reason: Rejection::ParentHeight {
+                    parent_height: 0,
+                    expected: 1,
+                    data_height: 3
+                }
+            }
+        ]
+    );
+    // Height 25 continues from height 3's claim across the empty heights.
+    let c25 = claim_at(&a, Some(&c3), 25, root(25));
+    let out = tx_free_block(&mut sc, vec![Inclusion::Claim(c25.clone())]);
+    assert!(matches!(out[0], Outcome::Recorded { .. }), "{out:?}");
+}
+
+#[test]
+fn a_long_idle_run_never_forgets_the_claim_the_next_one_builds_on() {
+    let a = exec(1);
+    let params = params(2 * BLOCK_MS, 2, 1, 50);
+    let registry =
+        ExecutorRegistry::new([(*a.key.public_key().as_bytes(), 1000u128)]).expect("registry");
+    let mut sc = StateConsensus::with_retention(GENESIS_ROOT, &params, registry, 4).expect("sc");
+    let c1 = claim_on(&a, None, root(1));
+    let c2 = claim_on(&a, Some(&c1), root(2));
+    block(&mut sc, vec![]); // 1
+    block(&mut sc, vec![Inclusion::Claim(c1.clone())]); // 2
+    tx_free_block(&mut sc, vec![Inclusion::Claim(c2.clone())]); // 3
+                                                                // An idle night: far more empty blocks than the retention.
+    tx_free_blocks(&mut sc, 40);
+    assert_eq!(sc.latest_final_height(), 43);
+    // Height 1 is forgotten; height 2, the latest canonical claim, is kept.
+    assert_eq!(sc.pruned_through(), 1);
+    assert_eq!(sc.status(&c1.id()), None);
+    assert_eq!(sc.canonical_claim(2), Some(c2.id()));
+    block(&mut sc, vec![]); // 44: a transaction at last
+    let c44 = claim_at(&a, Some(&c2), 44, root(44));
+    let out = tx_free_block(&mut sc, vec![Inclusion::Claim(c44.clone())]); // 45
+    assert!(matches!(out[0], Outcome::Recorded { .. }), "{out:?}");
+    tx_free_blocks(&mut sc, 2);
+    assert_eq!(status(&sc, &c44), ClaimStatus::Final { at: 47 });
+    assert_eq!(sc.latest_final_height(), 47);
+    // Now height 2 may go.
+    tx_free_blocks(&mut sc, 10);
+    assert_eq!(sc.pruned_through(), 43);
+    assert_eq!(sc.canonical_root(44), Some(B256::from(root(44))));
 }
