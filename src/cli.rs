@@ -274,7 +274,9 @@ pub struct ValidatorArgs {
     /// FAULT INJECTION, for tests and demos only: `drop-claims-at=H` silently discards the
     /// first copy of every claim for data height H (or the first height above it with
     /// transactions, if H has none) that reaches this validator (gossip or RPC), as a lost
-    /// message; later copies are taken. Never on by default.
+    /// message; later copies are taken. `drop-gossip-claims-at=H` discards every copy of those
+    /// claims that arrives by gossip, and takes those submitted over JSON-RPC. Never on by
+    /// default.
     #[arg(long, value_name = "FAULT")]
     pub fault: Option<lazychain_data_chain_node::fault::ValidatorFault>,
 }

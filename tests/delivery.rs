@@ -334,3 +334,52 @@ async fn a_restarted_executor_whose_last_claims_were_lost_resumes_claiming() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_gossip_keeps_losing_is_submitted_to_validators_directly() {
+    const DROP_FROM: u64 = 20;
+    // Every validator discards every gossiped copy of the claims for one height: only the
+    // executors' direct submissions (`executor.submit_urls`, which `localnet` fills with the
+    // validators' RPC endpoints) can get them in.
+    let fault = format!("drop-gossip-claims-at={DROP_FROM}");
+    let faults: Vec<(usize, &str)> = VALIDATORS.iter().map(|&i| (i, fault.as_str())).collect();
+    let net = TestNet::start_corroborated(4, 0, 2, &faults, WINDOW_MS, MIN_BLOCKS, 2);
+    let executors: Vec<String> = EXECUTORS.iter().map(|&i| executor_of(&net, i)).collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = net.spawn_transfer_load(&VALIDATORS, stop.clone());
+
+    wait_for(&net, "no validator discarded a gossiped claim", || async {
+        discarded(&net, 0, None).is_some()
+    })
+    .await;
+    let drop_at = discarded(&net, 0, None).expect("a discarded claim");
+    // Both claims are recorded, and finality (corroboration 2) passes the height.
+    wait_for(
+        &net,
+        "not both claims for the height gossip loses were recorded",
+        || async {
+            let claims = claims_at(&net, drop_at).await;
+            executors
+                .iter()
+                .all(|e| claims.iter().any(|c| &c["executor"] == e))
+        },
+    )
+    .await;
+    let tip = net.height(0).await.expect("height");
+    wait_final(&net, tip).await;
+    stop.store(true, Ordering::Relaxed);
+    let _ = load.await;
+    for &node in &EXECUTORS {
+        let (status, metrics) = http_get(&metrics_host(&net, node), "/metrics");
+        assert_eq!(status, 200);
+        assert!(
+            counter(&metrics, "lazychain_claims_submitted_direct_total") >= 1.0,
+            "executor node {node} delivered a claim directly:\n{}",
+            metrics
+                .lines()
+                .filter(|l| l.contains("claims_"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}

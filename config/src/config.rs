@@ -61,6 +61,8 @@ pub struct NodeConfig {
     pub log: LogSection,
     /// Files the node writes.
     pub storage: StorageSection,
+    /// Settings only executors use.
+    pub executor: ExecutorSection,
 }
 
 /// `[node]`: this node's identity.
@@ -267,6 +269,19 @@ impl Default for LogSection {
     }
 }
 
+/// Most `executor.submit_urls` entries.
+pub const MAX_SUBMIT_URLS: usize = 64;
+
+/// `[executor]`: settings only lazy executors use (other nodes ignore them).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExecutorSection {
+    /// JSON-RPC endpoints (`http://HOST:PORT`) of validators a claim is also submitted to
+    /// directly (`lazy_submitClaim`), two at a time in turn, when no block recorded it within
+    /// a few blocks of gossip. Default empty: gossip only.
+    pub submit_urls: Vec<String>,
+}
+
 /// Default `storage.block_cache_mib`.
 pub const DEFAULT_BLOCK_CACHE_MIB: u64 = 64;
 /// Default `storage.state_cache_mib`.
@@ -299,6 +314,25 @@ impl StorageSection {
     /// `state_cache_mib` in bytes.
     pub fn state_cache_bytes(&self) -> usize {
         mib_bytes(self.state_cache_mib)
+    }
+}
+
+/// Checks an `http://HOST:PORT` (or `https://`) endpoint: a scheme, a host, a port.
+fn check_http_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| format!("{url:?} is not an http:// or https:// URL"))?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let Some((host, port)) = authority.rsplit_once(':') else {
+        return Err(format!("{url:?} has no :PORT"));
+    };
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(format!("{url:?} has no host"));
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(()),
+        _ => Err(format!("{url:?} has a bad port {port:?}")),
     }
 }
 
@@ -337,6 +371,7 @@ const SECTIONS: &[(&str, &str)] = &[
         "storage",
         "Files this node writes, relative to its home directory unless absolute, and the memory their page caches may take.",
     ),
+    ("executor", "Settings only lazy executors use."),
 ];
 
 /// Every key in file order, with the comment written above it.
@@ -490,6 +525,11 @@ const KEYS: &[(&str, &str, &str)] = &[
         "storage",
         "state_cache_mib",
         "Executors only: memory for the state store's page cache, in MiB.",
+    ),
+    (
+        "executor",
+        "submit_urls",
+        "Validators' JSON-RPC endpoints (http://HOST:PORT) a claim gossip did not get recorded within a few blocks is also submitted to directly, e.g. [\"http://10.0.0.2:8545\"].",
     ),
 ];
 
@@ -922,6 +962,19 @@ impl NodeConfig {
                     s.wal_file
                 ),
             );
+        }
+
+        let urls = &self.executor.submit_urls;
+        if urls.len() > MAX_SUBMIT_URLS {
+            return fail(
+                "executor.submit_urls",
+                format!("{} entries, at most {MAX_SUBMIT_URLS}", urls.len()),
+            );
+        }
+        for (i, url) in urls.iter().enumerate() {
+            if let Err(problem) = check_http_url(url) {
+                return fail("executor.submit_urls", format!("entry {i}: {problem}"));
+            }
         }
 
         let listeners = [

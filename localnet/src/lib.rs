@@ -360,6 +360,12 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
             .collect();
         config.rpc.listen_addr = format!("127.0.0.1:{}", ports[i * 4 + 2]);
         config.metrics.listen_addr = format!("127.0.0.1:{}", ports[i * 4 + 3]);
+        if role == "executor" {
+            // Claims gossip did not get recorded go to the validators directly too.
+            config.executor.submit_urls = (0..opts.validators)
+                .map(|j| format!("http://127.0.0.1:{}", ports[j * 4 + 2]))
+                .collect();
+        }
         let config_path = home.join(lazychain_config::CONFIG_FILE);
         config.save(&config_path, true)?;
         // Apply overrides through the normal loader so that they are validated the same way.
@@ -1192,6 +1198,16 @@ mod tests {
             )
             .expect("key loads");
             assert_eq!(saved.public_key(), e.public_key);
+            // It submits late claims to both validators' RPC directly.
+            let config = NodeConfig::load(
+                &m.nodes[3 + j].home.join(lazychain_config::CONFIG_FILE),
+                std::iter::empty(),
+                &[],
+            )
+            .expect("config loads");
+            let validator_urls: Vec<String> =
+                m.nodes[..2].iter().map(|n| n.rpc_url.clone()).collect();
+            assert_eq!(config.executor.submit_urls, validator_urls);
         }
         // Every node holds the same genesis.
         for n in &m.nodes {

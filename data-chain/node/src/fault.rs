@@ -18,6 +18,11 @@ pub enum ValidatorFault {
     /// nor forwarded, and the sender is not told. Later copies are taken as usual, so what is
     /// under test is whether executors send their claims again.
     DropClaimsAt(u64),
+    /// Silently discard every copy that arrives by gossip of every claim for the first data
+    /// height at or above this one with transactions; copies submitted over JSON-RPC
+    /// (`lazy_submitClaim`) are taken. What is under test is that executors also submit late
+    /// claims to validators directly (`executor.submit_urls`).
+    DropGossipClaimsAt(u64),
 }
 
 /// `--fault` text that does not name a known validator fault.
@@ -29,20 +34,24 @@ impl FromStr for ValidatorFault {
     type Err = FaultParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let Some(("drop-claims-at", value)) = s.split_once('=') else {
-            return Err(FaultParseError(format!(
-                "unknown validator fault {s:?} (known: drop-claims-at=HEIGHT)"
-            )));
+        let unknown = || {
+            FaultParseError(format!(
+                "unknown validator fault {s:?} (known: drop-claims-at=HEIGHT, drop-gossip-claims-at=HEIGHT)"
+            ))
+        };
+        let (name, value) = s.split_once('=').ok_or_else(unknown)?;
+        let fault: fn(u64) -> ValidatorFault = match name {
+            "drop-claims-at" => ValidatorFault::DropClaimsAt,
+            "drop-gossip-claims-at" => ValidatorFault::DropGossipClaimsAt,
+            _ => return Err(unknown()),
         };
         let height: u64 = value
             .parse()
-            .map_err(|e| FaultParseError(format!("drop-claims-at: bad height {value:?}: {e}")))?;
+            .map_err(|e| FaultParseError(format!("{name}: bad height {value:?}: {e}")))?;
         if height == 0 {
-            return Err(FaultParseError(
-                "drop-claims-at: height 0 has no claims".to_owned(),
-            ));
+            return Err(FaultParseError(format!("{name}: height 0 has no claims")));
         }
-        Ok(ValidatorFault::DropClaimsAt(height))
+        Ok(fault(height))
     }
 }
 
@@ -50,6 +59,7 @@ impl std::fmt::Display for ValidatorFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ValidatorFault::DropClaimsAt(h) => write!(f, "drop-claims-at={h}"),
+            ValidatorFault::DropGossipClaimsAt(h) => write!(f, "drop-gossip-claims-at={h}"),
         }
     }
 }
@@ -66,7 +76,7 @@ pub(crate) struct FaultState {
 
 impl FaultState {
     pub(crate) fn new(fault: ValidatorFault) -> Self {
-        warn!(fault = %fault, "FAULT INJECTION enabled: this validator discards the first copy of every claim for one data height");
+        warn!(fault = %fault, "FAULT INJECTION enabled: this validator discards claims for one data height");
         FaultState {
             fault,
             dropped_claims: Mutex::new(HashSet::new()),
@@ -75,16 +85,25 @@ impl FaultState {
         }
     }
 
-    /// Whether this copy of a claim is to be discarded on purpose: the first copy of each
-    /// claim for the fault's height (the first at or above the configured one whose block has
-    /// transactions; `has_txs` tells that of a decided height, `None` if not decided here).
+    /// Whether this copy of a claim (`from_gossip`: received by gossip, else submitted over
+    /// JSON-RPC or by this node's own executor) is to be discarded on purpose: for a claim for
+    /// the fault's height (the first at or above the configured one whose block has
+    /// transactions; `has_txs` tells that of a decided height, `None` if not decided here),
+    /// its first copy (`drop-claims-at`) or every gossiped copy (`drop-gossip-claims-at`).
     /// Undecodable bytes are left to the usual checks.
     pub(crate) fn drops_claim(
         &self,
         bytes: &[u8],
+        from_gossip: bool,
         has_txs: impl Fn(u64) -> Option<bool>,
     ) -> Option<ClaimId> {
-        let ValidatorFault::DropClaimsAt(from) = self.fault;
+        let (from, every_gossiped) = match self.fault {
+            ValidatorFault::DropClaimsAt(h) => (h, false),
+            ValidatorFault::DropGossipClaimsAt(h) => (h, true),
+        };
+        if every_gossiped && !from_gossip {
+            return None;
+        }
         let item = ClaimItem::decode(bytes).ok()?;
         let data_height = item.signed.claim.data_height;
         if data_height < from {
@@ -115,14 +134,11 @@ impl FaultState {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(id);
-        if !first {
+        if !first && !every_gossiped {
             return None;
         }
         if !self.warned.swap(true, Ordering::Relaxed) {
-            warn!(
-                height,
-                "FAULT INJECTION: discarding the first copy of every claim for this height"
-            );
+            warn!(height, "FAULT INJECTION: discarding claims for this height");
         }
         warn!(
             height,
@@ -146,6 +162,48 @@ mod tests {
         assert!("drop-claims-at=0".parse::<ValidatorFault>().is_err());
         assert!("drop-claims-at=x".parse::<ValidatorFault>().is_err());
         assert!("race".parse::<ValidatorFault>().is_err());
+        let g: ValidatorFault = "drop-gossip-claims-at=3".parse().expect("parses");
+        assert_eq!(g, ValidatorFault::DropGossipClaimsAt(3));
+        assert_eq!(g.to_string(), "drop-gossip-claims-at=3");
+    }
+
+    impl FaultState {
+        /// A copy that came by gossip.
+        fn drops_claim_t(
+            &self,
+            bytes: &[u8],
+            has_txs: impl Fn(u64) -> Option<bool>,
+        ) -> Option<ClaimId> {
+            self.drops_claim(bytes, true, has_txs)
+        }
+    }
+
+    #[test]
+    fn drops_every_gossiped_copy_and_no_rpc_copy() {
+        use lazychain_fraud::{SignedClaim, StateClaim};
+        let key = malachitebft_signing_ed25519::PrivateKey::from([7u8; 32]);
+        let claim = StateClaim {
+            chain_id: 1,
+            data_height: 4,
+            executor: lazychain_fraud::executor_address(key.public_key().as_bytes()),
+            ..StateClaim::default()
+        };
+        let bytes = ClaimItem {
+            signed: SignedClaim::sign(claim, &key),
+            trace: Vec::new(),
+        }
+        .encode();
+        let state = FaultState::new(ValidatorFault::DropGossipClaimsAt(4));
+        let has_txs = |_: u64| Some(true);
+        assert!(
+            state.drops_claim(&bytes, false, has_txs).is_none(),
+            "RPC copy taken"
+        );
+        assert!(state.drops_claim(&bytes, true, has_txs).is_some());
+        assert!(
+            state.drops_claim(&bytes, true, has_txs).is_some(),
+            "every gossiped copy"
+        );
     }
 
     #[test]
@@ -168,15 +226,15 @@ mod tests {
         // Heights 5 and 6 have no transactions; 7 is the first that does.
         let has_txs = |h: u64| (h <= 9).then_some(h >= 7);
         let state = FaultState::new(ValidatorFault::DropClaimsAt(5));
-        assert!(state.drops_claim(&claim_at(4), has_txs).is_none());
+        assert!(state.drops_claim_t(&claim_at(4), has_txs).is_none());
         // Height 10 is not decided here: nothing is known yet.
-        assert!(state.drops_claim(&claim_at(10), |_| None).is_none());
-        assert!(state.drops_claim(&claim_at(7), has_txs).is_some());
+        assert!(state.drops_claim_t(&claim_at(10), |_| None).is_none());
+        assert!(state.drops_claim_t(&claim_at(7), has_txs).is_some());
         assert!(
-            state.drops_claim(&claim_at(7), has_txs).is_none(),
+            state.drops_claim_t(&claim_at(7), has_txs).is_none(),
             "second copy kept"
         );
-        assert!(state.drops_claim(&claim_at(8), has_txs).is_none());
-        assert!(state.drops_claim(b"garbage", has_txs).is_none());
+        assert!(state.drops_claim_t(&claim_at(8), has_txs).is_none());
+        assert!(state.drops_claim_t(b"garbage", has_txs).is_none());
     }
 }

@@ -556,9 +556,10 @@ impl NodeShared {
     /// first) is checked as far as it can be without the header and waits in the pool until
     /// the header is here (`follow_state` finishes the check).
     pub fn submit_claim(&self, bytes: &[u8], gossip: bool) -> Result<ClaimId, ItemSubmitError> {
-        // `--fault drop-claims-at=H`: as a lost message, the sender hears nothing.
+        // `--fault drop-claims-at=H` and `drop-gossip-claims-at=H`: as a lost message, the
+        // sender hears nothing.
         if let Some(id) = self.fault.get().and_then(|f| {
-            f.drops_claim(bytes, |h| {
+            f.drops_claim(bytes, !gossip, |h| {
                 self.header_at(h).map(|header| header.tx_count > 0)
             })
         }) {

@@ -33,6 +33,7 @@ use malachitebft_signing_ed25519::PrivateKey;
 use sha2::{Digest, Sha256};
 use tracing::{debug, error, info, warn};
 
+use crate::direct::DirectSubmitter;
 use crate::executor::{DisputeView, ExecShared, OwnClaims, WitnessRequest};
 use crate::metrics::ExecMetrics;
 
@@ -167,6 +168,9 @@ struct Publisher {
     reparented_onto: Option<ClaimId>,
     /// A broken chain that could not be healed yet was logged (once per broken parent).
     heal_blocked: Option<ClaimId>,
+    /// Late claims (height, id, item bytes) to submit to validators directly, taken by the
+    /// claims task after each tick.
+    direct: Vec<(u64, ClaimId, Vec<u8>)>,
 }
 
 impl Publisher {
@@ -239,6 +243,7 @@ impl Publisher {
             metrics,
             reparented_onto: None,
             heal_blocked: None,
+            direct: Vec::new(),
         }
     }
 
@@ -533,6 +538,10 @@ impl Publisher {
             let missed_blocks = tip.saturating_sub(posted.sent_at_height);
             posted.sent = Instant::now();
             posted.sent_at_height = tip;
+            // Gossip has not got it recorded for a few blocks: also straight to validators.
+            if missed_blocks >= REPOST_LOUD_AFTER_BLOCKS {
+                self.direct.push((*height, posted.id, posted.bytes.clone()));
+            }
             match node.republish_claim(&posted.bytes) {
                 Ok(()) => {
                     posted.reposts += 1;
@@ -1105,17 +1114,32 @@ fn claimed_trace(node: &NodeShared, rc: &RecordedClaim) -> Result<Vec<B256>, Str
         .ok_or_else(|| format!("claim {} is not in block {}", rc.id, rc.included_at))
 }
 
+/// What the claims task runs with, besides the executor's and the node's shared state.
+pub struct ClaimsOptions {
+    /// The key that signs this executor's claims.
+    pub key: PrivateKey,
+    pub fault: Option<Fault>,
+    pub metrics: Option<ExecMetrics>,
+    /// `executor.submit_urls`: validators late claims are also submitted to directly.
+    pub submit_urls: Vec<String>,
+}
+
 /// Runs the publisher (if this executor's key is registered) and the watcher until aborted.
 pub async fn run(
-    key: PrivateKey,
-    fault: Option<Fault>,
+    options: ClaimsOptions,
     exec: Arc<ExecShared>,
     node: Arc<NodeShared>,
     witnesses: Sender<WitnessRequest>,
     wake: Sender<()>,
-    metrics: Option<ExecMetrics>,
 ) {
+    let ClaimsOptions {
+        key,
+        fault,
+        metrics,
+        submit_urls,
+    } = options;
     let address = executor_address(key.public_key().as_bytes());
+    let mut direct = DirectSubmitter::new(&submit_urls, metrics.clone());
     let registered = node.state().registry().contains(&address);
     if !registered {
         info!(executor = %hex::encode(address), "this executor's key is not bonded in genesis: it checks claims but posts none");
@@ -1166,7 +1190,12 @@ pub async fn run(
             })
             .await
             {
-                Ok(p) => publisher = Some(p),
+                Ok(mut p) => {
+                    for (height, id, bytes) in p.direct.drain(..) {
+                        direct.submit(height, id, &bytes);
+                    }
+                    publisher = Some(p);
+                }
                 Err(e) => error!(error = %e, "claim publisher failed; no more claims posted"),
             }
         }

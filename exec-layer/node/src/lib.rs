@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod claims;
+pub mod direct;
 pub mod executor;
 pub mod metrics;
 pub mod node;

@@ -20,6 +20,8 @@ pub struct ExecMetrics {
     pub claims_reposted: Counter,
     pub claims_unrecorded: Gauge,
     pub claims_reparented: Counter,
+    pub claims_submitted_direct: Counter,
+    pub claims_direct_failures: Counter,
 }
 
 impl ExecMetrics {
@@ -41,6 +43,8 @@ impl ExecMetrics {
             claims_reposted: Counter::default(),
             claims_unrecorded: Gauge::default(),
             claims_reparented: Counter::default(),
+            claims_submitted_direct: Counter::default(),
+            claims_direct_failures: Counter::default(),
         };
         lazychain_data_chain_node::metrics::register_more(moniker, |r| {
             r.register(
@@ -117,6 +121,16 @@ impl ExecMetrics {
                 "claims_reparented",
                 "Times this executor's own chain of claims broke and it continued from the canonical claim",
                 m.claims_reparented.clone(),
+            );
+            r.register(
+                "claims_submitted_direct",
+                "Late claims delivered to a validator's JSON-RPC directly (executor.submit_urls), or already known there",
+                m.claims_submitted_direct.clone(),
+            );
+            r.register(
+                "claims_direct_failures",
+                "Direct submissions of a late claim that failed (the validator refused it or did not answer)",
+                m.claims_direct_failures.clone(),
             );
             r.register(
                 "disputes_lost",

@@ -59,6 +59,7 @@ pub async fn run_executor(
         let outcome = outcome.clone();
         let thread = thread.clone();
         let claim_key = key.private_key();
+        let submit_urls = config.executor.submit_urls.clone();
         Box::new(move |handles, module| {
             let (witness_tx, witness_rx) = std::sync::mpsc::channel();
             let metrics = ExecMetrics::register(&handles.shared.moniker);
@@ -74,13 +75,16 @@ pub async fn run_executor(
                 .map_err(|e| format!("executor rpc methods: {e}"))?;
             let (wake_tx, wake_rx) = std::sync::mpsc::channel();
             tokio::spawn(crate::claims::run(
-                claim_key,
-                options.fault,
+                crate::claims::ClaimsOptions {
+                    key: claim_key,
+                    fault: options.fault,
+                    metrics: Some(metrics),
+                    submit_urls: submit_urls.clone(),
+                },
                 executor.shared(),
                 handles.shared.clone(),
                 witness_tx,
                 wake_tx.clone(),
-                Some(metrics),
             ));
             let mut decided = handles.shared.subscribe_decided();
             tokio::spawn(async move {
