@@ -1157,6 +1157,8 @@ struct Scenario {
     execs: Vec<Exec>,
     /// Every claim made so far, included or not.
     made: Vec<SignedClaim>,
+    /// `txs[h]`: whether decided block `h` has transactions (`txs[0]` unused).
+    txs: Vec<bool>,
 }
 
 impl Scenario {
@@ -1175,6 +1177,14 @@ impl Scenario {
         let post = root(rng.gen_range(0..3));
         let e = &self.execs[who];
         let mut claim = claim_on(e, parent.as_ref(), post);
+        // Mostly for the next decided height with transactions after the parent's: the one
+        // rule 1 asks for.
+        let after = parent.as_ref().map_or(0, |p| p.claim.data_height);
+        if let Some(next) = (after + 1..self.txs.len() as u64).find(|h| self.txs[*h as usize]) {
+            if rng.gen_bool(0.9) {
+                claim = resign(e, claim, |c| c.data_height = next);
+            }
+        }
         let tweak = rng.gen_range(0..40);
         claim = match tweak {
             0 => resign(e, claim, |c| c.pre_state_root = root(200)),
@@ -1361,8 +1371,14 @@ fn check_invariants(
     }
     // Bonds are only moved, never created or lost.
     assert_eq!(sc.ledger().total(), total_bonds);
-    // The canonical chain is a chain of final claims whose roots connect.
+    // The canonical chain is a chain of final claims whose roots connect; a height without
+    // transactions has no claim and its parent's root.
     for h in sc.pruned_through() + 1..=sc.latest_final_height() {
+        if !sc.has_transactions(h) {
+            assert_eq!(sc.canonical_claim(h), None);
+            assert_eq!(sc.canonical_root(h), sc.canonical_root(h - 1));
+            continue;
+        }
         let id = sc.canonical_claim(h).expect("canonical below the tip");
         let c = &sc.claims[&id];
         assert!(c.status.is_final());
@@ -1378,7 +1394,12 @@ fn check_invariants(
     let safe = sc.latest_safe_height();
     assert!(safe >= sc.latest_final_height());
     for h in sc.pruned_through() + 1..=safe {
+        if !sc.has_transactions(h) {
+            assert_eq!(sc.safe_root(h), sc.safe_root(h - 1));
+            continue;
+        }
         let id = sc.safe_claim(h).expect("safe below the safe tip");
+        assert_eq!(sc.claims[&id].claim.claim.data_height, h);
         assert!(!sc.claims[&id].status.is_reverted());
         assert_eq!(
             Some(B256::from(sc.claims[&id].claim.claim.pre_state_root)),
@@ -1417,6 +1438,7 @@ fn random_block_sequences_keep_the_invariants() {
             rng: StdRng::seed_from_u64(rng.gen()),
             execs: (0..=registered).map(|i| exec(10 + i as u8)).collect(),
             made: Vec::new(),
+            txs: vec![false],
         };
         let mut blocks = Vec::new();
         let mut all_outcomes = Vec::new();
@@ -1437,16 +1459,26 @@ fn random_block_sequences_keep_the_invariants() {
                 _ => scenario.rng.gen_range(4..=8),
             };
             let items: Vec<Inclusion> = (0..count).map(|_| scenario.random_item()).collect();
-            let outcomes = block_at(&mut sc, now, items.clone());
+            // A quarter of the blocks have no transactions (and take no claim).
+            let tx_count = u64::from(rng.gen_range(0..4) != 0);
+            let h = sc.applied_height() + 1;
+            let outcomes = sc.apply_block(h, now, tx_count, &items).expect("in order");
+            scenario.txs.push(tx_count > 0);
             assert_eq!(outcomes.len(), items.len());
             check_invariants(&sc, &times, &mut finals_seen, total_bonds);
-            blocks.push(items);
+            blocks.push((tx_count, items));
             all_outcomes.push(outcomes);
         }
         // The same sequence gives an equal state and the same outcomes.
         let mut again = fresh();
-        for (i, (items, outcomes)) in blocks.iter().zip(&all_outcomes).enumerate() {
-            assert_eq!(&block_at(&mut again, times[i + 1], items.clone()), outcomes);
+        for (i, ((tx_count, items), outcomes)) in blocks.iter().zip(&all_outcomes).enumerate() {
+            let h = i as u64 + 1;
+            assert_eq!(
+                &again
+                    .apply_block(h, times[i + 1], *tx_count, items)
+                    .expect("in order"),
+                outcomes
+            );
         }
         assert_eq!(again, sc, "case seed {case_seed}");
         recorded += sc.claims.len();
@@ -1469,6 +1501,8 @@ fn the_random_scenarios_reach_every_kind_of_outcome() {
             rng: StdRng::seed_from_u64(rng.gen()),
             execs: (0..3).map(|i| exec(10 + i)).collect(),
             made: Vec::new(),
+            // Every block here has transactions: claims are for the parent's height + 1.
+            txs: vec![false],
         };
         for _ in 0..60 {
             let items: Vec<Inclusion> = (0..scenario.rng.gen_range(0..4))
@@ -1605,6 +1639,8 @@ fn pruning_changes_no_judgement_and_refuses_only_items_about_pruned_heights() {
             rng: StdRng::seed_from_u64(rng.gen()),
             execs: (0..=registered).map(|i| exec(10 + i as u8)).collect(),
             made: Vec::new(),
+            // Every block here has transactions: claims are for the parent's height + 1.
+            txs: vec![false],
         };
         let mut times = vec![0u64];
         let mut finals_seen = BTreeMap::new();
