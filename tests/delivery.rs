@@ -162,6 +162,32 @@ async fn wait_final_claims(
     .await;
 }
 
+/// Waits until every executor in `executors` has a claim recorded for `height`.
+async fn wait_recorded_by_all(net: &TestNet, executors: &[String], height: u64, what: &str) {
+    wait_for(net, what, || async {
+        let claims = claims_at(net, height).await;
+        executors
+            .iter()
+            .all(|e| claims.iter().any(|c| &c["executor"] == e))
+    })
+    .await;
+}
+
+/// Asserts that executor node `node` counts at least one `name` on its `/metrics` page.
+fn assert_counted(net: &TestNet, node: usize, name: &str) {
+    let (status, metrics) = http_get(&metrics_host(net, node), "/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        counter(&metrics, name) >= 1.0,
+        "executor node {node} counts no {name}:\n{}",
+        metrics
+            .lines()
+            .filter(|l| l.contains("claims_"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
 /// Sum of a counter over the lines of a `/metrics` page that start with `name`.
 fn counter(metrics: &str, name: &str) -> f64 {
     metrics
@@ -198,15 +224,11 @@ async fn a_claim_every_validator_lost_is_re_sent_recorded_and_finality_reaches_t
 
     // Both claims are recorded after all (re-sent), and finality passes the dropped height,
     // which it can only do with both executors' claims (corroboration 2).
-    wait_for(
+    wait_recorded_by_all(
         &net,
+        &executors,
+        drop_at,
         "not both claims for the dropped height were recorded",
-        || async {
-            let claims = claims_at(&net, drop_at).await;
-            executors
-                .iter()
-                .all(|e| claims.iter().any(|c| &c["executor"] == e))
-        },
     )
     .await;
     let tip = net.height(0).await.expect("height");
@@ -225,17 +247,7 @@ async fn a_claim_every_validator_lost_is_re_sent_recorded_and_finality_reaches_t
             "executor node {node} never logged re-posting its claim for {drop_at}:\n{}",
             net.log_tail(node)
         );
-        let (status, metrics) = http_get(&metrics_host(&net, node), "/metrics");
-        assert_eq!(status, 200);
-        assert!(
-            counter(&metrics, "lazychain_claims_reposted_total") >= 1.0,
-            "executor node {node} counts its re-posts:\n{}",
-            metrics
-                .lines()
-                .filter(|l| l.contains("claims_"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        assert_counted(&net, node, "lazychain_claims_reposted_total");
     }
 }
 
@@ -354,15 +366,11 @@ async fn a_claim_gossip_keeps_losing_is_submitted_to_validators_directly() {
     .await;
     let drop_at = discarded(&net, 0, None).expect("a discarded claim");
     // Both claims are recorded, and finality (corroboration 2) passes the height.
-    wait_for(
+    wait_recorded_by_all(
         &net,
+        &executors,
+        drop_at,
         "not both claims for the height gossip loses were recorded",
-        || async {
-            let claims = claims_at(&net, drop_at).await;
-            executors
-                .iter()
-                .all(|e| claims.iter().any(|c| &c["executor"] == e))
-        },
     )
     .await;
     let tip = net.height(0).await.expect("height");
@@ -370,16 +378,6 @@ async fn a_claim_gossip_keeps_losing_is_submitted_to_validators_directly() {
     stop.store(true, Ordering::Relaxed);
     let _ = load.await;
     for &node in &EXECUTORS {
-        let (status, metrics) = http_get(&metrics_host(&net, node), "/metrics");
-        assert_eq!(status, 200);
-        assert!(
-            counter(&metrics, "lazychain_claims_submitted_direct_total") >= 1.0,
-            "executor node {node} delivered a claim directly:\n{}",
-            metrics
-                .lines()
-                .filter(|l| l.contains("claims_"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        assert_counted(&net, node, "lazychain_claims_submitted_direct_total");
     }
 }
