@@ -5,7 +5,7 @@
 //! with plain copies. Its output is checked byte for byte against `ssz_rs` in the tests below
 //! and by the golden fixture; `ssz_rs` still defines the types and computes every root.
 //!
-//! Layout (SSZ, little-endian): `Block = header (196 B) ‖ offset(body)=200 ‖ body`;
+//! Layout (SSZ, little-endian): `Block = header (212 B) ‖ offset(body)=216 ‖ body`;
 //! `body = offset(txs) ‖ offset(claims) ‖ offset(proofs) ‖ txs ‖ claims ‖ proofs`; each list
 //! of byte strings is `offset(item 0) ‖ … ‖ offset(item n-1) ‖ item 0 ‖ … ‖ item n-1`, offsets
 //! relative to the start of that list.
