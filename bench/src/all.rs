@@ -51,8 +51,13 @@ pub enum AllError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// The message prints the cause, so it is not repeated as a `source()` (the binary prints
+    /// the whole chain).
     #[error("drawing {path}: {error}")]
-    Plot { path: PathBuf, error: String },
+    Plot {
+        path: PathBuf,
+        error: crate::lag::PlotError,
+    },
 }
 
 /// One point of the latency plot: offered tx/s, p50 ms, p99 ms, for one workload.
@@ -61,27 +66,27 @@ pub type LatencyPoint = (String, f64, f64, f64);
 /// Draws finality latency (p50 solid, p99 dashed per workload) against offered load as SVG.
 pub fn latency_plot(points: &[LatencyPoint], path: &std::path::Path) -> Result<(), AllError> {
     use plotters::prelude::*;
-    let err = |e: String| AllError::Plot {
+    let err = |e: DrawingAreaErrorKind<std::io::Error>| AllError::Plot {
         path: path.to_path_buf(),
-        error: e,
+        error: e.into(),
     };
     let max_x = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.05;
     let max_y = points.iter().map(|p| p.3).fold(1.0, f64::max) * 1.1;
     let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
         .caption("finality latency against offered load", ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(0.0..max_x, 0.0..max_y)
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(err)?;
     chart
         .configure_mesh()
         .x_desc("offered tx/s")
         .y_desc("ms from submission to decided on every validator")
         .draw()
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(err)?;
     let mut workloads: Vec<&str> = points.iter().map(|p| p.0.as_str()).collect();
     workloads.dedup();
     for (i, w) in workloads.iter().enumerate() {
@@ -92,7 +97,7 @@ pub fn latency_plot(points: &[LatencyPoint], path: &std::path::Path) -> Result<(
                 mine.iter().map(|p| (p.1, p.2)),
                 color.stroke_width(2),
             ))
-            .map_err(|e| err(e.to_string()))?
+            .map_err(err)?
             .label(format!("{w} p50"))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
         chart
@@ -100,7 +105,7 @@ pub fn latency_plot(points: &[LatencyPoint], path: &std::path::Path) -> Result<(
                 mine.iter().map(|p| (p.1, p.3)),
                 color.mix(0.5).stroke_width(1),
             ))
-            .map_err(|e| err(e.to_string()))?
+            .map_err(err)?
             .label(format!("{w} p99"))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.mix(0.5)));
     }
@@ -109,8 +114,8 @@ pub fn latency_plot(points: &[LatencyPoint], path: &std::path::Path) -> Result<(
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
-        .map_err(|e| err(e.to_string()))?;
-    root.present().map_err(|e| err(e.to_string()))
+        .map_err(err)?;
+    root.present().map_err(err)
 }
 
 pub struct AllOptions {

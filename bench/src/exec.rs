@@ -39,8 +39,8 @@ use lazychain_exec_stf::revm::primitives::hardfork::SpecId;
 use lazychain_exec_stf::revm::state::AccountInfo;
 use lazychain_exec_stf::revm::{ExecuteCommitEvm, MainBuilder, MainContext};
 use lazychain_exec_stf::{
-    execute_block, prepare, BlockContext, BlockExecution, ChainParams, ExecError, PreparedTx,
-    StateReader, TxStatus,
+    execute_block, prepare, BlockContext, BlockExecution, ChainParams, ExecError, PrepareError,
+    PreparedTx, StateReader, TxStatus,
 };
 use secp256k1::{Message, SecretKey, SECP256K1};
 
@@ -75,6 +75,9 @@ pub enum ExecBenchError {
     Revm(String),
     #[error("{0}")]
     Workload(String),
+    /// A generated transaction does not decode or recover its sender.
+    #[error(transparent)]
+    Prepare(#[from] PrepareError),
 }
 
 /// What a workload's transactions do.
@@ -482,7 +485,7 @@ fn run_raw_revm(w: &Workload, warmup: usize) -> Result<Measured, ExecBenchError>
             .map(|tx| {
                 tx.decoded
                     .map(|(envelope, sender)| tx_env(&envelope, sender))
-                    .map_err(ExecBenchError::Workload)
+                    .map_err(ExecBenchError::Prepare)
             })
             .collect::<Result<_, _>>()?;
         let mut gas = 0u64;

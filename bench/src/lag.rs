@@ -208,40 +208,45 @@ async fn load_and_sample(
         .map_err(|e| BenchError::Rpc(format!("sampler: {e}")))
 }
 
+/// Why a chart could not be drawn or written.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// The SVG backend failed (writing the file) or the chart did not fit its area.
+    #[error(transparent)]
+    Draw(#[from] plotters::drawing::DrawingAreaErrorKind<std::io::Error>),
+}
+
 /// Draws decided height minus executed height over time as SVG.
-pub fn plot(samples: &[LagSample], path: &Path) -> Result<(), String> {
+pub fn plot(samples: &[LagSample], path: &Path) -> Result<(), PlotError> {
     plot_series(&[("lag".to_owned(), samples)], path)
 }
 
 /// [`plot`] with several labelled runs on one chart.
-pub fn plot_series(series: &[(String, &[LagSample])], path: &Path) -> Result<(), String> {
+pub fn plot_series(series: &[(String, &[LagSample])], path: &Path) -> Result<(), PlotError> {
     use plotters::prelude::*;
     let all = || series.iter().flat_map(|(_, s)| s.iter());
     let max_x = all().map(|s| s.at.as_secs_f64()).fold(1.0, f64::max);
     let max_y = all().map(LagSample::lag).max().unwrap_or(1).max(1) as f64 * 1.2;
     let root = SVGBackend::new(path, (900, 420)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption("executor lag behind the data chain", ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0.0..max_x, 0.0..max_y)
-        .map_err(|e| e.to_string())?;
+        .build_cartesian_2d(0.0..max_x, 0.0..max_y)?;
     chart
         .configure_mesh()
         .x_desc("seconds since the load started")
         .y_desc("decided height - executed height (blocks)")
-        .draw()
-        .map_err(|e| e.to_string())?;
+        .draw()?;
     for (n, (label, samples)) in series.iter().enumerate() {
         let color = Palette99::pick(n).to_rgba();
         chart
             .draw_series(LineSeries::new(
                 samples.iter().map(|s| (s.at.as_secs_f64(), s.lag() as f64)),
                 color.stroke_width(2),
-            ))
-            .map_err(|e| e.to_string())?
+            ))?
             .label(label.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
     }
@@ -251,8 +256,8 @@ pub fn plot_series(series: &[(String, &[LagSample])], path: &Path) -> Result<(),
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| e.to_string())?;
+            .draw()?;
     }
-    root.present().map_err(|e| e.to_string())
+    root.present()?;
+    Ok(())
 }

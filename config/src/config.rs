@@ -188,8 +188,9 @@ impl Default for RpcSection {
 impl RpcSection {
     /// `listen_addr` parsed (it always parses in a validated config).
     pub fn socket_addr(&self) -> Result<SocketAddr, ConfigError> {
-        parse_socket_addr(&self.listen_addr)
-            .map_err(|problem| ConfigError::invalid(CONFIG_FILE, "rpc.listen_addr", problem))
+        parse_socket_addr(&self.listen_addr).map_err(|problem| {
+            ConfigError::invalid(CONFIG_FILE, "rpc.listen_addr", problem.to_string())
+        })
     }
 }
 
@@ -212,8 +213,9 @@ impl Default for MetricsSection {
 impl MetricsSection {
     /// `listen_addr` parsed (it always parses in a validated config).
     pub fn socket_addr(&self) -> Result<SocketAddr, ConfigError> {
-        parse_socket_addr(&self.listen_addr)
-            .map_err(|problem| ConfigError::invalid(CONFIG_FILE, "metrics.listen_addr", problem))
+        parse_socket_addr(&self.listen_addr).map_err(|problem| {
+            ConfigError::invalid(CONFIG_FILE, "metrics.listen_addr", problem.to_string())
+        })
     }
 }
 
@@ -323,21 +325,30 @@ impl StorageSection {
 }
 
 /// Checks an `http://HOST:PORT` (or `https://`) endpoint: a scheme, a host, a port.
-fn check_http_url(url: &str) -> Result<(), String> {
+fn check_http_url(url: &str) -> Result<(), AddressError> {
     let rest = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| format!("{url:?} is not an http:// or https:// URL"))?;
+        .ok_or_else(|| AddressError::UrlScheme {
+            url: url.to_owned(),
+        })?;
     let authority = rest.split('/').next().unwrap_or_default();
     let Some((host, port)) = authority.rsplit_once(':') else {
-        return Err(format!("{url:?} has no :PORT"));
+        return Err(AddressError::UrlNoPort {
+            url: url.to_owned(),
+        });
     };
     if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(format!("{url:?} has no host"));
+        return Err(AddressError::UrlNoHost {
+            url: url.to_owned(),
+        });
     }
     match port.parse::<u16>() {
         Ok(p) if p > 0 => Ok(()),
-        _ => Err(format!("{url:?} has a bad port {port:?}")),
+        _ => Err(AddressError::UrlBadPort {
+            url: url.to_owned(),
+            port: port.to_owned(),
+        }),
     }
 }
 
@@ -843,7 +854,7 @@ impl NodeConfig {
         let c = &self.consensus;
         let consensus_listen = match parse_tcp_multiaddr(&c.listen_addr) {
             Ok(host_port) => host_port,
-            Err(problem) => return fail("consensus.listen_addr", problem),
+            Err(problem) => return fail("consensus.listen_addr", problem.to_string()),
         };
         for (i, peer) in c.persistent_peers.iter().enumerate() {
             if let Err(problem) = parse_tcp_multiaddr(peer) {
@@ -885,7 +896,7 @@ impl NodeConfig {
         let g = &self.gossip;
         let gossip_listen = match parse_tcp_multiaddr(&g.listen_addr) {
             Ok(host_port) => host_port,
-            Err(problem) => return fail("gossip.listen_addr", problem),
+            Err(problem) => return fail("gossip.listen_addr", problem.to_string()),
         };
         for (i, peer) in g.peers.iter().enumerate() {
             if let Err(problem) = parse_tcp_multiaddr(peer) {
@@ -896,7 +907,7 @@ impl NodeConfig {
         let r = &self.rpc;
         let rpc_listen = match parse_socket_addr(&r.listen_addr) {
             Ok(addr) => (Host::Ip(addr.ip()), addr.port()),
-            Err(problem) => return fail("rpc.listen_addr", problem),
+            Err(problem) => return fail("rpc.listen_addr", problem.to_string()),
         };
         for (key, value) in [
             ("rpc.max_request_body_bytes", r.max_request_body_bytes),
@@ -911,7 +922,7 @@ impl NodeConfig {
 
         let metrics_listen = match parse_socket_addr(&self.metrics.listen_addr) {
             Ok(addr) => (Host::Ip(addr.ip()), addr.port()),
-            Err(problem) => return fail("metrics.listen_addr", problem),
+            Err(problem) => return fail("metrics.listen_addr", problem.to_string()),
         };
 
         let m = &self.mempool;
@@ -1121,12 +1132,68 @@ fn toml_text(value: &serde_json::Value) -> String {
     }
 }
 
-fn parse_socket_addr(text: &str) -> Result<SocketAddr, String> {
-    text.parse::<SocketAddr>().map_err(|_| {
-        format!(
-            "invalid socket address {text:?} (expected IP:PORT, e.g. 127.0.0.1:8545 or [::1]:8545)"
-        )
-    })
+/// Why a listen address, peer address or URL of the configuration does not parse. The message
+/// is the problem part of a [`ConfigError::Invalid`] for the key that holds it.
+#[derive(Debug, thiserror::Error)]
+enum AddressError {
+    /// Not `IP:PORT`.
+    #[error(
+        "invalid socket address {text:?} (expected IP:PORT, e.g. 127.0.0.1:8545 or [::1]:8545)"
+    )]
+    SocketAddr {
+        text: String,
+        #[source]
+        error: std::net::AddrParseError,
+    },
+    /// Not one of the TCP multiaddr forms lazychain uses.
+    #[error("invalid multiaddr {text:?}: {problem}")]
+    Multiaddr {
+        text: String,
+        problem: MultiaddrProblem,
+    },
+    /// An endpoint URL without an `http://` or `https://` scheme.
+    #[error("{url:?} is not an http:// or https:// URL")]
+    UrlScheme { url: String },
+    /// An endpoint URL without `:PORT`.
+    #[error("{url:?} has no :PORT")]
+    UrlNoPort { url: String },
+    /// An endpoint URL with an empty host (or whitespace in it).
+    #[error("{url:?} has no host")]
+    UrlNoHost { url: String },
+    /// An endpoint URL whose port is not a number from 1 to 65535.
+    #[error("{url:?} has a bad port {port:?}")]
+    UrlBadPort { url: String, port: String },
+}
+
+/// What is wrong with a multiaddr ([`AddressError::Multiaddr`]).
+#[derive(Debug, thiserror::Error)]
+enum MultiaddrProblem {
+    /// Not `/PROTO/HOST/tcp/PORT...` with a known protocol and a host.
+    #[error("{}", MULTIADDR_FORMS)]
+    Form,
+    #[error("{host:?} is not an IPv4 address")]
+    NotIpv4 { host: String },
+    #[error("{host:?} is not an IPv6 address")]
+    NotIpv6 { host: String },
+    #[error("no /tcp/<port> after the host ({})", MULTIADDR_FORMS)]
+    NoTcp,
+    #[error("{port:?} is not a TCP port (0-65535)")]
+    BadPort { port: String },
+    /// Something other than `/p2p/<peer id>` after the port.
+    #[error("unexpected \"/{rest}\" after the port (only /p2p/<peer id> may follow)")]
+    Trailing { rest: String },
+}
+
+/// The multiaddr forms [`parse_tcp_multiaddr`] takes, as its errors name them.
+const MULTIADDR_FORMS: &str =
+    "expected /ip4/<address>/tcp/<port>, /ip6/<address>/tcp/<port> or /dns/<host>/tcp/<port>";
+
+fn parse_socket_addr(text: &str) -> Result<SocketAddr, AddressError> {
+    text.parse::<SocketAddr>()
+        .map_err(|error| AddressError::SocketAddr {
+            text: text.to_owned(),
+            error,
+        })
 }
 
 /// The host part of a listen address.
@@ -1149,39 +1216,51 @@ impl Host {
 
 /// Parses the TCP multiaddrs lazychain uses: `/ip4/A/tcp/P`, `/ip6/A/tcp/P` or
 /// `/dns|dns4|dns6/HOST/tcp/P`, optionally followed by `/p2p/PEER_ID`.
-fn parse_tcp_multiaddr(text: &str) -> Result<(Host, u16), String> {
-    const EXPECTED: &str =
-        "expected /ip4/<address>/tcp/<port>, /ip6/<address>/tcp/<port> or /dns/<host>/tcp/<port>";
-    let bad = |why: String| Err(format!("invalid multiaddr {text:?}: {why}"));
+fn parse_tcp_multiaddr(text: &str) -> Result<(Host, u16), AddressError> {
+    let bad = |problem: MultiaddrProblem| {
+        Err(AddressError::Multiaddr {
+            text: text.to_owned(),
+            problem,
+        })
+    };
     let parts: Vec<&str> = text.split('/').collect();
     let (proto, host, tcp, port, rest) = match parts.as_slice() {
         ["", proto, host, tcp, port, rest @ ..] => (*proto, *host, *tcp, *port, rest),
-        _ => return bad(EXPECTED.to_owned()),
+        _ => return bad(MultiaddrProblem::Form),
     };
     let host = match proto {
         "ip4" => match host.parse::<std::net::Ipv4Addr>() {
             Ok(ip) => Host::Ip(IpAddr::V4(ip)),
-            Err(_) => return bad(format!("{host:?} is not an IPv4 address")),
+            Err(_) => {
+                return bad(MultiaddrProblem::NotIpv4 {
+                    host: host.to_owned(),
+                })
+            }
         },
         "ip6" => match host.parse::<std::net::Ipv6Addr>() {
             Ok(ip) => Host::Ip(IpAddr::V6(ip)),
-            Err(_) => return bad(format!("{host:?} is not an IPv6 address")),
+            Err(_) => {
+                return bad(MultiaddrProblem::NotIpv6 {
+                    host: host.to_owned(),
+                })
+            }
         },
         "dns" | "dns4" | "dns6" if !host.is_empty() => Host::Dns(host.to_ascii_lowercase()),
-        _ => return bad(EXPECTED.to_owned()),
+        _ => return bad(MultiaddrProblem::Form),
     };
     if tcp != "tcp" {
-        return bad(format!("no /tcp/<port> after the host ({EXPECTED})"));
+        return bad(MultiaddrProblem::NoTcp);
     }
     let Ok(port) = port.parse::<u16>() else {
-        return bad(format!("{port:?} is not a TCP port (0-65535)"));
+        return bad(MultiaddrProblem::BadPort {
+            port: port.to_owned(),
+        });
     };
     match rest {
         [] | ["p2p", _] if rest.iter().all(|p| !p.is_empty()) => Ok((host, port)),
-        _ => bad(format!(
-            "unexpected \"/{}\" after the port (only /p2p/<peer id> may follow)",
-            rest.join("/")
-        )),
+        _ => bad(MultiaddrProblem::Trailing {
+            rest: rest.join("/"),
+        }),
     }
 }
 
@@ -1622,12 +1701,29 @@ mod tests {
             ("/dns//tcp/1", "expected /ip4/"),
             ("/unix/x/tcp/1", "expected /ip4/"),
         ] {
-            let err = parse_tcp_multiaddr(bad).expect_err(bad);
+            let err = parse_tcp_multiaddr(bad).expect_err(bad).to_string();
             assert!(
                 err.starts_with(&format!("invalid multiaddr {bad:?}: ")),
                 "{err}"
             );
             assert!(err.contains(why), "{bad}: expected {why:?} in {err:?}");
+        }
+    }
+
+    #[test]
+    fn endpoint_url_problems() {
+        check_http_url("http://10.0.0.2:8545").expect("plain");
+        check_http_url("https://val-1.example:443/rpc").expect("with a path");
+        for (url, problem) in [
+            (
+                "ftp://a:1",
+                "\"ftp://a:1\" is not an http:// or https:// URL",
+            ),
+            ("http://a", "\"http://a\" has no :PORT"),
+            ("http://:1", "\"http://:1\" has no host"),
+            ("http://a:0", "\"http://a:0\" has a bad port \"0\""),
+        ] {
+            assert_eq!(check_http_url(url).expect_err(url).to_string(), problem);
         }
     }
 

@@ -979,7 +979,8 @@ fn decode_execution(
                     let text = value.as_str().ok_or_else(|| {
                         bad(format!("expected a string, got {}", json::describe(value)))
                     })?;
-                    let value = crate::hexfmt::from_hex::<32>(text).map_err(bad)?;
+                    let value = crate::hexfmt::from_hex::<32>(text)
+                        .map_err(|problem| bad(problem.to_string()))?;
                     slots.push((B256::from(slot), B256::from(value)));
                 }
                 // JSON objects have no order that survives every parser: use slot order.

@@ -5,24 +5,51 @@ pub fn to_hex(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
+/// Why text is not the hex encoding of the expected number of bytes. The message is meant as
+/// the problem part of a [`crate::ConfigError::Invalid`].
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum HexError {
+    /// Not twice as many digits as bytes after the optional `0x` prefix.
+    #[error(
+        "expected 0x followed by {} hex digits ({bytes} bytes), got {digits} characters after the prefix",
+        2 * bytes
+    )]
+    WrongLength {
+        /// The number of bytes expected.
+        bytes: usize,
+        /// The number of characters found after the prefix.
+        digits: usize,
+    },
+    /// The right length, but not all hex digits.
+    #[error("invalid hex {text:?}: {error}")]
+    InvalidDigits {
+        /// The whole text, prefix included.
+        text: String,
+        /// The decoder's complaint (which character, where).
+        error: hex::FromHexError,
+    },
+}
+
 /// Decodes exactly `N` bytes from hex, with or without a `0x` prefix.
 ///
 /// The error says what was expected and what was found, for use as the problem part of a
 /// [`crate::ConfigError::Invalid`].
-pub fn from_hex<const N: usize>(text: &str) -> Result<[u8; N], String> {
+pub fn from_hex<const N: usize>(text: &str) -> Result<[u8; N], HexError> {
     let digits = text
         .strip_prefix("0x")
         .or_else(|| text.strip_prefix("0X"))
         .unwrap_or(text);
     if digits.len() != 2 * N {
-        return Err(format!(
-            "expected 0x followed by {} hex digits ({N} bytes), got {} characters after the prefix",
-            2 * N,
-            digits.len()
-        ));
+        return Err(HexError::WrongLength {
+            bytes: N,
+            digits: digits.len(),
+        });
     }
     let mut out = [0u8; N];
-    hex::decode_to_slice(digits, &mut out).map_err(|e| format!("invalid hex {text:?}: {e}"))?;
+    hex::decode_to_slice(digits, &mut out).map_err(|error| HexError::InvalidDigits {
+        text: text.to_owned(),
+        error,
+    })?;
     Ok(out)
 }
 
@@ -54,9 +81,9 @@ mod tests {
 
     #[test]
     fn wrong_length_and_bad_digits_are_explained() {
-        let err = from_hex::<32>("0x1234").expect_err("short");
+        let err = from_hex::<32>("0x1234").expect_err("short").to_string();
         assert!(err.contains("64 hex digits (32 bytes), got 4"), "{err}");
-        let err = from_hex::<2>("0xzz12").expect_err("bad digit");
+        let err = from_hex::<2>("0xzz12").expect_err("bad digit").to_string();
         assert!(err.contains("invalid hex \"0xzz12\""), "{err}");
     }
 }

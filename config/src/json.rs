@@ -145,7 +145,7 @@ pub(crate) fn hex_field<const N: usize>(
 ) -> Result<[u8; N], ConfigError> {
     let text = str_field(origin, path, map, key)?;
     crate::hexfmt::from_hex::<N>(text)
-        .map_err(|problem| ConfigError::invalid(origin, join(path, key), problem))
+        .map_err(|problem| ConfigError::invalid(origin, join(path, key), problem.to_string()))
 }
 
 /// The Ethereum address hex-encoded in the string at `key` of `map`. Mixed-case hex must

@@ -56,8 +56,21 @@ pub enum LocalnetError {
     },
     #[error("the network did not become ready within {0:?}: {1}")]
     NotReady(Duration, String),
+    /// The message prints the cause, so it is not repeated as a `source()` (the binary prints
+    /// the whole chain).
     #[error("network namespaces: {0}")]
-    Namespaces(String),
+    Namespaces(netns::NetnsError),
+}
+
+/// Why a node's `lazy_status` could not be read ([`node_status`]).
+#[derive(Debug, thiserror::Error)]
+pub enum NodeStatusError {
+    /// The RPC URL does not make an HTTP client.
+    #[error(transparent)]
+    Client(jsonrpsee::core::ClientError),
+    /// The request failed or timed out: the node is down or not serving yet.
+    #[error(transparent)]
+    Request(jsonrpsee::core::ClientError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LocalnetError + '_ {
@@ -451,17 +464,17 @@ pub fn spawn_node(exe: &Path, node: &NodeEntry, detach: bool) -> Result<Child, L
     })
 }
 
-/// `lazy_status` of one node through its JSON-RPC, or the error text.
-pub async fn node_status(rpc_url: &str) -> Result<serde_json::Value, String> {
+/// `lazy_status` of one node through its JSON-RPC, or why not.
+pub async fn node_status(rpc_url: &str) -> Result<serde_json::Value, NodeStatusError> {
     use jsonrpsee::core::client::ClientT;
     let client = jsonrpsee::http_client::HttpClient::builder()
         .request_timeout(Duration::from_secs(2))
         .build(rpc_url)
-        .map_err(|e| e.to_string())?;
+        .map_err(NodeStatusError::Client)?;
     client
         .request::<serde_json::Value, _>("lazy_status", jsonrpsee::rpc_params![])
         .await
-        .map_err(|e| e.to_string())
+        .map_err(NodeStatusError::Request)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, LocalnetError> {

@@ -30,25 +30,66 @@ pub struct NamespaceNode {
     pub ip: Ipv4Addr,
 }
 
-fn run(args: &[&str]) -> Result<(), String> {
+/// Why the network namespaces could not be made, checked or partitioned.
+#[derive(Debug, thiserror::Error)]
+pub enum NetnsError {
+    /// A command could not be started (e.g. `ip` is not installed).
+    #[error("{command}: {error}")]
+    Spawn {
+        /// The command line.
+        command: String,
+        #[source]
+        error: std::io::Error,
+    },
+    /// A command ran and failed.
+    #[error("`{command}` failed: {stderr}")]
+    Failed {
+        /// The command line.
+        command: String,
+        /// What it printed on stderr, trimmed.
+        stderr: String,
+    },
+    /// This process does not run as root.
+    #[error("network namespaces need root (this process runs as uid {uid}); run without --netns for a loopback network")]
+    NotRoot {
+        /// The process's real uid, or `?` when `/proc/self/status` does not tell.
+        uid: String,
+    },
+    /// `ip netns list` does not work.
+    #[error("network namespaces need iproute2 (`ip netns`): {error}; run without --netns")]
+    NoIproute2 {
+        #[source]
+        error: Box<NetnsError>,
+    },
+    /// More nodes than addresses in the /24.
+    #[error("{count} nodes do not fit one /24")]
+    TooManyNodes { count: usize },
+    /// A partition names a node the network does not have.
+    #[error("no node {index}")]
+    NoSuchNode { index: usize },
+}
+
+fn run(args: &[&str]) -> Result<(), NetnsError> {
     let out = Command::new(args[0])
         .args(&args[1..])
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("{}: {e}", args.join(" ")))?;
+        .map_err(|error| NetnsError::Spawn {
+            command: args.join(" "),
+            error,
+        })?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "`{}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
+        Err(NetnsError::Failed {
+            command: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        })
     }
 }
 
 /// Whether this machine lets us make namespaces: root, and `ip netns` answering.
-pub fn check_available() -> Result<(), String> {
+pub fn check_available() -> Result<(), NetnsError> {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let uid = status
         .lines()
@@ -56,20 +97,20 @@ pub fn check_available() -> Result<(), String> {
         .and_then(|l| l.split_whitespace().nth(1))
         .unwrap_or("?");
     if uid != "0" {
-        return Err(format!(
-            "network namespaces need root (this process runs as uid {uid}); run without --netns for a loopback network"
-        ));
+        return Err(NetnsError::NotRoot {
+            uid: uid.to_owned(),
+        });
     }
-    run(&["ip", "netns", "list"]).map_err(|e| {
-        format!("network namespaces need iproute2 (`ip netns`): {e}; run without --netns")
+    run(&["ip", "netns", "list"]).map_err(|error| NetnsError::NoIproute2 {
+        error: Box::new(error),
     })
 }
 
 /// Creates `count` namespaces on a new bridge. `tag` (4 hex digits) and `subnet` (the third
 /// octet) come from the network folder. On failure, whatever was made is removed again.
-pub fn create(tag: &str, subnet: u8, count: usize) -> Result<NamespaceNet, String> {
+pub fn create(tag: &str, subnet: u8, count: usize) -> Result<NamespaceNet, NetnsError> {
     if count > 250 {
-        return Err(format!("{count} nodes do not fit one /24"));
+        return Err(NetnsError::TooManyNodes { count });
     }
     let bridge = format!("lcbr{tag}");
     let host_ip = Ipv4Addr::new(10, 231, subnet, 1);
@@ -141,7 +182,7 @@ pub fn destroy(net: &NamespaceNet) {
 /// Cuts the network into `groups` (indexes into `net.nodes`): in every member's namespace, a
 /// blackhole route for each node of another group, so what it sends there is dropped. Nodes in
 /// no group keep talking to everyone who talks to them. The host still reaches every node.
-pub fn partition(net: &NamespaceNet, groups: &[Vec<usize>]) -> Result<(), String> {
+pub fn partition(net: &NamespaceNet, groups: &[Vec<usize>]) -> Result<(), NetnsError> {
     heal(net);
     for (g, group) in groups.iter().enumerate() {
         let others: Vec<Ipv4Addr> = groups
@@ -155,7 +196,7 @@ pub fn partition(net: &NamespaceNet, groups: &[Vec<usize>]) -> Result<(), String
             let node = net
                 .nodes
                 .get(member)
-                .ok_or_else(|| format!("no node {member}"))?;
+                .ok_or(NetnsError::NoSuchNode { index: member })?;
             for ip in &others {
                 run(&[
                     "ip",
@@ -220,6 +261,25 @@ pub fn rewrite_addresses(text: &str, owner: &dyn Fn(u16) -> Option<Ipv4Addr>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unavailable_namespaces_are_explained() {
+        assert_eq!(
+            NetnsError::NotRoot { uid: "1000".into() }.to_string(),
+            "network namespaces need root (this process runs as uid 1000); run without --netns for a loopback network"
+        );
+        let failed = NetnsError::Failed {
+            command: "ip netns list".into(),
+            stderr: "Object \"netns\" is unknown".into(),
+        };
+        assert_eq!(
+            NetnsError::NoIproute2 {
+                error: Box::new(failed)
+            }
+            .to_string(),
+            "network namespaces need iproute2 (`ip netns`): `ip netns list` failed: Object \"netns\" is unknown; run without --netns"
+        );
+    }
 
     #[test]
     fn rewrites_the_owners_address_only() {

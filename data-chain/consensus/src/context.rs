@@ -87,16 +87,31 @@ impl fmt::Debug for Signature {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ed25519Scheme;
 
+/// The ed25519 library's error (`ed25519_consensus::Error`, named through Malachite's scheme).
+type Ed25519Error = <ed25519::Ed25519 as SigningScheme>::DecodingError;
+
+/// Why bytes are not an ed25519 signature or public key ([`Ed25519Scheme`]'s decoding error).
+#[derive(Debug, thiserror::Error)]
+pub enum KeyDecodeError {
+    #[error("signature must be 64 bytes, got {len}")]
+    SignatureLength { len: usize },
+    #[error("public key must be 32 bytes, got {len}")]
+    PublicKeyLength { len: usize },
+    /// 32 bytes that are not a valid ed25519 public key.
+    #[error("invalid ed25519 public key: {0}")]
+    PublicKey(#[source] Ed25519Error),
+}
+
 impl SigningScheme for Ed25519Scheme {
-    type DecodingError = String;
+    type DecodingError = KeyDecodeError;
     type Signature = Signature;
     type PublicKey = ed25519::PublicKey;
     type PrivateKey = ed25519::PrivateKey;
 
-    fn decode_signature(bytes: &[u8]) -> Result<Signature, String> {
+    fn decode_signature(bytes: &[u8]) -> Result<Signature, KeyDecodeError> {
         let array: [u8; 64] = bytes
             .try_into()
-            .map_err(|_| format!("signature must be 64 bytes, got {}", bytes.len()))?;
+            .map_err(|_| KeyDecodeError::SignatureLength { len: bytes.len() })?;
         Ok(Signature(array))
     }
 
@@ -104,12 +119,11 @@ impl SigningScheme for Ed25519Scheme {
         signature.0.to_vec()
     }
 
-    fn decode_public_key(bytes: &[u8]) -> Result<ed25519::PublicKey, String> {
+    fn decode_public_key(bytes: &[u8]) -> Result<ed25519::PublicKey, KeyDecodeError> {
         let array: [u8; 32] = bytes
             .try_into()
-            .map_err(|_| format!("public key must be 32 bytes, got {}", bytes.len()))?;
-        ed25519::PublicKey::from_bytes(array)
-            .map_err(|e| format!("invalid ed25519 public key: {e}"))
+            .map_err(|_| KeyDecodeError::PublicKeyLength { len: bytes.len() })?;
+        ed25519::PublicKey::from_bytes(array).map_err(KeyDecodeError::PublicKey)
     }
 
     fn encode_public_key(public_key: &ed25519::PublicKey) -> Vec<u8> {
@@ -458,5 +472,22 @@ impl mtypes::Context for LazyContext {
             validator_address: address,
             extension: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_lengths_are_decoding_errors() {
+        let err = Ed25519Scheme::decode_signature(&[0; 63]).expect_err("short signature");
+        assert_eq!(err.to_string(), "signature must be 64 bytes, got 63");
+        let err = Ed25519Scheme::decode_public_key(&[0; 33]).expect_err("long key");
+        assert_eq!(err.to_string(), "public key must be 32 bytes, got 33");
+        assert_eq!(
+            Ed25519Scheme::decode_signature(&[7; 64]).expect("64 bytes"),
+            Signature([7; 64])
+        );
     }
 }

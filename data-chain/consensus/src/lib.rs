@@ -16,8 +16,8 @@ pub mod parts;
 pub mod signing;
 
 pub use context::{
-    Address, BlockValue, Ed25519Scheme, Height, LazyContext, Proposal, ProposalPart, Signature,
-    Validator, ValidatorSet, Vote,
+    Address, BlockValue, Ed25519Scheme, Height, KeyDecodeError, LazyContext, Proposal,
+    ProposalPart, Signature, Validator, ValidatorSet, Vote,
 };
 pub use signing::{LazySigner, LazyVerifier};
 

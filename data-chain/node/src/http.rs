@@ -14,14 +14,16 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tracing::debug;
 
+use crate::shared::NotReady;
+
 /// What the endpoints report; implemented by validators and (later) executors.
 pub trait Health: Send + Sync + 'static {
     /// `Ok` when the node can serve; otherwise the reason.
-    fn readiness(&self) -> Result<(), String>;
+    fn readiness(&self) -> Result<(), NotReady>;
 }
 
 impl Health for crate::shared::NodeShared {
-    fn readiness(&self) -> Result<(), String> {
+    fn readiness(&self) -> Result<(), NotReady> {
         crate::shared::NodeShared::readiness(self)
     }
 }
@@ -51,7 +53,7 @@ fn route<H: Health>(path: &str, health: &H) -> Response<Full<Bytes>> {
             Err(reason) => reply(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "application/json",
-                serde_json::json!({ "ready": false, "reason": reason }).to_string(),
+                serde_json::json!({ "ready": false, "reason": reason.to_string() }).to_string(),
             ),
         },
         "/metrics" => reply(

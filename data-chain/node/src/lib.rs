@@ -34,5 +34,6 @@ pub mod store;
 pub mod tables;
 
 pub use node::{
-    run_node, run_node_with, run_validator, NodeError, NodeExtension, NodeHandles, Role,
+    run_node, run_node_with, run_validator, ExtensionError, NodeError, NodeExtension, NodeHandles,
+    Role,
 };

@@ -46,6 +46,13 @@ pub enum NodeError {
     Http { addr: String, error: std::io::Error },
     #[error("application loop: {0}")]
     App(String),
+    /// Replaying the decided chain through state consensus at start-up failed. The message
+    /// already names the cause, so it is not repeated as a `source()`.
+    #[error("application loop: {0}")]
+    Replay(crate::shared::FollowError),
+    /// The embedding process's [`NodeExtension`] could not start.
+    #[error(transparent)]
+    Extension(ExtensionError),
 }
 
 /// The validator set of a genesis file, in Malachite's types.
@@ -195,8 +202,13 @@ pub struct NodeHandles {
 
 /// Called once the node's store and shared state exist, before the RPC server starts: it may
 /// add methods to (or replace methods of) the node's JSON-RPC module and start its own work.
-pub type NodeExtension =
-    Box<dyn FnOnce(NodeHandles, &mut RpcModule<Arc<NodeShared>>) -> Result<(), String> + Send>;
+pub type NodeExtension = Box<
+    dyn FnOnce(NodeHandles, &mut RpcModule<Arc<NodeShared>>) -> Result<(), ExtensionError> + Send,
+>;
+
+/// Why a [`NodeExtension`] could not start: the embedding process's own error type, which
+/// this crate does not know.
+pub type ExtensionError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Runs a data-chain node in `role` until `shutdown` resolves or a component fails.
 pub async fn run_node(
@@ -285,7 +297,7 @@ pub async fn run_node_with(
     let applied = tokio::task::spawn_blocking(move || shared_replay.follow_state())
         .await
         .map_err(|e| NodeError::App(e.to_string()))?
-        .map_err(NodeError::App)?;
+        .map_err(NodeError::Replay)?;
     info!(
         applied,
         elapsed_ms = replay_started.elapsed().as_millis() as u64,
@@ -346,7 +358,7 @@ pub async fn run_node_with(
             shared: shared.clone(),
             store: store.clone(),
         };
-        extend(handles, &mut module).map_err(NodeError::Config)?;
+        extend(handles, &mut module).map_err(NodeError::Extension)?;
     }
     let (rpc_bound, rpc_handle) = crate::rpc::serve(rpc_addr, &limits, module).await?;
     let metrics_addr = config

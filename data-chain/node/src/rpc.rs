@@ -109,7 +109,7 @@ pub fn status_json(shared: &NodeShared) -> Value {
             json!({ "executedHeight": height, "stateRoot": root.to_string() })
         }),
         "ready": ready.is_ok(),
-        "notReadyReason": ready.err(),
+        "notReadyReason": ready.err().map(|reason| reason.to_string()),
     })
 }
 

@@ -17,8 +17,9 @@ use crate::items::{
 };
 use crate::mempool::{Mempool, MempoolError};
 use crate::senders::SenderCache;
-use crate::state::{ProofRefused, StateFollower};
-use lazychain_fraud::{check_claim_item, ClaimId, ClaimItem, FraudItem};
+use crate::state::{ProofRefused, StateError, StateFollower};
+use lazychain_data_chain_types::validity::ItemRefused;
+use lazychain_fraud::{check_claim_item, ClaimId, ClaimItem, FraudItem, ItemError};
 
 /// How far above its decided height a node pools claims whose header it has not decided yet.
 pub const CLAIM_LOOKAHEAD: u64 = 32;
@@ -26,7 +27,7 @@ pub const CLAIM_LOOKAHEAD: u64 = 32;
 /// Recently admitted senders remembered for an embedded executor (~64 bytes each).
 const SENDER_CACHE_ENTRIES: usize = 1 << 18;
 use crate::metrics::{NodeMetrics, Reason};
-use crate::store::BlockStore;
+use crate::store::{BlockStore, StoreError};
 
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -62,7 +63,7 @@ pub struct NodeStatus {
 #[derive(Debug, thiserror::Error)]
 pub enum ItemSubmitError {
     #[error("invalid: {0}")]
-    Invalid(String),
+    Invalid(#[source] InvalidItem),
     #[error(transparent)]
     Proof(#[from] ProofRefused),
     #[error("already known")]
@@ -73,6 +74,57 @@ pub enum ItemSubmitError {
     ShareExceeded,
     #[error("executor {0} is slashed: its claims are ignored")]
     ExecutorSlashed(String),
+}
+
+/// Why a claim or fraud-proof item fails the stateless checks (its encoding, signer, signature,
+/// heights and trace against the decided header), or may no longer be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum InvalidItem {
+    /// The item does not decode, or the claim fails [`check_claim_item`].
+    #[error(transparent)]
+    Item(#[from] ItemError),
+    /// A claim for a decided height whose header this node does not store.
+    #[error("decided header {height} is not stored here")]
+    HeaderMissing { height: u64 },
+    /// A claim for a height state consensus has pruned (rule 7).
+    #[error("data height {data_height} is pruned: state consensus no longer takes claims for heights up to {pruned_through}")]
+    Pruned {
+        data_height: u64,
+        pruned_through: u64,
+    },
+    /// A fraud item whose proof does not decode.
+    #[error("undecodable proof")]
+    UndecodableProof,
+}
+
+/// Why the node is not ready to serve (`/ready` answers 503 with it, `lazy_status` reports it
+/// as `notReadyReason`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotReady {
+    /// The embedding process (an executor) declared it ([`NodeShared::set_not_ready`]).
+    #[error("{0}")]
+    Declared(String),
+    /// Too little voting power is reachable for heights to be decided.
+    #[error("connected validators hold {reachable} of {total} voting power, need more than 2/3")]
+    NoQuorum { reachable: u64, total: u64 },
+    #[error("no block decided yet")]
+    NothingDecided,
+    /// The latest decided block is older than 30 s.
+    #[error("latest decided block is {} s old", age_ms / 1000)]
+    Stale { age_ms: u64 },
+}
+
+/// Why state consensus could not follow the decided chain ([`NodeShared::follow_state`]).
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The store's latest height is above a block it does not hold.
+    #[error("decided block {height} is missing")]
+    BlockMissing { height: u64 },
+    /// State consensus could not apply a decided block.
+    #[error(transparent)]
+    Apply(#[from] StateError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -431,9 +483,9 @@ impl NodeShared {
         }
     }
 
-    pub fn readiness(&self) -> Result<(), String> {
+    pub fn readiness(&self) -> Result<(), NotReady> {
         if let Some(reason) = self.not_ready.read().ok().and_then(|r| r.clone()) {
-            return Err(reason);
+            return Err(NotReady::Declared(reason));
         }
         let s = self.status();
         // More than 2/3 of the voting power must be reachable (ours included) for heights to
@@ -441,16 +493,14 @@ impl NodeShared {
         let total: u64 = self.powers.values().sum();
         let reachable = s.connected_power + self.own_power;
         if reachable.saturating_mul(3) <= total.saturating_mul(2) {
-            return Err(format!(
-                "connected validators hold {reachable} of {total} voting power, need more than 2/3"
-            ));
+            return Err(NotReady::NoQuorum { reachable, total });
         }
         if s.height == 0 {
-            return Err("no block decided yet".into());
+            return Err(NotReady::NothingDecided);
         }
         let age = now_ms().saturating_sub(s.latest_timestamp_ms);
         if age > 30_000 {
-            return Err(format!("latest decided block is {} s old", age / 1000));
+            return Err(NotReady::Stale { age_ms: age });
         }
         Ok(())
     }
@@ -482,13 +532,15 @@ impl NodeShared {
     }
 
     /// The stateless check of a claim item for a block at `height`.
-    fn check_claim_bytes(&self, bytes: &[u8], height: u64) -> Result<ClaimItem, String> {
-        let item = ClaimItem::decode(bytes).map_err(|e| e.to_string())?;
+    fn check_claim_bytes(&self, bytes: &[u8], height: u64) -> Result<ClaimItem, InvalidItem> {
+        let item = ClaimItem::decode(bytes)?;
         let data_height = item.signed.claim.data_height;
         let decided = height.saturating_sub(1);
         let header = if data_height <= decided {
             self.header_at(data_height)
-                .ok_or_else(|| format!("decided header {data_height} is not stored here"))?
+                .ok_or(InvalidItem::HeaderMissing {
+                    height: data_height,
+                })?
         } else {
             // check_claim_item reports the future height.
             BlockHeader {
@@ -503,15 +555,14 @@ impl NodeShared {
             decided,
             state.registry(),
             &header,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         Ok(item)
     }
 
     /// Everything [`Self::check_claim_bytes`] checks except what needs the decided header of
     /// the claim's height (its transaction count).
-    fn check_claim_early(&self, bytes: &[u8]) -> Result<ClaimItem, String> {
-        let item = ClaimItem::decode(bytes).map_err(|e| e.to_string())?;
+    fn check_claim_early(&self, bytes: &[u8]) -> Result<ClaimItem, InvalidItem> {
+        let item = ClaimItem::decode(bytes)?;
         let claim = &item.signed.claim;
         let header = BlockHeader {
             height: claim.data_height,
@@ -525,8 +576,7 @@ impl NodeShared {
             claim.data_height,
             state.registry(),
             &header,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         Ok(item)
     }
 
@@ -538,7 +588,7 @@ impl NodeShared {
             Ok(_) => Ok(()),
             Err(ItemSubmitError::AlreadyKnown) => {
                 let id = ClaimItem::decode(bytes)
-                    .map_err(|e| ItemSubmitError::Invalid(e.to_string()))?
+                    .map_err(|e| ItemSubmitError::Invalid(e.into()))?
                     .id();
                 if self.state().consensus().status(&id).is_some() {
                     return Err(ItemSubmitError::AlreadyKnown);
@@ -628,10 +678,10 @@ impl NodeShared {
                     },
                     tracing::Level::DEBUG,
                 );
-                return Err(ItemSubmitError::Invalid(format!(
-                    "data height {} is pruned: state consensus no longer takes claims for heights up to {pruned_through}",
-                    claim.data_height
-                )));
+                return Err(ItemSubmitError::Invalid(InvalidItem::Pruned {
+                    data_height: claim.data_height,
+                    pruned_through,
+                }));
             }
             let mut pool = self.item_pool();
             let inserted = pool.insert_claim(meta, bytes.to_vec(), !early, |c| {
@@ -672,15 +722,14 @@ impl NodeShared {
         item_bytes: &[u8],
         gossip: bool,
     ) -> Result<(ClaimId, [u8; 32]), ItemSubmitError> {
-        let item =
-            FraudItem::decode(item_bytes).map_err(|e| ItemSubmitError::Invalid(e.to_string()))?;
+        let item = FraudItem::decode(item_bytes).map_err(|e| ItemSubmitError::Invalid(e.into()))?;
         let (target, proof_id) = {
             let state = self.state();
             state.check_proof(&item, &|h| self.header_at(h), &|h| self.hash_at(h))?
         };
         let meta = self
             .proof_meta(&item, proof_id)
-            .ok_or_else(|| ItemSubmitError::Invalid("undecodable proof".into()))?;
+            .ok_or(ItemSubmitError::Invalid(InvalidItem::UndecodableProof))?;
         let inserted = self.pool_proof(meta, item_bytes);
         // Equivocation evidence raises no alarm: it reverts nothing a verified re-execution
         // found wrong, and its consequences wait for inclusion.
@@ -866,8 +915,8 @@ impl NodeShared {
 
     /// Feeds every decided block not yet applied to state consensus, then drops pooled items
     /// that are recorded or no longer useful. Returns the height applied up to.
-    pub fn follow_state(&self) -> Result<u64, String> {
-        let latest = self.store.latest_height().map_err(|e| e.to_string())?;
+    pub fn follow_state(&self) -> Result<u64, FollowError> {
+        let latest = self.store.latest_height()?;
         // Claims that arrived before their height was decided here: check them now.
         let awaiting = self.item_pool().awaiting_header(latest);
         for (id, bytes) in awaiting {
@@ -885,14 +934,11 @@ impl NodeShared {
             }
             let decided = self
                 .store
-                .decided(next)
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("decided block {next} is missing"))?;
+                .decided(next)?
+                .ok_or(FollowError::BlockMissing { height: next })?;
             let block = decided.block;
             let mut state = self.state_mut();
-            state
-                .apply_block(&block, &|h| self.header_at(h), &|h| self.hash_at(h))
-                .map_err(|e| e.to_string())?;
+            state.apply_block(&block, &|h| self.header_at(h), &|h| self.hash_at(h))?;
             drop(state);
             let (claim_ids, proof_ids) = item_ids(&block);
             self.item_pool().remove_included(&claim_ids, &proof_ids);
@@ -971,16 +1017,18 @@ impl lazychain_data_chain_types::validity::ChainView for NodeShared {
         self.are_decided(hashes)
     }
 
-    fn check_claim(&self, item: &[u8], height: u64) -> Result<(), String> {
-        self.check_claim_bytes(item, height).map(|_| ())
+    fn check_claim(&self, item: &[u8], height: u64) -> Result<(), ItemRefused> {
+        self.check_claim_bytes(item, height)
+            .map(|_| ())
+            .map_err(ItemRefused::invalid)
     }
 
     /// Encoding and size only: whether the proof proves anything, and about which claim, is
     /// state consensus's question, answered identically on every node when the block is
     /// applied (a proof about an unknown or settled claim is recorded there as rejected).
-    fn check_fraud_proof(&self, item: &[u8], _height: u64) -> Result<(), String> {
-        let item = FraudItem::decode(item).map_err(|e| e.to_string())?;
-        item.decode_proof().map_err(|e| e.to_string())?;
+    fn check_fraud_proof(&self, item: &[u8], _height: u64) -> Result<(), ItemRefused> {
+        let item = FraudItem::decode(item).map_err(ItemRefused::invalid)?;
+        item.decode_proof().map_err(ItemRefused::invalid)?;
         Ok(())
     }
 }
@@ -1015,4 +1063,31 @@ fn item_ids(block: &Block) -> (Vec<ClaimId>, Vec<[u8; 32]>) {
         .map(|f| lazychain_fraud::proof_id(&f.proof))
         .collect();
     (claims, proofs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NotReady;
+
+    /// `/ready` and `lazy_status.notReadyReason` answer with these texts.
+    #[test]
+    fn not_ready_reasons() {
+        assert_eq!(
+            NotReady::Declared("SAFETY ALARM: height 3".into()).to_string(),
+            "SAFETY ALARM: height 3"
+        );
+        assert_eq!(
+            NotReady::NoQuorum {
+                reachable: 1,
+                total: 4
+            }
+            .to_string(),
+            "connected validators hold 1 of 4 voting power, need more than 2/3"
+        );
+        assert_eq!(NotReady::NothingDecided.to_string(), "no block decided yet");
+        assert_eq!(
+            NotReady::Stale { age_ms: 31_999 }.to_string(),
+            "latest decided block is 31 s old"
+        );
+    }
 }

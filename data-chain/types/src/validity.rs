@@ -90,7 +90,7 @@ pub enum BlockError {
     Item {
         section: &'static str,
         index: usize,
-        error: String,
+        error: ItemRefused,
     },
     #[error("{section} {index} appears twice in the block")]
     DuplicateItem { section: &'static str, index: usize },
@@ -103,6 +103,42 @@ pub enum BlockError {
     #[error("transaction {hash} appears twice, or was decided in an earlier block")]
     DuplicateTx { hash: B256 },
 }
+
+/// Why a [`ChainView`] refuses a claim or fraud-proof item of a block.
+#[derive(Debug, thiserror::Error)]
+pub enum ItemRefused {
+    /// The view takes no state claims (the default of [`ChainView::check_claim`]).
+    #[error("this node does not accept state claims")]
+    ClaimsNotAccepted,
+    /// The view takes no fraud proofs (the default of [`ChainView::check_fraud_proof`]).
+    #[error("this node does not accept fraud proofs")]
+    FraudProofsNotAccepted,
+    /// The item fails the view's own checks; its error says why.
+    #[error(transparent)]
+    Invalid(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ItemRefused {
+    /// An item that fails the view's own checks for `error`.
+    pub fn invalid(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ItemRefused::Invalid(Box::new(error))
+    }
+}
+
+/// Two refusals are equal when they are of the same kind and say the same thing (the
+/// implementor's error type is not known here), so that [`BlockError`] compares.
+impl PartialEq for ItemRefused {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (ItemRefused::ClaimsNotAccepted, ItemRefused::ClaimsNotAccepted)
+            | (ItemRefused::FraudProofsNotAccepted, ItemRefused::FraudProofsNotAccepted) => true,
+            (ItemRefused::Invalid(a), ItemRefused::Invalid(b)) => a.to_string() == b.to_string(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for ItemRefused {}
 
 /// Checks the header alone against its parent, the limits and the local clock.
 pub fn validate_header(
@@ -188,14 +224,14 @@ pub trait ChainView: Sync {
     /// Checks a claim item for inclusion in the block at `height` (statelessly: signer,
     /// signature, decided height, trace against the decided header). By default no claim is
     /// accepted.
-    fn check_claim(&self, _item: &[u8], _height: u64) -> Result<(), String> {
-        Err("this node does not accept state claims".to_owned())
+    fn check_claim(&self, _item: &[u8], _height: u64) -> Result<(), ItemRefused> {
+        Err(ItemRefused::ClaimsNotAccepted)
     }
 
     /// Checks a fraud-proof item for inclusion in the block at `height` (its encoding and
     /// limits; the proof itself is verified by state consensus). By default none is accepted.
-    fn check_fraud_proof(&self, _item: &[u8], _height: u64) -> Result<(), String> {
-        Err("this node does not accept fraud proofs".to_owned())
+    fn check_fraud_proof(&self, _item: &[u8], _height: u64) -> Result<(), ItemRefused> {
+        Err(ItemRefused::FraudProofsNotAccepted)
     }
 }
 
@@ -769,6 +805,51 @@ mod tests {
     }
 
     #[test]
+    fn a_view_without_item_rules_refuses_items() {
+        let mut body = BlockBody::from_transactions(valid_txs(1)).expect("body");
+        body.claims
+            .push(RawItem::try_from(vec![1u8]).expect("item fits"));
+        let block = Block::build(&template(), body, TRANSFER_GAS).expect("block builds");
+        let err = validate_block(&block, &parent(), &rules(), NOW, &NoLookup).expect_err("refused");
+        assert_eq!(
+            err,
+            BlockError::Item {
+                section: "claim",
+                index: 0,
+                error: ItemRefused::ClaimsNotAccepted
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "claim 0 is invalid: this node does not accept state claims"
+        );
+        assert_eq!(
+            ItemRefused::FraudProofsNotAccepted.to_string(),
+            "this node does not accept fraud proofs"
+        );
+    }
+
+    #[test]
+    fn item_refusals_compare_by_kind_and_message() {
+        assert_eq!(
+            ItemRefused::Invalid("bad".into()),
+            ItemRefused::Invalid("bad".into())
+        );
+        assert_ne!(
+            ItemRefused::Invalid("bad".into()),
+            ItemRefused::Invalid("worse".into())
+        );
+        assert_ne!(
+            ItemRefused::ClaimsNotAccepted,
+            ItemRefused::Invalid("this node does not accept state claims".into())
+        );
+        assert_ne!(
+            ItemRefused::ClaimsNotAccepted,
+            ItemRefused::FraudProofsNotAccepted
+        );
+    }
+
+    #[test]
     fn claims_and_fraud_proofs_go_through_the_item_rules() {
         /// Accepts items starting with 0x01 only.
         struct FirstByteOne;
@@ -779,15 +860,15 @@ mod tests {
             fn decided(&self, _: &B256) -> bool {
                 false
             }
-            fn check_claim(&self, item: &[u8], _: u64) -> Result<(), String> {
+            fn check_claim(&self, item: &[u8], _: u64) -> Result<(), ItemRefused> {
                 (item.first() == Some(&1))
                     .then_some(())
-                    .ok_or("bad claim".into())
+                    .ok_or(ItemRefused::Invalid("bad claim".into()))
             }
-            fn check_fraud_proof(&self, item: &[u8], _: u64) -> Result<(), String> {
+            fn check_fraud_proof(&self, item: &[u8], _: u64) -> Result<(), ItemRefused> {
                 (item.first() == Some(&1))
                     .then_some(())
-                    .ok_or("bad proof".into())
+                    .ok_or(ItemRefused::Invalid("bad proof".into()))
             }
         }
         let good = RawItem::try_from(vec![1, 0xaa]).expect("item fits");

@@ -26,16 +26,72 @@ use alloy_primitives::B256;
 use lazychain_data_chain_node::shared::{ItemSubmitError, NodeShared};
 use lazychain_data_chain_node::state::RecordedClaim;
 use lazychain_fraud::{
-    build_bad_transition, executor_address, ClaimId, ClaimItem, FraudItem, SignedClaim, StateClaim,
-    GENESIS_PARENT,
+    build_bad_transition, executor_address, ClaimId, ClaimItem, FraudItem, ProofError, SignedClaim,
+    StateClaim, GENESIS_PARENT,
 };
 use malachitebft_signing_ed25519::PrivateKey;
 use sha2::{Digest, Sha256};
 use tracing::{debug, error, info, warn};
 
 use crate::direct::DirectSubmitter;
-use crate::executor::{DisputeView, ExecShared, OwnClaims, WitnessRequest};
+use crate::executor::{DisputeView, ExecShared, ExecutorError, OwnClaims, WitnessRequest};
 use crate::metrics::ExecMetrics;
+use crate::store::StoreError;
+
+/// Why this executor could not build its claim for a height.
+#[derive(Debug, thiserror::Error)]
+enum BuildError {
+    /// The racing liar's node has not stored the decided header it claims for.
+    #[error("no decided header {height}")]
+    NoHeader { height: u64 },
+    #[error(transparent)]
+    State(#[from] StoreError),
+    #[error("no executed block {height}")]
+    NotExecuted { height: u64 },
+    #[error("no trace for height {height}")]
+    NoTrace { height: u64 },
+}
+
+/// Why the watcher could not compare another executor's claim with its own execution.
+#[derive(Debug, thiserror::Error)]
+enum CheckError {
+    #[error(transparent)]
+    State(#[from] StoreError),
+    #[error("height {height} is not executed here")]
+    NotExecuted { height: u64 },
+    /// The node's block store could not be read.
+    #[error(transparent)]
+    Blocks(#[from] lazychain_data_chain_node::store::StoreError),
+    /// The block that recorded the claim is not in the node's store.
+    #[error("decided block {height} is missing")]
+    BlockMissing { height: u64 },
+    /// The block that recorded the claim does not carry it.
+    #[error("claim {id} is not in block {height}")]
+    NotInBlock { id: ClaimId, height: u64 },
+}
+
+/// Why a fraud proof could not be built or submitted (the dispute is retried).
+#[derive(Debug, thiserror::Error)]
+enum ProveError {
+    #[error("the execution thread is gone")]
+    ExecutorGone,
+    #[error("the execution thread dropped the request")]
+    RequestDropped,
+    /// The execution thread could not produce the witness.
+    #[error(transparent)]
+    Witness(#[from] ExecutorError),
+    #[error(transparent)]
+    Build(#[from] ProofError),
+    /// The node refused the proof.
+    #[error(transparent)]
+    Submit(ItemSubmitError),
+    /// The blocking task building the proof failed.
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+    /// `--fault fail-proofs`: an attempt failed on purpose.
+    #[error("FAULT INJECTION: proof attempt failed on purpose")]
+    FaultInjected,
+}
 
 /// How often the claims task looks for new executed heights, inclusions and claims to check.
 const TICK: Duration = Duration::from_millis(200);
@@ -253,10 +309,10 @@ impl Publisher {
         &mut self,
         node: &NodeShared,
         height: u64,
-    ) -> Result<Option<ClaimItem>, String> {
+    ) -> Result<Option<ClaimItem>, BuildError> {
         let header = node
             .header_at(height)
-            .ok_or_else(|| format!("no decided header {height}"))?;
+            .ok_or(BuildError::NoHeader { height })?;
         if header.tx_count == 0 {
             return Ok(None);
         }
@@ -345,20 +401,18 @@ impl Publisher {
 
     /// The claim item for executed height `height`, continuing this executor's chain; `None`
     /// for a block without transactions (its state is its parent's: it takes no claim).
-    fn build(&mut self, exec: &ExecShared, height: u64) -> Result<Option<ClaimItem>, String> {
+    fn build(&mut self, exec: &ExecShared, height: u64) -> Result<Option<ClaimItem>, BuildError> {
         let summary = exec
             .state
-            .executed_block(height)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("no executed block {height}"))?;
+            .executed_block(height)?
+            .ok_or(BuildError::NotExecuted { height })?;
         if summary.tx_count == 0 {
             return Ok(None);
         }
         let mut trace = exec
             .state
-            .trace(height)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("no trace for height {height}"))?;
+            .trace(height)?
+            .ok_or(BuildError::NoTrace { height })?;
         if let Some(Fault::WrongRootAt(from)) = self.fault {
             if !self.corrupting && height >= from && summary.tx_count > 0 {
                 warn!(
@@ -807,7 +861,7 @@ impl Watcher {
         exec: &ExecShared,
         node: &NodeShared,
         rc: &RecordedClaim,
-    ) -> Result<Option<(StateClaim, Check)>, String> {
+    ) -> Result<Option<(StateClaim, Check)>, CheckError> {
         let claim = {
             let state = node.state();
             let Some(view) = state.consensus().claim(&rc.id) else {
@@ -820,9 +874,10 @@ impl Watcher {
         };
         let own = exec
             .state
-            .executed_block(rc.data_height)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("height {} is not executed here", rc.data_height))?;
+            .executed_block(rc.data_height)?
+            .ok_or(CheckError::NotExecuted {
+                height: rc.data_height,
+            })?;
         if claim.pre_state_root != own.pre_state_root.0 {
             return Ok(Some((claim, Check::NotOnOurChain)));
         }
@@ -833,11 +888,7 @@ impl Watcher {
             return Ok(Some((claim, Check::Agrees)));
         }
         let claimed = claimed_trace(node, rc)?;
-        let ours = exec
-            .state
-            .trace(rc.data_height)
-            .map_err(|e| e.to_string())?
-            .unwrap_or_default();
+        let ours = exec.state.trace(rc.data_height)?.unwrap_or_default();
         let first = claimed
             .iter()
             .zip(&ours)
@@ -852,7 +903,7 @@ impl Watcher {
         claim: StateClaim,
         index: usize,
         claimed: Vec<B256>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ProveError> {
         let started = Instant::now();
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.witnesses
@@ -861,19 +912,16 @@ impl Watcher {
                 index,
                 reply,
             })
-            .map_err(|_| "the execution thread is gone".to_owned())?;
+            .map_err(|_| ProveError::ExecutorGone)?;
         let _ = self.wake.send(());
-        let w = answer
-            .await
-            .map_err(|_| "the execution thread dropped the request".to_owned())??;
+        let w = answer.await.map_err(|_| ProveError::RequestDropped)??;
         let submitter = self.address;
         let node = node.clone();
         let id = claim.id();
         let height = claim.data_height;
         let (target, proof_id, bytes) = tokio::task::spawn_blocking(move || {
             let txs: Vec<&[u8]> = w.txs.iter().map(Vec::as_slice).collect();
-            let proof = build_bad_transition(&claim, &claimed, &txs, index, &w.witness)
-                .map_err(|e| e.to_string())?;
+            let proof = build_bad_transition(&claim, &claimed, &txs, index, &w.witness)?;
             let item = FraudItem {
                 submitter,
                 proof: proof.encode(),
@@ -886,12 +934,11 @@ impl Watcher {
                     node.regossip_fraud_proof(&item.encode());
                     (claim.id(), lazychain_fraud::proof_id(&item.proof))
                 }
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(ProveError::Submit(e)),
             };
-            Ok::<_, String>((target, proof_id, bytes))
+            Ok::<_, ProveError>((target, proof_id, bytes))
         })
-        .await
-        .map_err(|e| e.to_string())??;
+        .await??;
         info!(claim = %id, height, tx_index = index, target = %target, proof = %hex::encode(proof_id), bytes, elapsed_ms = started.elapsed().as_millis() as u64, "fraud proof built, verified and broadcast");
         Ok(())
     }
@@ -1003,7 +1050,7 @@ impl Watcher {
             let (claim, index, claimed) = (d.claim.clone(), d.index, d.claimed.clone());
             let result = if self.fail_proofs > 0 {
                 self.fail_proofs -= 1;
-                Err("FAULT INJECTION: proof attempt failed on purpose".to_owned())
+                Err(ProveError::FaultInjected)
             } else {
                 self.prove(node, claim, index, claimed).await
             };
@@ -1029,7 +1076,7 @@ impl Watcher {
                     error!(claim = %id, height, tx_index = index, attempts = d.attempts, retry_in_ms = backoff.as_millis() as u64, error = %e, "could not prove fraud: will retry");
                     d.next_try = Instant::now() + backoff;
                     d.submitted = None;
-                    d.last_error = Some(e);
+                    d.last_error = Some(e.to_string());
                     if let Some(m) = &self.metrics {
                         m.fraud_proof_failures.inc();
                     }
@@ -1097,12 +1144,13 @@ impl SafetyCheck {
 }
 
 /// The claimed trace of a recorded claim, from the block that included it.
-fn claimed_trace(node: &NodeShared, rc: &RecordedClaim) -> Result<Vec<B256>, String> {
+fn claimed_trace(node: &NodeShared, rc: &RecordedClaim) -> Result<Vec<B256>, CheckError> {
     let block = node
         .store
-        .decided(rc.included_at)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("decided block {} is missing", rc.included_at))?
+        .decided(rc.included_at)?
+        .ok_or(CheckError::BlockMissing {
+            height: rc.included_at,
+        })?
         .block;
     block
         .body
@@ -1111,7 +1159,10 @@ fn claimed_trace(node: &NodeShared, rc: &RecordedClaim) -> Result<Vec<B256>, Str
         .filter_map(|raw| ClaimItem::decode(raw.as_ref()).ok())
         .find(|item| item.id() == rc.id)
         .map(|item| item.trace)
-        .ok_or_else(|| format!("claim {} is not in block {}", rc.id, rc.included_at))
+        .ok_or(CheckError::NotInBlock {
+            id: rc.id,
+            height: rc.included_at,
+        })
 }
 
 /// What the claims task runs with, besides the executor's and the node's shared state.

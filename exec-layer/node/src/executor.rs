@@ -204,7 +204,7 @@ pub struct ExecutorOptions {
 pub struct WitnessRequest {
     pub height: u64,
     pub index: usize,
-    pub reply: tokio::sync::oneshot::Sender<Result<WitnessReply, String>>,
+    pub reply: tokio::sync::oneshot::Sender<Result<WitnessReply, ExecutorError>>,
 }
 
 /// The witness of one transaction, with the state root before it and the block's raw
@@ -326,9 +326,7 @@ impl Executor {
             return;
         };
         while let Ok(request) = requests.try_recv() {
-            let answer = self
-                .witness(request.height, request.index)
-                .map_err(|e| e.to_string());
+            let answer = self.witness(request.height, request.index);
             let _ = request.reply.send(answer);
         }
     }

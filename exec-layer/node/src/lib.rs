@@ -24,5 +24,5 @@ pub use claims::Fault;
 pub use executor::{
     chain_params, ExecShared, ExecStatus, Executor, ExecutorError, ExecutorOptions,
 };
-pub use node::{run_executor, ExecNodeError};
+pub use node::{run_executor, ExecNodeError, StartError};
 pub use store::{ExecutedBlock, StateStore, StoreError};

@@ -26,6 +26,22 @@ pub enum ExecNodeError {
     Executor(#[from] ExecutorError),
 }
 
+/// Why the executor could not start inside its node (the [`NodeExtension`]). The messages of
+/// the variants with a prefix already print the cause, so it is not repeated as a `source()`
+/// (the binary prints the whole chain).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The state database or genesis could not be opened.
+    #[error(transparent)]
+    Open(#[from] ExecutorError),
+    /// The `eth_*` methods could not be added to the node's JSON-RPC module.
+    #[error("executor rpc methods: {0}")]
+    Rpc(jsonrpsee::core::RegisterMethodError),
+    /// The operating system refused the execution thread.
+    #[error("cannot start the execution thread: {0}")]
+    Thread(std::io::Error),
+}
+
 /// Where an executor keeps its state database.
 pub fn state_db_path(home: &Path, config: &NodeConfig) -> PathBuf {
     config.db_path(home).with_file_name(STATE_DB_FILE)
@@ -64,7 +80,7 @@ pub async fn run_executor(
             let (witness_tx, witness_rx) = std::sync::mpsc::channel();
             let metrics = ExecMetrics::register(&handles.shared.moniker);
             let executor = Executor::open(&genesis, state, handles.store.clone(), options)
-                .map_err(|e| e.to_string())?
+                .map_err(StartError::Open)?
                 .with_metrics(metrics.clone())
                 .with_sender_hints({
                     let node = handles.shared.clone();
@@ -72,7 +88,7 @@ pub async fn run_executor(
                 })
                 .with_witness_requests(witness_rx);
             crate::rpc::register(module, executor.shared(), handles.shared.clone())
-                .map_err(|e| format!("executor rpc methods: {e}"))?;
+                .map_err(StartError::Rpc)?;
             let (wake_tx, wake_rx) = std::sync::mpsc::channel();
             tokio::spawn(crate::claims::run(
                 crate::claims::ClaimsOptions {
@@ -108,7 +124,7 @@ pub async fn run_executor(
                         let _ = failed_tx.send(true);
                     }
                 })
-                .map_err(|e| format!("cannot start the execution thread: {e}"))?;
+                .map_err(StartError::Thread)?;
             if let Ok(mut slot) = thread.lock() {
                 *slot = Some(handle);
             }

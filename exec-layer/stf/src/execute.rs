@@ -9,7 +9,9 @@ use alloy_primitives::{Address, Bloom, Bytes, TxKind, B256, U256};
 use lazychain_data_chain_types::block::MAX_TXS_BOUND;
 use lazychain_data_chain_types::merkle::roots_list_root;
 use lazychain_data_chain_types::par::par_map;
-use lazychain_data_chain_types::tx::{decode_canonical, intrinsic_gas, recover_sender, tx_hash};
+use lazychain_data_chain_types::tx::{
+    decode_canonical, intrinsic_gas, recover_sender, tx_hash, TxError,
+};
 use lazychain_exec_state_tree::{Op, StateTree};
 use revm::context::result::{EVMError, ExecutionResult};
 use revm::context::{Context, TxEnv};
@@ -29,7 +31,19 @@ pub struct PreparedTx {
     pub hash: B256,
     /// Encoded length, for the inclusion charge of a transaction that does not decode.
     pub raw_len: usize,
-    pub decoded: Result<(TxEnvelope, Address), String>,
+    pub decoded: Result<(TxEnvelope, Address), PrepareError>,
+}
+
+/// Why a transaction of a block has no envelope and sender. Its message is part of the skipped
+/// transaction's receipt (`invalid transaction: ...`), so it must not change.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PrepareError {
+    /// The bytes do not decode, or the signature recovers no sender.
+    #[error(transparent)]
+    Tx(#[from] TxError),
+    /// The thread recovering the sender panicked.
+    #[error("sender recovery panicked")]
+    RecoveryPanicked,
 }
 
 /// Decodes every transaction and recovers its sender, on every core, keeping block order.
@@ -53,19 +67,17 @@ pub fn prepare_with<'a>(
                 hash,
                 raw_len: bytes.len(),
                 decoded: decode_canonical(bytes)
-                    .map_err(|e| e.to_string())
                     .and_then(|env| match known(&hash) {
                         Some(sender) => Ok((env, sender)),
-                        None => recover_sender(&env)
-                            .map(|sender| (env, sender))
-                            .map_err(|e| e.to_string()),
-                    }),
+                        None => recover_sender(&env).map(|sender| (env, sender)),
+                    })
+                    .map_err(PrepareError::from),
             }
         },
         || PreparedTx {
             hash: B256::ZERO,
             raw_len: 0,
-            decoded: Err("sender recovery panicked".to_owned()),
+            decoded: Err(PrepareError::RecoveryPanicked),
         },
     )
 }
@@ -98,9 +110,31 @@ pub enum ExecError {
     Read(#[from] ReadError),
     #[error("EVM failure at transaction {index}: {message}")]
     Evm { index: usize, message: String },
-    /// The commitment could not absorb a write (a witness that does not cover it).
-    #[error("state commitment at transaction {index}: {message}")]
-    Commitment { index: usize, message: String },
+    /// The commitment could not absorb a write (a witness that does not cover it). The
+    /// message prints the cause, so it is not repeated as a `source()`.
+    #[error("state commitment at transaction {index}: {error}")]
+    Commitment {
+        index: usize,
+        error: CommitmentError,
+    },
+}
+
+/// Why a [`Commitment`] did not absorb a batch of writes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommitmentError {
+    /// A witness commitment was asked to absorb a second transaction's writes.
+    #[error("a witness covers one transaction")]
+    WitnessUsed,
+    /// The multiproof does not authenticate the update (a key it does not cover, a wrong
+    /// root).
+    #[error(transparent)]
+    Proof(#[from] lazychain_exec_state_tree::Error),
+    /// The thread folding writes into the commitment stopped taking them.
+    #[error("the state commitment stopped")]
+    Stopped,
+    /// The thread folding writes into the commitment panicked.
+    #[error("the state commitment panicked")]
+    Panicked,
 }
 
 /// What execution folds each transaction's writes into: the full state tree (executors) or a
@@ -109,7 +143,7 @@ pub trait Commitment {
     /// The current root.
     fn root(&self) -> B256;
     /// Applies writes (`None` deletes) and returns the new root.
-    fn apply(&mut self, ops: &[Op]) -> Result<B256, String>;
+    fn apply(&mut self, ops: &[Op]) -> Result<B256, CommitmentError>;
 }
 
 impl Commitment for StateTree {
@@ -117,7 +151,7 @@ impl Commitment for StateTree {
         B256::from(StateTree::root(self))
     }
 
-    fn apply(&mut self, ops: &[Op]) -> Result<B256, String> {
+    fn apply(&mut self, ops: &[Op]) -> Result<B256, CommitmentError> {
         Ok(B256::from(self.update(ops)))
     }
 }
@@ -191,7 +225,7 @@ fn execute<R: StateReader, C: Commitment + Send>(
                 for (index, ops) in receive {
                     let root = tree
                         .apply(&ops)
-                        .map_err(|message| ExecError::Commitment { index, message })?;
+                        .map_err(|error| ExecError::Commitment { index, error })?;
                     trace.push(root);
                 }
                 Ok::<Vec<B256>, ExecError>(trace)
@@ -199,13 +233,13 @@ fn execute<R: StateReader, C: Commitment + Send>(
             let ran = run_transactions(params, block, txs, state, log, &mut |index, ops| {
                 send.send((index, ops)).map_err(|_| ExecError::Commitment {
                     index,
-                    message: "the state commitment stopped".to_owned(),
+                    error: CommitmentError::Stopped,
                 })
             });
             drop(send);
             let trace = folder.join().map_err(|_| ExecError::Commitment {
                 index: 0,
-                message: "the state commitment panicked".to_owned(),
+                error: CommitmentError::Panicked,
             })?;
             // The folder's error explains a failed send, so it goes first.
             let trace = trace?;
@@ -216,7 +250,7 @@ fn execute<R: StateReader, C: Commitment + Send>(
         let ran = run_transactions(params, block, txs, state, log, &mut |index, ops| {
             let root = tree
                 .apply(&ops)
-                .map_err(|message| ExecError::Commitment { index, message })?;
+                .map_err(|error| ExecError::Commitment { index, error })?;
             trace.push(root);
             Ok(())
         })?;

@@ -28,7 +28,7 @@ pub use call::{call, estimate_gas, CallError, CallOutcome, CallRequest};
 pub use env::{hardfork, BlockContext, ChainParams, HARDFORKS};
 pub use execute::{
     execute_block, execute_block_logged, execute_prefix, prepare, prepare_with, trace_root,
-    BlockExecution, Commitment, ExecError, PreparedTx,
+    BlockExecution, Commitment, CommitmentError, ExecError, PrepareError, PreparedTx,
 };
 pub use keys::{AccountValue, StateKey};
 pub use receipt::{receipts_root, Receipt, TxStatus};

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use lazychain_exec_state_tree::{verify_multi_proof, MultiProof, Op, VerifiedMultiProof};
 
-use crate::execute::Commitment;
+use crate::execute::{Commitment, CommitmentError};
 use crate::keys::{value_hash, AccountValue, StateKey};
 use crate::state::{ReadError, StateReader};
 
@@ -228,13 +228,12 @@ impl Commitment for WitnessCommitment {
         self.root
     }
 
-    fn apply(&mut self, ops: &[Op]) -> Result<B256, String> {
+    fn apply(&mut self, ops: &[Op]) -> Result<B256, CommitmentError> {
         if self.used {
-            return Err("a witness covers one transaction".to_owned());
+            return Err(CommitmentError::WitnessUsed);
         }
         self.used = true;
-        let root = lazychain_exec_state_tree::verify_update(&self.root.0, &self.proof, ops)
-            .map_err(|e| e.to_string())?;
+        let root = lazychain_exec_state_tree::verify_update(&self.root.0, &self.proof, ops)?;
         self.root = B256::from(root);
         Ok(self.root)
     }
@@ -257,7 +256,7 @@ impl Commitment for OpsRecorder {
     fn root(&self) -> B256 {
         B256::ZERO
     }
-    fn apply(&mut self, ops: &[Op]) -> Result<B256, String> {
+    fn apply(&mut self, ops: &[Op]) -> Result<B256, CommitmentError> {
         self.0.extend_from_slice(ops);
         Ok(B256::ZERO)
     }

@@ -2154,6 +2154,25 @@ fn panic_message(e: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "a panic".to_owned())
 }
 
+/// Why executing a generated block, or proving one of its cases, gave no result.
+#[derive(Debug, thiserror::Error)]
+pub enum RunFailure {
+    /// It panicked; the panic's message.
+    #[error("panicked: {message}")]
+    Panicked { message: String },
+    /// It returned an error.
+    #[error(transparent)]
+    Case(#[from] crate::CaseFailure),
+}
+
+impl RunFailure {
+    fn panicked(payload: Box<dyn std::any::Any + Send>) -> Self {
+        RunFailure::Panicked {
+            message: panic_message(payload),
+        }
+    }
+}
+
 /// One stream: its generator and its chain, block by block. The run, [`reproduce`] and
 /// [`block_of`] all go through it, so they see the same blocks.
 pub struct Stream {
@@ -2178,14 +2197,14 @@ impl Stream {
 
     /// Generates and executes the next block: its number in the stream (1 is the setup
     /// block), its labelled transactions, and its execution (`Err`: why it failed).
-    pub fn next_block(&mut self) -> (usize, Vec<GenTx>, Result<Executed, String>) {
+    pub fn next_block(&mut self) -> (usize, Vec<GenTx>, Result<Executed, RunFailure>) {
         self.blocks += 1;
         let block = self.generator.next_block(&self.chain);
         let raw: Vec<Vec<u8>> = block.iter().map(|t| t.raw.clone()).collect();
         let chain = &self.chain;
         let executed = catch_unwind(AssertUnwindSafe(|| chain.execute(raw)))
-            .map_err(|e| format!("panicked: {}", panic_message(e)))
-            .and_then(|r| r.map_err(|e| e.to_string()));
+            .map_err(RunFailure::panicked)
+            .and_then(|r| r.map_err(RunFailure::from));
         (self.blocks, block, executed)
     }
 
@@ -2209,7 +2228,7 @@ impl Stream {
 
 /// A block that failed to execute: finds the shortest failing prefix, and names the
 /// transaction that ends it and the one before it.
-fn execution_failure(chain: &Chain, block: &[GenTx], error: String) -> FailedCase {
+fn execution_failure(chain: &Chain, block: &[GenTx], error: RunFailure) -> FailedCase {
     let raw: Vec<Vec<u8>> = block.iter().map(|t| t.raw.clone()).collect();
     let fails = |n: usize| {
         catch_unwind(AssertUnwindSafe(|| {
@@ -2325,8 +2344,8 @@ fn run_stream(
             }));
             let outcome = match result {
                 Ok(Ok(case)) => Ok(case),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(e) => Err(format!("panicked: {}", panic_message(e))),
+                Ok(Err(e)) => Err(RunFailure::Case(e)),
+                Err(e) => Err(RunFailure::panicked(e)),
             };
             let proven = match outcome {
                 Ok(case) => Some((case.proof_bytes, case.verify)),
@@ -2345,7 +2364,7 @@ fn run_stream(
                         low_gas: t.low_gas,
                         status,
                         corruption: Some(corruption),
-                        error,
+                        error: error.to_string(),
                         raw_tx: hex::encode(&t.raw),
                     });
                     None
