@@ -115,16 +115,25 @@ async fn honest_claims_finalize_after_the_window_and_finalized_follows() {
     for nonce in 0..3 {
         send_transfer(&net, nonce).await;
     }
-    // Some height >= 3 is final on a validator, which never executed anything.
-    let s = wait_for(
+    // The first height with transactions (the blocks before it take no claim, and are final
+    // at once): one claim per executor, both final on a validator, which never executed
+    // anything; same roots, the canonical one first.
+    let first = net.first_height_with_txs(0, 1).await;
+    let claims = wait_for(
         &net,
         0,
-        "final claims",
-        "lazy_getStateConsensus",
-        || rpc_params![],
-        |s| s["finalizedHeight"].as_u64().unwrap_or(0) >= 3,
+        "both claims final at the first height with transactions",
+        "lazy_getClaims",
+        || rpc_params![first],
+        |c| {
+            c["claims"]
+                .as_array()
+                .is_some_and(|l| l.len() == 2 && l.iter().all(|c| c["status"] == "final"))
+        },
     )
     .await;
+    let s = state(&net, 0).await;
+    assert!(s["finalizedHeight"].as_u64().unwrap_or(0) >= first, "{s}");
     assert_eq!(
         s["slashed"],
         serde_json::json!({}),
@@ -135,13 +144,6 @@ async fn honest_claims_finalize_after_the_window_and_finalized_follows() {
     assert_eq!(s["minCorroboration"], 2, "{s}");
     assert_eq!(s["requiredCorroboration"], 2, "{s}");
 
-    // The first height with transactions (the blocks before it take no claim): one claim per
-    // executor, both final, same roots, the canonical one first.
-    let first = net.first_height_with_txs(0, 1).await;
-    let claims = net
-        .call(0, "lazy_getClaims", rpc_params![first])
-        .await
-        .expect("claims");
     let list = claims["claims"].as_array().expect("claims list");
     assert_eq!(list.len(), 2, "{claims}");
     let executors: Vec<&str> = list.iter().filter_map(|c| c["executor"].as_str()).collect();
