@@ -77,6 +77,13 @@ async fn send_transfer(net: &TestNet, nonce: u64) {
         .expect("transfer accepted");
 }
 
+/// The challenge window, in time, of the tests with a liar (with a few blocks as its
+/// minimum): long enough for the honest executor's claim to be recorded before the liar's
+/// could be final even on a loaded machine, where executing and posting can take seconds.
+/// (On a real chain the genesis floor on the window does this.) With a 1 ms window the liar
+/// won whenever the honest claim came more than the window's few blocks (~0.5 s) late.
+const LIAR_WINDOW_MS: u64 = 5_000;
+
 /// The timestamp of decided block `height` on node `node`.
 async fn block_ms(net: &TestNet, node: usize, height: u64) -> u64 {
     let block = net
@@ -223,7 +230,7 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
     const FAULT_AT: u64 = 3;
     // Validators 0-3; executors 4 and 5 are honest, 6 lies from height 3 on.
     let fault = format!("wrong-root-at={FAULT_AT}");
-    let mut net = TestNet::start_faulty(4, 0, 3, &[(6, fault.as_str())], 1, WINDOW);
+    let mut net = TestNet::start_faulty(4, 0, 3, &[(6, fault.as_str())], LIAR_WINDOW_MS, WINDOW);
     let (honest, liar) = (4, 6);
     let liar_address = executor_of(&net, liar);
     let honest_addresses = [executor_of(&net, 4), executor_of(&net, 5)];
@@ -456,7 +463,7 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
 async fn a_lie_about_a_contract_deployment_is_proven_and_never_final() {
     const WINDOW: u64 = 8;
     // Validators 0-3; executor 4 is honest, 5 lies from the first block with a transaction.
-    let mut net = TestNet::start_faulty(4, 0, 2, &[(5, "wrong-root-at=1")], 1, WINDOW);
+    let mut net = TestNet::start_faulty(4, 0, 2, &[(5, "wrong-root-at=1")], LIAR_WINDOW_MS, WINDOW);
     let (honest, liar) = (4, 5);
     let liar_address = executor_of(&net, liar);
     net.wait_all(&[0, 1, 2, 3], 1).await;
@@ -597,7 +604,7 @@ async fn a_failed_proof_is_retried_and_the_dispute_holds_finality_meanwhile() {
         0,
         2,
         &[(4, "fail-proofs=3"), (5, "wrong-root-at=1")],
-        1,
+        LIAR_WINDOW_MS,
         WINDOW,
     );
     let (honest, liar) = (4, 5);
