@@ -173,6 +173,19 @@ async fn wait_recorded_by_all(net: &TestNet, executors: &[String], height: u64, 
     .await;
 }
 
+/// Waits until finality reaches the current tip, then stops the load: returns that tip.
+async fn stop_at_final_tip(
+    net: &TestNet,
+    stop: &AtomicBool,
+    load: tokio::task::JoinHandle<()>,
+) -> u64 {
+    let tip = net.height(0).await.expect("height");
+    wait_final(net, tip).await;
+    stop.store(true, Ordering::Relaxed);
+    let _ = load.await;
+    tip
+}
+
 /// Asserts that executor node `node` counts at least one `name` on its `/metrics` page.
 fn assert_counted(net: &TestNet, node: usize, name: &str) {
     let (status, metrics) = http_get(&metrics_host(net, node), "/metrics");
@@ -231,10 +244,7 @@ async fn a_claim_every_validator_lost_is_re_sent_recorded_and_finality_reaches_t
         "not both claims for the dropped height were recorded",
     )
     .await;
-    let tip = net.height(0).await.expect("height");
-    wait_final(&net, tip).await;
-    stop.store(true, Ordering::Relaxed);
-    let _ = load.await;
+    let tip = stop_at_final_tip(&net, &stop, load).await;
     wait_final_claims(&net, &executors, DROP_FROM - 2..=tip).await;
 
     // Each executor sent its claim for the dropped height again, and counts its re-posts.
@@ -308,10 +318,7 @@ async fn a_restarted_executor_whose_last_claims_were_lost_resumes_claiming() {
         },
     )
     .await;
-    let tip = net.height(0).await.expect("height");
-    wait_final(&net, tip).await;
-    stop.store(true, Ordering::Relaxed);
-    let _ = load.await;
+    let tip = stop_at_final_tip(&net, &stop, load).await;
     wait_final_claims(&net, &executors, DROP_FROM - 2..=tip).await;
     let canonical_own = {
         let mut n = 0;
@@ -373,10 +380,7 @@ async fn a_claim_gossip_keeps_losing_is_submitted_to_validators_directly() {
         "not both claims for the height gossip loses were recorded",
     )
     .await;
-    let tip = net.height(0).await.expect("height");
-    wait_final(&net, tip).await;
-    stop.store(true, Ordering::Relaxed);
-    let _ = load.await;
+    stop_at_final_tip(&net, &stop, load).await;
     for &node in &EXECUTORS {
         assert_counted(&net, node, "lazychain_claims_submitted_direct_total");
     }

@@ -74,6 +74,13 @@ fn machine_with(params: &StateParams, execs: &[(&Exec, u128)]) -> StateConsensus
     StateConsensus::new(GENESIS_ROOT, params, registry).expect("machine")
 }
 
+/// A machine of `execs` (bond 1000 each) that keeps `retained` final heights (rule 7).
+fn pruning_machine(params: &StateParams, execs: &[&Exec], retained: u64) -> StateConsensus {
+    let registry: Vec<(&Exec, u128)> = execs.iter().map(|e| (*e, 1000)).collect();
+    let registry = machine_with(params, &registry).registry().clone();
+    StateConsensus::with_retention(GENESIS_ROOT, params, registry, retained).expect("machine")
+}
+
 /// A machine whose window is `window` blocks of [`block`]: `window * BLOCK_MS` milliseconds
 /// and at least `window` blocks (both bind at once), with no corroboration required.
 fn machine(window: u64, percent: u8, execs: &[(&Exec, u128)]) -> StateConsensus {
@@ -1748,11 +1755,7 @@ fn pruning_changes_no_judgement_and_refuses_only_items_about_pruned_heights() {
 fn items_about_pruned_heights_are_refused() {
     let a = exec(1);
     let b = exec(2);
-    let p = params(BLOCK_MS, 1, 1, 50);
-    let registry = machine_with(&p, &[(&a, 1000), (&b, 1000)])
-        .registry()
-        .clone();
-    let mut sc = StateConsensus::with_retention(GENESIS_ROOT, &p, registry, 2).expect("machine");
+    let mut sc = pruning_machine(&params(BLOCK_MS, 1, 1, 50), &[&a, &b], 2);
     // a claims heights 1..=8, one per block; each is final one block after its inclusion.
     let mut chain: Vec<SignedClaim> = Vec::new();
     block(&mut sc, vec![]);
@@ -1840,11 +1843,7 @@ fn items_about_pruned_heights_are_refused() {
 fn a_height_with_a_pending_claim_is_kept_until_it_settles() {
     let a = exec(1);
     let b = exec(2);
-    let p = params(BLOCK_MS, 1, 1, 50);
-    let registry = machine_with(&p, &[(&a, 1000), (&b, 1000)])
-        .registry()
-        .clone();
-    let mut sc = StateConsensus::with_retention(GENESIS_ROOT, &p, registry, 2).expect("machine");
+    let mut sc = pruning_machine(&params(BLOCK_MS, 1, 1, 50), &[&a, &b], 2);
     let a1 = claim_on(&a, None, root(1));
     let a2 = claim_on(&a, Some(&a1), root(2));
     let a3 = claim_on(&a, Some(&a2), root(3));
@@ -2077,13 +2076,7 @@ fn an_idle_chain_is_final_at_the_genesis_state_until_its_first_transaction() {
 #[test]
 fn pruning_keeps_the_parent_rule_exact_across_empty_heights() {
     let (a, b) = (exec(1), exec(2));
-    let params = params(2 * BLOCK_MS, 2, 1, 50);
-    let registry = ExecutorRegistry::new([
-        (*a.key.public_key().as_bytes(), 1000u128),
-        (*b.key.public_key().as_bytes(), 1000u128),
-    ])
-    .expect("registry");
-    let mut sc = StateConsensus::with_retention(GENESIS_ROOT, &params, registry, 4).expect("sc");
+    let mut sc = pruning_machine(&params(2 * BLOCK_MS, 2, 1, 50), &[&a, &b], 4);
     let c1 = claim_on(&a, None, root(1));
     let c3 = claim_at(&a, Some(&c1), 3, root(3));
     block(&mut sc, vec![]); // 1: transactions
@@ -2137,10 +2130,7 @@ fn pruning_keeps_the_parent_rule_exact_across_empty_heights() {
 #[test]
 fn a_long_idle_run_never_forgets_the_claim_the_next_one_builds_on() {
     let a = exec(1);
-    let params = params(2 * BLOCK_MS, 2, 1, 50);
-    let registry =
-        ExecutorRegistry::new([(*a.key.public_key().as_bytes(), 1000u128)]).expect("registry");
-    let mut sc = StateConsensus::with_retention(GENESIS_ROOT, &params, registry, 4).expect("sc");
+    let mut sc = pruning_machine(&params(2 * BLOCK_MS, 2, 1, 50), &[&a], 4);
     let c1 = claim_on(&a, None, root(1));
     let c2 = claim_on(&a, Some(&c1), root(2));
     block(&mut sc, vec![]); // 1
