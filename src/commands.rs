@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use eyre::{bail, eyre, Context, Result};
-use lazychain_config::{init_home, Genesis, InitOptions, LogFormat, NodeConfig, ValidatorKey};
+use lazychain_config::{
+    init_home, Genesis, GenesisFile, InitOptions, LogFormat, NodeConfig, ValidatorKey,
+};
 
 use crate::cli::{
     BenchCommand, Cli, Command, ConfigCommand, ExecutorArgs, KeysCommand, LocalnetCommand,

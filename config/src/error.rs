@@ -1,6 +1,8 @@
 //! The crate's one error type.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use lazychain_chainspec::ChainSpecError;
 
 /// Everything that can go wrong while reading, checking or writing lazychain's node files.
 ///
@@ -103,6 +105,26 @@ impl ConfigError {
             origin: origin.into(),
             key: key.into(),
             problem: problem.into(),
+        }
+    }
+
+    /// `error`, found in the JSON file at `path`, with the file named in front.
+    pub(crate) fn in_file(path: &Path, error: ChainSpecError) -> Self {
+        let origin = path.display().to_string();
+        match error {
+            ChainSpecError::NotJson { .. } | ChainSpecError::NotAnObject { .. } => {
+                Self::malformed(path, error.to_string())
+            }
+            ChainSpecError::UnknownKey { key, expected } => Self::UnknownKey {
+                origin,
+                key,
+                hint: format!(" ({expected})"),
+            },
+            ChainSpecError::Invalid { key, problem } => Self::Invalid {
+                origin,
+                key,
+                problem,
+            },
         }
     }
 

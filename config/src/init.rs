@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{
-    dev_execution, fee_recipient_for, BlockLimits, ConfigError, Genesis, GenesisValidator,
-    NodeConfig, StateGenesis, ValidatorKey, CONFIG_FILE, GENESIS_FILE, VALIDATOR_KEY_FILE,
+    dev_execution, fee_recipient_for, BlockLimits, ConfigError, Genesis, GenesisFile,
+    GenesisValidator, NodeConfig, StateGenesis, ValidatorKey, CONFIG_FILE, GENESIS_FILE,
+    VALIDATOR_KEY_FILE,
 };
 
 /// What `lazychain init` was asked for.

@@ -18,53 +18,25 @@
 use std::fmt;
 use std::path::Path;
 
+pub use lazychain_chainspec::address::{
+    executor_address, validator_address, EXECUTOR_ADDRESS_TAG, VALIDATOR_ADDRESS_TAG,
+};
+use lazychain_chainspec::{decode_json, ChainSpecError};
 use malachitebft_signing_ed25519::PrivateKey;
 use rand::RngCore;
-use serde_json::Value;
-use sha2::{Digest, Sha256};
+use serde::Deserialize;
 
 use crate::hexfmt::to_hex;
-use crate::{fsutil, json, ConfigError};
+use crate::{fsutil, ConfigError};
 
 /// File name of the validator key inside a node's home directory.
 pub const VALIDATOR_KEY_FILE: &str = "validator_key.json";
-
-/// Domain-separation tag hashed in front of a public key to derive a validator address.
-pub const VALIDATOR_ADDRESS_TAG: &[u8] = b"LAZYCHAIN_VALIDATOR_ADDRESS";
-
-/// Domain-separation tag hashed in front of a public key to derive an executor address.
-pub const EXECUTOR_ADDRESS_TAG: &[u8] = b"LAZYCHAIN_EXECUTOR_ADDRESS";
 
 /// The only key type a key file may hold.
 pub const KEY_TYPE_ED25519: &str = "ed25519";
 
 /// Largest key file accepted; a real one is under 300 bytes.
 pub const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
-
-/// A validator's address: the first 20 bytes of
-/// `sha256(VALIDATOR_ADDRESS_TAG || public_key)`.
-pub fn validator_address(public_key: &[u8; 32]) -> [u8; 20] {
-    let mut hasher = Sha256::new();
-    hasher.update(VALIDATOR_ADDRESS_TAG);
-    hasher.update(public_key);
-    let digest = hasher.finalize();
-    let mut address = [0u8; 20];
-    address.copy_from_slice(&digest[..20]);
-    address
-}
-
-/// An executor's address, which names it in state claims and in the bond ledger: the first
-/// 20 bytes of `sha256(EXECUTOR_ADDRESS_TAG || public_key)`. The tag differs from the
-/// validator's, so one key never has the same address in both roles.
-pub fn executor_address(public_key: &[u8; 32]) -> [u8; 20] {
-    let mut hasher = Sha256::new();
-    hasher.update(EXECUTOR_ADDRESS_TAG);
-    hasher.update(public_key);
-    let digest = hasher.finalize();
-    let mut address = [0u8; 20];
-    address.copy_from_slice(&digest[..20]);
-    address
-}
 
 /// A validator's ed25519 signing key, kept as its 32-byte seed.
 ///
@@ -149,48 +121,35 @@ impl ValidatorKey {
     /// Parses key file contents; `path` only names the file in errors.
     pub fn from_json(path: &Path, text: &str) -> Result<Self, ConfigError> {
         let origin = path.display().to_string();
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            ConfigError::malformed(path, format!("not a valid key file: not JSON ({e})"))
+        let file: KeyFile = decode_json(text).map_err(|e| match e {
+            ChainSpecError::NotJson { .. } | ChainSpecError::NotAnObject { .. } => {
+                ConfigError::malformed(path, format!("not a valid key file: {e}"))
+            }
+            e => ConfigError::in_file(path, e),
         })?;
-        let map = value.as_object().ok_or_else(|| {
-            ConfigError::malformed(
-                path,
-                format!(
-                    "not a valid key file: expected a JSON object, got {}",
-                    json::describe(&value)
-                ),
-            )
-        })?;
-        json::check_keys(
-            &origin,
-            "",
-            map,
-            &["type", "private_key", "public_key"],
-            &["address"],
-        )?;
-        let key_type = json::str_field(&origin, "", map, "type")?;
-        if key_type != KEY_TYPE_ED25519 {
+        if file.key_type != KEY_TYPE_ED25519 {
             return Err(ConfigError::invalid(
                 &origin,
                 "type",
-                format!("unsupported key type {key_type:?} (expected \"{KEY_TYPE_ED25519}\")"),
+                format!(
+                    "unsupported key type {:?} (expected \"{KEY_TYPE_ED25519}\")",
+                    file.key_type
+                ),
             ));
         }
-        let key = Self::from_seed(json::hex_field::<32>(&origin, "", map, "private_key")?);
-        let public_key = json::hex_field::<32>(&origin, "", map, "public_key")?;
-        if public_key != key.public_key {
+        let key = Self::from_seed(file.private_key);
+        if file.public_key != key.public_key {
             return Err(ConfigError::invalid(
                 &origin,
                 "public_key",
                 format!(
                     "{} does not match the private key, whose public key is {}; the file is damaged or was edited",
-                    to_hex(&public_key),
+                    to_hex(&file.public_key),
                     to_hex(&key.public_key)
                 ),
             ));
         }
-        if map.contains_key("address") {
-            let address = json::hex_field::<20>(&origin, "", map, "address")?;
+        if let Some(address) = file.address {
             if address != key.address() {
                 return Err(ConfigError::invalid(
                     &origin,
@@ -205,6 +164,20 @@ impl ValidatorKey {
         }
         Ok(key)
     }
+}
+
+/// The key file as written; `public_key` and `address` are checked against `private_key`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    #[serde(rename = "type")]
+    key_type: String,
+    #[serde(with = "lazychain_chainspec::encoding::hex32")]
+    private_key: [u8; 32],
+    #[serde(with = "lazychain_chainspec::encoding::hex32")]
+    public_key: [u8; 32],
+    #[serde(default, with = "lazychain_chainspec::encoding::hex20_option")]
+    address: Option<[u8; 20]>,
 }
 
 /// A warning to show the operator when the key file at `path` can be read or written by
@@ -244,29 +217,6 @@ mod tests {
         let path = dir.join(VALIDATOR_KEY_FILE);
         std::fs::write(&path, text).expect("write key file");
         path
-    }
-
-    #[test]
-    fn address_is_tagged_sha256_prefix() {
-        let pk = [7u8; 32];
-        let mut preimage = VALIDATOR_ADDRESS_TAG.to_vec();
-        preimage.extend_from_slice(&pk);
-        let digest = Sha256::digest(&preimage);
-        assert_eq!(validator_address(&pk)[..], digest[..20]);
-        // A different tag or key gives a different address.
-        assert_ne!(validator_address(&pk), validator_address(&[8u8; 32]));
-    }
-
-    #[test]
-    fn executor_address_is_tagged_sha256_prefix() {
-        let pk = [7u8; 32];
-        let mut preimage = b"LAZYCHAIN_EXECUTOR_ADDRESS".to_vec();
-        preimage.extend_from_slice(&pk);
-        let digest = Sha256::digest(&preimage);
-        assert_eq!(executor_address(&pk)[..], digest[..20]);
-        assert_ne!(executor_address(&pk), executor_address(&[8u8; 32]));
-        // The same key has different addresses as a validator and as an executor.
-        assert_ne!(executor_address(&pk), validator_address(&pk));
     }
 
     #[test]
@@ -323,7 +273,7 @@ mod tests {
     fn debug_does_not_print_the_seed() {
         let key = ValidatorKey::from_seed([0xab; 32]);
         let debug = format!("{key:?}");
-        assert!(!debug.contains(&hex::encode([0xab_u8; 32])), "{debug}");
+        assert!(!debug.contains(&to_hex(&[0xab_u8; 32])[2..]), "{debug}");
         assert!(debug.contains(&to_hex(&key.public_key())), "{debug}");
     }
 
@@ -335,14 +285,17 @@ mod tests {
         let path = write(dir.path(), "this is not json");
         let err = ValidatorKey::load(&path).expect_err("not json").to_string();
         assert!(err.starts_with(&path.display().to_string()), "{err}");
-        assert!(err.contains("not JSON"), "{err}");
+        assert!(
+            err.contains("not a valid key file: not valid JSON"),
+            "{err}"
+        );
 
         let path = write(dir.path(), &good[..good.len() / 2]);
         let err = ValidatorKey::load(&path)
             .expect_err("truncated")
             .to_string();
         assert!(
-            err.contains("validator_key.json: not a valid key file: not JSON (EOF"),
+            err.contains("validator_key.json: not a valid key file: not valid JSON (EOF"),
             "{err}"
         );
 
@@ -385,7 +338,9 @@ mod tests {
         let path = write(dir.path(), "[1, 2]");
         let err = ValidatorKey::load(&path).expect_err("array").to_string();
         assert!(
-            err.contains("expected a JSON object, got an array"),
+            err.contains(
+                "not a valid key file: expected a JSON object at the top level, got an array"
+            ),
             "{err}"
         );
 

@@ -25,7 +25,6 @@ mod fsutil;
 pub mod genesis;
 pub mod hexfmt;
 pub mod init;
-mod json;
 pub mod keys;
 
 pub use config::{
@@ -42,13 +41,15 @@ pub use dev::{
 pub use error::ConfigError;
 pub use genesis::{
     challenge_window_floor_ms, executor_catch_up_ms, fee_recipient_for, BlockLimits,
-    ExecutionGenesis, Genesis, GenesisAccount, GenesisExecutor, GenesisValidator, StateGenesis,
-    DEFAULT_CHALLENGE_WINDOW_MS, DEFAULT_GAS_BURST, DEFAULT_GAS_PER_SECOND,
+    ExecutionGenesis, Genesis, GenesisAccount, GenesisExecutor, GenesisFile, GenesisValidator,
+    StateGenesis, DEFAULT_CHALLENGE_WINDOW_MS, DEFAULT_GAS_BURST, DEFAULT_GAS_PER_SECOND,
     DEFAULT_MAX_EXECUTOR_STALL_MS, DEFAULT_MIN_CORROBORATION, DEFAULT_MIN_WINDOW_BLOCKS,
-    DEFAULT_SLASH_REWARD_PERCENT, DETECTION_MARGIN_MS, GENESIS_FILE, MIN_MAX_BLOCK_BYTES,
+    DEFAULT_SLASH_REWARD_PERCENT, DETECTION_MARGIN_MS, GENESIS_FILE, MAX_GENESIS_BYTES,
+    MIN_MAX_BLOCK_BYTES,
 };
 pub use init::{init_home, InitOptions, InitReport};
 pub use keys::{
     executor_address, key_file_permission_warning, validator_address, ValidatorKey,
     VALIDATOR_KEY_FILE,
 };
+pub use lazychain_chainspec::ChainSpecError;

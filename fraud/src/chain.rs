@@ -3,7 +3,7 @@
 //! for both, so that they cannot disagree.
 
 use alloy_primitives::B256;
-use lazychain_config::Genesis;
+use lazychain_chainspec::Genesis;
 use lazychain_exec_stf::genesis::{genesis_writes, tree_of, AllocAccount};
 use lazychain_exec_stf::ChainParams;
 

@@ -101,7 +101,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use alloy_primitives::B256;
-use lazychain_config::Genesis;
+use lazychain_chainspec::Genesis;
 
 use crate::claim::{ClaimError, ClaimId, SignedClaim, GENESIS_PARENT};
 use crate::registry::{check_claim, ExecutorRegistry};

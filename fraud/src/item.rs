@@ -23,7 +23,7 @@ const CLAIM_ITEM_FIXED: usize = SIGNED_CLAIM_BYTES + 4;
 /// Offset of the proof in a fraud item: the submitter, then one 4-byte offset.
 const FRAUD_ITEM_FIXED: usize = 20 + 4;
 /// The largest fraud item: the envelope and the largest proof. Every genesis leaves room
-/// for it in a block (`lazychain_config::MIN_MAX_BLOCK_BYTES`), and proposers give it room.
+/// for it in a block (`lazychain_chainspec::MIN_MAX_BLOCK_BYTES`), and proposers give it room.
 pub const MAX_FRAUD_ITEM_BYTES: usize = FRAUD_ITEM_FIXED + MAX_PROOF_BYTES;
 
 /// Why a block item is refused.
@@ -225,8 +225,8 @@ impl FraudItem {
 
 #[cfg(test)]
 mod tests {
-    use lazychain_config::GenesisExecutor;
-    use lazychain_config::StateGenesis;
+    use lazychain_chainspec::GenesisExecutor;
+    use lazychain_chainspec::StateGenesis;
     use malachitebft_signing_ed25519::PrivateKey;
     use ssz_rs::prelude::*;
 
@@ -414,6 +414,6 @@ mod tests {
 
     #[test]
     fn the_largest_fraud_item_fits_in_every_valid_genesis_block() {
-        assert!(MAX_FRAUD_ITEM_BYTES as u64 <= lazychain_config::MIN_MAX_BLOCK_BYTES);
+        assert!(MAX_FRAUD_ITEM_BYTES as u64 <= lazychain_chainspec::MIN_MAX_BLOCK_BYTES);
     }
 }

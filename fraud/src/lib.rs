@@ -37,10 +37,10 @@ pub use proof::{
 };
 pub use registry::{check_claim, ExecutorRegistry, RegisteredExecutor, RegistryError};
 
-/// A 20-byte executor or submitter address (see [`lazychain_config::executor_address`]).
+/// A 20-byte executor or submitter address (see [`lazychain_chainspec::executor_address`]).
 pub type Address = [u8; 20];
 
-pub use lazychain_config::executor_address;
+pub use lazychain_chainspec::executor_address;
 
 /// `0x` hex of a byte string, for messages.
 pub(crate) fn hex0x(bytes: &[u8]) -> String {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use lazychain_config::StateGenesis;
+use lazychain_chainspec::StateGenesis;
 use malachitebft_signing_ed25519::PublicKey;
 
 use crate::claim::{ClaimError, ClaimId, SignedClaim};
@@ -140,7 +140,7 @@ pub fn check_claim(
 
 #[cfg(test)]
 mod tests {
-    use lazychain_config::GenesisExecutor;
+    use lazychain_chainspec::GenesisExecutor;
     use malachitebft_signing_ed25519::PrivateKey;
 
     use super::*;

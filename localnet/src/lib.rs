@@ -18,8 +18,8 @@ pub mod netns;
 
 use lazychain_config::{
     challenge_window_floor_ms, dev_accounts, dev_execution, executor_catch_up_ms,
-    fee_recipient_for, BlockLimits, Genesis, GenesisAccount, GenesisExecutor, GenesisValidator,
-    NodeConfig, StateGenesis, ValidatorKey, DEFAULT_MAX_EXECUTOR_STALL_MS,
+    fee_recipient_for, BlockLimits, Genesis, GenesisAccount, GenesisExecutor, GenesisFile,
+    GenesisValidator, NodeConfig, StateGenesis, ValidatorKey, DEFAULT_MAX_EXECUTOR_STALL_MS,
     DEFAULT_MIN_CORROBORATION, DEFAULT_MIN_WINDOW_BLOCKS, DEFAULT_SLASH_REWARD_PERCENT,
     DETECTION_MARGIN_MS, DEV_ACCOUNT_COUNT,
 };
@@ -343,7 +343,9 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest, LocalnetError> {
                 .collect(),
         },
     };
-    genesis.validate()?;
+    genesis
+        .validate()
+        .map_err(lazychain_config::ConfigError::from)?;
 
     let p2p = |i: usize| format!("/ip4/127.0.0.1/tcp/{}", ports[i * 4]);
     let gossip = |i: usize| format!("/ip4/127.0.0.1/tcp/{}", ports[i * 4 + 1]);

@@ -901,9 +901,14 @@ fn params_from_genesis() {
         chain_id: 77,
         genesis_time_ms: 1,
         validators: Vec::new(),
-        limits: lazychain_config::BlockLimits::default(),
-        execution: lazychain_config::dev_execution(0),
-        state: lazychain_config::StateGenesis::default(),
+        limits: lazychain_chainspec::BlockLimits::default(),
+        execution: lazychain_chainspec::ExecutionGenesis {
+            hardfork: lazychain_chainspec::DEFAULT_HARDFORK.to_owned(),
+            base_fee_per_gas: lazychain_chainspec::DEFAULT_BASE_FEE_PER_GAS,
+            trace_period: 1,
+            alloc: Vec::new(),
+        },
+        state: lazychain_chainspec::StateGenesis::default(),
     };
     genesis.state.challenge_window_ms = 9_000;
     genesis.state.min_window_blocks = 9;
