@@ -66,10 +66,11 @@ pub struct NodeConfig {
 }
 
 /// `[node]`: this node's identity.
+///
+/// Its keys are described once, in `KEYS` (see [`key_reference`]).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct NodeSection {
-    /// Human-readable name of the node. Default `"lazychain-node"`.
     pub moniker: String,
 }
 
@@ -82,39 +83,22 @@ impl Default for NodeSection {
 }
 
 /// `[consensus]`: the Malachite consensus network and round timeouts.
+///
+/// Its keys are described once, in `KEYS` (see [`key_reference`]).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConsensusSection {
-    /// libp2p multiaddr to listen on. Default `/ip4/127.0.0.1/tcp/26656`.
     pub listen_addr: String,
-    /// Consensus peers to dial and keep connected (libp2p multiaddrs). Default empty.
     pub persistent_peers: Vec<String>,
-    /// Propose timeout of round 0, in ms. Default 2000: a full 4 MB block must be built,
-    /// streamed and checked within it on a loaded machine, or the round is lost.
     pub timeout_propose_ms: u64,
-    /// Added to the propose timeout per round, in ms. Default 500.
     pub timeout_propose_delta_ms: u64,
-    /// Prevote timeout of round 0, in ms. Default 500.
     pub timeout_prevote_ms: u64,
-    /// Added to the prevote timeout per round, in ms. Default 250.
     pub timeout_prevote_delta_ms: u64,
-    /// Precommit timeout of round 0, in ms. Default 500.
     pub timeout_precommit_ms: u64,
-    /// Added to the precommit timeout per round, in ms. Default 250.
     pub timeout_precommit_delta_ms: u64,
-    /// Target interval between decided blocks, in ms; 0 decides as fast as possible.
-    /// Default 0.
     pub target_block_time_ms: u64,
-    /// How long a proposer waits for transactions before proposing an empty block, in ms;
-    /// must be below `timeout_propose_ms`. Default 200.
     pub max_block_wait_ms: u64,
-    /// While no transaction waits in its mempool, a validator starts the next height only
-    /// once this many ms have passed since the last block's timestamp (a transaction arriving
-    /// starts it at once); 0 starts every height at once. Default
-    /// [`DEFAULT_EMPTY_BLOCK_INTERVAL_MS`].
     pub empty_block_interval_ms: u64,
-    /// Benchmarks only: validators execute every block before proposing and before voting,
-    /// as a classic chain does, to measure what the lazy split saves. Default false.
     pub coupled_execution: bool,
 }
 
@@ -138,12 +122,12 @@ impl Default for ConsensusSection {
 }
 
 /// `[gossip]`: the network that spreads transactions and fraud proofs.
+///
+/// Its keys are described once, in `KEYS` (see [`key_reference`]).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct GossipSection {
-    /// libp2p multiaddr to listen on. Default `/ip4/127.0.0.1/tcp/26660`.
     pub listen_addr: String,
-    /// Gossip peers to dial (libp2p multiaddrs). Default empty.
     pub peers: Vec<String>,
 }
 
@@ -158,18 +142,15 @@ impl Default for GossipSection {
 
 /// `[rpc]`: the JSON-RPC server (HTTP and WebSocket). The limits are `u32`, the type
 /// jsonrpsee's server builder takes.
+///
+/// Its keys are described once, in `KEYS` (see [`key_reference`]).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RpcSection {
-    /// Socket address to listen on (`IP:PORT`). Default `127.0.0.1:8545`.
     pub listen_addr: String,
-    /// Largest request body, in bytes. Default 10 MiB.
     pub max_request_body_bytes: u32,
-    /// Largest response body, in bytes. Default 10 MiB.
     pub max_response_body_bytes: u32,
-    /// Most calls in one batch. Default 100.
     pub max_batch_len: u32,
-    /// Most simultaneous connections. Default 100.
     pub max_connections: u32,
 }
 
@@ -195,10 +176,11 @@ impl RpcSection {
 }
 
 /// `[metrics]`: the HTTP server for `/metrics`, `/health` and `/ready`.
+///
+/// Its keys are described once, in `KEYS` (see [`key_reference`]).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsSection {
-    /// Socket address to listen on (`IP:PORT`). Default `127.0.0.1:9100`.
     pub listen_addr: String,
 }
 
@@ -220,14 +202,13 @@ impl MetricsSection {
 }
 
 /// `[mempool]`: bounds on pending transactions.
+///
+/// Its keys are described once, in `KEYS` (see [`key_reference`]).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct MempoolSection {
-    /// Most transactions held. Default 100 000.
     pub max_txs: usize,
-    /// Most bytes of transactions held. Default 256 MiB.
     pub max_bytes: usize,
-    /// Most transactions held from one sender. Default 10 000.
     pub max_txs_per_sender: usize,
 }
 
@@ -253,12 +234,12 @@ pub enum LogFormat {
 }
 
 /// `[log]`: logging.
+///
+/// Its keys are described once, in `KEYS` (see [`key_reference`]).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogSection {
-    /// `text` or `json`. Default `text`.
     pub format: LogFormat,
-    /// A `tracing-subscriber` `EnvFilter` directive. Default [`DEFAULT_LOG_FILTER`].
     pub filter: String,
 }
 
@@ -280,12 +261,11 @@ pub const DEFAULT_LOG_FILTER: &str = "info,arc_malachitebft=warn";
 pub const MAX_SUBMIT_URLS: usize = 64;
 
 /// `[executor]`: settings only lazy executors use (other nodes ignore them).
+///
+/// Its keys are described once, in `KEYS` (see [`key_reference`]).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExecutorSection {
-    /// JSON-RPC endpoints (`http://HOST:PORT`) of validators a claim is also submitted to
-    /// directly (`lazy_submitClaim`), two at a time in turn, when no block recorded it within
-    /// a few blocks of gossip. Default empty: gossip only.
     pub submit_urls: Vec<String>,
 }
 
@@ -298,17 +278,14 @@ pub const MAX_CACHE_MIB: u64 = 64 << 10;
 
 /// `[storage]`: files the node writes, relative to its home directory unless absolute
 /// (see [`NodeConfig::resolve_path`]).
+///
+/// Its keys are described once, in `KEYS` (see [`key_reference`]).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageSection {
-    /// The node's redb database. Default `data/blocks.redb`.
     pub db_file: String,
-    /// Malachite's consensus write-ahead log. Default `data/consensus.wal`.
     pub wal_file: String,
-    /// Memory for the block store's page cache (redb keeps recently read and written pages
-    /// there), in MiB. Default 64.
     pub block_cache_mib: u64,
-    /// Executors only: memory for the state store's page cache, in MiB. Default 256.
     pub state_cache_mib: u64,
 }
 
@@ -390,32 +367,36 @@ const SECTIONS: &[(&str, &str)] = &[
     ("executor", "Settings only lazy executors use."),
 ];
 
-/// Every key in file order, with the comment written above it.
+/// Every key in file order, with its description: the one place a key is described. It is
+/// the comment above the key in `config.toml` ([`NodeConfig::to_commented_toml`]) and the
+/// key's row in docs/operator.md §3.2 ([`key_reference`], kept in step by
+/// tests/config_docs.rs). Descriptions may use `code` and markdown links relative to docs/;
+/// the TOML comment shows them as plain text.
 const KEYS: &[(&str, &str, &str)] = &[
     (
         "node",
         "moniker",
-        "Human-readable name of this node, shown in logs, metrics and lazy_status.",
+        "Human-readable name of this node, shown in logs, metrics (the `moniker` label) and `lazy_status`; `lazychain init` writes its `--moniker`.",
     ),
     (
         "consensus",
         "listen_addr",
-        "libp2p multiaddr the consensus network listens on, e.g. /ip4/0.0.0.0/tcp/26656.",
+        "libp2p multiaddr Malachite's consensus network listens on, e.g. `/ip4/0.0.0.0/tcp/26656`.",
     ),
     (
         "consensus",
         "persistent_peers",
-        "Consensus peers to dial and keep connected, as libp2p multiaddrs, e.g. [\"/ip4/10.0.0.2/tcp/26656\"].",
+        "Consensus peers to dial and keep connected, as libp2p multiaddrs, e.g. `[\"/ip4/10.0.0.2/tcp/26656\"]`.",
     ),
     (
         "consensus",
         "timeout_propose_ms",
-        "How long to wait for the proposal of round 0 before prevoting nil, in milliseconds.",
+        "How long to wait for the proposal of round 0 before prevoting nil, in milliseconds; a full 4 MB block must be built, streamed and checked within it on a loaded machine, or the round is lost.",
     ),
     (
         "consensus",
         "timeout_propose_delta_ms",
-        "Added to timeout_propose_ms for each later round, in milliseconds.",
+        "Added to `timeout_propose_ms` for each later round, in milliseconds.",
     ),
     (
         "consensus",
@@ -425,7 +406,7 @@ const KEYS: &[(&str, &str, &str)] = &[
     (
         "consensus",
         "timeout_prevote_delta_ms",
-        "Added to timeout_prevote_ms for each later round, in milliseconds.",
+        "Added to `timeout_prevote_ms` for each later round, in milliseconds.",
     ),
     (
         "consensus",
@@ -435,32 +416,32 @@ const KEYS: &[(&str, &str, &str)] = &[
     (
         "consensus",
         "timeout_precommit_delta_ms",
-        "Added to timeout_precommit_ms for each later round, in milliseconds.",
+        "Added to `timeout_precommit_ms` for each later round, in milliseconds.",
     ),
     (
         "consensus",
         "target_block_time_ms",
-        "Target interval between decided blocks, in milliseconds; 0 decides as fast as possible.",
+        "Target interval between decided blocks (the least time per height), in milliseconds; 0 decides as fast as possible.",
     ),
     (
         "consensus",
         "max_block_wait_ms",
-        "How long a proposer waits for transactions before proposing an empty block, in milliseconds; 0 proposes at once. Must be below timeout_propose_ms.",
+        "How long a proposer waits for a first transaction before proposing an empty block, in milliseconds; 0 proposes at once. Must be below `timeout_propose_ms`.",
     ),
     (
         "consensus",
         "empty_block_interval_ms",
-        "While no transaction is waiting, a validator starts the next height only this many milliseconds after the last block's timestamp (a transaction starts it at once), so an idle chain makes one block per interval; 0 makes blocks as fast as consensus runs. At most 60000.",
+        "While no transaction that can pay the base fee is waiting, a validator starts the next height only this many milliseconds after the last block's timestamp; a transaction (or another validator's proposal for the next height) starts it at once, so it adds no latency under load. An idle chain makes one block per interval, with no claim traffic of its own ([ADR 008](adr/008-idle-chain.md)), and still closes challenge windows: keep interval × `state.min_window_blocks` within `state.challenge_window_ms` (5 s × 10 = 50 s < 90 s). At most 60000; 0 makes blocks as fast as consensus runs. `localnet up --empty-block-interval-ms` sets it.",
     ),
     (
         "consensus",
         "coupled_execution",
-        "Benchmarks only, never in production: validators execute every block before proposing and voting, as a classic chain does, to compare with the lazy design.",
+        "Benchmarks only, never in production: validators execute every block before proposing and voting, as a classic chain does, to compare with the lazy design (`lazychain validator --coupled`, `localnet up --coupled`); see [benchmarks](benchmarks.md#lazy-vs-coupled-lazychain-bench-coupled) and [ADR 005](adr/005-coupled-mode-for-comparison.md).",
     ),
     (
         "gossip",
         "listen_addr",
-        "libp2p multiaddr the gossip network listens on.",
+        "libp2p multiaddr the gossip network (transactions, claims and fraud proofs) listens on.",
     ),
     (
         "gossip",
@@ -475,12 +456,12 @@ const KEYS: &[(&str, &str, &str)] = &[
     (
         "rpc",
         "max_request_body_bytes",
-        "Largest JSON-RPC request body accepted, in bytes.",
+        "Largest JSON-RPC request body accepted, in bytes (the default is 10 MiB).",
     ),
     (
         "rpc",
         "max_response_body_bytes",
-        "Largest JSON-RPC response body sent, in bytes.",
+        "Largest JSON-RPC response body sent, in bytes (the default is 10 MiB).",
     ),
     (
         "rpc",
@@ -495,7 +476,7 @@ const KEYS: &[(&str, &str, &str)] = &[
     (
         "metrics",
         "listen_addr",
-        "Address of the HTTP server for /metrics (Prometheus text format), /health and /ready.",
+        "Address of the HTTP server for `/metrics` (Prometheus text format), `/health` and `/ready`.",
     ),
     (
         "mempool",
@@ -505,49 +486,111 @@ const KEYS: &[(&str, &str, &str)] = &[
     (
         "mempool",
         "max_bytes",
-        "Most bytes of encoded transactions the mempool holds.",
+        "Most bytes of encoded transactions the mempool holds (the default is 256 MiB).",
     ),
     (
         "mempool",
         "max_txs_per_sender",
-        "Most transactions the mempool holds from one sender.",
+        "Most transactions the mempool holds from one sender; at most `mempool.max_txs`.",
     ),
     (
         "log",
         "format",
-        "Log line format: \"text\" for people, \"json\" for log collectors.",
+        "Log line format: \"text\" for people, \"json\" for log collectors (one object per line).",
     ),
     (
         "log",
         "filter",
-        "Which log lines to print, in tracing-subscriber EnvFilter syntax, e.g. \"info,lazychain=debug\".",
+        "Which log lines to print, in tracing-subscriber `EnvFilter` syntax, e.g. \"info,lazychain=debug\". The default keeps Malachite's own lines (every vote and timeout, ~40 per height) at WARN; \"info\" shows them.",
     ),
     (
         "storage",
         "db_file",
-        "The node's redb database file.",
+        "The node's redb database file (the block store); relative to the home directory unless absolute.",
     ),
     (
         "storage",
         "wal_file",
-        "Malachite's consensus write-ahead log.",
+        "Malachite's consensus write-ahead log; relative to the home directory unless absolute, and not the same file as `db_file`.",
     ),
     (
         "storage",
         "block_cache_mib",
-        "Memory for the block store's page cache, in MiB (it fills up, then stays at this size).",
+        "Memory for the block store's page cache, in MiB (1 to 65536); it fills up, then stays at this size.",
     ),
     (
         "storage",
         "state_cache_mib",
-        "Executors only: memory for the state store's page cache, in MiB.",
+        "Executors only: memory for the state store's page cache, in MiB (1 to 65536).",
     ),
     (
         "executor",
         "submit_urls",
-        "Validators' JSON-RPC endpoints (http://HOST:PORT) a claim gossip did not get recorded within a few blocks is also submitted to directly, e.g. [\"http://10.0.0.2:8545\"].",
+        "Executors only: validators' JSON-RPC endpoints (`http://HOST:PORT`, at most 64). A claim that gossip has not got recorded within 3 blocks is also sent to two of them in turn with `lazy_submitClaim` (counted in `lazychain_claims_submitted_direct_total` and `lazychain_claims_direct_failures_total`; each failure is logged at WARN with the endpoint), e.g. `[\"http://10.0.0.2:8545\"]`. `localnet` fills it with every validator's endpoint.",
     ),
 ];
+
+/// One configuration key as documented: see [`key_reference`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyReference {
+    /// The dotted key, e.g. `rpc.listen_addr`.
+    pub key: String,
+    /// Its default as TOML value text, e.g. `"127.0.0.1:8545"`.
+    pub default: String,
+    /// The environment variable that overrides it, e.g. `LAZYCHAIN__RPC__LISTEN_ADDR`.
+    pub env: String,
+    /// What it does, in markdown (`code`, links relative to docs/).
+    pub description: &'static str,
+}
+
+/// Every configuration key in file order with its default, its environment variable and its
+/// description, the source of docs/operator.md's key table.
+pub fn key_reference() -> Vec<KeyReference> {
+    let defaults = serde_json::to_value(NodeConfig::default()).unwrap_or(serde_json::Value::Null);
+    KEYS.iter()
+        .map(|(section, key, description)| {
+            let dotted = format!("{section}.{key}");
+            KeyReference {
+                default: toml_text(&defaults[section][key]),
+                env: env_var_name(&dotted),
+                key: dotted,
+                description,
+            }
+        })
+        .collect()
+}
+
+/// A key's markdown description as plain comment text: links become `text (docs/target)`
+/// and code loses its backticks.
+fn plain_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut rest = markdown;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let link = after.find(']').and_then(|close| {
+            let target = after[close + 1..].strip_prefix('(')?;
+            let end = target.find(')')?;
+            Some((&after[..close], &target[..end], &target[end + 1..]))
+        });
+        match link {
+            Some((text, target, tail)) => {
+                out.push_str(&rest[..open]);
+                out.push_str(text);
+                out.push_str(" (docs/");
+                out.push_str(target);
+                out.push(')');
+                rest = tail;
+            }
+            // A bracket that opens no link, e.g. a TOML array in code.
+            None => {
+                out.push_str(&rest[..=open]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace('`', "")
+}
 
 /// The environment variable that overrides `key` (`"rpc.listen_addr"` ->
 /// `"LAZYCHAIN__RPC__LISTEN_ADDR"`).
@@ -1061,7 +1104,7 @@ impl NodeConfig {
                 } else {
                     format!("Env: {env}")
                 };
-                push_comment(&mut out, doc, Some(&env_note));
+                push_comment(&mut out, &plain_text(doc), Some(&env_note));
                 out.push_str(&format!(
                     "# Default: {}\n",
                     toml_text(&defaults[section][key])
@@ -1349,6 +1392,25 @@ mod tests {
             KEYS.iter().map(|(s, k, _)| format!("{s}.{k}")).collect();
         documented_keys.sort_unstable();
         assert_eq!(documented_keys, expected_keys, "KEYS out of date");
+    }
+
+    #[test]
+    fn descriptions_read_as_plain_comments() {
+        assert_eq!(
+            plain_text("see [ADR 8](adr/008.md), `a.b` and `[\"x\"]`; [not a link] ok"),
+            "see ADR 8 (docs/adr/008.md), a.b and [\"x\"]; [not a link] ok"
+        );
+        let text = NodeConfig::default().to_commented_toml();
+        assert!(!text.contains('`'), "{text}");
+        assert!(
+            text.contains("ADR 008 (docs/adr/008-idle-chain.md)"),
+            "{text}"
+        );
+        let keys = key_reference();
+        assert_eq!(keys.len(), KEYS.len());
+        assert_eq!(keys[0].key, "node.moniker");
+        assert_eq!(keys[0].default, "\"lazychain-node\"");
+        assert_eq!(keys[0].env, "LAZYCHAIN__NODE__MONIKER");
     }
 
     #[test]

@@ -28,11 +28,11 @@ pub mod init;
 pub mod keys;
 
 pub use config::{
-    env_var_name, ConsensusSection, ExecutorSection, GossipSection, LogFormat, LogSection,
-    MempoolSection, MetricsSection, NodeConfig, NodeSection, RpcSection, StorageSection,
-    CONFIG_FILE, DEFAULT_BLOCK_CACHE_MIB, DEFAULT_EMPTY_BLOCK_INTERVAL_MS, DEFAULT_LOG_FILTER,
-    DEFAULT_STATE_CACHE_MIB, ENV_PREFIX, MAX_CACHE_MIB, MAX_EMPTY_BLOCK_INTERVAL_MS,
-    MAX_SUBMIT_URLS,
+    env_var_name, key_reference, ConsensusSection, ExecutorSection, GossipSection, KeyReference,
+    LogFormat, LogSection, MempoolSection, MetricsSection, NodeConfig, NodeSection, RpcSection,
+    StorageSection, CONFIG_FILE, DEFAULT_BLOCK_CACHE_MIB, DEFAULT_EMPTY_BLOCK_INTERVAL_MS,
+    DEFAULT_LOG_FILTER, DEFAULT_STATE_CACHE_MIB, ENV_PREFIX, MAX_CACHE_MIB,
+    MAX_EMPTY_BLOCK_INTERVAL_MS, MAX_SUBMIT_URLS,
 };
 pub use dev::{
     dev_accounts, dev_execution, DevAccount, DEV_ACCOUNT_BALANCE_WEI, DEV_ACCOUNT_COUNT,
