@@ -23,6 +23,13 @@ pub enum ChainSpecError {
         found: &'static str,
     },
 
+    /// A JSON object that is wrong as a whole, not at one key.
+    #[error("{problem}")]
+    Malformed {
+        /// What is wrong with it.
+        problem: String,
+    },
+
     /// A key that this version of lazychain does not know.
     #[error("unknown key {key} ({expected})")]
     UnknownKey {
@@ -95,8 +102,9 @@ fn explain(path: String, error: serde_json::Error) -> ChainSpecError {
     }
     let at_root = path == ".";
     let message = error.to_string();
-    // serde's own wording, stable across its versions: "missing field `x`" and "unknown
-    // field `x`, expected one of `a`, `b`" (or "expected `a` or `b`", "there are no fields").
+    // serde's own wording, stable across its versions: "missing field `x`", "duplicate
+    // field `x`" and "unknown field `x`, expected one of `a`, `b`" (or "expected `a` or `b`",
+    // "there are no fields").
     let core = message
         .strip_suffix(&format!(
             " at line {} column {}",
@@ -116,6 +124,11 @@ fn explain(path: String, error: serde_json::Error) -> ChainSpecError {
             return ChainSpecError::invalid(join(field), "missing");
         }
     }
+    if let Some(rest) = core.strip_prefix("duplicate field `") {
+        if let Some(field) = rest.strip_suffix('`') {
+            return ChainSpecError::invalid(join(field), "appears more than once");
+        }
+    }
     if let Some(rest) = core.strip_prefix("unknown field `") {
         if let Some((_field, expected)) = rest.split_once("`, ") {
             // The unknown key is already the last part of the path.
@@ -127,9 +140,11 @@ fn explain(path: String, error: serde_json::Error) -> ChainSpecError {
             };
         }
     }
-    let key = if at_root { String::new() } else { path };
+    if at_root {
+        return ChainSpecError::Malformed { problem: message };
+    }
     ChainSpecError::Invalid {
-        key,
+        key: path,
         problem: message,
     }
 }
@@ -191,6 +206,14 @@ mod tests {
             "expected a JSON object at the top level, got an array"
         );
         assert!(err("").starts_with("not valid JSON (EOF"), "{}", err(""));
+        assert_eq!(
+            err(r#"{"count": 1, "count": 2, "inner": []}"#),
+            "key count: appears more than once"
+        );
+        assert_eq!(
+            err(r#"{"count": 1, "inner": [{"name": "a", "name": "b"}]}"#),
+            "key inner[0].name: appears more than once"
+        );
         assert!(err("[").starts_with("not valid JSON (EOF"), "{}", err("["));
     }
 }

@@ -112,9 +112,9 @@ impl ConfigError {
     pub(crate) fn in_file(path: &Path, error: ChainSpecError) -> Self {
         let origin = path.display().to_string();
         match error {
-            ChainSpecError::NotJson { .. } | ChainSpecError::NotAnObject { .. } => {
-                Self::malformed(path, error.to_string())
-            }
+            ChainSpecError::NotJson { .. }
+            | ChainSpecError::NotAnObject { .. }
+            | ChainSpecError::Malformed { .. } => Self::malformed(path, error.to_string()),
             ChainSpecError::UnknownKey { key, expected } => Self::UnknownKey {
                 origin,
                 key,

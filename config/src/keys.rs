@@ -122,7 +122,9 @@ impl ValidatorKey {
     pub fn from_json(path: &Path, text: &str) -> Result<Self, ConfigError> {
         let origin = path.display().to_string();
         let file: KeyFile = decode_json(text).map_err(|e| match e {
-            ChainSpecError::NotJson { .. } | ChainSpecError::NotAnObject { .. } => {
+            ChainSpecError::NotJson { .. }
+            | ChainSpecError::NotAnObject { .. }
+            | ChainSpecError::Malformed { .. } => {
                 ConfigError::malformed(path, format!("not a valid key file: {e}"))
             }
             e => ConfigError::in_file(path, e),
