@@ -1,7 +1,9 @@
-//! The genesis file: the chain id, the validator set, the block limits, the initial
-//! execution state and the bonded executors every node of a chain must agree on.
+//! The genesis: the chain id, the validator set, the block limits, the initial execution
+//! state and the bonded executors every node of a chain must agree on, with the rules it must
+//! satisfy ([`Genesis::validate`]) and its JSON form (the contents of `genesis.json`).
 //!
-//! Every field is required: a default that changed between versions would split the chain.
+//! Every field is required (except an account's `nonce`, `code` and `storage`): a default
+//! that changed between versions would split the chain.
 
 use std::collections::{HashMap, HashSet};
 
