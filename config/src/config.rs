@@ -687,7 +687,8 @@ impl Layers {
         })
     }
 
-    /// Sets `section.key` to `value` after checking that it has the key's type.
+    /// Sets `section.key` to `value`, refusing a key that does not exist. Its type is
+    /// checked with the rest of its layer, by [`Layers::decode`].
     fn set(
         &mut self,
         origin: Origin,
@@ -696,26 +697,43 @@ impl Layers {
         value: Value,
     ) -> Result<(), ConfigError> {
         self.default_of(&origin, section, key)?;
-        let dotted = format!("{section}.{key}");
-        // Type-check this one value against the struct by decoding the defaults with it in
-        // place, so the error names exactly this key and this origin.
-        let mut trial = self.defaults.clone();
-        if let Some(Value::Table(keys)) = trial.get_mut(section) {
-            keys.insert(key.to_owned(), value.clone());
-        }
-        if let Err(e) = Value::Table(trial).try_into::<NodeConfig>() {
-            let shown = value.to_string();
-            return Err(ConfigError::invalid(
-                origin.to_string(),
-                dotted,
-                format!("{} (value {shown})", e.message().trim()),
-            ));
-        }
         if let Some(Value::Table(keys)) = self.values.get_mut(section) {
             keys.insert(key.to_owned(), value);
         }
-        self.attribution.set_by.insert(dotted, origin);
+        self.attribution
+            .set_by
+            .insert(format!("{section}.{key}"), origin);
         Ok(())
+    }
+
+    /// Decodes the values set so far in one serde pass. A value of the wrong type is blamed
+    /// on the layer that set it, naming its key and showing it. Run after each layer, so that
+    /// a bad value is an error even when a higher layer replaces it.
+    fn decode(&self) -> Result<NodeConfig, ConfigError> {
+        let decoded: Result<NodeConfig, _> =
+            serde_path_to_error::deserialize(Value::Table(self.values.clone()));
+        decoded.map_err(|e| {
+            // The key is `section.key`; a deeper path (a list element) blames the whole key.
+            let path = e.path().to_string();
+            let mut parts = path.splitn(2, '.');
+            let section = parts.next().unwrap_or_default();
+            let key = parts
+                .next()
+                .unwrap_or_default()
+                .split(['.', '['])
+                .next()
+                .unwrap_or_default();
+            let dotted = format!("{section}.{key}");
+            let shown = match self.values.get(section).and_then(|s| s.get(key)) {
+                Some(value) => format!(" (value {value})"),
+                None => String::new(),
+            };
+            ConfigError::invalid(
+                self.attribution.name(&dotted),
+                dotted,
+                format!("{}{shown}", e.inner().message().trim()),
+            )
+        })
     }
 
     /// Applies a whole parsed file.
@@ -791,10 +809,7 @@ impl Layers {
     }
 
     fn build(self) -> Result<(NodeConfig, Attribution), ConfigError> {
-        let file = self.attribution.file.clone();
-        let config = Value::Table(self.values)
-            .try_into::<NodeConfig>()
-            .map_err(|e| ConfigError::invalid(file, "", e.message().to_owned()))?;
+        let config = self.decode()?;
         Ok((config, self.attribution))
     }
 }
@@ -862,11 +877,13 @@ impl NodeConfig {
         let origin = Origin::File(path.display().to_string());
         let mut layers = Layers::new(path.display().to_string())?;
         layers.apply_file(&origin, file)?;
+        layers.decode()?;
         let mut env: Vec<(String, String)> = env.into_iter().collect();
         env.sort();
         for (name, raw) in &env {
             layers.apply_env(name, raw)?;
         }
+        layers.decode()?;
         for (key, raw) in overrides {
             layers.apply_flag(key, raw)?;
         }
@@ -1639,6 +1656,28 @@ mod tests {
         );
         let err = load_err("[rpc\n", &[], &[]);
         assert!(err.contains("config.toml: not valid TOML: "), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_is_blamed_on_its_layer_even_when_overridden() {
+        let err = load_err(
+            "[rpc]\nmax_batch_len = \"many\"\n",
+            &[("LAZYCHAIN__RPC__MAX_BATCH_LEN", "5")],
+            &[],
+        );
+        assert!(
+            err.contains("config.toml: key rpc.max_batch_len: invalid type: string \"many\""),
+            "{err}"
+        );
+        let err = load_err(
+            "",
+            &[("LAZYCHAIN__CONSENSUS__PERSISTENT_PEERS", "[1]")],
+            &[("consensus.persistent_peers", "/ip4/1.1.1.1/tcp/1")],
+        );
+        assert!(
+            err.starts_with("environment variable LAZYCHAIN__CONSENSUS__PERSISTENT_PEERS: key consensus.persistent_peers: invalid type: integer `1`, expected a string (value [1])"),
+            "{err}"
+        );
     }
 
     #[test]
