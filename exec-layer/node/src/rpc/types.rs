@@ -370,6 +370,132 @@ mod tests {
         );
     }
 
+    fn block() -> ExecutedBlock {
+        ExecutedBlock {
+            height: 9,
+            hash: B256::repeat_byte(0x99),
+            parent_hash: B256::repeat_byte(0x88),
+            timestamp: 1_700,
+            beneficiary: Address::repeat_byte(0xbe),
+            gas_limit: 30_000_000,
+            gas_used: 0,
+            base_fee: 7,
+            tx_count: 1,
+            tx_root: B256::repeat_byte(1),
+            body_bytes: 120,
+            pre_state_root: B256::repeat_byte(2),
+            state_root: B256::repeat_byte(3),
+            receipts_root: B256::repeat_byte(4),
+            trace_root: B256::repeat_byte(5),
+            logs_bloom: Default::default(),
+        }
+    }
+
+    fn keys(v: &Value) -> Vec<&str> {
+        let mut keys: Vec<&str> = v
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        keys
+    }
+
+    #[test]
+    fn a_skipped_receipt_carries_its_charges() {
+        let receipt = Receipt {
+            tx_hash: B256::repeat_byte(0x77),
+            tx_type: 0,
+            from: Address::repeat_byte(0xaa),
+            to: Some(Address::repeat_byte(0xbb)),
+            status: TxStatus::Skipped,
+            reason: "nonce 50 too high, expected 6".into(),
+            gas_used: 0,
+            cumulative_gas_used: 0,
+            effective_gas_price: 0,
+            contract_address: None,
+            logs: Vec::new(),
+            output: Bytes::new(),
+            inclusion_charge: U256::from(21_000),
+            charge_shortfall: U256::ZERO,
+            unused_gas_charge: U256::ZERO,
+        };
+        let v = serde_json::to_value(Checksummed(rpc_receipt(&receipt, &block(), 0, 0)))
+            .unwrap_or_default();
+        assert_eq!(
+            keys(&v),
+            [
+                "blockHash",
+                "blockNumber",
+                "chargeShortfall",
+                "contractAddress",
+                "cumulativeGasUsed",
+                "effectiveGasPrice",
+                "from",
+                "gasUsed",
+                "inclusionCharge",
+                "lazyReason",
+                "lazyStatus",
+                "logs",
+                "logsBloom",
+                "status",
+                "to",
+                "transactionHash",
+                "transactionIndex",
+                "type",
+                "unusedGasCharge",
+            ]
+        );
+        assert_eq!(v["type"], "0x0");
+        assert_eq!(v["status"], "0x0");
+        assert_eq!(v["blockNumber"], "0x9");
+        assert_eq!(v["lazyStatus"], "skipped");
+        assert_eq!(v["inclusionCharge"], "0x5208");
+        assert_eq!(v["contractAddress"], Value::Null);
+        assert_eq!(v["from"], Address::repeat_byte(0xaa).to_checksum(None));
+    }
+
+    #[test]
+    fn a_block_has_ethereum_fields_and_the_executors_roots() {
+        let answer = rpc_block(
+            &block(),
+            BlockTransactions::Hashes(vec![B256::repeat_byte(6)]),
+        );
+        let v = serde_json::to_value(Checksummed(answer)).unwrap_or_default();
+        assert_eq!(
+            keys(&v),
+            [
+                "baseFeePerGas",
+                "difficulty",
+                "extraData",
+                "gasLimit",
+                "gasUsed",
+                "hash",
+                "logsBloom",
+                "miner",
+                "mixHash",
+                "nonce",
+                "number",
+                "parentHash",
+                "preStateRoot",
+                "receiptsRoot",
+                "sha3Uncles",
+                "size",
+                "stateRoot",
+                "timestamp",
+                "totalDifficulty",
+                "traceRoot",
+                "transactions",
+                "transactionsRoot",
+                "uncles",
+            ]
+        );
+        assert_eq!(v["nonce"], "0x0000000000000000");
+        assert_eq!(v["difficulty"], "0x0");
+        assert_eq!(v["size"], "0x78");
+        assert_eq!(v["mixHash"], v["hash"]);
+        assert_eq!(v["miner"], Address::repeat_byte(0xbe).to_checksum(None));
+    }
+
     #[test]
     fn syncing_answers_false_or_three_quantities() {
         assert_eq!(
