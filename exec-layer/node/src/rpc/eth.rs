@@ -189,7 +189,7 @@ impl EthRpc {
         Ok(Some((block, index, receipt)))
     }
 
-    /// The raw transactions of decided block `height`.
+    /// The raw transactions of decided block `height` (an executed height always has one).
     fn decided_transactions(&self, height: u64) -> EthResult<Vec<Vec<u8>>> {
         let decided = self
             .exec
@@ -203,6 +203,19 @@ impl EthRpc {
             .transactions()
             .map(|t| t.to_vec())
             .collect())
+    }
+
+    /// Transaction `index` of decided block `height`, raw.
+    fn decided_transaction(&self, height: u64, index: u32) -> EthResult<Vec<u8>> {
+        let decided = self
+            .exec
+            .blocks
+            .decided(height)
+            .map_err(EthRpcError::internal)?
+            .ok_or_else(|| EthRpcError::internal(format!("data block {height} missing")))?;
+        let raw = decided.block.body.transactions().nth(index as usize);
+        raw.map(|t| t.to_vec())
+            .ok_or_else(|| EthRpcError::internal("transaction missing"))
     }
 
     fn find_block_by_number(
@@ -232,11 +245,8 @@ impl EthRpc {
 
     fn find_transaction(&self, hash: B256) -> EthResult<Option<Transaction>> {
         if let Some((block, index, receipt)) = self.located(&hash)? {
-            let raws = self.decided_transactions(block.height)?;
-            let raw = raws
-                .get(index as usize)
-                .ok_or_else(|| EthRpcError::internal("transaction missing"))?;
-            let envelope = decode_canonical(raw).map_err(EthRpcError::internal)?;
+            let raw = self.decided_transaction(block.height, index)?;
+            let envelope = decode_canonical(&raw).map_err(EthRpcError::internal)?;
             return Ok(Some(rpc_transaction(
                 envelope,
                 receipt.from,
