@@ -1,0 +1,646 @@
+//! The `eth_*` methods (and `lazy_getExecution`) as a jsonrpsee server trait: parameters are
+//! decoded by serde into alloy types, answers are alloy's RPC types (with lazychain's own
+//! fields flattened beside them where it has any).
+
+use std::sync::Arc;
+
+use alloy_eips::{BlockId, BlockNumberOrTag};
+use alloy_primitives::{Address, Bytes, B256, U256, U64};
+use alloy_rpc_types_eth::{
+    BlockTransactions, FeeHistory, Filter, FilterBlockOption, Log, Transaction, TransactionRequest,
+};
+use jsonrpsee::proc_macros::rpc;
+use lazychain_data_chain_node::shared::NodeShared;
+use lazychain_data_chain_types::tx::{decode_canonical, recover_sender, tx_hash};
+use lazychain_exec_stf::call::CallRequest;
+use lazychain_exec_stf::{call, estimate_gas, BlockContext, CallOutcome, StateReader};
+
+use super::error::EthRpcError;
+use super::types::{
+    rpc_block, rpc_log, rpc_receipt, rpc_transaction, BlockParam, Checksummed, ExecutedRpcBlock,
+    Execution, LazyReceipt, SyncProgress, Syncing,
+};
+use super::{MAX_FEE_HISTORY, MAX_LOG_RANGE, SUGGESTED_TIP};
+use crate::executor::{ExecShared, Tags};
+use crate::store::{ExecutedBlock, StateSnapshot};
+
+type EthResult<T> = Result<T, EthRpcError>;
+
+/// The Ethereum JSON-RPC an executor serves from its executed state.
+#[rpc(server)]
+pub trait EthApi {
+    #[method(name = "eth_blockNumber")]
+    fn block_number(&self) -> EthResult<U64>;
+
+    /// The next block's base fee plus the suggested tip.
+    #[method(name = "eth_gasPrice", blocking)]
+    fn gas_price(&self) -> EthResult<U256>;
+
+    #[method(name = "eth_maxPriorityFeePerGas")]
+    fn max_priority_fee_per_gas(&self) -> EthResult<U256>;
+
+    #[method(name = "eth_syncing")]
+    fn syncing(&self) -> EthResult<Syncing>;
+
+    #[method(name = "eth_feeHistory", blocking)]
+    fn fee_history(
+        &self,
+        block_count: Option<U64>,
+        newest_block: Option<BlockParam>,
+        reward_percentiles: Option<Vec<f64>>,
+    ) -> EthResult<FeeHistory>;
+
+    #[method(name = "eth_getBalance", blocking)]
+    fn balance(&self, address: Address, block: Option<BlockParam>) -> EthResult<U256>;
+
+    /// With `pending`, counts transactions ordered but not executed yet, and pooled ones.
+    #[method(name = "eth_getTransactionCount", blocking)]
+    fn transaction_count(&self, address: Address, block: Option<BlockParam>) -> EthResult<U64>;
+
+    #[method(name = "eth_getCode", blocking)]
+    fn code(&self, address: Address, block: Option<BlockParam>) -> EthResult<Bytes>;
+
+    #[method(name = "eth_getStorageAt", blocking)]
+    fn storage_at(
+        &self,
+        address: Address,
+        slot: U256,
+        block: Option<BlockParam>,
+    ) -> EthResult<B256>;
+
+    #[method(name = "eth_call", blocking)]
+    fn call(&self, request: TransactionRequest, block: Option<BlockParam>) -> EthResult<Bytes>;
+
+    #[method(name = "eth_estimateGas", blocking)]
+    fn estimate_gas(
+        &self,
+        request: TransactionRequest,
+        block: Option<BlockParam>,
+    ) -> EthResult<U64>;
+
+    #[method(name = "eth_getBlockByNumber", blocking)]
+    fn block_by_number(
+        &self,
+        block: Option<BlockParam>,
+        full: Option<bool>,
+    ) -> EthResult<Checksummed<Option<ExecutedRpcBlock>>>;
+
+    #[method(name = "eth_getBlockByHash", blocking)]
+    fn block_by_hash(
+        &self,
+        hash: B256,
+        full: Option<bool>,
+    ) -> EthResult<Checksummed<Option<ExecutedRpcBlock>>>;
+
+    #[method(name = "eth_getBlockTransactionCountByNumber", blocking)]
+    fn block_transaction_count_by_number(
+        &self,
+        block: Option<BlockParam>,
+    ) -> EthResult<Option<U64>>;
+
+    /// Executed transactions with their block; ordered or pooled ones without (as geth
+    /// shows pending transactions).
+    #[method(name = "eth_getTransactionByHash", blocking)]
+    fn transaction_by_hash(&self, hash: B256) -> EthResult<Checksummed<Option<Transaction>>>;
+
+    #[method(name = "eth_getTransactionReceipt", blocking)]
+    fn transaction_receipt(&self, hash: B256) -> EthResult<Checksummed<Option<LazyReceipt>>>;
+
+    #[method(name = "eth_getLogs", blocking)]
+    fn logs(&self, filter: Option<Filter>) -> EthResult<Checksummed<Vec<Log>>>;
+
+    /// What this executor computed for a height: roots, counts and the per-transaction trace.
+    #[method(name = "lazy_getExecution", blocking)]
+    fn execution(&self, block: Option<BlockParam>) -> EthResult<Option<Execution>>;
+}
+
+/// The executor's state and the node beside it (its mempool and decided blocks), as the
+/// `eth_*` methods read them.
+pub struct EthRpc {
+    exec: Arc<ExecShared>,
+    node: Arc<NodeShared>,
+}
+
+impl EthRpc {
+    pub fn new(exec: Arc<ExecShared>, node: Arc<NodeShared>) -> Self {
+        EthRpc { exec, node }
+    }
+
+    fn height(&self, block: Option<BlockParam>) -> EthResult<u64> {
+        resolve(block, &self.exec.tags())
+    }
+
+    fn executed(&self, height: u64) -> EthResult<Option<ExecutedBlock>> {
+        self.exec
+            .state
+            .executed_block(height)
+            .map_err(EthRpcError::internal)
+    }
+
+    /// The state to read for `block`: the latest executed state only.
+    fn state_at(&self, block: Option<BlockParam>) -> EthResult<StateSnapshot> {
+        let latest = self.exec.tags().latest;
+        if self.height(block)? != latest {
+            return Err(EthRpcError::HistoricalState { latest });
+        }
+        self.exec.state.snapshot().map_err(EthRpcError::internal)
+    }
+
+    /// What `eth_call` and `eth_estimateGas` run: the call, the next block's context, the
+    /// state.
+    fn call_inputs(
+        &self,
+        request: TransactionRequest,
+        block: Option<BlockParam>,
+    ) -> EthResult<(CallRequest, BlockContext, StateSnapshot)> {
+        let snap = self.state_at(block)?;
+        let height = self.exec.status().executed_height;
+        let latest = self
+            .executed(height)?
+            .ok_or_else(|| EthRpcError::internal("latest executed block missing"))?;
+        // Calls run as if in the next block, on top of the latest state.
+        let context = BlockContext {
+            height: height + 1,
+            hash: B256::ZERO,
+            parent_hash: latest.hash,
+            timestamp: latest.timestamp,
+            beneficiary: latest.beneficiary,
+            base_fee: latest.base_fee,
+        };
+        Ok((call_request(request), context, snap))
+    }
+
+    /// A transaction's executed block, index and receipt, if it was executed here.
+    fn located(
+        &self,
+        hash: &B256,
+    ) -> EthResult<Option<(ExecutedBlock, u32, lazychain_exec_stf::Receipt)>> {
+        let state = &self.exec.state;
+        let Some((height, index)) = state.tx_location(hash).map_err(EthRpcError::internal)? else {
+            return Ok(None);
+        };
+        let block = self
+            .executed(height)?
+            .ok_or_else(|| EthRpcError::internal("executed block missing"))?;
+        let receipt = state
+            .receipt(height, index)
+            .map_err(EthRpcError::internal)?
+            .ok_or_else(|| EthRpcError::internal("receipt missing"))?;
+        Ok(Some((block, index, receipt)))
+    }
+
+    /// The raw transactions of decided block `height` (an executed height always has one).
+    fn decided_transactions(&self, height: u64) -> EthResult<Vec<Vec<u8>>> {
+        let decided = self
+            .exec
+            .blocks
+            .decided(height)
+            .map_err(EthRpcError::internal)?
+            .ok_or_else(|| EthRpcError::internal(format!("data block {height} missing")))?;
+        Ok(decided
+            .block
+            .body
+            .transactions()
+            .map(|t| t.to_vec())
+            .collect())
+    }
+
+    /// Transaction `index` of decided block `height`, raw.
+    fn decided_transaction(&self, height: u64, index: u32) -> EthResult<Vec<u8>> {
+        let decided = self
+            .exec
+            .blocks
+            .decided(height)
+            .map_err(EthRpcError::internal)?
+            .ok_or_else(|| EthRpcError::internal(format!("data block {height} missing")))?;
+        let raw = decided.block.body.transactions().nth(index as usize);
+        raw.map(|t| t.to_vec())
+            .ok_or_else(|| EthRpcError::internal("transaction missing"))
+    }
+
+    fn find_block_by_number(
+        &self,
+        block: Option<BlockParam>,
+        full: Option<bool>,
+    ) -> EthResult<Option<ExecutedRpcBlock>> {
+        let height = self.height(block)?;
+        self.executed(height)?
+            .map(|b| self.block_answer(&b, full.unwrap_or(false)))
+            .transpose()
+    }
+
+    fn find_block_by_hash(
+        &self,
+        hash: B256,
+        full: Option<bool>,
+    ) -> EthResult<Option<ExecutedRpcBlock>> {
+        let state = &self.exec.state;
+        let Some(height) = state.height_of_hash(&hash).map_err(EthRpcError::internal)? else {
+            return Ok(None);
+        };
+        self.executed(height)?
+            .map(|b| self.block_answer(&b, full.unwrap_or(false)))
+            .transpose()
+    }
+
+    fn find_transaction(&self, hash: B256) -> EthResult<Option<Transaction>> {
+        if let Some((block, index, receipt)) = self.located(&hash)? {
+            let raw = self.decided_transaction(block.height, index)?;
+            let envelope = decode_canonical(&raw).map_err(EthRpcError::internal)?;
+            return Ok(Some(rpc_transaction(
+                envelope,
+                receipt.from,
+                Some((&block, index)),
+                block.base_fee,
+            )));
+        }
+        // Ordered or pooled, not executed yet.
+        let store = &self.node.store;
+        let raw = match store.tx_location(&hash.0).map_err(EthRpcError::internal)? {
+            Some((height, index)) => store
+                .decided(height)
+                .map_err(EthRpcError::internal)?
+                .and_then(|d| {
+                    d.block
+                        .body
+                        .transactions()
+                        .nth(index as usize)
+                        .map(|t| t.to_vec())
+                }),
+            None => self.node.mempool_raw(&hash),
+        };
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let envelope = decode_canonical(&raw).map_err(EthRpcError::internal)?;
+        let from = recover_sender(&envelope).unwrap_or_default();
+        Ok(Some(rpc_transaction(
+            envelope,
+            from,
+            None,
+            self.node.next_base_fee(),
+        )))
+    }
+
+    fn find_receipt(&self, hash: B256) -> EthResult<Option<LazyReceipt>> {
+        let Some((block, index, receipt)) = self.located(&hash)? else {
+            return Ok(None);
+        };
+        let receipts = self
+            .exec
+            .state
+            .receipts(block.height)
+            .map_err(EthRpcError::internal)?;
+        let first_log: usize = receipts
+            .iter()
+            .take(index as usize)
+            .map(|r| r.logs.len())
+            .sum();
+        Ok(Some(rpc_receipt(&receipt, &block, index, first_log)))
+    }
+
+    fn find_logs(&self, filter: Option<Filter>) -> EthResult<Vec<Log>> {
+        let filter = filter.unwrap_or_default();
+        let latest = self.exec.status().executed_height;
+        let (from, to) = match filter.block_option {
+            FilterBlockOption::AtBlockHash(hash) => {
+                let height = self
+                    .exec
+                    .state
+                    .height_of_hash(&hash)
+                    .map_err(EthRpcError::internal)?
+                    .ok_or(EthRpcError::UnknownBlock)?;
+                (height, height)
+            }
+            FilterBlockOption::Range {
+                from_block,
+                to_block,
+            } => (
+                self.height(from_block.map(BlockParam::from))?,
+                self.height(to_block.map(BlockParam::from))?.min(latest),
+            ),
+        };
+        if to >= from && to - from >= MAX_LOG_RANGE {
+            return Err(EthRpcError::RangeTooLarge);
+        }
+        let mut out = Vec::new();
+        for height in from..=to {
+            let Some(block) = self.executed(height)? else {
+                break;
+            };
+            if !filter.matches_bloom(block.logs_bloom) {
+                continue;
+            }
+            let receipts = self
+                .exec
+                .state
+                .receipts(height)
+                .map_err(EthRpcError::internal)?;
+            let mut log_index = 0usize;
+            for (i, receipt) in receipts.iter().enumerate() {
+                for log in &receipt.logs {
+                    if filter.matches_address(log.address) && filter.matches_topics(log.topics()) {
+                        out.push(rpc_log(log, &block, receipt, i as u32, log_index));
+                    }
+                    log_index += 1;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn block_answer(&self, block: &ExecutedBlock, full: bool) -> EthResult<ExecutedRpcBlock> {
+        let raws = if block.height > 0 {
+            self.decided_transactions(block.height)?
+        } else {
+            Vec::new()
+        };
+        let transactions = if full {
+            let receipts = self
+                .exec
+                .state
+                .receipts(block.height)
+                .map_err(EthRpcError::internal)?;
+            let mut txs = Vec::with_capacity(raws.len());
+            for (i, raw) in raws.iter().enumerate() {
+                let from = receipts.get(i).map(|r| r.from).unwrap_or_default();
+                // Validators decide canonical encodings only.
+                let envelope = decode_canonical(raw).map_err(EthRpcError::internal)?;
+                txs.push(rpc_transaction(
+                    envelope,
+                    from,
+                    Some((block, i as u32)),
+                    block.base_fee,
+                ));
+            }
+            BlockTransactions::Full(txs)
+        } else {
+            BlockTransactions::Hashes(raws.iter().map(|raw| tx_hash(raw)).collect())
+        };
+        Ok(rpc_block(block, transactions))
+    }
+}
+
+/// A block parameter resolved to a height (absent: the latest). Whether the height exists is
+/// the caller's question.
+fn resolve(block: Option<BlockParam>, tags: &Tags) -> EthResult<u64> {
+    let number = match block {
+        None => return Ok(tags.latest),
+        Some(BlockParam(BlockId::Hash(_))) => return Err(EthRpcError::BlockHashSelector),
+        Some(BlockParam(BlockId::Number(number))) => number,
+    };
+    match number {
+        BlockNumberOrTag::Latest | BlockNumberOrTag::Pending => Ok(tags.latest),
+        BlockNumberOrTag::Safe if tags.alarm => Err(EthRpcError::SafetyAlarm { tag: "safe" }),
+        BlockNumberOrTag::Finalized if tags.alarm => {
+            Err(EthRpcError::SafetyAlarm { tag: "finalized" })
+        }
+        BlockNumberOrTag::Safe => Ok(tags.safe),
+        BlockNumberOrTag::Finalized => Ok(tags.finalized),
+        BlockNumberOrTag::Earliest => Ok(0),
+        BlockNumberOrTag::Number(n) => Ok(n),
+    }
+}
+
+fn call_request(request: TransactionRequest) -> CallRequest {
+    CallRequest {
+        from: request.from,
+        to: request.to.and_then(|kind| kind.to().copied()),
+        gas: request.gas,
+        gas_price: request.gas_price,
+        max_fee_per_gas: request.max_fee_per_gas,
+        max_priority_fee_per_gas: request.max_priority_fee_per_gas,
+        value: request.value,
+        // cast sends both `data` and `input`; `input` wins, as in geth.
+        input: request.input.input().cloned().unwrap_or_default(),
+    }
+}
+
+impl EthApiServer for EthRpc {
+    fn block_number(&self) -> EthResult<U64> {
+        Ok(U64::from(self.exec.status().executed_height))
+    }
+
+    fn gas_price(&self) -> EthResult<U256> {
+        Ok(U256::from(self.node.next_base_fee()) + U256::from(SUGGESTED_TIP))
+    }
+
+    fn max_priority_fee_per_gas(&self) -> EthResult<U256> {
+        Ok(U256::from(SUGGESTED_TIP))
+    }
+
+    fn syncing(&self) -> EthResult<Syncing> {
+        let s = self.exec.status();
+        if s.executed_height >= s.data_height {
+            return Ok(Syncing::Done(false));
+        }
+        Ok(Syncing::Behind(SyncProgress {
+            starting_block: U64::ZERO,
+            current_block: U64::from(s.executed_height),
+            highest_block: U64::from(s.data_height),
+        }))
+    }
+
+    fn fee_history(
+        &self,
+        block_count: Option<U64>,
+        newest_block: Option<BlockParam>,
+        reward_percentiles: Option<Vec<f64>>,
+    ) -> EthResult<FeeHistory> {
+        let count = block_count
+            .map_or(1, |c| c.saturating_to::<u64>())
+            .clamp(1, MAX_FEE_HISTORY);
+        let latest = self.exec.status().executed_height;
+        let newest = self.height(newest_block)?.min(latest);
+        let percentiles = reward_percentiles.unwrap_or_default();
+        let oldest = newest.saturating_sub(count - 1);
+        let mut history = FeeHistory {
+            oldest_block: oldest,
+            reward: (!percentiles.is_empty()).then(Vec::new),
+            ..Default::default()
+        };
+        for height in oldest..=newest {
+            let Some(b) = self.executed(height)? else {
+                break;
+            };
+            history.base_fee_per_gas.push(u128::from(b.base_fee));
+            history.gas_used_ratio.push(if b.gas_limit == 0 {
+                0.0
+            } else {
+                b.gas_used as f64 / b.gas_limit as f64
+            });
+            if let Some(rewards) = &mut history.reward {
+                rewards.push(vec![u128::from(SUGGESTED_TIP); percentiles.len()]);
+            }
+        }
+        // The next block's base fee, as the execution budget sets it from the latest decided
+        // header (protocol §10.1).
+        history
+            .base_fee_per_gas
+            .push(u128::from(self.node.next_base_fee()));
+        Ok(history)
+    }
+
+    fn balance(&self, address: Address, block: Option<BlockParam>) -> EthResult<U256> {
+        let snap = self.state_at(block)?;
+        let account = snap.account(&address).map_err(EthRpcError::internal)?;
+        Ok(account.map(|a| a.balance).unwrap_or_default())
+    }
+
+    fn transaction_count(&self, address: Address, block: Option<BlockParam>) -> EthResult<U64> {
+        let pending = block.is_some_and(|b| b.is_pending());
+        let snap = if pending {
+            self.exec.state.snapshot().map_err(EthRpcError::internal)?
+        } else {
+            self.state_at(block)?
+        };
+        let mut nonce = snap
+            .account(&address)
+            .map_err(EthRpcError::internal)?
+            .map_or(0, |a| a.nonce);
+        if pending {
+            // Ordered but not executed, and pooled: clients send back to back.
+            if let Some(next) = self.exec.decided_next_nonce(&address) {
+                nonce = nonce.max(next);
+            }
+            if let Some(highest) = self.node.mempool_highest_nonce(&address) {
+                nonce = nonce.max(highest.saturating_add(1));
+            }
+        }
+        Ok(U64::from(nonce))
+    }
+
+    fn code(&self, address: Address, block: Option<BlockParam>) -> EthResult<Bytes> {
+        let snap = self.state_at(block)?;
+        match snap.account(&address).map_err(EthRpcError::internal)? {
+            Some(account)
+                if account.code_hash != lazychain_exec_stf::revm::primitives::KECCAK_EMPTY =>
+            {
+                Ok(snap
+                    .code(&account.code_hash)
+                    .map_err(EthRpcError::internal)?
+                    .unwrap_or_default())
+            }
+            _ => Ok(Bytes::new()),
+        }
+    }
+
+    fn storage_at(
+        &self,
+        address: Address,
+        slot: U256,
+        block: Option<BlockParam>,
+    ) -> EthResult<B256> {
+        let snap = self.state_at(block)?;
+        let value = snap
+            .storage(&address, &slot)
+            .map_err(EthRpcError::internal)?;
+        Ok(B256::from(value))
+    }
+
+    fn call(&self, request: TransactionRequest, block: Option<BlockParam>) -> EthResult<Bytes> {
+        let (request, context, snap) = self.call_inputs(request, block)?;
+        match call(&self.exec.params, &context, &request, &snap)? {
+            CallOutcome::Success { output, .. } => Ok(output),
+            failed => Err(EthRpcError::from_outcome(failed)),
+        }
+    }
+
+    fn estimate_gas(
+        &self,
+        request: TransactionRequest,
+        block: Option<BlockParam>,
+    ) -> EthResult<U64> {
+        let (request, context, snap) = self.call_inputs(request, block)?;
+        match estimate_gas(&self.exec.params, &context, &request, &snap)? {
+            Ok(gas) => Ok(U64::from(gas)),
+            Err(failed) => Err(EthRpcError::from_outcome(failed)),
+        }
+    }
+
+    fn block_by_number(
+        &self,
+        block: Option<BlockParam>,
+        full: Option<bool>,
+    ) -> EthResult<Checksummed<Option<ExecutedRpcBlock>>> {
+        self.find_block_by_number(block, full).map(Checksummed)
+    }
+
+    fn block_by_hash(
+        &self,
+        hash: B256,
+        full: Option<bool>,
+    ) -> EthResult<Checksummed<Option<ExecutedRpcBlock>>> {
+        self.find_block_by_hash(hash, full).map(Checksummed)
+    }
+
+    fn block_transaction_count_by_number(
+        &self,
+        block: Option<BlockParam>,
+    ) -> EthResult<Option<U64>> {
+        let height = self.height(block)?;
+        Ok(self.executed(height)?.map(|b| U64::from(b.tx_count)))
+    }
+
+    fn transaction_by_hash(&self, hash: B256) -> EthResult<Checksummed<Option<Transaction>>> {
+        self.find_transaction(hash).map(Checksummed)
+    }
+
+    fn transaction_receipt(&self, hash: B256) -> EthResult<Checksummed<Option<LazyReceipt>>> {
+        self.find_receipt(hash).map(Checksummed)
+    }
+
+    fn logs(&self, filter: Option<Filter>) -> EthResult<Checksummed<Vec<Log>>> {
+        self.find_logs(filter).map(Checksummed)
+    }
+
+    fn execution(&self, block: Option<BlockParam>) -> EthResult<Option<Execution>> {
+        let height = self.height(block)?;
+        let Some(b) = self.executed(height)? else {
+            return Ok(None);
+        };
+        let trace = self
+            .exec
+            .state
+            .trace(height)
+            .map_err(EthRpcError::internal)?
+            .unwrap_or_default();
+        Ok(Some(Execution::new(&b, trace)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(t: BlockNumberOrTag) -> Option<BlockParam> {
+        Some(t.into())
+    }
+
+    #[test]
+    fn block_tags_resolve() {
+        let mut tags = Tags {
+            latest: 7,
+            safe: 5,
+            finalized: 2,
+            alarm: false,
+        };
+        let resolved = |b, tags: &Tags| resolve(b, tags).ok();
+        assert_eq!(resolved(None, &tags), Some(7));
+        assert_eq!(resolved(tag(BlockNumberOrTag::Pending), &tags), Some(7));
+        assert_eq!(resolved(tag(BlockNumberOrTag::Safe), &tags), Some(5));
+        assert_eq!(resolved(tag(BlockNumberOrTag::Finalized), &tags), Some(2));
+        assert_eq!(resolved(tag(BlockNumberOrTag::Number(3)), &tags), Some(3));
+        assert_eq!(resolved(tag(BlockNumberOrTag::Earliest), &tags), Some(0));
+        let by_hash = Some(BlockParam(BlockId::from(B256::ZERO)));
+        assert!(matches!(
+            resolve(by_hash, &tags),
+            Err(EthRpcError::BlockHashSelector)
+        ));
+        // Under a safety alarm the executor refuses the tags that name consensus roots.
+        tags.alarm = true;
+        assert!(resolve(tag(BlockNumberOrTag::Finalized), &tags).is_err());
+        assert!(resolve(tag(BlockNumberOrTag::Safe), &tags).is_err());
+        assert_eq!(resolved(tag(BlockNumberOrTag::Latest), &tags), Some(7));
+    }
+}

@@ -1,0 +1,515 @@
+//! The executor's answers as alloy's RPC types, built from what the store keeps, and the few
+//! shapes alloy has no type for: lazychain's own fields beside a block or receipt (flattened
+//! next to alloy's), the sync status without warp-sync fields, `lazy_getExecution`, and a
+//! block parameter that also takes a plain JSON number.
+
+use std::fmt;
+
+use alloy_consensus::{
+    Eip658Value, Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom, Transaction as _,
+    TxEnvelope, EMPTY_OMMER_ROOT_HASH,
+};
+use alloy_eips::{BlockId, BlockNumberOrTag};
+use alloy_primitives::{Address, Bytes, B256, B64, U256, U64};
+use alloy_rpc_types_eth::{Block, BlockTransactions, Header, Log, Transaction, TransactionReceipt};
+use lazychain_exec_stf::{Receipt, TxStatus};
+use serde::de::{self, Deserializer, Visitor};
+use serde::ser::{Error as _, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::store::ExecutedBlock;
+
+/// A block parameter: a tag, a 0x-quantity, a JSON number, or an EIP-1898 object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockParam(pub BlockId);
+
+impl BlockParam {
+    pub fn is_pending(&self) -> bool {
+        self.0 == BlockId::Number(BlockNumberOrTag::Pending)
+    }
+}
+
+impl<'de> Deserialize<'de> for BlockParam {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BlockParamVisitor;
+
+        impl<'de> Visitor<'de> for BlockParamVisitor {
+            type Value = BlockParam;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a block tag, a 0x-prefixed block number, or a block object")
+            }
+
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<BlockParam, E> {
+                Ok(BlockParam(BlockId::number(n)))
+            }
+
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<BlockParam, E> {
+                // A string is a number or tag here, never a hash (hashes go in an object).
+                s.parse::<BlockNumberOrTag>()
+                    .map(|n| BlockParam(BlockId::Number(n)))
+                    .map_err(E::custom)
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<BlockParam, A::Error> {
+                BlockId::deserialize(de::value::MapAccessDeserializer::new(map)).map(BlockParam)
+            }
+        }
+
+        deserializer.deserialize_any(BlockParamVisitor)
+    }
+}
+
+impl From<BlockNumberOrTag> for BlockParam {
+    fn from(n: BlockNumberOrTag) -> Self {
+        BlockParam(BlockId::Number(n))
+    }
+}
+
+/// An answer with its addresses EIP-55 checksummed, as this RPC has always answered them.
+/// alloy's types (like geth) write lowercase hex; clients compare addresses without case,
+/// but answers must not change under them.
+#[derive(Clone, Debug)]
+pub struct Checksummed<T>(pub T);
+
+/// The keys that hold an address in blocks, transactions, receipts and logs.
+const ADDRESS_KEYS: &[&str] = &["from", "to", "miner", "address", "contractAddress"];
+
+impl<T: Serialize> Serialize for Checksummed<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut value = serde_json::to_value(&self.0).map_err(S::Error::custom)?;
+        checksum_addresses(&mut value);
+        value.serialize(serializer)
+    }
+}
+
+fn checksum_addresses(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                let address = ADDRESS_KEYS
+                    .contains(&key.as_str())
+                    .then(|| item.as_str().and_then(|s| s.parse::<Address>().ok()))
+                    .flatten();
+                match address {
+                    Some(address) => *item = Value::String(address.to_checksum(None)),
+                    None => checksum_addresses(item),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(checksum_addresses),
+        _ => {}
+    }
+}
+
+/// `eth_getBlockBy*`: alloy's block with the trace this executor computed beside it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutedRpcBlock {
+    #[serde(flatten)]
+    pub block: Block,
+    pub trace_root: B256,
+    pub pre_state_root: B256,
+}
+
+/// `eth_getTransactionReceipt`: alloy's receipt with lazychain's own fields beside it — why a
+/// transaction failed or was skipped, and what it was charged for.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LazyReceipt {
+    #[serde(flatten)]
+    pub receipt: TransactionReceipt,
+    pub lazy_status: String,
+    pub lazy_reason: Option<String>,
+    pub inclusion_charge: Option<U256>,
+    pub charge_shortfall: Option<U256>,
+    /// The base fee on the declared but unused gas, burned (ADR 007).
+    pub unused_gas_charge: U256,
+}
+
+/// `eth_syncing` while executing behind the data chain. alloy's `SyncInfo` would add null
+/// warp-sync fields that this answer never carried.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncProgress {
+    pub starting_block: U64,
+    pub current_block: U64,
+    pub highest_block: U64,
+}
+
+/// `eth_syncing`: `false`, or how far execution is.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Syncing {
+    Done(bool),
+    Behind(SyncProgress),
+}
+
+/// `lazy_getExecution`: what this executor computed for one height (heights and counts are
+/// JSON numbers, as the other `lazy_*` answers).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Execution {
+    pub height: u64,
+    pub hash: B256,
+    pub pre_state_root: B256,
+    pub state_root: B256,
+    pub trace_root: B256,
+    pub receipts_root: B256,
+    pub tx_count: u64,
+    pub gas_used: u64,
+    pub trace: Vec<B256>,
+}
+
+impl Execution {
+    pub fn new(block: &ExecutedBlock, trace: Vec<B256>) -> Self {
+        Execution {
+            height: block.height,
+            hash: block.hash,
+            pre_state_root: block.pre_state_root,
+            state_root: block.state_root,
+            trace_root: block.trace_root,
+            receipts_root: block.receipts_root,
+            tx_count: block.tx_count,
+            gas_used: block.gas_used,
+            trace,
+        }
+    }
+}
+
+/// A transaction as the RPC shows it; `block` is its executed block and index (none while it
+/// is ordered or pooled), `base_fee` prices its effective gas price.
+pub fn rpc_transaction(
+    envelope: TxEnvelope,
+    from: Address,
+    block: Option<(&ExecutedBlock, u32)>,
+    base_fee: u64,
+) -> Transaction {
+    let effective_gas_price = envelope.effective_gas_price(Some(base_fee));
+    Transaction {
+        inner: alloy_consensus::transaction::Recovered::new_unchecked(envelope, from),
+        block_hash: block.map(|(b, _)| b.hash),
+        block_number: block.map(|(b, _)| b.height),
+        transaction_index: block.map(|(_, index)| u64::from(index)),
+        effective_gas_price: Some(effective_gas_price),
+        block_timestamp: None,
+    }
+}
+
+/// A log of `receipt` (transaction `tx_index` of `block`), the `log_index`-th of the block.
+pub fn rpc_log(
+    log: &alloy_primitives::Log,
+    block: &ExecutedBlock,
+    receipt: &Receipt,
+    tx_index: u32,
+    log_index: usize,
+) -> Log {
+    Log {
+        inner: log.clone(),
+        block_hash: Some(block.hash),
+        block_number: Some(block.height),
+        block_timestamp: None,
+        transaction_hash: Some(receipt.tx_hash),
+        transaction_index: Some(u64::from(tx_index)),
+        log_index: Some(log_index as u64),
+        removed: false,
+    }
+}
+
+/// The receipt of transaction `index` of `block`, whose first log is the block's
+/// `first_log_index`-th.
+pub fn rpc_receipt(
+    receipt: &Receipt,
+    block: &ExecutedBlock,
+    index: u32,
+    first_log_index: usize,
+) -> LazyReceipt {
+    let logs = receipt
+        .logs
+        .iter()
+        .enumerate()
+        .map(|(i, l)| rpc_log(l, block, receipt, index, first_log_index + i))
+        .collect();
+    let inner = ReceiptWithBloom {
+        receipt: ConsensusReceipt {
+            status: Eip658Value::Eip658(receipt.eth_status() == 1),
+            cumulative_gas_used: receipt.cumulative_gas_used,
+            logs,
+        },
+        logs_bloom: receipt.logs_bloom(),
+    };
+    let inner = match receipt.tx_type {
+        0 => ReceiptEnvelope::Legacy(inner),
+        1 => ReceiptEnvelope::Eip2930(inner),
+        3 => ReceiptEnvelope::Eip4844(inner),
+        4 => ReceiptEnvelope::Eip7702(inner),
+        _ => ReceiptEnvelope::Eip1559(inner),
+    };
+    let skipped = receipt.status == TxStatus::Skipped;
+    LazyReceipt {
+        receipt: TransactionReceipt {
+            inner,
+            transaction_hash: receipt.tx_hash,
+            transaction_index: Some(u64::from(index)),
+            block_hash: Some(block.hash),
+            block_number: Some(block.height),
+            gas_used: receipt.gas_used,
+            effective_gas_price: receipt.effective_gas_price,
+            blob_gas_used: None,
+            blob_gas_price: None,
+            from: receipt.from,
+            to: receipt.to,
+            contract_address: receipt.contract_address,
+        },
+        lazy_status: format!("{:?}", receipt.status).to_lowercase(),
+        lazy_reason: (!receipt.reason.is_empty()).then(|| receipt.reason.clone()),
+        inclusion_charge: skipped.then_some(receipt.inclusion_charge),
+        charge_shortfall: skipped.then_some(receipt.charge_shortfall),
+        unused_gas_charge: receipt.unused_gas_charge,
+    }
+}
+
+/// An executed block with its transactions (full or hashes). A data block has no proof of
+/// work, uncles or extra data: those fields hold the empty values; `mixHash` repeats the
+/// block hash.
+pub fn rpc_block(
+    block: &ExecutedBlock,
+    transactions: BlockTransactions<Transaction>,
+) -> ExecutedRpcBlock {
+    let header = alloy_consensus::Header {
+        parent_hash: block.parent_hash,
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        beneficiary: block.beneficiary,
+        state_root: block.state_root,
+        transactions_root: block.tx_root,
+        receipts_root: block.receipts_root,
+        logs_bloom: block.logs_bloom,
+        difficulty: U256::ZERO,
+        number: block.height,
+        gas_limit: block.gas_limit,
+        gas_used: block.gas_used,
+        timestamp: block.timestamp,
+        extra_data: Bytes::new(),
+        mix_hash: block.hash,
+        nonce: B64::ZERO,
+        base_fee_per_gas: Some(block.base_fee),
+        ..Default::default()
+    };
+    ExecutedRpcBlock {
+        block: Block {
+            header: Header {
+                hash: block.hash,
+                inner: header,
+                total_difficulty: Some(U256::ZERO),
+                size: Some(U256::from(block.body_bytes)),
+            },
+            uncles: Vec::new(),
+            transactions,
+            withdrawals: None,
+        },
+        trace_root: block.trace_root,
+        pre_state_root: block.pre_state_root,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn param(v: serde_json::Value) -> Result<BlockParam, serde_json::Error> {
+        serde_json::from_value(v)
+    }
+
+    #[test]
+    fn block_params_decode() {
+        assert_eq!(
+            param(json!("latest")).ok(),
+            Some(BlockNumberOrTag::Latest.into())
+        );
+        assert_eq!(
+            param(json!("0x10")).ok(),
+            Some(BlockNumberOrTag::Number(16).into())
+        );
+        assert_eq!(
+            param(json!(16)).ok(),
+            Some(BlockNumberOrTag::Number(16).into())
+        );
+        assert_eq!(
+            param(json!({"blockNumber": "0x3"})).ok(),
+            Some(BlockNumberOrTag::Number(3).into())
+        );
+        assert!(matches!(
+            param(json!({"blockHash": format!("0x{}", "11".repeat(32))})),
+            Ok(BlockParam(BlockId::Hash(_)))
+        ));
+        assert!(param(json!("yesterday")).is_err());
+        assert!(param(json!("12")).is_err());
+        assert!(param(json!(true)).is_err());
+        assert!(param(json!(-1)).is_err());
+        assert!(param(json!("pending")).is_ok_and(|p| p.is_pending()));
+    }
+
+    #[test]
+    fn addresses_are_checksummed_where_they_are_addresses() {
+        let answer = json!({
+            "from": "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+            "to": null,
+            "input": "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+            "logs": [{"address": "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512", "data": "0x"}],
+        });
+        assert_eq!(
+            serde_json::to_value(Checksummed(answer)).ok(),
+            Some(json!({
+                "from": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+                "to": null,
+                "input": "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+                "logs": [{"address": "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512", "data": "0x"}],
+            }))
+        );
+    }
+
+    fn block() -> ExecutedBlock {
+        ExecutedBlock {
+            height: 9,
+            hash: B256::repeat_byte(0x99),
+            parent_hash: B256::repeat_byte(0x88),
+            timestamp: 1_700,
+            beneficiary: Address::repeat_byte(0xbe),
+            gas_limit: 30_000_000,
+            gas_used: 0,
+            base_fee: 7,
+            tx_count: 1,
+            tx_root: B256::repeat_byte(1),
+            body_bytes: 120,
+            pre_state_root: B256::repeat_byte(2),
+            state_root: B256::repeat_byte(3),
+            receipts_root: B256::repeat_byte(4),
+            trace_root: B256::repeat_byte(5),
+            logs_bloom: Default::default(),
+        }
+    }
+
+    fn keys(v: &Value) -> Vec<&str> {
+        let mut keys: Vec<&str> = v
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        keys
+    }
+
+    #[test]
+    fn a_skipped_receipt_carries_its_charges() {
+        let receipt = Receipt {
+            tx_hash: B256::repeat_byte(0x77),
+            tx_type: 0,
+            from: Address::repeat_byte(0xaa),
+            to: Some(Address::repeat_byte(0xbb)),
+            status: TxStatus::Skipped,
+            reason: "nonce 50 too high, expected 6".into(),
+            gas_used: 0,
+            cumulative_gas_used: 0,
+            effective_gas_price: 0,
+            contract_address: None,
+            logs: Vec::new(),
+            output: Bytes::new(),
+            inclusion_charge: U256::from(21_000),
+            charge_shortfall: U256::ZERO,
+            unused_gas_charge: U256::ZERO,
+        };
+        let v = serde_json::to_value(Checksummed(rpc_receipt(&receipt, &block(), 0, 0)))
+            .unwrap_or_default();
+        assert_eq!(
+            keys(&v),
+            [
+                "blockHash",
+                "blockNumber",
+                "chargeShortfall",
+                "contractAddress",
+                "cumulativeGasUsed",
+                "effectiveGasPrice",
+                "from",
+                "gasUsed",
+                "inclusionCharge",
+                "lazyReason",
+                "lazyStatus",
+                "logs",
+                "logsBloom",
+                "status",
+                "to",
+                "transactionHash",
+                "transactionIndex",
+                "type",
+                "unusedGasCharge",
+            ]
+        );
+        assert_eq!(v["type"], "0x0");
+        assert_eq!(v["status"], "0x0");
+        assert_eq!(v["blockNumber"], "0x9");
+        assert_eq!(v["lazyStatus"], "skipped");
+        assert_eq!(v["inclusionCharge"], "0x5208");
+        assert_eq!(v["contractAddress"], Value::Null);
+        assert_eq!(v["from"], Address::repeat_byte(0xaa).to_checksum(None));
+    }
+
+    #[test]
+    fn a_block_has_ethereum_fields_and_the_executors_roots() {
+        let answer = rpc_block(
+            &block(),
+            BlockTransactions::Hashes(vec![B256::repeat_byte(6)]),
+        );
+        let v = serde_json::to_value(Checksummed(answer)).unwrap_or_default();
+        assert_eq!(
+            keys(&v),
+            [
+                "baseFeePerGas",
+                "difficulty",
+                "extraData",
+                "gasLimit",
+                "gasUsed",
+                "hash",
+                "logsBloom",
+                "miner",
+                "mixHash",
+                "nonce",
+                "number",
+                "parentHash",
+                "preStateRoot",
+                "receiptsRoot",
+                "sha3Uncles",
+                "size",
+                "stateRoot",
+                "timestamp",
+                "totalDifficulty",
+                "traceRoot",
+                "transactions",
+                "transactionsRoot",
+                "uncles",
+            ]
+        );
+        assert_eq!(v["nonce"], "0x0000000000000000");
+        assert_eq!(v["difficulty"], "0x0");
+        assert_eq!(v["size"], "0x78");
+        assert_eq!(v["mixHash"], v["hash"]);
+        assert_eq!(v["miner"], Address::repeat_byte(0xbe).to_checksum(None));
+    }
+
+    #[test]
+    fn syncing_answers_false_or_three_quantities() {
+        assert_eq!(
+            serde_json::to_value(Syncing::Done(false)).ok(),
+            Some(json!(false))
+        );
+        let behind = Syncing::Behind(SyncProgress {
+            starting_block: U64::ZERO,
+            current_block: U64::from(5),
+            highest_block: U64::from(9),
+        });
+        assert_eq!(
+            serde_json::to_value(behind).ok(),
+            Some(json!({"startingBlock": "0x0", "currentBlock": "0x5", "highestBlock": "0x9"}))
+        );
+    }
+}
