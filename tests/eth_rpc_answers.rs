@@ -580,6 +580,8 @@ async fn every_eth_method_answers_as_recorded() {
             vec![bob_s.clone(), json!(qty(at("transfer")))],
         ),
         ("bob, bad tag", vec![bob_s.clone(), json!("yesterday")]),
+        // Tags match exactly, as in geth.
+        ("bob, tag in capitals", vec![bob_s.clone(), json!("LATEST")]),
         ("stranger", vec![stranger.clone(), json!("latest")]),
         ("short address", vec![json!("0x1234"), json!("latest")]),
         ("address without 0x", vec![json!("b0".repeat(20))]),
@@ -786,6 +788,7 @@ async fn every_eth_method_answers_as_recorded() {
         ("leading zero", vec![json!("0x01"), json!(false)]),
         ("empty hex", vec![json!("0x"), json!(false)]),
         ("flag not a bool", vec![json!("latest"), json!("yes")]),
+        ("tag in capitals", vec![json!("Latest"), json!(false)]),
     ] {
         rec.ask(label, "eth_getBlockByNumber", params).await;
     }
@@ -922,6 +925,7 @@ async fn every_eth_method_answers_as_recorded() {
             vec![json!({"fromBlock": "0x0", "topics": ["0x1234"]})],
         ),
         ("not an object", vec![json!("logs please")]),
+        ("tag in capitals", vec![json!({"fromBlock": "LATEST"})]),
     ] {
         rec.ask(label, "eth_getLogs", params).await;
     }

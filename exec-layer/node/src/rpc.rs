@@ -10,10 +10,12 @@
 //! data, as geth does.
 //!
 //! The methods are a jsonrpsee server trait ([`EthApiServer`]) over alloy's RPC types; this
-//! file adds them, and the executor's `lazy_status`, to the node's module.
+//! file adds them, and the executor's `lazy_status`, to the node's module. Parameters decode
+//! strictly, and one that does not is answered -32602 with a message naming it (`params`).
 
 mod error;
 mod eth;
+mod params;
 mod types;
 
 use std::sync::Arc;

@@ -5,6 +5,7 @@ use alloy_primitives::{Bytes, U256};
 use jsonrpsee::types::ErrorObjectOwned;
 use lazychain_exec_stf::{CallError, CallOutcome};
 
+use super::params::ParamError;
 use super::MAX_LOG_RANGE;
 
 /// geth's "server error": the request was understood and cannot be served.
@@ -16,6 +17,9 @@ const REVERTED: i32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EthRpcError {
+    /// A parameter that does not decode; the message names it.
+    #[error(transparent)]
+    InvalidParams(#[from] ParamError),
     #[error("historical state is not available: this executor keeps the latest executed height ({latest}) only")]
     HistoricalState { latest: u64 },
     #[error("SAFETY ALARM: this executor's state disagrees with a root state consensus finalized; it does not serve the {tag:?} tag (see lazy_status.safetyAlarm)")]
@@ -54,7 +58,7 @@ impl EthRpcError {
 
     fn code(&self) -> i32 {
         match self {
-            Self::BlockHashSelector => INVALID_PARAMS,
+            Self::InvalidParams(_) | Self::BlockHashSelector => INVALID_PARAMS,
             Self::Reverted(_) => REVERTED,
             Self::Internal(_) => INTERNAL,
             Self::HistoricalState { .. }
@@ -139,6 +143,15 @@ mod tests {
         assert_eq!(e.data().map(|d| d.get()), Some("\"0x0102\""));
         let e = ErrorObjectOwned::from(EthRpcError::HistoricalState { latest: 7 });
         assert_eq!(e.code(), -32000);
+        assert!(e.data().is_none());
+    }
+
+    #[test]
+    fn bad_parameters_answer_invalid_params_with_their_reason() {
+        let e =
+            ErrorObjectOwned::from(EthRpcError::from(ParamError::HexPrefix { what: "address" }));
+        assert_eq!(e.code(), -32602);
+        assert_eq!(e.message(), "address: hex string must start with 0x");
         assert!(e.data().is_none());
     }
 }

@@ -1,11 +1,12 @@
 //! The `eth_*` methods (and `lazy_getExecution`) as a jsonrpsee server trait: parameters are
-//! decoded by serde into alloy types, answers are alloy's RPC types (with lazychain's own
-//! fields flattened beside them where it has any).
+//! decoded strictly into alloy types ([`super::params`]: a refused one is answered by its
+//! name), answers are alloy's RPC types (with lazychain's own fields flattened beside them
+//! where it has any).
 
 use std::sync::Arc;
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use alloy_primitives::{Address, Bytes, B256, U256, U64};
+use alloy_primitives::{Bytes, B256, U256, U64};
 use alloy_rpc_types_eth::{
     BlockTransactions, FeeHistory, Filter, FilterBlockOption, Log, Transaction, TransactionRequest,
 };
@@ -16,9 +17,13 @@ use lazychain_exec_stf::call::CallRequest;
 use lazychain_exec_stf::{call, estimate_gas, BlockContext, CallOutcome, StateReader};
 
 use super::error::EthRpcError;
+use super::params::{
+    optional, required, AddressParam, Arg, BlockCountParam, BlockHashParam, BlockParam, CallParam,
+    FilterParam, FullParam, PercentilesParam, SlotParam, TxHashParam,
+};
 use super::types::{
-    rpc_block, rpc_log, rpc_receipt, rpc_transaction, BlockParam, Checksummed, ExecutedRpcBlock,
-    Execution, LazyReceipt, SyncProgress, Syncing,
+    rpc_block, rpc_log, rpc_receipt, rpc_transaction, Checksummed, ExecutedRpcBlock, Execution,
+    LazyReceipt, SyncProgress, Syncing,
 };
 use super::{MAX_FEE_HISTORY, MAX_LOG_RANGE, SUGGESTED_TIP};
 use crate::executor::{ExecShared, Tags};
@@ -27,6 +32,9 @@ use crate::store::{ExecutedBlock, StateSnapshot};
 type EthResult<T> = Result<T, EthRpcError>;
 
 /// The Ethereum JSON-RPC an executor serves from its executed state.
+///
+/// Every parameter is an `Option<Arg<_>>` so that jsonrpsee hands it over undecided: a
+/// missing or malformed one is answered here, by its name ([`super::params`]).
 #[rpc(server)]
 pub trait EthApi {
     #[method(name = "eth_blockNumber")]
@@ -45,73 +53,95 @@ pub trait EthApi {
     #[method(name = "eth_feeHistory", blocking)]
     fn fee_history(
         &self,
-        block_count: Option<U64>,
-        newest_block: Option<BlockParam>,
-        reward_percentiles: Option<Vec<f64>>,
+        block_count: Option<Arg<BlockCountParam>>,
+        newest_block: Option<Arg<BlockParam>>,
+        reward_percentiles: Option<Arg<PercentilesParam>>,
     ) -> EthResult<FeeHistory>;
 
     #[method(name = "eth_getBalance", blocking)]
-    fn balance(&self, address: Address, block: Option<BlockParam>) -> EthResult<U256>;
+    fn balance(
+        &self,
+        address: Option<Arg<AddressParam>>,
+        block: Option<Arg<BlockParam>>,
+    ) -> EthResult<U256>;
 
     /// With `pending`, counts transactions ordered but not executed yet, and pooled ones.
     #[method(name = "eth_getTransactionCount", blocking)]
-    fn transaction_count(&self, address: Address, block: Option<BlockParam>) -> EthResult<U64>;
+    fn transaction_count(
+        &self,
+        address: Option<Arg<AddressParam>>,
+        block: Option<Arg<BlockParam>>,
+    ) -> EthResult<U64>;
 
     #[method(name = "eth_getCode", blocking)]
-    fn code(&self, address: Address, block: Option<BlockParam>) -> EthResult<Bytes>;
+    fn code(
+        &self,
+        address: Option<Arg<AddressParam>>,
+        block: Option<Arg<BlockParam>>,
+    ) -> EthResult<Bytes>;
 
     #[method(name = "eth_getStorageAt", blocking)]
     fn storage_at(
         &self,
-        address: Address,
-        slot: U256,
-        block: Option<BlockParam>,
+        address: Option<Arg<AddressParam>>,
+        slot: Option<Arg<SlotParam>>,
+        block: Option<Arg<BlockParam>>,
     ) -> EthResult<B256>;
 
     #[method(name = "eth_call", blocking)]
-    fn call(&self, request: TransactionRequest, block: Option<BlockParam>) -> EthResult<Bytes>;
+    fn call(
+        &self,
+        request: Option<Arg<CallParam>>,
+        block: Option<Arg<BlockParam>>,
+    ) -> EthResult<Bytes>;
 
     #[method(name = "eth_estimateGas", blocking)]
     fn estimate_gas(
         &self,
-        request: TransactionRequest,
-        block: Option<BlockParam>,
+        request: Option<Arg<CallParam>>,
+        block: Option<Arg<BlockParam>>,
     ) -> EthResult<U64>;
 
     #[method(name = "eth_getBlockByNumber", blocking)]
     fn block_by_number(
         &self,
-        block: Option<BlockParam>,
-        full: Option<bool>,
+        block: Option<Arg<BlockParam>>,
+        full: Option<Arg<FullParam>>,
     ) -> EthResult<Checksummed<Option<ExecutedRpcBlock>>>;
 
     #[method(name = "eth_getBlockByHash", blocking)]
     fn block_by_hash(
         &self,
-        hash: B256,
-        full: Option<bool>,
+        hash: Option<Arg<BlockHashParam>>,
+        full: Option<Arg<FullParam>>,
     ) -> EthResult<Checksummed<Option<ExecutedRpcBlock>>>;
 
     #[method(name = "eth_getBlockTransactionCountByNumber", blocking)]
     fn block_transaction_count_by_number(
         &self,
-        block: Option<BlockParam>,
+        block: Option<Arg<BlockParam>>,
     ) -> EthResult<Option<U64>>;
 
     /// Executed transactions with their block; ordered or pooled ones without (as geth
     /// shows pending transactions).
     #[method(name = "eth_getTransactionByHash", blocking)]
-    fn transaction_by_hash(&self, hash: B256) -> EthResult<Checksummed<Option<Transaction>>>;
+    fn transaction_by_hash(
+        &self,
+        hash: Option<Arg<TxHashParam>>,
+    ) -> EthResult<Checksummed<Option<Transaction>>>;
 
     #[method(name = "eth_getTransactionReceipt", blocking)]
-    fn transaction_receipt(&self, hash: B256) -> EthResult<Checksummed<Option<LazyReceipt>>>;
+    fn transaction_receipt(
+        &self,
+        hash: Option<Arg<TxHashParam>>,
+    ) -> EthResult<Checksummed<Option<LazyReceipt>>>;
 
     #[method(name = "eth_getLogs", blocking)]
-    fn logs(&self, filter: Option<Filter>) -> EthResult<Checksummed<Vec<Log>>>;
+    fn logs(&self, filter: Option<Arg<FilterParam>>) -> EthResult<Checksummed<Vec<Log>>>;
 
     /// What this executor computed for a height: roots, counts and the per-transaction trace.
     #[method(name = "lazy_getExecution", blocking)]
-    fn execution(&self, block: Option<BlockParam>) -> EthResult<Option<Execution>>;
+    fn execution(&self, block: Option<Arg<BlockParam>>) -> EthResult<Option<Execution>>;
 }
 
 /// The executor's state and the node beside it (its mempool and decided blocks), as the
@@ -221,25 +251,21 @@ impl EthRpc {
     fn find_block_by_number(
         &self,
         block: Option<BlockParam>,
-        full: Option<bool>,
+        full: bool,
     ) -> EthResult<Option<ExecutedRpcBlock>> {
         let height = self.height(block)?;
         self.executed(height)?
-            .map(|b| self.block_answer(&b, full.unwrap_or(false)))
+            .map(|b| self.block_answer(&b, full))
             .transpose()
     }
 
-    fn find_block_by_hash(
-        &self,
-        hash: B256,
-        full: Option<bool>,
-    ) -> EthResult<Option<ExecutedRpcBlock>> {
+    fn find_block_by_hash(&self, hash: B256, full: bool) -> EthResult<Option<ExecutedRpcBlock>> {
         let state = &self.exec.state;
         let Some(height) = state.height_of_hash(&hash).map_err(EthRpcError::internal)? else {
             return Ok(None);
         };
         self.executed(height)?
-            .map(|b| self.block_answer(&b, full.unwrap_or(false)))
+            .map(|b| self.block_answer(&b, full))
             .transpose()
     }
 
@@ -299,8 +325,7 @@ impl EthRpc {
         Ok(Some(rpc_receipt(&receipt, &block, index, first_log)))
     }
 
-    fn find_logs(&self, filter: Option<Filter>) -> EthResult<Vec<Log>> {
-        let filter = filter.unwrap_or_default();
+    fn find_logs(&self, filter: Filter) -> EthResult<Vec<Log>> {
         let latest = self.exec.status().executed_height;
         let (from, to) = match filter.block_option {
             FilterBlockOption::AtBlockHash(hash) => {
@@ -443,16 +468,16 @@ impl EthApiServer for EthRpc {
 
     fn fee_history(
         &self,
-        block_count: Option<U64>,
-        newest_block: Option<BlockParam>,
-        reward_percentiles: Option<Vec<f64>>,
+        block_count: Option<Arg<BlockCountParam>>,
+        newest_block: Option<Arg<BlockParam>>,
+        reward_percentiles: Option<Arg<PercentilesParam>>,
     ) -> EthResult<FeeHistory> {
-        let count = block_count
-            .map_or(1, |c| c.saturating_to::<u64>())
+        let count = optional(block_count)?
+            .map_or(1, |c| c.0)
             .clamp(1, MAX_FEE_HISTORY);
         let latest = self.exec.status().executed_height;
-        let newest = self.height(newest_block)?.min(latest);
-        let percentiles = reward_percentiles.unwrap_or_default();
+        let newest = self.height(optional(newest_block)?)?.min(latest);
+        let percentiles = optional(reward_percentiles)?.map_or_else(Vec::new, |p| p.0);
         let oldest = newest.saturating_sub(count - 1);
         let mut history = FeeHistory {
             oldest_block: oldest,
@@ -481,13 +506,24 @@ impl EthApiServer for EthRpc {
         Ok(history)
     }
 
-    fn balance(&self, address: Address, block: Option<BlockParam>) -> EthResult<U256> {
-        let snap = self.state_at(block)?;
+    fn balance(
+        &self,
+        address: Option<Arg<AddressParam>>,
+        block: Option<Arg<BlockParam>>,
+    ) -> EthResult<U256> {
+        let AddressParam(address) = required(address)?;
+        let snap = self.state_at(optional(block)?)?;
         let account = snap.account(&address).map_err(EthRpcError::internal)?;
         Ok(account.map(|a| a.balance).unwrap_or_default())
     }
 
-    fn transaction_count(&self, address: Address, block: Option<BlockParam>) -> EthResult<U64> {
+    fn transaction_count(
+        &self,
+        address: Option<Arg<AddressParam>>,
+        block: Option<Arg<BlockParam>>,
+    ) -> EthResult<U64> {
+        let AddressParam(address) = required(address)?;
+        let block = optional(block)?;
         let pending = block.is_some_and(|b| b.is_pending());
         let snap = if pending {
             self.exec.state.snapshot().map_err(EthRpcError::internal)?
@@ -510,8 +546,13 @@ impl EthApiServer for EthRpc {
         Ok(U64::from(nonce))
     }
 
-    fn code(&self, address: Address, block: Option<BlockParam>) -> EthResult<Bytes> {
-        let snap = self.state_at(block)?;
+    fn code(
+        &self,
+        address: Option<Arg<AddressParam>>,
+        block: Option<Arg<BlockParam>>,
+    ) -> EthResult<Bytes> {
+        let AddressParam(address) = required(address)?;
+        let snap = self.state_at(optional(block)?)?;
         match snap.account(&address).map_err(EthRpcError::internal)? {
             Some(account)
                 if account.code_hash != lazychain_exec_stf::revm::primitives::KECCAK_EMPTY =>
@@ -527,19 +568,26 @@ impl EthApiServer for EthRpc {
 
     fn storage_at(
         &self,
-        address: Address,
-        slot: U256,
-        block: Option<BlockParam>,
+        address: Option<Arg<AddressParam>>,
+        slot: Option<Arg<SlotParam>>,
+        block: Option<Arg<BlockParam>>,
     ) -> EthResult<B256> {
-        let snap = self.state_at(block)?;
+        let AddressParam(address) = required(address)?;
+        let SlotParam(slot) = required(slot)?;
+        let snap = self.state_at(optional(block)?)?;
         let value = snap
             .storage(&address, &slot)
             .map_err(EthRpcError::internal)?;
         Ok(B256::from(value))
     }
 
-    fn call(&self, request: TransactionRequest, block: Option<BlockParam>) -> EthResult<Bytes> {
-        let (request, context, snap) = self.call_inputs(request, block)?;
+    fn call(
+        &self,
+        request: Option<Arg<CallParam>>,
+        block: Option<Arg<BlockParam>>,
+    ) -> EthResult<Bytes> {
+        let CallParam(request) = required(request)?;
+        let (request, context, snap) = self.call_inputs(request, optional(block)?)?;
         match call(&self.exec.params, &context, &request, &snap)? {
             CallOutcome::Success { output, .. } => Ok(output),
             failed => Err(EthRpcError::from_outcome(failed)),
@@ -548,10 +596,11 @@ impl EthApiServer for EthRpc {
 
     fn estimate_gas(
         &self,
-        request: TransactionRequest,
-        block: Option<BlockParam>,
+        request: Option<Arg<CallParam>>,
+        block: Option<Arg<BlockParam>>,
     ) -> EthResult<U64> {
-        let (request, context, snap) = self.call_inputs(request, block)?;
+        let CallParam(request) = required(request)?;
+        let (request, context, snap) = self.call_inputs(request, optional(block)?)?;
         match estimate_gas(&self.exec.params, &context, &request, &snap)? {
             Ok(gas) => Ok(U64::from(gas)),
             Err(failed) => Err(EthRpcError::from_outcome(failed)),
@@ -560,42 +609,55 @@ impl EthApiServer for EthRpc {
 
     fn block_by_number(
         &self,
-        block: Option<BlockParam>,
-        full: Option<bool>,
+        block: Option<Arg<BlockParam>>,
+        full: Option<Arg<FullParam>>,
     ) -> EthResult<Checksummed<Option<ExecutedRpcBlock>>> {
+        let block = optional(block)?;
+        let full = optional(full)?.is_some_and(|f| f.0);
         self.find_block_by_number(block, full).map(Checksummed)
     }
 
     fn block_by_hash(
         &self,
-        hash: B256,
-        full: Option<bool>,
+        hash: Option<Arg<BlockHashParam>>,
+        full: Option<Arg<FullParam>>,
     ) -> EthResult<Checksummed<Option<ExecutedRpcBlock>>> {
+        let BlockHashParam(hash) = required(hash)?;
+        let full = optional(full)?.is_some_and(|f| f.0);
         self.find_block_by_hash(hash, full).map(Checksummed)
     }
 
     fn block_transaction_count_by_number(
         &self,
-        block: Option<BlockParam>,
+        block: Option<Arg<BlockParam>>,
     ) -> EthResult<Option<U64>> {
-        let height = self.height(block)?;
+        let height = self.height(optional(block)?)?;
         Ok(self.executed(height)?.map(|b| U64::from(b.tx_count)))
     }
 
-    fn transaction_by_hash(&self, hash: B256) -> EthResult<Checksummed<Option<Transaction>>> {
+    fn transaction_by_hash(
+        &self,
+        hash: Option<Arg<TxHashParam>>,
+    ) -> EthResult<Checksummed<Option<Transaction>>> {
+        let TxHashParam(hash) = required(hash)?;
         self.find_transaction(hash).map(Checksummed)
     }
 
-    fn transaction_receipt(&self, hash: B256) -> EthResult<Checksummed<Option<LazyReceipt>>> {
+    fn transaction_receipt(
+        &self,
+        hash: Option<Arg<TxHashParam>>,
+    ) -> EthResult<Checksummed<Option<LazyReceipt>>> {
+        let TxHashParam(hash) = required(hash)?;
         self.find_receipt(hash).map(Checksummed)
     }
 
-    fn logs(&self, filter: Option<Filter>) -> EthResult<Checksummed<Vec<Log>>> {
+    fn logs(&self, filter: Option<Arg<FilterParam>>) -> EthResult<Checksummed<Vec<Log>>> {
+        let filter = optional(filter)?.map(|f| f.0).unwrap_or_default();
         self.find_logs(filter).map(Checksummed)
     }
 
-    fn execution(&self, block: Option<BlockParam>) -> EthResult<Option<Execution>> {
-        let height = self.height(block)?;
+    fn execution(&self, block: Option<Arg<BlockParam>>) -> EthResult<Option<Execution>> {
+        let height = self.height(optional(block)?)?;
         let Some(b) = self.executed(height)? else {
             return Ok(None);
         };

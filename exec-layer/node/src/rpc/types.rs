@@ -1,71 +1,19 @@
 //! The executor's answers as alloy's RPC types, built from what the store keeps, and the few
 //! shapes alloy has no type for: lazychain's own fields beside a block or receipt (flattened
-//! next to alloy's), the sync status without warp-sync fields, `lazy_getExecution`, and a
-//! block parameter that also takes a plain JSON number.
-
-use std::fmt;
+//! next to alloy's), the sync status without warp-sync fields and `lazy_getExecution`.
 
 use alloy_consensus::{
     Eip658Value, Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom, Transaction as _,
     TxEnvelope, EMPTY_OMMER_ROOT_HASH,
 };
-use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, Bytes, B256, B64, U256, U64};
 use alloy_rpc_types_eth::{Block, BlockTransactions, Header, Log, Transaction, TransactionReceipt};
 use lazychain_exec_stf::{Receipt, TxStatus};
-use serde::de::{self, Deserializer, Visitor};
 use serde::ser::{Error as _, Serializer};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::store::ExecutedBlock;
-
-/// A block parameter: a tag, a 0x-quantity, a JSON number, or an EIP-1898 object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BlockParam(pub BlockId);
-
-impl BlockParam {
-    pub fn is_pending(&self) -> bool {
-        self.0 == BlockId::Number(BlockNumberOrTag::Pending)
-    }
-}
-
-impl<'de> Deserialize<'de> for BlockParam {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct BlockParamVisitor;
-
-        impl<'de> Visitor<'de> for BlockParamVisitor {
-            type Value = BlockParam;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a block tag, a 0x-prefixed block number, or a block object")
-            }
-
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<BlockParam, E> {
-                Ok(BlockParam(BlockId::number(n)))
-            }
-
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<BlockParam, E> {
-                // A string is a number or tag here, never a hash (hashes go in an object).
-                s.parse::<BlockNumberOrTag>()
-                    .map(|n| BlockParam(BlockId::Number(n)))
-                    .map_err(E::custom)
-            }
-
-            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<BlockParam, A::Error> {
-                BlockId::deserialize(de::value::MapAccessDeserializer::new(map)).map(BlockParam)
-            }
-        }
-
-        deserializer.deserialize_any(BlockParamVisitor)
-    }
-}
-
-impl From<BlockNumberOrTag> for BlockParam {
-    fn from(n: BlockNumberOrTag) -> Self {
-        BlockParam(BlockId::Number(n))
-    }
-}
 
 /// An answer with its addresses EIP-55 checksummed, as this RPC has always answered them.
 /// alloy's types (like geth) write lowercase hex; clients compare addresses without case,
@@ -317,39 +265,6 @@ pub fn rpc_block(
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn param(v: serde_json::Value) -> Result<BlockParam, serde_json::Error> {
-        serde_json::from_value(v)
-    }
-
-    #[test]
-    fn block_params_decode() {
-        assert_eq!(
-            param(json!("latest")).ok(),
-            Some(BlockNumberOrTag::Latest.into())
-        );
-        assert_eq!(
-            param(json!("0x10")).ok(),
-            Some(BlockNumberOrTag::Number(16).into())
-        );
-        assert_eq!(
-            param(json!(16)).ok(),
-            Some(BlockNumberOrTag::Number(16).into())
-        );
-        assert_eq!(
-            param(json!({"blockNumber": "0x3"})).ok(),
-            Some(BlockNumberOrTag::Number(3).into())
-        );
-        assert!(matches!(
-            param(json!({"blockHash": format!("0x{}", "11".repeat(32))})),
-            Ok(BlockParam(BlockId::Hash(_)))
-        ));
-        assert!(param(json!("yesterday")).is_err());
-        assert!(param(json!("12")).is_err());
-        assert!(param(json!(true)).is_err());
-        assert!(param(json!(-1)).is_err());
-        assert!(param(json!("pending")).is_ok_and(|p| p.is_pending()));
-    }
 
     #[test]
     fn addresses_are_checksummed_where_they_are_addresses() {
