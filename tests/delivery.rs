@@ -11,7 +11,7 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use jsonrpsee::rpc_params;
@@ -106,17 +106,19 @@ where
     Fut: std::future::Future<Output = bool>,
 {
     let deadline = DEADLINE * 2;
-    let start = Instant::now();
-    while !done().await {
-        assert!(
-            start.elapsed() < deadline,
-            "{what} within {deadline:?}\nvalidator 0 log tail:\n{}\nexecutor 4 log tail:\n{}\nexecutor 5 log tail:\n{}",
-            net.log_tail(0),
-            net.log_tail(4),
-            net.log_tail(5)
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let reached =
+        lazychain_test_utils::net::poll_until(deadline, Duration::from_millis(200), || {
+            let done = done();
+            async move { done.await.then_some(()) }
+        })
+        .await;
+    assert!(
+        reached.is_some(),
+        "{what} within {deadline:?}\nvalidator 0 log tail:\n{}\nexecutor 4 log tail:\n{}\nexecutor 5 log tail:\n{}",
+        net.log_tail(0),
+        net.log_tail(4),
+        net.log_tail(5)
+    );
 }
 
 /// Waits until state finality reaches `height` on validator 0.

@@ -9,9 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use jsonrpsee::core::client::{Subscription, SubscriptionClientT};
 use jsonrpsee::rpc_params;
-use jsonrpsee::ws_client::WsClientBuilder;
 use serde_json::Value;
 
 const GWEI: u128 = 1_000_000_000;
@@ -33,23 +31,25 @@ async fn wait_for(
     params: impl Fn() -> jsonrpsee::core::params::ArrayParams,
     check: impl Fn(&Value) -> bool,
 ) -> Value {
-    let start = Instant::now();
-    let mut last = Value::Null;
-    while start.elapsed() < DEADLINE {
-        if let Ok(v) = net.call(node, method, params()).await {
-            if check(&v) {
-                return v;
-            }
-            last = v;
+    let last = std::cell::RefCell::new(Value::Null);
+    lazychain_test_utils::net::poll_until(DEADLINE, Duration::from_millis(200), || async {
+        let v = net.call(node, method, params()).await.ok()?;
+        if check(&v) {
+            return Some(v);
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!(
-        "{what}: not reached on {} within {DEADLINE:?}; last answer {last}\nlog tail:\n{}\n{}",
-        net.manifest.nodes[node].name,
-        net.log_tail(node),
-        net.warnings()
-    );
+        *last.borrow_mut() = v;
+        None
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "{what}: not reached on {} within {DEADLINE:?}; last answer {}\nlog tail:\n{}\n{}",
+            net.manifest.nodes[node].name,
+            last.borrow(),
+            net.log_tail(node),
+            net.warnings()
+        )
+    })
 }
 
 /// The executor address (as state consensus names it) of node `node`.
@@ -235,18 +235,12 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
     let liar_address = executor_of(&net, liar);
     let honest_addresses = [executor_of(&net, 4), executor_of(&net, 5)];
     net.wait_all(&[0, 1, 2, 3], 1).await;
-    let ws = WsClientBuilder::default()
-        .build(&net.manifest.nodes[1].ws_url)
-        .await
-        .expect("WebSocket connects");
-    let mut reverted: Subscription<Value> = ws
-        .subscribe(
-            "lazy_subscribeReverted",
-            rpc_params![],
-            "lazy_unsubscribeReverted",
-        )
-        .await
-        .expect("subscribe");
+    let (_ws, mut reverted) = lazychain_test_utils::net::subscribe(
+        &net.manifest.nodes[1].ws_url,
+        "lazy_subscribeReverted",
+        "lazy_unsubscribeReverted",
+    )
+    .await;
     // Transactions in several blocks, so the faulty executor has a transaction to lie about.
     for nonce in 0..6 {
         send_transfer(&net, nonce).await;

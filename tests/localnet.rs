@@ -8,10 +8,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use jsonrpsee::core::client::ClientT;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use lazychain_localnet::Manifest;
+use lazychain_test_utils::net;
 use serde_json::Value;
 
 const DEADLINE: Duration = Duration::from_secs(180);
@@ -34,33 +33,21 @@ fn ok(out: &Output, what: &str) -> String {
     text
 }
 
-fn client(url: &str) -> HttpClient {
-    HttpClientBuilder::default()
-        .request_timeout(Duration::from_secs(5))
-        .build(url)
-        .expect("client")
-}
-
 async fn call(url: &str, method: &str, params: jsonrpsee::core::params::ArrayParams) -> Value {
-    client(url)
-        .request::<Value, _>(method, params)
+    let client = net::client(url, Duration::from_secs(5));
+    net::call(&client, method, params)
         .await
         .unwrap_or(Value::Null)
 }
 
-async fn wait_until<F, Fut>(what: &str, mut check: F) -> Value
+async fn wait_until<F, Fut>(what: &str, check: F) -> Value
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<Value>>,
 {
-    let start = Instant::now();
-    while start.elapsed() < DEADLINE {
-        if let Some(v) = check().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    panic!("{what}: not reached within {DEADLINE:?}");
+    net::poll_until(DEADLINE, Duration::from_millis(300), check)
+        .await
+        .unwrap_or_else(|| panic!("{what}: not reached within {DEADLINE:?}"))
 }
 
 fn pid_alive(pid: u32) -> bool {
@@ -193,7 +180,7 @@ async fn faulty_executor_reverted_kill_restart_and_down() {
         let _ = call(
             &v0,
             "eth_sendRawTransaction",
-            rpc_params![format!("0x{}", hex::encode(raw))],
+            rpc_params![lazychain_test_utils::hex0x(&raw)],
         )
         .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -438,25 +425,16 @@ fn bad_localnet_flags_are_refused_before_anything_starts() {
     }
 }
 
+/// A transfer of 1,000 wei with a max fee of 10 gwei.
 fn transfer(key: &secp256k1::SecretKey, chain_id: u64, nonce: u64) -> Vec<u8> {
-    use alloy_consensus::{SignableTransaction, TxEip1559};
-    use alloy_eips::eip2718::Encodable2718;
-    use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
-    let tx = TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(Address::repeat_byte(0x42)),
-        value: U256::from(1_000u64),
-        access_list: Default::default(),
-        input: Bytes::new(),
-    };
-    let hash = tx.signature_hash();
-    let msg = secp256k1::Message::from_digest(hash.0);
-    let sig = Signature::from(secp256k1::SECP256K1.sign_ecdsa_recoverable(msg, key));
-    tx.into_signed(sig).encoded_2718()
+    lazychain_test_utils::sign(
+        key,
+        alloy_consensus::TxEip1559 {
+            max_fee_per_gas: 10_000_000_000,
+            value: alloy_primitives::U256::from(1_000u64),
+            ..lazychain_test_utils::transfer_tx(chain_id, nonce)
+        },
+    )
 }
 
 /// Needs root and iproute2, as this machine and CI have: every node in its own namespace.

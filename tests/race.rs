@@ -72,12 +72,7 @@ fn spawn_load(
     tokio::spawn(async move {
         let clients: Vec<_> = urls
             .iter()
-            .filter_map(|u| {
-                jsonrpsee::http_client::HttpClientBuilder::default()
-                    .request_timeout(Duration::from_secs(10))
-                    .build(u)
-                    .ok()
-            })
+            .map(|u| lazychain_test_utils::net::client(u, Duration::from_secs(10)))
             .collect();
         let keys: Vec<_> = (1..=8).map(dev_account_key).collect();
         let mut nonces = [0u64; 8];
@@ -98,7 +93,7 @@ fn spawn_load(
                 input.clone(),
             );
             let client = &clients[i % clients.len()];
-            let sent: Result<Value, _> = jsonrpsee::core::client::ClientT::request(
+            let sent = lazychain_test_utils::net::call(
                 client,
                 "eth_sendRawTransaction",
                 rpc_params![hex0x(&raw)],
@@ -272,18 +267,22 @@ async fn wait_until(
     method: &str,
     check: impl Fn(&Value) -> bool,
 ) -> Value {
-    let start = Instant::now();
-    let mut last = Value::Null;
-    while start.elapsed() < DEADLINE {
-        if let Ok(v) = net.call(node, method, rpc_params![]).await {
-            if check(&v) {
-                return v;
-            }
-            last = v;
+    let last = std::cell::RefCell::new(Value::Null);
+    lazychain_test_utils::net::poll_until(DEADLINE, Duration::from_millis(500), || async {
+        let v = net.call(node, method, rpc_params![]).await.ok()?;
+        if check(&v) {
+            return Some(v);
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    panic!("{method} on node {node}: condition not met within {DEADLINE:?}; last {last}");
+        *last.borrow_mut() = v;
+        None
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "{method} on node {node}: condition not met within {DEADLINE:?}; last {}",
+            last.borrow()
+        )
+    })
 }
 
 /// Under the budget, compute-heavy load that keeps the budget saturated for 60 s, and a racing
