@@ -30,14 +30,6 @@ fn start(drop_at: u64) -> TestNet {
     TestNet::start_corroborated(4, 0, 2, &faults, WINDOW_MS, MIN_BLOCKS, 2)
 }
 
-fn executor_of(net: &TestNet, node: usize) -> String {
-    let key = lazychain_config::ValidatorKey::load(&lazychain_config::init::key_path(
-        &net.manifest.nodes[node].home,
-    ))
-    .expect("node key");
-    hex0x(&lazychain_config::executor_address(&key.public_key()))
-}
-
 /// The claims recorded for `height` on validator 0.
 async fn claims_at(net: &TestNet, height: u64) -> Vec<Value> {
     net.call(0, "lazy_getClaims", rpc_params![height])

@@ -9,6 +9,7 @@ use alloy_primitives::{keccak256, Address, U256};
 use common::*;
 use jsonrpsee::rpc_params;
 use lazychain_test_utils::abi::{balance_of_call, erc20_transfer};
+use lazychain_test_utils::net::quantity_u256;
 use serde_json::Value;
 
 const TOKEN_HEX: &str = include_str!("../exec-layer/contracts/build/LazyToken.bytecode.hex");
@@ -16,8 +17,7 @@ const GWEI: u128 = 1_000_000_000;
 const ETH: u128 = 1_000_000_000_000_000_000;
 
 fn u256(v: &Value) -> U256 {
-    let s = v.as_str().unwrap_or_else(|| panic!("not a quantity: {v}"));
-    U256::from_str_radix(s.trim_start_matches("0x"), 16).expect("hex quantity")
+    quantity_u256(v).unwrap_or_else(|| panic!("not a quantity: {v}"))
 }
 
 /// Sends a signed transaction through executor `node` and waits for its receipt there.

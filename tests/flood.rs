@@ -14,26 +14,11 @@ use std::sync::Arc;
 
 use common::*;
 use jsonrpsee::rpc_params;
-use serde_json::Value;
 
 const HONEST: usize = 4;
 const FLOODER: usize = 5;
 const WINDOW_MS: u64 = 2_000;
 const MIN_BLOCKS: u64 = 4;
-
-async fn state(net: &TestNet, node: usize) -> Value {
-    net.call(node, "lazy_getStateConsensus", rpc_params![])
-        .await
-        .unwrap_or(Value::Null)
-}
-
-fn executor_of(net: &TestNet, node: usize) -> String {
-    let key = lazychain_config::ValidatorKey::load(&lazychain_config::init::key_path(
-        &net.manifest.nodes[node].home,
-    ))
-    .expect("node key");
-    hex0x(&lazychain_config::executor_address(&key.public_key()))
-}
 
 /// Whether the claims recorded for `height` on validator 0 include one of `executor`.
 async fn recorded_by(net: &TestNet, height: u64, executor: &str) -> bool {

@@ -50,6 +50,24 @@ where
         .unwrap_or_else(|| panic!("{what}: not reached within {DEADLINE:?}"))
 }
 
+/// Where the CLI tests send value.
+const DEAD: &str = "0x000000000000000000000000000000000000dEaD";
+
+/// `lazychain tx send --value value` to [`DEAD`] through `rpc`, as a user types it; asserts
+/// the transfer succeeded.
+fn send_to_dead(rpc: &str, value: &str) {
+    let sent = ok(
+        &lazychain(&["tx", "send", "--to", DEAD, "--value", value, "--rpc", rpc]),
+        "tx send",
+    );
+    assert!(sent.contains("status success"), "{sent}");
+}
+
+/// The balance of [`DEAD`] as `rpc` answers it (a hex quantity).
+async fn dead_balance(rpc: &str) -> Value {
+    call(rpc, "eth_getBalance", rpc_params![DEAD, "latest"]).await
+}
+
 fn pid_alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map(|s| !s.contains(") Z "))
@@ -112,27 +130,12 @@ async fn faulty_executor_reverted_kill_restart_and_down() {
         .expect("executor-0")
         .rpc_url
         .clone();
-    let sent = ok(
-        &lazychain(&[
-            "tx",
-            "send",
-            "--to",
-            "0x000000000000000000000000000000000000dEaD",
-            "--value",
-            "0.5",
-            "--rpc",
-            &executor_rpc,
-        ]),
-        "tx send",
+    send_to_dead(&executor_rpc, "0.5");
+    assert_eq!(
+        dead_balance(&executor_rpc).await,
+        "0x6f05b59d3b20000",
+        "0.5 ETH arrived"
     );
-    assert!(sent.contains("status success"), "{sent}");
-    let balance = call(
-        &executor_rpc,
-        "eth_getBalance",
-        rpc_params!["0x000000000000000000000000000000000000dEaD", "latest"],
-    )
-    .await;
-    assert_eq!(balance, "0x6f05b59d3b20000", "0.5 ETH arrived");
     let status = ok(&lazychain(&["status", "--rpc", &executor_rpc]), "status");
     assert!(
         status.contains("(executor)") && status.contains("executed"),
@@ -559,28 +562,13 @@ async fn coupled_validators_execute_and_agree_with_the_executor() {
         .map(|n| n.rpc_url.clone())
         .collect();
     for value in ["0.25", "0.5"] {
-        let sent = ok(
-            &lazychain(&[
-                "tx",
-                "send",
-                "--to",
-                "0x000000000000000000000000000000000000dEaD",
-                "--value",
-                value,
-                "--rpc",
-                &executor,
-            ]),
-            "tx send",
-        );
-        assert!(sent.contains("status success"), "{sent}");
+        send_to_dead(&executor, value);
     }
-    let balance = call(
-        &executor,
-        "eth_getBalance",
-        rpc_params!["0x000000000000000000000000000000000000dEaD", "latest"],
-    )
-    .await;
-    assert_eq!(balance, "0xa688906bd8b0000", "0.75 ETH arrived");
+    assert_eq!(
+        dead_balance(&executor).await,
+        "0xa688906bd8b0000",
+        "0.75 ETH arrived"
+    );
     // No transaction follows, so every later root equals the one after the second transfer:
     // each validator's coupled root must reach exactly the executor's.
     let executed_root = wait_until("the executor's latest root", || {

@@ -119,20 +119,8 @@ async fn header(net: &TestNet, height: u64) -> Option<Value> {
 
 fn num(v: &Value) -> u64 {
     v.as_u64()
-        .or_else(|| {
-            v.as_str()
-                .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-        })
+        .or_else(|| lazychain_test_utils::net::quantity(v))
         .unwrap_or(0)
-}
-
-/// The executor address (as state consensus names it) of node `node`.
-fn executor_of(net: &TestNet, node: usize) -> String {
-    let key = lazychain_config::ValidatorKey::load(&lazychain_config::init::key_path(
-        &net.manifest.nodes[node].home,
-    ))
-    .expect("node key");
-    hex0x(&lazychain_config::executor_address(&key.public_key()))
 }
 
 /// The liar's claims that are final among heights `from..=to` (on validator 0) with a root
@@ -267,22 +255,8 @@ async fn wait_until(
     method: &str,
     check: impl Fn(&Value) -> bool,
 ) -> Value {
-    let last = std::cell::RefCell::new(Value::Null);
-    lazychain_test_utils::net::poll_until(DEADLINE, Duration::from_millis(500), || async {
-        let v = net.call(node, method, rpc_params![]).await.ok()?;
-        if check(&v) {
-            return Some(v);
-        }
-        *last.borrow_mut() = v;
-        None
-    })
-    .await
-    .unwrap_or_else(|| {
-        panic!(
-            "{method} on node {node}: condition not met within {DEADLINE:?}; last {}",
-            last.borrow()
-        )
-    })
+    net.wait_answer(node, method, method, || rpc_params![], check)
+        .await
 }
 
 /// Under the budget, compute-heavy load that keeps the budget saturated for 60 s, and a racing

@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use alloy_primitives::U256;
 use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT};
 use jsonrpsee::core::params::ArrayParams;
 use jsonrpsee::core::ClientError;
@@ -47,6 +48,16 @@ pub async fn call(
                 message: other.to_string(),
             },
         })
+}
+
+/// A JSON-RPC quantity (`"0x1a"`) as a number; `None` if `v` is not one or does not fit.
+pub fn quantity(v: &Value) -> Option<u64> {
+    u64::from_str_radix(v.as_str()?.strip_prefix("0x")?, 16).ok()
+}
+
+/// A JSON-RPC quantity as a 256-bit number (balances, values); `None` if `v` is not one.
+pub fn quantity_u256(v: &Value) -> Option<U256> {
+    U256::from_str_radix(v.as_str()?.strip_prefix("0x")?, 16).ok()
 }
 
 /// Subscribes to `method` over the WebSocket at `ws_url` (`unsubscribe` ends it). Keep the
@@ -148,6 +159,19 @@ mod tests {
             .await
             .expect_err("no node");
         assert_eq!(err.code, 0);
+    }
+
+    #[test]
+    fn quantities() {
+        assert_eq!(quantity(&Value::from("0x1a")), Some(26));
+        assert_eq!(quantity(&Value::from("0x0")), Some(0));
+        assert_eq!(quantity(&Value::from("1a")), None);
+        assert_eq!(quantity(&Value::from(26)), None);
+        assert_eq!(quantity(&Value::from("0x1ffffffffffffffff")), None);
+        assert_eq!(
+            quantity_u256(&Value::from("0x1ffffffffffffffff")),
+            Some(U256::from(u64::MAX) * U256::from(2) + U256::from(1))
+        );
     }
 
     #[test]

@@ -228,6 +228,38 @@ impl TestNet {
             })
     }
 
+    /// Polls `method` on node `node` every 200 ms until `check` holds for its answer, and
+    /// returns that answer; after [`DEADLINE`] panics with `what`, the last answer, the node's
+    /// log tail and every node's last warnings.
+    pub async fn wait_answer(
+        &self,
+        node: usize,
+        what: &str,
+        method: &str,
+        params: impl Fn() -> jsonrpsee::core::params::ArrayParams,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let last = std::cell::RefCell::new(Value::Null);
+        poll_until(DEADLINE, Duration::from_millis(200), || async {
+            let answer = self.call(node, method, params()).await.ok()?;
+            if check(&answer) {
+                return Some(answer);
+            }
+            *last.borrow_mut() = answer;
+            None
+        })
+        .await
+        .unwrap_or_else(|| {
+            panic!(
+                "{what}: not reached on {} within {DEADLINE:?}; last answer {}\nlog tail:\n{}\n{}",
+                self.manifest.nodes[node].name,
+                last.borrow(),
+                self.log_tail(node),
+                self.warnings()
+            )
+        })
+    }
+
     /// Waits until node `i` has decided `h`; panics with its log tail after the deadline.
     pub async fn wait_height(&self, i: usize, h: u64) {
         self.wait_on(i, &format!("height {h}"), || async {
@@ -419,6 +451,22 @@ pub use lazychain_test_utils::net::{http_get, RpcFailure};
 /// A funded-looking dev key (validators never check balances).
 #[allow(unused_imports)]
 pub use lazychain_test_utils::{address_of, hex0x, key as dev_key, transfer};
+
+/// The executor address (as state consensus names it) of node `node`.
+pub fn executor_of(net: &TestNet, node: usize) -> String {
+    let key = lazychain_config::ValidatorKey::load(&lazychain_config::init::key_path(
+        &net.manifest.nodes[node].home,
+    ))
+    .expect("node key");
+    hex0x(&lazychain_config::executor_address(&key.public_key()))
+}
+
+/// Node `node`'s `lazy_getStateConsensus` answer (null if it does not answer).
+pub async fn state(net: &TestNet, node: usize) -> Value {
+    net.call(node, "lazy_getStateConsensus", rpc_params![])
+        .await
+        .unwrap_or(Value::Null)
+}
 
 /// The key of dev account `index` (0..10) of the standard dev mnemonic, funded in the
 /// genesis of every `TestNet`.
