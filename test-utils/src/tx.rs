@@ -2,7 +2,7 @@
 
 use alloy_consensus::{SignableTransaction, Signed, TxEip1559};
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_primitives::{Address, Bytes, Signature, TxKind, B256, U256};
 use secp256k1::{Message, SecretKey, SECP256K1};
 
 /// The recipient of [`transfer_tx`].
@@ -17,8 +17,7 @@ pub fn key(seed: u8) -> SecretKey {
 
 /// The Ethereum address of a secp256k1 key.
 pub fn address_of(key: &SecretKey) -> Address {
-    let public = key.public_key(SECP256K1).serialize_uncompressed();
-    Address::from_slice(&keccak256(&public[1..])[12..])
+    Address::from_raw_public_key(&key.public_key(SECP256K1).serialize_uncompressed()[1..])
 }
 
 /// The recoverable signature of `hash` by `key`.
