@@ -6,13 +6,15 @@ use std::time::{Duration, Instant};
 
 use alloy_consensus::{SignableTransaction, TxEip1559};
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_network::TxSignerSync;
+use alloy_primitives::utils::{ParseUnits, Unit};
+use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
+use alloy_signer_local::PrivateKeySigner;
 use eyre::{bail, eyre, Result, WrapErr};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::ArrayParams;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
-use secp256k1::{Message, SecretKey, SECP256K1};
 use serde_json::Value;
 
 /// Where `tx send` and `status` go without `--rpc`: the first executor of the local network
@@ -48,16 +50,18 @@ fn quantity(v: &Value, what: &str) -> Result<U256> {
 /// `1.5`, `1.5eth`, `20gwei`, `1000wei` as wei. A bare number is ether.
 pub fn parse_value(s: &str) -> Result<U256> {
     let t = s.trim().to_ascii_lowercase();
-    let (number, decimals) = if let Some(n) = t.strip_suffix("gwei") {
-        (n, 9)
+    let (number, unit) = if let Some(n) = t.strip_suffix("gwei") {
+        (n, Unit::GWEI)
     } else if let Some(n) = t.strip_suffix("wei") {
-        (n, 0)
+        (n, Unit::WEI)
     } else if let Some(n) = t.strip_suffix("eth") {
-        (n, 18)
+        (n, Unit::ETHER)
     } else {
-        (t.as_str(), 18)
+        (t.as_str(), Unit::ETHER)
     };
     let number = number.trim();
+    // alloy's `parse_units` takes a sign and drops decimals beyond the unit's: a value is
+    // refused instead, as plain digits and exactly representable in wei.
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
     if whole.is_empty() && fraction.is_empty()
         || !whole.chars().all(|c| c.is_ascii_digit())
@@ -65,26 +69,23 @@ pub fn parse_value(s: &str) -> Result<U256> {
     {
         bail!("value {s:?}: expected a number with an optional unit (eth, gwei, wei)");
     }
-    if fraction.len() > decimals {
+    let decimals = unit.get();
+    if fraction.len() > usize::from(decimals) {
         bail!("value {s:?}: more decimals than the unit allows ({decimals})");
     }
-    let digits = format!("{whole}{fraction:0<decimals$}");
-    U256::from_str_radix(if digits.is_empty() { "0" } else { &digits }, 10)
+    ParseUnits::parse_units(number, unit)
+        .map(ParseUnits::get_absolute)
         .map_err(|e| eyre!("value {s:?}: {e}"))
 }
 
-fn parse_key(hex_key: &str) -> Result<SecretKey> {
-    let bytes = hex::decode(hex_key.trim().trim_start_matches("0x"))
-        .wrap_err("--key: expected 32 bytes of hex")?;
-    let bytes: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| eyre!("--key: expected 32 bytes of hex"))?;
-    SecretKey::from_byte_array(bytes).map_err(|e| eyre!("--key: {e}"))
-}
-
-fn address_of(key: &SecretKey) -> Address {
-    let public = key.public_key(SECP256K1).serialize_uncompressed();
-    Address::from_slice(&alloy_primitives::keccak256(&public[1..])[12..])
+fn parse_key(hex_key: &str) -> Result<PrivateKeySigner> {
+    let bytes: B256 = hex_key
+        .trim()
+        .parse()
+        .map_err(|e| eyre!("--key: expected 32 bytes of hex ({e})"))?;
+    PrivateKeySigner::from_bytes(&bytes).map_err(|_| {
+        eyre!("--key: not a secp256k1 private key (zero, or not below the curve order)")
+    })
 }
 
 pub struct SendOptions {
@@ -99,15 +100,15 @@ pub struct SendOptions {
 /// Signs an EIP-1559 transfer with the chain's id and the sender's pending nonce, sends it,
 /// and waits for its receipt.
 pub async fn send(opts: &SendOptions) -> Result<()> {
-    let key = match &opts.key {
+    let signer = match &opts.key {
         Some(k) => parse_key(k)?,
         None => {
             let dev = lazychain_config::dev_accounts(0, 1);
             let first = dev.first().ok_or_else(|| eyre!("no dev account"))?;
-            SecretKey::from_byte_array(first.private_key.0).map_err(|e| eyre!("dev key: {e}"))?
+            PrivateKeySigner::from_bytes(&first.private_key).map_err(|e| eyre!("dev key: {e}"))?
         }
     };
-    let from = address_of(&key);
+    let from = signer.address();
     let url = &opts.rpc;
     let c = client(url)?;
     let chain_id = quantity(
@@ -132,7 +133,7 @@ pub async fn send(opts: &SendOptions) -> Result<()> {
         &call(&c, url, "eth_maxPriorityFeePerGas", rpc_params![]).await?,
         "priority fee",
     )?;
-    let tx = TxEip1559 {
+    let mut tx = TxEip1559 {
         chain_id: chain_id.to::<u64>(),
         nonce: nonce.to::<u64>(),
         gas_limit: 21_000,
@@ -143,9 +144,9 @@ pub async fn send(opts: &SendOptions) -> Result<()> {
         access_list: Default::default(),
         input: Bytes::new(),
     };
-    let digest = tx.signature_hash();
-    let signature =
-        Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), &key));
+    let signature = signer
+        .sign_transaction_sync(&mut tx)
+        .wrap_err("signing the transfer")?;
     let raw = tx.into_signed(signature).encoded_2718();
     let hash = call(
         &c,
@@ -257,5 +258,47 @@ mod tests {
         ] {
             assert!(parse_value(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn keys_give_their_address() {
+        // Dev account 0 of the standard mnemonic, with and without the 0x prefix.
+        let hex = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+        let expected: Address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+            .parse()
+            .unwrap_or_default();
+        for k in [hex.to_owned(), format!("0x{hex}"), format!(" 0x{hex}\n")] {
+            let signer = parse_key(&k).unwrap_or_else(|e| panic!("{k:?}: {e}"));
+            assert_eq!(signer.address(), expected);
+        }
+        for bad in ["", "0x12", "zz", &"00".repeat(32), &"ff".repeat(32)] {
+            let err = parse_key(bad)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.starts_with("--key: "), "{bad:?}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn a_signed_transfer_recovers_to_its_sender() {
+        use alloy_consensus::transaction::SignerRecoverable;
+        use alloy_consensus::TxEnvelope;
+        use alloy_eips::eip2718::Decodable2718;
+
+        let signer = parse_key(&"11".repeat(32)).unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = TxEip1559 {
+            chain_id: 1337,
+            gas_limit: 21_000,
+            to: TxKind::Call(Address::repeat_byte(0x42)),
+            ..Default::default()
+        };
+        let sig = signer
+            .sign_transaction_sync(&mut tx)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let raw = tx.into_signed(sig).encoded_2718();
+        let decoded =
+            TxEnvelope::decode_2718(&mut raw.as_slice()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(decoded.recover_signer().ok(), Some(signer.address()));
     }
 }

@@ -11,7 +11,7 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use jsonrpsee::rpc_params;
@@ -28,14 +28,6 @@ fn start(drop_at: u64) -> TestNet {
     let fault = format!("drop-claims-at={drop_at}");
     let faults: Vec<(usize, &str)> = VALIDATORS.iter().map(|&i| (i, fault.as_str())).collect();
     TestNet::start_corroborated(4, 0, 2, &faults, WINDOW_MS, MIN_BLOCKS, 2)
-}
-
-fn executor_of(net: &TestNet, node: usize) -> String {
-    let key = lazychain_config::ValidatorKey::load(&lazychain_config::init::key_path(
-        &net.manifest.nodes[node].home,
-    ))
-    .expect("node key");
-    hex0x(&lazychain_config::executor_address(&key.public_key()))
 }
 
 /// The claims recorded for `height` on validator 0.
@@ -106,17 +98,19 @@ where
     Fut: std::future::Future<Output = bool>,
 {
     let deadline = DEADLINE * 2;
-    let start = Instant::now();
-    while !done().await {
-        assert!(
-            start.elapsed() < deadline,
-            "{what} within {deadline:?}\nvalidator 0 log tail:\n{}\nexecutor 4 log tail:\n{}\nexecutor 5 log tail:\n{}",
-            net.log_tail(0),
-            net.log_tail(4),
-            net.log_tail(5)
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let reached =
+        lazychain_test_utils::net::poll_until(deadline, Duration::from_millis(200), || {
+            let done = done();
+            async move { done.await.then_some(()) }
+        })
+        .await;
+    assert!(
+        reached.is_some(),
+        "{what} within {deadline:?}\nvalidator 0 log tail:\n{}\nexecutor 4 log tail:\n{}\nexecutor 5 log tail:\n{}",
+        net.log_tail(0),
+        net.log_tail(4),
+        net.log_tail(5)
+    );
 }
 
 /// Waits until state finality reaches `height` on validator 0.

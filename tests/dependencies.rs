@@ -35,6 +35,9 @@ const ENGINE: &[&str] = &[
 ];
 const EXECUTION: &[&str] = &["revm", "lazychain-exec-stf", "lazychain-exec-state-tree"];
 
+/// The shared test helpers: a dev-dependency only.
+const TEST_UTILS: &str = "lazychain-test-utils";
+
 /// (crate, what it must not depend on, the architecture's words).
 fn rules() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
     let all = |groups: &[&[&'static str]]| groups.concat();
@@ -130,6 +133,21 @@ fn rules() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
             "be used by a node (it may use every library)",
         ),
         ("lazychain", vec![], "contain logic"),
+        (
+            TEST_UTILS,
+            all(&[
+                NODES,
+                EXECUTION,
+                &[
+                    "lazychain-data-chain-types",
+                    "lazychain-config",
+                    "lazychain-data-chain-consensus",
+                    "lazychain-fraud",
+                    "lazychain-fraud-harness",
+                ],
+            ]),
+            "depend on a workspace crate (any crate's tests use it)",
+        ),
     ]
 }
 
@@ -220,6 +238,30 @@ fn every_crate_keeps_to_its_layer() {
             "{krate} no longer depends on {dep} ({why}): remove it from KNOWN_VIOLATIONS"
         );
     }
+}
+
+#[test]
+fn the_test_helpers_are_only_a_dev_dependency() {
+    let deps = workspace_dependencies();
+    let with_helpers: Vec<&String> = deps
+        .iter()
+        .filter(|(_, deps)| deps.contains(TEST_UTILS))
+        .map(|(krate, _)| krate)
+        .collect();
+    assert!(
+        with_helpers.is_empty(),
+        "{TEST_UTILS} is a normal dependency of {with_helpers:?}; it must be a dev-dependency only"
+    );
+    // Any crate's tests use the helpers, so they must not link a workspace crate: a crate
+    // under test would be linked twice (as itself and through the helpers).
+    let workspace_crates: Vec<&String> = deps[TEST_UTILS]
+        .iter()
+        .filter(|dep| deps.contains_key(*dep))
+        .collect();
+    assert!(
+        workspace_crates.is_empty(),
+        "{TEST_UTILS} depends on workspace crates {workspace_crates:?}; it must link none"
+    );
 }
 
 #[test]

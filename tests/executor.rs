@@ -5,35 +5,19 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use alloy_primitives::{keccak256, Address, B256, U256};
+use alloy_primitives::{keccak256, Address, U256};
 use common::*;
 use jsonrpsee::rpc_params;
+use lazychain_test_utils::abi::{balance_of_call, erc20_transfer};
+use lazychain_test_utils::net::quantity_u256;
 use serde_json::Value;
 
 const TOKEN_HEX: &str = include_str!("../exec-layer/contracts/build/LazyToken.bytecode.hex");
 const GWEI: u128 = 1_000_000_000;
 const ETH: u128 = 1_000_000_000_000_000_000;
 
-fn selector(signature: &str) -> Vec<u8> {
-    keccak256(signature.as_bytes())[..4].to_vec()
-}
-
-fn word(a: Address) -> [u8; 32] {
-    B256::left_padding_from(a.as_slice()).0
-}
-
-fn token_transfer(to: Address, amount: u64) -> Vec<u8> {
-    let mut input = selector("transfer(address,uint256)");
-    input.extend_from_slice(&word(to));
-    input.extend_from_slice(&U256::from(amount).to_be_bytes::<32>());
-    input
-}
-
 fn u256(v: &Value) -> U256 {
-    let s = v.as_str().unwrap_or_else(|| panic!("not a quantity: {v}"));
-    U256::from_str_radix(s.trim_start_matches("0x"), 16).expect("hex quantity")
+    quantity_u256(v).unwrap_or_else(|| panic!("not a quantity: {v}"))
 }
 
 /// Sends a signed transaction through executor `node` and waits for its receipt there.
@@ -46,22 +30,14 @@ async fn send_and_wait(net: &TestNet, node: usize, raw: Vec<u8>) -> Value {
 }
 
 async fn wait_receipt(net: &TestNet, node: usize, hash: &str) -> Value {
-    let start = Instant::now();
-    loop {
+    net.wait_on(node, &format!("a receipt for {hash}"), || async {
         let receipt = net
             .call(node, "eth_getTransactionReceipt", rpc_params![hash])
             .await
             .expect("rpc answers");
-        if !receipt.is_null() {
-            return receipt;
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "no receipt for {hash} on node {node}; log tail:\n{}",
-            net.log_tail(node)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (!receipt.is_null()).then_some(receipt)
+    })
+    .await
 }
 
 async fn executed_height(net: &TestNet, node: usize) -> u64 {
@@ -72,15 +48,10 @@ async fn executed_height(net: &TestNet, node: usize) -> u64 {
 }
 
 async fn wait_executed(net: &TestNet, node: usize, height: u64) {
-    let start = Instant::now();
-    while executed_height(net, node).await < height {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "executor {node} did not execute height {height}; log tail:\n{}",
-            net.log_tail(node)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    net.wait_on(node, &format!("height {height} executed"), || async {
+        (executed_height(net, node).await >= height).then_some(())
+    })
+    .await
 }
 
 /// Both executors report identical roots and traces at every height up to `to`.
@@ -201,7 +172,7 @@ async fn executors_execute_serve_wallet_calls_agree_and_recover_from_kill9() {
             0,
             100_000,
             2 * GWEI,
-            token_transfer(bob, 1234),
+            erc20_transfer(bob, 1234),
         ),
     )
     .await;
@@ -219,8 +190,7 @@ async fn executors_execute_serve_wallet_calls_agree_and_recover_from_kill9() {
     // The deployment's mint and the transfer.
     assert_eq!(found.as_array().map(Vec::len), Some(2), "{found}");
 
-    let mut balance_of = selector("balanceOf(address)");
-    balance_of.extend_from_slice(&word(bob));
+    let balance_of = balance_of_call(bob);
     let out = net
         .call(
             e0,
@@ -235,7 +205,7 @@ async fn executors_execute_serve_wallet_calls_agree_and_recover_from_kill9() {
     assert_eq!(u256(&out), U256::from(1234));
 
     // A reverting call answers code 3 with the reason; sent anyway, it fails on chain.
-    let too_much = token_transfer(bob, 10_000_000);
+    let too_much = erc20_transfer(bob, 10_000_000);
     let failure = net
         .call(e0, "eth_estimateGas", rpc_params![serde_json::json!({"from": alice.to_string(), "to": token.to_string(), "input": hex0x(&too_much)})])
         .await

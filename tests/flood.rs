@@ -11,30 +11,14 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use common::*;
 use jsonrpsee::rpc_params;
-use serde_json::Value;
 
 const HONEST: usize = 4;
 const FLOODER: usize = 5;
 const WINDOW_MS: u64 = 2_000;
 const MIN_BLOCKS: u64 = 4;
-
-async fn state(net: &TestNet, node: usize) -> Value {
-    net.call(node, "lazy_getStateConsensus", rpc_params![])
-        .await
-        .unwrap_or(Value::Null)
-}
-
-fn executor_of(net: &TestNet, node: usize) -> String {
-    let key = lazychain_config::ValidatorKey::load(&lazychain_config::init::key_path(
-        &net.manifest.nodes[node].home,
-    ))
-    .expect("node key");
-    hex0x(&lazychain_config::executor_address(&key.public_key()))
-}
 
 /// Whether the claims recorded for `height` on validator 0 include one of `executor`.
 async fn recorded_by(net: &TestNet, height: u64, executor: &str) -> bool {
@@ -62,38 +46,24 @@ async fn an_orphan_flood_never_stops_the_honest_executors_claims_or_finality() {
     let load = net.spawn_transfer_load(&[0, 1, 2, 3], stop.clone());
 
     // The flood reaches the validators' pools.
-    let start = Instant::now();
-    loop {
+    net.wait_on(FLOODER, "the flood reaching validator 0's pool", || async {
         let s = state(&net, 0).await;
-        if s["pooledOrphanClaims"].as_u64().unwrap_or(0) >= 500 {
-            break;
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "the flood never reached validator 0's pool: {s}\nflooder log:\n{}",
-            net.log_tail(FLOODER)
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        (s["pooledOrphanClaims"].as_u64().unwrap_or(0) >= 500).then_some(())
+    })
+    .await;
 
     // From here, under the flood, the honest executor's claims keep being recorded within a
     // few blocks of their height, and finality follows.
     let flood_height = net.height(0).await.expect("height");
     let target = flood_height + 40;
     net.wait_height(0, target + 4).await;
-    let start = Instant::now();
-    loop {
+    let stalled =
+        format!("finality reaching {target} under the flood (from height {flood_height})");
+    net.wait_on(0, &stalled, || async {
         let s = state(&net, 0).await;
-        if s["finalizedHeight"].as_u64().unwrap_or(0) >= target {
-            break;
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "finality stalled under the flood (flood from height {flood_height}): {s}\nvalidator log:\n{}",
-            net.log_tail(0)
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        (s["finalizedHeight"].as_u64().unwrap_or(0) >= target).then_some(())
+    })
+    .await;
     stop.store(true, Ordering::Relaxed);
     let _ = load.await;
     let mut claimed = 0;
@@ -104,14 +74,11 @@ async fn an_orphan_flood_never_stops_the_honest_executors_claims_or_finality() {
         claimed += 1;
         // Finality may pass a height on the flooder's own (honest) claims first: the honest
         // executor's must be recorded too, if a little later.
-        let start = Instant::now();
-        while !recorded_by(&net, h, &honest).await {
-            assert!(
-                start.elapsed() < DEADLINE,
-                "the honest executor's claim for height {h} was not recorded"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let what = format!("the honest executor's claim for height {h} recorded");
+        net.wait_on(HONEST, &what, || async {
+            recorded_by(&net, h, &honest).await.then_some(())
+        })
+        .await;
     }
     assert!(
         claimed > 0,

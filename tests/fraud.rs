@@ -9,56 +9,24 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use jsonrpsee::core::client::{Subscription, SubscriptionClientT};
 use jsonrpsee::rpc_params;
-use jsonrpsee::ws_client::WsClientBuilder;
+use lazychain_test_utils::net::quantity;
 use serde_json::Value;
 
 const GWEI: u128 = 1_000_000_000;
 const BOND_WEI: u128 = 1_000 * 1_000_000_000_000_000_000;
 
-async fn state(net: &TestNet, node: usize) -> Value {
-    net.call(node, "lazy_getStateConsensus", rpc_params![])
+/// The first accepted fraud proof validator 0 lists, if any.
+async fn accepted_proof(net: &TestNet) -> Option<Value> {
+    let proofs = net
+        .call(0, "lazy_getFraudProofs", rpc_params![1])
         .await
-        .unwrap_or(Value::Null)
-}
-
-/// Waits until `check` holds for node `node`'s answer to `method`, polling; panics with the
-/// node's log tail and the last answer after the deadline.
-async fn wait_for(
-    net: &TestNet,
-    node: usize,
-    what: &str,
-    method: &str,
-    params: impl Fn() -> jsonrpsee::core::params::ArrayParams,
-    check: impl Fn(&Value) -> bool,
-) -> Value {
-    let start = Instant::now();
-    let mut last = Value::Null;
-    while start.elapsed() < DEADLINE {
-        if let Ok(v) = net.call(node, method, params()).await {
-            if check(&v) {
-                return v;
-            }
-            last = v;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!(
-        "{what}: not reached on {} within {DEADLINE:?}; last answer {last}\nlog tail:\n{}\n{}",
-        net.manifest.nodes[node].name,
-        net.log_tail(node),
-        net.warnings()
-    );
-}
-
-/// The executor address (as state consensus names it) of node `node`.
-fn executor_of(net: &TestNet, node: usize) -> String {
-    let key = lazychain_config::ValidatorKey::load(&lazychain_config::init::key_path(
-        &net.manifest.nodes[node].home,
-    ))
-    .expect("node key");
-    hex0x(&lazychain_config::executor_address(&key.public_key()))
+        .ok()?;
+    proofs
+        .as_array()?
+        .iter()
+        .find(|p| p["outcome"] == "accepted")
+        .cloned()
 }
 
 /// Sends one transfer per call from dev account 0 through validator 0, with nonce `nonce`.
@@ -126,19 +94,19 @@ async fn honest_claims_finalize_after_the_window_and_finalized_follows() {
     // at once): one claim per executor, both final on a validator, which never executed
     // anything; same roots, the canonical one first.
     let first = net.first_height_with_txs(0, 1).await;
-    let claims = wait_for(
-        &net,
-        0,
-        "both claims final at the first height with transactions",
-        "lazy_getClaims",
-        || rpc_params![first],
-        |c| {
-            c["claims"]
-                .as_array()
-                .is_some_and(|l| l.len() == 2 && l.iter().all(|c| c["status"] == "final"))
-        },
-    )
-    .await;
+    let claims = net
+        .wait_answer(
+            0,
+            "both claims final at the first height with transactions",
+            "lazy_getClaims",
+            || rpc_params![first],
+            |c| {
+                c["claims"]
+                    .as_array()
+                    .is_some_and(|l| l.len() == 2 && l.iter().all(|c| c["status"] == "final"))
+            },
+        )
+        .await;
     let s = state(&net, 0).await;
     assert!(s["finalizedHeight"].as_u64().unwrap_or(0) >= first, "{s}");
     assert_eq!(
@@ -190,28 +158,16 @@ async fn honest_claims_finalize_after_the_window_and_finalized_follows() {
     }
 
     // The executors' `finalized` block is a final height, with the canonical root.
-    let block = wait_for(
-        &net,
-        e0,
-        "finalized block",
-        "eth_getBlockByNumber",
-        || rpc_params!["finalized", false],
-        |b| {
-            b["number"]
-                .as_str()
-                .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
-                .is_some_and(|n| n >= 3)
-        },
-    )
-    .await;
-    let number = u64::from_str_radix(
-        block["number"]
-            .as_str()
-            .expect("number")
-            .trim_start_matches("0x"),
-        16,
-    )
-    .expect("hex");
+    let block = net
+        .wait_answer(
+            e0,
+            "finalized block",
+            "eth_getBlockByNumber",
+            || rpc_params!["finalized", false],
+            |b| quantity(&b["number"]).is_some_and(|n| n >= 3),
+        )
+        .await;
+    let number = quantity(&block["number"]).expect("number");
     let at = net
         .call(0, "lazy_getClaims", rpc_params![number])
         .await
@@ -235,18 +191,12 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
     let liar_address = executor_of(&net, liar);
     let honest_addresses = [executor_of(&net, 4), executor_of(&net, 5)];
     net.wait_all(&[0, 1, 2, 3], 1).await;
-    let ws = WsClientBuilder::default()
-        .build(&net.manifest.nodes[1].ws_url)
-        .await
-        .expect("WebSocket connects");
-    let mut reverted: Subscription<Value> = ws
-        .subscribe(
-            "lazy_subscribeReverted",
-            rpc_params![],
-            "lazy_unsubscribeReverted",
-        )
-        .await
-        .expect("subscribe");
+    let (_ws, mut reverted) = lazychain_test_utils::net::subscribe(
+        &net.manifest.nodes[1].ws_url,
+        "lazy_subscribeReverted",
+        "lazy_unsubscribeReverted",
+    )
+    .await;
     // Transactions in several blocks, so the faulty executor has a transaction to lie about.
     for nonce in 0..6 {
         send_transfer(&net, nonce).await;
@@ -258,8 +208,7 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
     // blocks and reach the same statuses as everyone else. The liar lies from the first
     // height at or above FAULT_AT with transactions (the others take no claim).
     let fault_height = net.first_height_with_txs(0, FAULT_AT).await;
-    wait_for(
-        &net,
+    net.wait_answer(
         0,
         "the liar's claim at the fault height",
         "lazy_getClaims",
@@ -280,18 +229,18 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
     }
 
     // Every node includes and accepts the honest executor's proof.
-    let proofs = wait_for(
-        &net,
-        0,
-        "accepted fraud proof",
-        "lazy_getFraudProofs",
-        || rpc_params![1],
-        |p| {
-            p.as_array()
-                .is_some_and(|l| l.iter().any(|p| p["outcome"] == "accepted"))
-        },
-    )
-    .await;
+    let proofs = net
+        .wait_answer(
+            0,
+            "accepted fraud proof",
+            "lazy_getFraudProofs",
+            || rpc_params![1],
+            |p| {
+                p.as_array()
+                    .is_some_and(|l| l.iter().any(|p| p["outcome"] == "accepted"))
+            },
+        )
+        .await;
     let accepted = proofs
         .as_array()
         .and_then(|l| l.iter().find(|p| p["outcome"] == "accepted"))
@@ -326,28 +275,28 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
     // Wait until the honest claim at the bad height is final on every node, then compare.
     let mut reference: Option<Value> = None;
     for node in 0..net.len() {
-        let claims = wait_for(
-            &net,
-            node,
-            "honest claim final",
-            "lazy_getClaims",
-            || rpc_params![bad_height],
-            |c| {
-                c["claims"].as_array().is_some_and(|l| {
-                    let final_of = |e: &str| {
+        let claims = net
+            .wait_answer(
+                node,
+                "honest claim final",
+                "lazy_getClaims",
+                || rpc_params![bad_height],
+                |c| {
+                    c["claims"].as_array().is_some_and(|l| {
+                        let final_of = |e: &str| {
+                            l.iter()
+                                .any(|c| c["executor"] == e && c["status"] == "final")
+                        };
                         l.iter()
-                            .any(|c| c["executor"] == e && c["status"] == "final")
-                    };
-                    l.iter()
-                        .filter(|c| c["executor"] != liar_address.as_str())
-                        .all(|c| c["status"] == "final")
-                        && honest_addresses.iter().all(|e| final_of(e))
-                        && l.iter().any(|c| c["executor"] == liar_address.as_str())
-                        && !c["canonicalRoot"].is_null()
-                })
-            },
-        )
-        .await;
+                            .filter(|c| c["executor"] != liar_address.as_str())
+                            .all(|c| c["status"] == "final")
+                            && honest_addresses.iter().all(|e| final_of(e))
+                            && l.iter().any(|c| c["executor"] == liar_address.as_str())
+                            && !c["canonicalRoot"].is_null()
+                    })
+                },
+            )
+            .await;
         for c in claims["claims"].as_array().expect("list") {
             if c["executor"] == liar_address.as_str() {
                 assert_eq!(c["status"], "reverted", "node {node}: {claims}");
@@ -366,23 +315,23 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
     // loaded machine the restarted liar may post its next claim only after the proof slashed
     // it: a slashed executor's claims are ignored, so there may be none at this height.)
     let later = net.first_height_with_txs(honest, bad_height + 1).await;
-    let claims = wait_for(
-        &net,
-        honest,
-        "liar's descendant claim",
-        "lazy_getClaims",
-        || rpc_params![later],
-        |c| {
-            c["claims"].as_array().is_some_and(|l| {
-                let honest: Vec<&Value> = l
-                    .iter()
-                    .filter(|c| c["executor"] != liar_address.as_str())
-                    .collect();
-                honest.len() == 2 && honest.iter().all(|c| c["status"] == "final")
-            })
-        },
-    )
-    .await;
+    let claims = net
+        .wait_answer(
+            honest,
+            "liar's descendant claim",
+            "lazy_getClaims",
+            || rpc_params![later],
+            |c| {
+                c["claims"].as_array().is_some_and(|l| {
+                    let honest: Vec<&Value> = l
+                        .iter()
+                        .filter(|c| c["executor"] != liar_address.as_str())
+                        .collect();
+                    honest.len() == 2 && honest.iter().all(|c| c["status"] == "final")
+                })
+            },
+        )
+        .await;
     for c in claims["claims"].as_array().expect("list") {
         if c["executor"] != liar_address.as_str() {
             assert_eq!(c["status"], "final", "{claims}");
@@ -439,14 +388,7 @@ async fn a_wrong_root_is_proven_reverted_with_its_descendants_and_slashed_everyw
         )
         .await
         .expect("finalized block");
-    let number = u64::from_str_radix(
-        safe["number"]
-            .as_str()
-            .expect("number")
-            .trim_start_matches("0x"),
-        16,
-    )
-    .expect("hex");
+    let number = quantity(&safe["number"]).expect("number");
     let at = net
         .call(0, "lazy_getClaims", rpc_params![number])
         .await
@@ -486,24 +428,17 @@ async fn a_lie_about_a_contract_deployment_is_proven_and_never_final() {
     net.call(0, "eth_sendRawTransaction", rpc_params![hex0x(&raw)])
         .await
         .expect("deployment accepted");
-    let receipt = wait_for(
-        &net,
-        honest,
-        "deployment receipt",
-        "eth_getTransactionReceipt",
-        || rpc_params![hex0x(&lazychain_data_chain_types::tx::tx_hash(&raw).0)],
-        |r| !r.is_null(),
-    )
-    .await;
+    let receipt = net
+        .wait_answer(
+            honest,
+            "deployment receipt",
+            "eth_getTransactionReceipt",
+            || rpc_params![hex0x(&lazychain_data_chain_types::tx::tx_hash(&raw).0)],
+            |r| !r.is_null(),
+        )
+        .await;
     assert_eq!(receipt["status"], "0x1", "{receipt}");
-    let deploy_height = u64::from_str_radix(
-        receipt["blockNumber"]
-            .as_str()
-            .expect("block number")
-            .trim_start_matches("0x"),
-        16,
-    )
-    .expect("hex");
+    let deploy_height = quantity(&receipt["blockNumber"]).expect("block number");
 
     // Until the proof is in and well after, no claim of the liar is ever final anywhere.
     let start = Instant::now();
@@ -521,14 +456,7 @@ async fn a_lie_about_a_contract_deployment_is_proven_and_never_final() {
             }
         }
         if accepted.is_none() {
-            let proofs = net
-                .call(0, "lazy_getFraudProofs", rpc_params![1])
-                .await
-                .unwrap_or(Value::Null);
-            accepted = proofs
-                .as_array()
-                .and_then(|l| l.iter().find(|p| p["outcome"] == "accepted"))
-                .cloned();
+            accepted = accepted_proof(&net).await;
         }
         // Done once the proof is in and the window has passed twice over since.
         if let Some(p) = &accepted {
@@ -554,15 +482,15 @@ async fn a_lie_about_a_contract_deployment_is_proven_and_never_final() {
     // On every node: the honest claim at the deployment height is final and canonical, the
     // liar's reverted; the liar is slashed; the honest executor has no open dispute left.
     for node in 0..net.len() {
-        let claims = wait_for(
-            &net,
-            node,
-            "honest claim final at the deployment height",
-            "lazy_getClaims",
-            || rpc_params![deploy_height],
-            |c| !c["canonicalRoot"].is_null(),
-        )
-        .await;
+        let claims = net
+            .wait_answer(
+                node,
+                "honest claim final at the deployment height",
+                "lazy_getClaims",
+                || rpc_params![deploy_height],
+                |c| !c["canonicalRoot"].is_null(),
+            )
+            .await;
         for c in claims["claims"].as_array().expect("list") {
             if c["executor"] == liar_address.as_str() {
                 assert_eq!(c["status"], "reverted", "node {node}: {claims}");
@@ -637,14 +565,7 @@ async fn a_failed_proof_is_retried_and_the_dispute_holds_finality_meanwhile() {
             assert!(!lying, "a made-up root is final: {claims}");
         }
         if accepted.is_none() {
-            let proofs = net
-                .call(0, "lazy_getFraudProofs", rpc_params![1])
-                .await
-                .unwrap_or(Value::Null);
-            accepted = proofs
-                .as_array()
-                .and_then(|l| l.iter().find(|p| p["outcome"] == "accepted"))
-                .cloned();
+            accepted = accepted_proof(&net).await;
         }
         if accepted.is_some() && state(&net, 0).await["unresolvedDisputes"] == 0 {
             break;

@@ -8,10 +8,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use jsonrpsee::core::client::ClientT;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use lazychain_localnet::Manifest;
+use lazychain_test_utils::net;
 use serde_json::Value;
 
 const DEADLINE: Duration = Duration::from_secs(180);
@@ -34,33 +33,39 @@ fn ok(out: &Output, what: &str) -> String {
     text
 }
 
-fn client(url: &str) -> HttpClient {
-    HttpClientBuilder::default()
-        .request_timeout(Duration::from_secs(5))
-        .build(url)
-        .expect("client")
-}
-
 async fn call(url: &str, method: &str, params: jsonrpsee::core::params::ArrayParams) -> Value {
-    client(url)
-        .request::<Value, _>(method, params)
+    let client = net::client(url, Duration::from_secs(5));
+    net::call(&client, method, params)
         .await
         .unwrap_or(Value::Null)
 }
 
-async fn wait_until<F, Fut>(what: &str, mut check: F) -> Value
+async fn wait_until<F, Fut>(what: &str, check: F) -> Value
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<Value>>,
 {
-    let start = Instant::now();
-    while start.elapsed() < DEADLINE {
-        if let Some(v) = check().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    panic!("{what}: not reached within {DEADLINE:?}");
+    net::poll_until(DEADLINE, Duration::from_millis(300), check)
+        .await
+        .unwrap_or_else(|| panic!("{what}: not reached within {DEADLINE:?}"))
+}
+
+/// Where the CLI tests send value.
+const DEAD: &str = "0x000000000000000000000000000000000000dEaD";
+
+/// `lazychain tx send --value value` to [`DEAD`] through `rpc`, as a user types it; asserts
+/// the transfer succeeded.
+fn send_to_dead(rpc: &str, value: &str) {
+    let sent = ok(
+        &lazychain(&["tx", "send", "--to", DEAD, "--value", value, "--rpc", rpc]),
+        "tx send",
+    );
+    assert!(sent.contains("status success"), "{sent}");
+}
+
+/// The balance of [`DEAD`] as `rpc` answers it (a hex quantity).
+async fn dead_balance(rpc: &str) -> Value {
+    call(rpc, "eth_getBalance", rpc_params![DEAD, "latest"]).await
 }
 
 fn pid_alive(pid: u32) -> bool {
@@ -125,27 +130,12 @@ async fn faulty_executor_reverted_kill_restart_and_down() {
         .expect("executor-0")
         .rpc_url
         .clone();
-    let sent = ok(
-        &lazychain(&[
-            "tx",
-            "send",
-            "--to",
-            "0x000000000000000000000000000000000000dEaD",
-            "--value",
-            "0.5",
-            "--rpc",
-            &executor_rpc,
-        ]),
-        "tx send",
+    send_to_dead(&executor_rpc, "0.5");
+    assert_eq!(
+        dead_balance(&executor_rpc).await,
+        "0x6f05b59d3b20000",
+        "0.5 ETH arrived"
     );
-    assert!(sent.contains("status success"), "{sent}");
-    let balance = call(
-        &executor_rpc,
-        "eth_getBalance",
-        rpc_params!["0x000000000000000000000000000000000000dEaD", "latest"],
-    )
-    .await;
-    assert_eq!(balance, "0x6f05b59d3b20000", "0.5 ETH arrived");
     let status = ok(&lazychain(&["status", "--rpc", &executor_rpc]), "status");
     assert!(
         status.contains("(executor)") && status.contains("executed"),
@@ -193,7 +183,7 @@ async fn faulty_executor_reverted_kill_restart_and_down() {
         let _ = call(
             &v0,
             "eth_sendRawTransaction",
-            rpc_params![format!("0x{}", hex::encode(raw))],
+            rpc_params![lazychain_test_utils::hex0x(&raw)],
         )
         .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -438,25 +428,16 @@ fn bad_localnet_flags_are_refused_before_anything_starts() {
     }
 }
 
+/// A transfer of 1,000 wei with a max fee of 10 gwei.
 fn transfer(key: &secp256k1::SecretKey, chain_id: u64, nonce: u64) -> Vec<u8> {
-    use alloy_consensus::{SignableTransaction, TxEip1559};
-    use alloy_eips::eip2718::Encodable2718;
-    use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
-    let tx = TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(Address::repeat_byte(0x42)),
-        value: U256::from(1_000u64),
-        access_list: Default::default(),
-        input: Bytes::new(),
-    };
-    let hash = tx.signature_hash();
-    let msg = secp256k1::Message::from_digest(hash.0);
-    let sig = Signature::from(secp256k1::SECP256K1.sign_ecdsa_recoverable(msg, key));
-    tx.into_signed(sig).encoded_2718()
+    lazychain_test_utils::sign(
+        key,
+        alloy_consensus::TxEip1559 {
+            max_fee_per_gas: 10_000_000_000,
+            value: alloy_primitives::U256::from(1_000u64),
+            ..lazychain_test_utils::transfer_tx(chain_id, nonce)
+        },
+    )
 }
 
 /// Needs root and iproute2, as this machine and CI have: every node in its own namespace.
@@ -581,28 +562,13 @@ async fn coupled_validators_execute_and_agree_with_the_executor() {
         .map(|n| n.rpc_url.clone())
         .collect();
     for value in ["0.25", "0.5"] {
-        let sent = ok(
-            &lazychain(&[
-                "tx",
-                "send",
-                "--to",
-                "0x000000000000000000000000000000000000dEaD",
-                "--value",
-                value,
-                "--rpc",
-                &executor,
-            ]),
-            "tx send",
-        );
-        assert!(sent.contains("status success"), "{sent}");
+        send_to_dead(&executor, value);
     }
-    let balance = call(
-        &executor,
-        "eth_getBalance",
-        rpc_params!["0x000000000000000000000000000000000000dEaD", "latest"],
-    )
-    .await;
-    assert_eq!(balance, "0xa688906bd8b0000", "0.75 ETH arrived");
+    assert_eq!(
+        dead_balance(&executor).await,
+        "0xa688906bd8b0000",
+        "0.75 ETH arrived"
+    );
     // No transaction follows, so every later root equals the one after the second transfer:
     // each validator's coupled root must reach exactly the executor's.
     let executed_root = wait_until("the executor's latest root", || {

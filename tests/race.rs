@@ -72,12 +72,7 @@ fn spawn_load(
     tokio::spawn(async move {
         let clients: Vec<_> = urls
             .iter()
-            .filter_map(|u| {
-                jsonrpsee::http_client::HttpClientBuilder::default()
-                    .request_timeout(Duration::from_secs(10))
-                    .build(u)
-                    .ok()
-            })
+            .map(|u| lazychain_test_utils::net::client(u, Duration::from_secs(10)))
             .collect();
         let keys: Vec<_> = (1..=8).map(dev_account_key).collect();
         let mut nonces = [0u64; 8];
@@ -98,7 +93,7 @@ fn spawn_load(
                 input.clone(),
             );
             let client = &clients[i % clients.len()];
-            let sent: Result<Value, _> = jsonrpsee::core::client::ClientT::request(
+            let sent = lazychain_test_utils::net::call(
                 client,
                 "eth_sendRawTransaction",
                 rpc_params![hex0x(&raw)],
@@ -124,20 +119,8 @@ async fn header(net: &TestNet, height: u64) -> Option<Value> {
 
 fn num(v: &Value) -> u64 {
     v.as_u64()
-        .or_else(|| {
-            v.as_str()
-                .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-        })
+        .or_else(|| lazychain_test_utils::net::quantity(v))
         .unwrap_or(0)
-}
-
-/// The executor address (as state consensus names it) of node `node`.
-fn executor_of(net: &TestNet, node: usize) -> String {
-    let key = lazychain_config::ValidatorKey::load(&lazychain_config::init::key_path(
-        &net.manifest.nodes[node].home,
-    ))
-    .expect("node key");
-    hex0x(&lazychain_config::executor_address(&key.public_key()))
 }
 
 /// The liar's claims that are final among heights `from..=to` (on validator 0) with a root
@@ -272,18 +255,8 @@ async fn wait_until(
     method: &str,
     check: impl Fn(&Value) -> bool,
 ) -> Value {
-    let start = Instant::now();
-    let mut last = Value::Null;
-    while start.elapsed() < DEADLINE {
-        if let Ok(v) = net.call(node, method, rpc_params![]).await {
-            if check(&v) {
-                return v;
-            }
-            last = v;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    panic!("{method} on node {node}: condition not met within {DEADLINE:?}; last {last}");
+    net.wait_answer(node, method, method, || rpc_params![], check)
+        .await
 }
 
 /// Under the budget, compute-heavy load that keeps the budget saturated for 60 s, and a racing

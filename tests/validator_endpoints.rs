@@ -7,9 +7,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use jsonrpsee::core::client::{Subscription, SubscriptionClientT};
+use jsonrpsee::core::client::Subscription;
 use jsonrpsee::rpc_params;
-use jsonrpsee::ws_client::WsClientBuilder;
 use serde_json::Value;
 
 /// The value of the first Prometheus sample of metric `name`, whatever its labels.
@@ -109,18 +108,12 @@ async fn health_ready_and_metrics_are_served() {
 async fn decided_blocks_are_pushed_over_websocket() {
     let net = TestNet::start(1);
     net.wait_height(0, 2).await;
-    let ws = WsClientBuilder::default()
-        .build(&net.manifest.nodes[0].ws_url)
-        .await
-        .expect("WebSocket connects");
-    let mut sub: Subscription<Value> = ws
-        .subscribe(
-            "lazy_subscribeDecidedBlocks",
-            rpc_params![],
-            "lazy_unsubscribeDecidedBlocks",
-        )
-        .await
-        .expect("subscribe");
+    let (_ws, mut sub) = lazychain_test_utils::net::subscribe(
+        &net.manifest.nodes[0].ws_url,
+        "lazy_subscribeDecidedBlocks",
+        "lazy_unsubscribeDecidedBlocks",
+    )
+    .await;
 
     let mut last = next_block(&mut sub).await;
     assert!(height_of(&last) >= 2, "{last}");

@@ -7,7 +7,6 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use common::*;
 use jsonrpsee::rpc_params;
@@ -27,19 +26,13 @@ async fn web3_py_wallet_flow_against_an_executor() {
     let python = wallet_python();
     let net = TestNet::start_full(4, 0, 1);
     let executor = 4;
-    let start = Instant::now();
-    loop {
+    net.wait_on(executor, "the executor executing height 2", || async {
         let status = net.call(executor, "lazy_status", rpc_params![]).await;
-        if status.is_ok_and(|s| s["executedHeight"].as_u64().unwrap_or(0) >= 2) {
-            break;
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "executor never executed height 2:\n{}",
-            net.log_tail(executor)
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        status
+            .is_ok_and(|s| s["executedHeight"].as_u64().unwrap_or(0) >= 2)
+            .then_some(())
+    })
+    .await;
     let key = dev_account_key(0);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let output = Command::new(&python)

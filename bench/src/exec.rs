@@ -138,8 +138,7 @@ fn derived_address(tag: &[u8], parts: &[u64]) -> Address {
 }
 
 fn address_of(key: &SecretKey) -> Address {
-    let public = key.public_key(SECP256K1).serialize_uncompressed();
-    Address::from_slice(&keccak256(&public[1..])[12..])
+    Address::from_raw_public_key(&key.public_key(SECP256K1).serialize_uncompressed()[1..])
 }
 
 fn deployed_code(json: &str) -> Result<Bytes, ExecBenchError> {

@@ -292,8 +292,7 @@ fn token_alloc(holders: &[SecretKey]) -> Result<Option<GenesisAccount>, BenchErr
 }
 
 fn address_of(key: &SecretKey) -> Address {
-    let public = key.public_key(SECP256K1).serialize_uncompressed();
-    Address::from_slice(&alloy_primitives::keccak256(&public[1..])[12..])
+    Address::from_raw_public_key(&key.public_key(SECP256K1).serialize_uncompressed()[1..])
 }
 
 /// The funded dev accounts' keys. They are the same for every seed-0 network, so they are

@@ -4,9 +4,7 @@
 
 use std::collections::HashMap;
 
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_primitives::{keccak256, Address, B256, U256};
 use lazychain_data_chain_types::block::BlockBody;
 use lazychain_data_chain_types::BlockHeader;
 use lazychain_exec_state_tree::StateTree;
@@ -18,8 +16,10 @@ use lazychain_fraud::claim::StateClaim;
 use lazychain_fraud::proof::{
     build_bad_trace, build_bad_transition, verify, FraudProof, ProofError, Verdict, MAX_PROOF_BYTES,
 };
+use lazychain_test_utils::abi::erc20_transfer;
+use lazychain_test_utils::{address_of, eip1559_tx, key};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use secp256k1::{Message, SecretKey, SECP256K1};
+use secp256k1::SecretKey;
 use ssz_rs::prelude::Node;
 
 const CHAIN_ID: u64 = 1337;
@@ -30,15 +30,7 @@ fn no_hashes(_: u64) -> Option<[u8; 32]> {
 }
 const TOKEN_HEX: &str = include_str!("../../exec-layer/contracts/build/LazyToken.bytecode.hex");
 
-fn key(i: u8) -> SecretKey {
-    SecretKey::from_byte_array([i; 32]).expect("key")
-}
-
-fn address_of(k: &SecretKey) -> Address {
-    let public = k.public_key(SECP256K1).serialize_uncompressed();
-    Address::from_slice(&keccak256(&public[1..])[12..])
-}
-
+/// A transaction of this chain (max fee 2 gwei, priority fee 1 wei), signed by `k`.
 fn sign(
     k: &SecretKey,
     nonce: u64,
@@ -47,20 +39,10 @@ fn sign(
     gas: u64,
     input: Vec<u8>,
 ) -> Vec<u8> {
-    let tx = TxEip1559 {
-        chain_id: CHAIN_ID,
-        nonce,
-        gas_limit: gas,
-        max_fee_per_gas: 2_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: to.map(TxKind::Call).unwrap_or(TxKind::Create),
-        value: U256::from(value),
-        access_list: Default::default(),
-        input: Bytes::from(input),
-    };
-    let hash = tx.signature_hash();
-    let sig = Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(hash.0), k));
-    tx.into_signed(sig).encoded_2718()
+    lazychain_test_utils::sign(
+        k,
+        eip1559_tx(CHAIN_ID, nonce, to, U256::from(value), gas, input),
+    )
 }
 
 fn params() -> ChainParams {
@@ -139,9 +121,7 @@ fn case(rng: &mut StdRng) -> Case {
         let to = Address::repeat_byte(rng.gen());
         let (target, value, gas, input) = match rng.gen_range(0..3) {
             0 if k == 0 => {
-                let mut input = keccak256("transfer(address,uint256)")[..4].to_vec();
-                input.extend_from_slice(&B256::left_padding_from(to.as_slice()).0);
-                input.extend_from_slice(&U256::from(rng.gen_range(1..100u64)).to_be_bytes::<32>());
+                let input = erc20_transfer(to, rng.gen_range(1..100u64));
                 (Some(token), 0, 100_000, input)
             }
             1 => (Some(to), rng.gen_range(1..1000), 21_000, vec![]),

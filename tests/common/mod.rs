@@ -3,20 +3,17 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Child;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
-use jsonrpsee::core::client::ClientT;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, U256};
+use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::rpc_params;
 use lazychain_localnet::{generate, spawn_node, stop_pid, GenerateOptions, Manifest};
-use secp256k1::{Message, SecretKey, SECP256K1};
+use lazychain_test_utils::net::poll_until;
+use secp256k1::SecretKey;
 use serde_json::Value;
 
 pub const CHAIN_ID: u64 = 1337;
@@ -25,13 +22,6 @@ pub const DEADLINE: Duration = Duration::from_secs(120);
 
 pub fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_lazychain"))
-}
-
-/// A JSON-RPC error answer (code 0: the call did not get an answer).
-#[derive(Debug)]
-pub struct RpcFailure {
-    pub code: i32,
-    pub message: String,
 }
 
 /// A test network beyond the defaults: sizes, faults, the challenge window, the execution
@@ -204,10 +194,7 @@ impl TestNet {
     }
 
     pub fn client(&self, i: usize) -> HttpClient {
-        HttpClientBuilder::default()
-            .request_timeout(Duration::from_secs(10))
-            .build(&self.manifest.nodes[i].rpc_url)
-            .expect("client")
+        lazychain_test_utils::net::client(&self.manifest.nodes[i].rpc_url, Duration::from_secs(10))
     }
 
     pub async fn call(
@@ -216,39 +203,69 @@ impl TestNet {
         method: &str,
         params: jsonrpsee::core::params::ArrayParams,
     ) -> Result<Value, RpcFailure> {
-        self.client(i)
-            .request::<Value, _>(method, params)
-            .await
-            .map_err(|e| match e {
-                jsonrpsee::core::ClientError::Call(obj) => RpcFailure {
-                    code: obj.code(),
-                    message: obj.message().to_string(),
-                },
-                other => RpcFailure {
-                    code: 0,
-                    message: other.to_string(),
-                },
-            })
+        lazychain_test_utils::net::call(&self.client(i), method, params).await
     }
 
     pub async fn height(&self, i: usize) -> Option<u64> {
         self.call(i, "lazy_status", rpc_params![]).await.ok()?["height"].as_u64()
     }
 
+    /// Polls `check` every 200 ms until it answers `Some`, and returns that; after
+    /// [`DEADLINE`] panics with `what` and node `node`'s log tail.
+    pub async fn wait_on<T, F, Fut>(&self, node: usize, what: &str, check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        poll_until(DEADLINE, Duration::from_millis(200), check)
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "{what}: not within {DEADLINE:?}; {} log tail:\n{}",
+                    self.manifest.nodes[node].name,
+                    self.log_tail(node)
+                )
+            })
+    }
+
+    /// Polls `method` on node `node` every 200 ms until `check` holds for its answer, and
+    /// returns that answer; after [`DEADLINE`] panics with `what`, the last answer, the node's
+    /// log tail and every node's last warnings.
+    pub async fn wait_answer(
+        &self,
+        node: usize,
+        what: &str,
+        method: &str,
+        params: impl Fn() -> jsonrpsee::core::params::ArrayParams,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let last = std::cell::RefCell::new(Value::Null);
+        poll_until(DEADLINE, Duration::from_millis(200), || async {
+            let answer = self.call(node, method, params()).await.ok()?;
+            if check(&answer) {
+                return Some(answer);
+            }
+            *last.borrow_mut() = answer;
+            None
+        })
+        .await
+        .unwrap_or_else(|| {
+            panic!(
+                "{what}: not reached on {} within {DEADLINE:?}; last answer {}\nlog tail:\n{}\n{}",
+                self.manifest.nodes[node].name,
+                last.borrow(),
+                self.log_tail(node),
+                self.warnings()
+            )
+        })
+    }
+
     /// Waits until node `i` has decided `h`; panics with its log tail after the deadline.
     pub async fn wait_height(&self, i: usize, h: u64) {
-        let start = Instant::now();
-        while start.elapsed() < DEADLINE {
-            if self.height(i).await.unwrap_or(0) >= h {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        panic!(
-            "{} did not reach height {h} within {DEADLINE:?}; log tail:\n{}",
-            self.manifest.nodes[i].name,
-            self.log_tail(i)
-        );
+        self.wait_on(i, &format!("height {h}"), || async {
+            (self.height(i).await.unwrap_or(0) >= h).then_some(())
+        })
+        .await
     }
 
     pub async fn wait_all(&self, nodes: &[usize], h: u64) {
@@ -341,21 +358,23 @@ impl TestNet {
     /// The first decided height at or above `from` whose block has transactions, as node
     /// `node` says, waiting (generously) for one.
     pub async fn first_height_with_txs(&self, node: usize, from: u64) -> u64 {
-        let start = std::time::Instant::now();
-        let mut h = from;
-        loop {
-            match self.has_txs(node, h).await {
-                Some(true) => return h,
-                Some(false) => h += 1,
-                None => {
-                    assert!(
-                        start.elapsed() < DEADLINE,
-                        "no block with transactions at or above {from} on node {node} within {DEADLINE:?}"
-                    );
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let next = std::cell::Cell::new(from);
+        poll_until(DEADLINE, Duration::from_millis(200), || async {
+            // Skip every decided block without transactions before waiting again.
+            while let Some(has) = self.has_txs(node, next.get()).await {
+                if has {
+                    return Some(next.get());
                 }
+                next.set(next.get() + 1);
             }
-        }
+            None
+        })
+        .await
+        .unwrap_or_else(|| {
+            panic!(
+                "no block with transactions at or above {from} on node {node} within {DEADLINE:?}"
+            )
+        })
     }
 
     /// A little transfer load until `stop`: one transfer every 200 ms from dev accounts 1-3
@@ -372,12 +391,7 @@ impl TestNet {
         tokio::spawn(async move {
             let clients: Vec<_> = urls
                 .iter()
-                .filter_map(|u| {
-                    jsonrpsee::http_client::HttpClientBuilder::default()
-                        .request_timeout(std::time::Duration::from_secs(10))
-                        .build(u)
-                        .ok()
-                })
+                .map(|u| lazychain_test_utils::net::client(u, Duration::from_secs(10)))
                 .collect();
             if clients.is_empty() {
                 return;
@@ -386,13 +400,13 @@ impl TestNet {
             let mut nonces = [0u64; 3];
             let mut i = 0usize;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
                 let k = i % keys.len();
                 let raw = transfer(&keys[k], CHAIN_ID, nonces[k], 100 * 1_000_000_000);
-                let sent: Result<serde_json::Value, _> = jsonrpsee::core::client::ClientT::request(
+                let sent = lazychain_test_utils::net::call(
                     &clients[i % clients.len()],
                     "eth_sendRawTransaction",
-                    jsonrpsee::rpc_params![hex0x(&raw)],
+                    rpc_params![hex0x(&raw)],
                 )
                 .await;
                 if sent.is_ok() {
@@ -431,12 +445,27 @@ impl Drop for TestNet {
     }
 }
 
+// Each test binary uses a few of these.
+#[allow(unused_imports)]
+pub use lazychain_test_utils::net::{http_get, RpcFailure};
 /// A funded-looking dev key (validators never check balances).
-pub fn dev_key(seed: u8) -> SecretKey {
-    let mut bytes = [0u8; 32];
-    bytes[31] = seed.max(1);
-    bytes[0] = 0x11;
-    SecretKey::from_byte_array(bytes).expect("secret key")
+#[allow(unused_imports)]
+pub use lazychain_test_utils::{address_of, hex0x, key as dev_key, transfer};
+
+/// The executor address (as state consensus names it) of node `node`.
+pub fn executor_of(net: &TestNet, node: usize) -> String {
+    let key = lazychain_config::ValidatorKey::load(&lazychain_config::init::key_path(
+        &net.manifest.nodes[node].home,
+    ))
+    .expect("node key");
+    hex0x(&lazychain_config::executor_address(&key.public_key()))
+}
+
+/// Node `node`'s `lazy_getStateConsensus` answer (null if it does not answer).
+pub async fn state(net: &TestNet, node: usize) -> Value {
+    net.call(node, "lazy_getStateConsensus", rpc_params![])
+        .await
+        .unwrap_or(Value::Null)
 }
 
 /// The key of dev account `index` (0..10) of the standard dev mnemonic, funded in the
@@ -449,35 +478,7 @@ pub fn dev_account_key(index: u32) -> SecretKey {
     SecretKey::from_byte_array(account.private_key.0).expect("secret key")
 }
 
-/// A signed EIP-1559 transfer, EIP-2718 encoded.
-pub fn transfer(key: &SecretKey, chain_id: u64, nonce: u64, max_fee: u128) -> Vec<u8> {
-    let tx = TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: max_fee,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(Address::repeat_byte(0x42)),
-        value: U256::from(1u64),
-        access_list: Default::default(),
-        input: Bytes::new(),
-    };
-    let hash = tx.signature_hash();
-    let sig = Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(hash.0), key));
-    tx.into_signed(sig).encoded_2718()
-}
-
-pub fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
-}
-
-/// The Ethereum address of a secp256k1 key.
-pub fn address_of(key: &SecretKey) -> Address {
-    let public = key.public_key(SECP256K1).serialize_uncompressed();
-    Address::from_slice(&alloy_primitives::keccak256(&public[1..])[12..])
-}
-
-/// A signed EIP-1559 transaction (`to: None` creates), EIP-2718 encoded.
+/// A signed EIP-1559 transaction of this chain (`to: None` creates), EIP-2718 encoded.
 pub fn sign_tx(
     key: &SecretKey,
     nonce: u64,
@@ -487,20 +488,15 @@ pub fn sign_tx(
     max_fee: u128,
     input: Vec<u8>,
 ) -> Vec<u8> {
-    let tx = TxEip1559 {
-        chain_id: CHAIN_ID,
-        nonce,
-        gas_limit,
-        max_fee_per_gas: max_fee,
-        max_priority_fee_per_gas: 1,
-        to: to.map(TxKind::Call).unwrap_or(TxKind::Create),
-        value: U256::from(value),
-        access_list: Default::default(),
-        input: Bytes::from(input),
-    };
-    let hash = tx.signature_hash();
-    let sig = Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(hash.0), key));
-    tx.into_signed(sig).encoded_2718()
+    let tx =
+        lazychain_test_utils::eip1559_tx(CHAIN_ID, nonce, to, U256::from(value), gas_limit, input);
+    lazychain_test_utils::sign(
+        key,
+        TxEip1559 {
+            max_fee_per_gas: max_fee,
+            ..tx
+        },
+    )
 }
 
 /// `host:port` of the node's metrics server (its URL ends with `/metrics`).
@@ -510,29 +506,4 @@ pub fn metrics_host(net: &TestNet, i: usize) -> String {
         .and_then(|u| u.strip_suffix("/metrics"))
         .unwrap_or_else(|| panic!("unexpected metrics url {url}"))
         .to_string()
-}
-
-/// A plain HTTP/1.1 GET; returns the status code and the body.
-pub fn http_get(host: &str, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("set read timeout");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send request");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read response");
-    let text = String::from_utf8(raw).expect("response is UTF-8");
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header/body separator in:\n{text}"));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status code in:\n{head}"));
-    (status, body.to_string())
 }

@@ -433,7 +433,8 @@ mod tests {
     };
     use alloy_eips::eip2930::AccessList;
     use alloy_primitives::{address, U256};
-    use secp256k1::{Message, PublicKey, SecretKey, SECP256K1};
+    use lazychain_test_utils::{address_of, signature};
+    use secp256k1::SecretKey;
 
     const CHAIN_ID: u64 = 1_337;
     const GWEI: u128 = 1_000_000_000;
@@ -460,22 +461,12 @@ mod tests {
         SecretKey::from_byte_array(bytes).expect("valid secret key")
     }
 
-    /// The Ethereum address of a key, computed independently of the code under test.
-    fn address_of(sk: &SecretKey) -> Address {
-        let public = PublicKey::from_secret_key(SECP256K1, sk);
-        Address::from_slice(&keccak256(&public.serialize_uncompressed()[1..])[12..])
-    }
-
-    fn sign_hash(hash: B256, sk: &SecretKey) -> Signature {
-        Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(hash.0), sk))
-    }
-
     /// Signs `tx` and returns its EIP-2718 encoding.
     fn sign<T: SignableTransaction<Signature> + RlpEcdsaEncodableTx>(
         tx: &T,
         sk: &SecretKey,
     ) -> Vec<u8> {
-        encode_with(tx, &sign_hash(tx.signature_hash(), sk))
+        encode_with(tx, &signature(sk, tx.signature_hash()))
     }
 
     fn encode_with<T: RlpEcdsaEncodableTx>(tx: &T, sig: &Signature) -> Vec<u8> {
@@ -717,7 +708,7 @@ mod tests {
         let mut tx = legacy(0);
         tx.input = Bytes::from_static(&[0x05]);
         tx.gas_limit = 30_000;
-        let sig = sign_hash(tx.signature_hash(), &sk);
+        let sig = signature(&sk, tx.signature_hash());
         let v = 35 + 2 * CHAIN_ID + u64::from(sig.v());
         let items = |input: Vec<u8>, nonce: Vec<u8>| {
             vec![
@@ -792,13 +783,13 @@ mod tests {
         for raw_and_sig in [
             {
                 let tx = legacy(0);
-                let sig = sign_hash(tx.signature_hash(), &sk);
+                let sig = signature(&sk, tx.signature_hash());
                 let flipped = Signature::new(sig.r(), SECP256K1N - sig.s(), !sig.v());
                 (encode_with(&tx, &flipped), tx.signature_hash(), flipped)
             },
             {
                 let tx = eip1559();
-                let sig = sign_hash(tx.signature_hash(), &sk);
+                let sig = signature(&sk, tx.signature_hash());
                 let flipped = Signature::new(sig.r(), SECP256K1N - sig.s(), !sig.v());
                 (encode_with(&tx, &flipped), tx.signature_hash(), flipped)
             },
@@ -840,7 +831,7 @@ mod tests {
     fn tampered_transaction_recovers_another_sender() {
         let sk = secret(1);
         let tx = eip1559();
-        let sig = sign_hash(tx.signature_hash(), &sk);
+        let sig = signature(&sk, tx.signature_hash());
         let mut tampered = tx.clone();
         tampered.nonce += 1;
         let raw = encode_with(&tampered, &sig);

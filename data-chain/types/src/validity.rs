@@ -361,9 +361,10 @@ mod tests {
     use super::*;
     use crate::block::{BlockBody, BlockTemplate, RawItem};
     use crate::tx::SignatureError;
-    use alloy_consensus::{transaction::RlpEcdsaEncodableTx, SignableTransaction, TxEip1559};
-    use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
-    use secp256k1::{Message, SecretKey, SECP256K1};
+    use alloy_consensus::{transaction::RlpEcdsaEncodableTx, TxEip1559};
+    use alloy_primitives::{Signature, U256};
+    use lazychain_test_utils::{key, sign, transfer_tx};
+    use secp256k1::SecretKey;
 
     const CHAIN_ID: u64 = 1_337;
     const GWEI: u128 = 1_000_000_000;
@@ -410,23 +411,11 @@ mod tests {
         }
     }
 
-    fn key(seed: u8) -> SecretKey {
-        let mut bytes = [0x22u8; 32];
-        bytes[31] = seed.max(1);
-        SecretKey::from_byte_array(bytes).expect("valid secret key")
-    }
-
     fn transfer(chain_id: u64, nonce: u64) -> TxEip1559 {
         TxEip1559 {
-            chain_id,
-            nonce,
             gas_limit: TRANSFER_GAS,
             max_fee_per_gas: 2 * GWEI,
-            max_priority_fee_per_gas: 1,
-            to: TxKind::Call(Address::repeat_byte(0x42)),
-            value: U256::from(1u64),
-            access_list: Default::default(),
-            input: Bytes::new(),
+            ..transfer_tx(chain_id, nonce)
         }
     }
 
@@ -438,10 +427,7 @@ mod tests {
 
     /// A correctly signed EIP-1559 transfer, EIP-2718 encoded.
     fn signed(chain_id: u64, nonce: u64, sk: &SecretKey) -> Vec<u8> {
-        let tx = transfer(chain_id, nonce);
-        let digest = Message::from_digest(tx.signature_hash().0);
-        let sig = Signature::from(SECP256K1.sign_ecdsa_recoverable(digest, sk));
-        encode_with(&tx, &sig)
+        sign(sk, transfer(chain_id, nonce))
     }
 
     /// A transfer that passes every precheck but whose signature (r = 2^256 - 1, not below the

@@ -191,7 +191,7 @@ pub fn tx_witness_at(
 mod tests {
     use super::*;
     use crate::store::ExecutedBlock;
-    use alloy_primitives::{Address, Bytes, U256};
+    use alloy_primitives::{Address, U256};
     use lazychain_exec_stf::execute_block_logged;
     use lazychain_exec_stf::genesis::{genesis_writes, tree_of, AllocAccount};
     use lazychain_exec_stf::prepare;
@@ -221,39 +221,25 @@ mod tests {
 
     /// Transfers signed with fixed keys, as raw transactions.
     fn transfers(keys: &[[u8; 32]], nonce: u64, to: u8) -> Vec<Vec<u8>> {
-        use alloy_consensus::{SignableTransaction, TxEip1559};
-        use alloy_eips::eip2718::Encodable2718;
-        use alloy_primitives::{Signature, TxKind};
         keys.iter()
             .map(|k| {
-                let signer = secp256k1::SecretKey::from_byte_array(*k).expect("key");
-                let tx = TxEip1559 {
-                    chain_id: 9,
-                    nonce,
-                    gas_limit: 21_000,
+                let tx = alloy_consensus::TxEip1559 {
                     max_fee_per_gas: 100,
-                    max_priority_fee_per_gas: 1,
-                    to: TxKind::Call(Address::repeat_byte(to)),
+                    to: alloy_primitives::TxKind::Call(Address::repeat_byte(to)),
                     value: U256::from(5),
-                    access_list: Default::default(),
-                    input: Bytes::new(),
+                    ..lazychain_test_utils::transfer_tx(9, nonce)
                 };
-                let hash = tx.signature_hash();
-                let sig = Signature::from(
-                    secp256k1::SECP256K1
-                        .sign_ecdsa_recoverable(secp256k1::Message::from_digest(hash.0), &signer),
-                );
-                tx.into_signed(sig).encoded_2718()
+                lazychain_test_utils::sign(&secret(k), tx)
             })
             .collect()
     }
 
+    fn secret(k: &[u8; 32]) -> secp256k1::SecretKey {
+        secp256k1::SecretKey::from_byte_array(*k).expect("key")
+    }
+
     fn address(k: &[u8; 32]) -> Address {
-        let signer = secp256k1::SecretKey::from_byte_array(*k).expect("key");
-        let public = signer
-            .public_key(secp256k1::SECP256K1)
-            .serialize_uncompressed();
-        Address::from_slice(&alloy_primitives::keccak256(&public[1..])[12..])
+        lazychain_test_utils::address_of(&secret(k))
     }
 
     /// Executes three blocks into a store, then rebuilds the witness of every transaction of

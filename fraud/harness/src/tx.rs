@@ -31,7 +31,7 @@ impl Key {
         let public = secret.public_key(SECP256K1).serialize_uncompressed();
         Key {
             secret,
-            address: Address::from_slice(&keccak256(&public[1..])[12..]),
+            address: Address::from_raw_public_key(&public[1..]),
         }
     }
 

@@ -4,49 +4,43 @@
 
 use std::collections::HashMap;
 
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, Bytes, B256, U256};
 use lazychain_exec_state_tree::StateTree;
 use lazychain_exec_stf::genesis::{genesis_memory_state, tree_of, AllocAccount};
 use lazychain_exec_stf::{
     call, execute_block, prepare, BlockContext, BlockExecution, CallOutcome, CallRequest,
     ChainParams, MemoryState, StateReader,
 };
-use secp256k1::{Message, SecretKey, SECP256K1};
+use secp256k1::SecretKey;
 
 pub const CHAIN_ID: u64 = 1337;
 pub const BASE_FEE: u64 = 1_000_000_000;
 pub const ETH: u128 = 1_000_000_000_000_000_000;
 pub const TOKEN_HEX: &str = include_str!("../../../contracts/build/LazyToken.bytecode.hex");
 
-pub fn key(i: u8) -> SecretKey {
-    SecretKey::from_byte_array([i.max(1); 32]).expect("valid key")
+// Each test binary uses a few of these.
+#[allow(unused_imports)]
+pub use lazychain_test_utils::abi::{balance_of_call, erc20_transfer, selector, word_address};
+pub use lazychain_test_utils::{address_of, key};
+
+/// `tx` signed by `key` for this chain, EIP-2718 encoded.
+pub fn sign(key: &SecretKey, tx: TxEip1559) -> Vec<u8> {
+    lazychain_test_utils::sign(
+        key,
+        TxEip1559 {
+            chain_id: CHAIN_ID,
+            ..tx
+        },
+    )
 }
 
-pub fn address_of(key: &SecretKey) -> Address {
-    let public = key.public_key(SECP256K1).serialize_uncompressed();
-    Address::from_slice(&keccak256(&public[1..])[12..])
-}
-
-pub fn sign(key: &SecretKey, mut tx: TxEip1559) -> Vec<u8> {
-    tx.chain_id = CHAIN_ID;
-    let hash = tx.signature_hash();
-    let sig = Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(hash.0), key));
-    tx.into_signed(sig).encoded_2718()
-}
-
+/// An EIP-1559 transaction (`to: None` creates) paying a priority fee of 1,000 wei.
 pub fn tx(nonce: u64, to: Option<Address>, value: u128, gas: u64, input: Vec<u8>) -> TxEip1559 {
     TxEip1559 {
-        chain_id: CHAIN_ID,
-        nonce,
-        gas_limit: gas,
         max_fee_per_gas: 2 * BASE_FEE as u128,
         max_priority_fee_per_gas: 1_000,
-        to: to.map(TxKind::Call).unwrap_or(TxKind::Create),
-        value: U256::from(value),
-        access_list: Default::default(),
-        input: Bytes::from(input),
+        ..lazychain_test_utils::eip1559_tx(CHAIN_ID, nonce, to, U256::from(value), gas, input)
     }
 }
 
@@ -165,28 +159,6 @@ impl Chain {
         };
         call(&self.params, &block(self.height), &request, &self.state).expect("call runs")
     }
-}
-
-pub fn selector(signature: &str) -> [u8; 4] {
-    let h = keccak256(signature.as_bytes());
-    [h[0], h[1], h[2], h[3]]
-}
-
-pub fn word_address(a: Address) -> [u8; 32] {
-    B256::left_padding_from(a.as_slice()).0
-}
-
-pub fn erc20_transfer(to: Address, amount: u64) -> Vec<u8> {
-    let mut input = selector("transfer(address,uint256)").to_vec();
-    input.extend_from_slice(&word_address(to));
-    input.extend_from_slice(&U256::from(amount).to_be_bytes::<32>());
-    input
-}
-
-pub fn balance_of_call(who: Address) -> Vec<u8> {
-    let mut input = selector("balanceOf(address)").to_vec();
-    input.extend_from_slice(&word_address(who));
-    input
 }
 
 pub fn token_deploy(supply: u64) -> Vec<u8> {

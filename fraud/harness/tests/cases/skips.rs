@@ -75,15 +75,9 @@ fn resigned(raw: &[u8], f: impl Fn(&Signature) -> Signature) -> Vec<u8> {
 /// An EIP-1559 transaction with every field chosen.
 fn eip1559(key: &Key, nonce: u64, max_fee: u128, priority: u128, chain_id: u64) -> Vec<u8> {
     key.sign(TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit: 21_000,
         max_fee_per_gas: max_fee,
         max_priority_fee_per_gas: priority,
-        to: TxKind::Call(Address::repeat_byte(0x42)),
-        value: U256::from(1),
-        access_list: Default::default(),
-        input: Bytes::new(),
+        ..lazychain_test_utils::transfer_tx(chain_id, nonce)
     })
 }
 
