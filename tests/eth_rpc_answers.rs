@@ -930,6 +930,61 @@ async fn every_eth_method_answers_as_recorded() {
         rec.ask(label, "eth_getLogs", params).await;
     }
 
+    // Blocks' transactions and receipts by position.
+    for (label, params) in [
+        ("deploy", vec![hash_of("deploy")]),
+        ("unknown", vec![unknown_hash.clone()]),
+        ("short", vec![json!("0x00")]),
+        ("no params", vec![]),
+    ] {
+        rec.ask(label, "eth_getBlockTransactionCountByHash", params)
+            .await;
+    }
+    for (label, params) in [
+        ("deploy, 0", vec![json!(qty(at("deploy"))), json!("0x0")]),
+        ("eip2930, 0", vec![json!(qty(at("eip2930"))), json!(0)]),
+        (
+            "deploy, 1 (beyond)",
+            vec![json!(qty(at("deploy"))), json!("0x1")],
+        ),
+        ("latest (empty), 0", vec![json!("latest"), json!("0x0")]),
+        ("beyond the tip", vec![json!("0xffffff"), json!("0x0")]),
+        ("bad index", vec![json!(qty(at("deploy"))), json!("one")]),
+        ("missing index", vec![json!(qty(at("deploy")))]),
+        ("no params", vec![]),
+    ] {
+        rec.ask(label, "eth_getTransactionByBlockNumberAndIndex", params)
+            .await;
+    }
+    for (label, params) in [
+        ("legacy, 0", vec![hash_of("legacy"), json!("0x0")]),
+        ("legacy, 1 (beyond)", vec![hash_of("legacy"), json!("0x1")]),
+        ("unknown", vec![unknown_hash.clone(), json!("0x0")]),
+        ("short hash", vec![json!("0x00"), json!("0x0")]),
+        ("missing index", vec![hash_of("legacy")]),
+    ] {
+        rec.ask(label, "eth_getTransactionByBlockHashAndIndex", params)
+            .await;
+    }
+    for (label, params) in [
+        ("token_transfer", vec![json!(qty(at("token_transfer")))]),
+        ("skipped", vec![json!(qty(at("skipped")))]),
+        ("deploy by hash", vec![hash_of("deploy")]),
+        (
+            "revert by blockHash object",
+            vec![json!({"blockHash": hash_of("revert")})],
+        ),
+        ("latest (empty)", vec![json!("latest")]),
+        ("earliest", vec![json!("earliest")]),
+        ("beyond the tip", vec![json!("0xffffff")]),
+        ("unknown hash", vec![unknown_hash.clone()]),
+        ("bad tag", vec![json!("soon")]),
+        ("no params", vec![]),
+    ] {
+        rec.ask(label, "eth_getBlockReceipts", params).await;
+    }
+    rec.ask("no keys", "eth_accounts", vec![]).await;
+
     // The executor's own view of a block.
     for (label, params) in [
         ("token transfer", vec![json!(qty(at("token_transfer")))]),

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use alloy_primitives::{Bytes, B256, U256, U64};
+use alloy_primitives::{Address, Bytes, B256, U256, U64};
 use alloy_rpc_types_eth::{
     BlockTransactions, FeeHistory, Filter, FilterBlockOption, Log, Transaction, TransactionRequest,
 };
@@ -18,8 +18,9 @@ use lazychain_exec_stf::{call, estimate_gas, BlockContext, CallOutcome, StateRea
 
 use super::error::EthRpcError;
 use super::params::{
-    optional, required, AddressParam, Arg, BlockCountParam, BlockHashParam, BlockParam, CallParam,
-    FilterParam, FullParam, PercentilesParam, SlotParam, TxHashParam,
+    optional, required, AddressParam, Arg, BlockCountParam, BlockHashParam, BlockOrHashParam,
+    BlockParam, CallParam, FilterParam, FullParam, IndexParam, PercentilesParam, SlotParam,
+    TxHashParam,
 };
 use super::types::{
     rpc_block, rpc_log, rpc_receipt, rpc_transaction, Checksummed, ExecutedRpcBlock, Execution,
@@ -121,6 +122,37 @@ pub trait EthApi {
         &self,
         block: Option<Arg<BlockParam>>,
     ) -> EthResult<Option<U64>>;
+
+    #[method(name = "eth_getBlockTransactionCountByHash", blocking)]
+    fn block_transaction_count_by_hash(
+        &self,
+        hash: Option<Arg<BlockHashParam>>,
+    ) -> EthResult<Option<U64>>;
+
+    #[method(name = "eth_getTransactionByBlockNumberAndIndex", blocking)]
+    fn transaction_by_block_number_and_index(
+        &self,
+        block: Option<Arg<BlockParam>>,
+        index: Option<Arg<IndexParam>>,
+    ) -> EthResult<Checksummed<Option<Transaction>>>;
+
+    #[method(name = "eth_getTransactionByBlockHashAndIndex", blocking)]
+    fn transaction_by_block_hash_and_index(
+        &self,
+        hash: Option<Arg<BlockHashParam>>,
+        index: Option<Arg<IndexParam>>,
+    ) -> EthResult<Checksummed<Option<Transaction>>>;
+
+    /// Every receipt of a block (by number, tag or hash), or `null` for an unknown block.
+    #[method(name = "eth_getBlockReceipts", blocking)]
+    fn block_receipts(
+        &self,
+        block: Option<Arg<BlockOrHashParam>>,
+    ) -> EthResult<Checksummed<Option<Vec<LazyReceipt>>>>;
+
+    /// The node holds no user keys: always empty.
+    #[method(name = "eth_accounts")]
+    fn accounts(&self) -> EthResult<Vec<Address>>;
 
     /// Executed transactions with their block; ordered or pooled ones without (as geth
     /// shows pending transactions).
@@ -246,6 +278,70 @@ impl EthRpc {
         let raw = decided.block.body.transactions().nth(index as usize);
         raw.map(|t| t.to_vec())
             .ok_or_else(|| EthRpcError::internal("transaction missing"))
+    }
+
+    /// The executed block a block parameter names (a hash too: a block, not a state, is
+    /// asked for), if there is one.
+    fn block_of(&self, block: Option<BlockParam>) -> EthResult<Option<ExecutedBlock>> {
+        match block {
+            Some(BlockParam(BlockId::Hash(hash))) => self.block_of_hash(hash.block_hash),
+            number => self.executed(self.height(number)?),
+        }
+    }
+
+    fn block_of_hash(&self, hash: B256) -> EthResult<Option<ExecutedBlock>> {
+        let state = &self.exec.state;
+        match state.height_of_hash(&hash).map_err(EthRpcError::internal)? {
+            Some(height) => self.executed(height),
+            None => Ok(None),
+        }
+    }
+
+    /// Transaction `index` of an executed block, as `eth_getTransactionByHash` shows it.
+    fn transaction_at(
+        &self,
+        block: Option<ExecutedBlock>,
+        index: u64,
+    ) -> EthResult<Option<Transaction>> {
+        let Some(block) = block else {
+            return Ok(None);
+        };
+        let Some(index) = u32::try_from(index)
+            .ok()
+            .filter(|i| u64::from(*i) < block.tx_count)
+        else {
+            return Ok(None);
+        };
+        let receipt = self
+            .exec
+            .state
+            .receipt(block.height, index)
+            .map_err(EthRpcError::internal)?
+            .ok_or_else(|| EthRpcError::internal("receipt missing"))?;
+        let raw = self.decided_transaction(block.height, index)?;
+        let envelope = decode_canonical(&raw).map_err(EthRpcError::internal)?;
+        Ok(Some(rpc_transaction(
+            envelope,
+            receipt.from,
+            Some((&block, index)),
+            block.base_fee,
+        )))
+    }
+
+    /// Every receipt of `block`, each with its block-wide log indexes.
+    fn receipts_of(&self, block: &ExecutedBlock) -> EthResult<Vec<LazyReceipt>> {
+        let receipts = self
+            .exec
+            .state
+            .receipts(block.height)
+            .map_err(EthRpcError::internal)?;
+        let mut first_log = 0usize;
+        let mut out = Vec::with_capacity(receipts.len());
+        for (i, receipt) in receipts.iter().enumerate() {
+            out.push(rpc_receipt(receipt, block, i as u32, first_log));
+            first_log += receipt.logs.len();
+        }
+        Ok(out)
     }
 
     fn find_block_by_number(
@@ -633,6 +729,51 @@ impl EthApiServer for EthRpc {
     ) -> EthResult<Option<U64>> {
         let height = self.height(optional(block)?)?;
         Ok(self.executed(height)?.map(|b| U64::from(b.tx_count)))
+    }
+
+    fn block_transaction_count_by_hash(
+        &self,
+        hash: Option<Arg<BlockHashParam>>,
+    ) -> EthResult<Option<U64>> {
+        let BlockHashParam(hash) = required(hash)?;
+        Ok(self.block_of_hash(hash)?.map(|b| U64::from(b.tx_count)))
+    }
+
+    fn transaction_by_block_number_and_index(
+        &self,
+        block: Option<Arg<BlockParam>>,
+        index: Option<Arg<IndexParam>>,
+    ) -> EthResult<Checksummed<Option<Transaction>>> {
+        let block = required(block)?;
+        let IndexParam(index) = required(index)?;
+        let block = self.executed(self.height(Some(block))?)?;
+        self.transaction_at(block, index).map(Checksummed)
+    }
+
+    fn transaction_by_block_hash_and_index(
+        &self,
+        hash: Option<Arg<BlockHashParam>>,
+        index: Option<Arg<IndexParam>>,
+    ) -> EthResult<Checksummed<Option<Transaction>>> {
+        let BlockHashParam(hash) = required(hash)?;
+        let IndexParam(index) = required(index)?;
+        let block = self.block_of_hash(hash)?;
+        self.transaction_at(block, index).map(Checksummed)
+    }
+
+    fn block_receipts(
+        &self,
+        block: Option<Arg<BlockOrHashParam>>,
+    ) -> EthResult<Checksummed<Option<Vec<LazyReceipt>>>> {
+        let BlockOrHashParam(block) = required(block)?;
+        self.block_of(Some(block))?
+            .map(|b| self.receipts_of(&b))
+            .transpose()
+            .map(Checksummed)
+    }
+
+    fn accounts(&self) -> EthResult<Vec<Address>> {
+        Ok(Vec::new())
     }
 
     fn transaction_by_hash(

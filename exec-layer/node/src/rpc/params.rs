@@ -208,6 +208,23 @@ impl FromParam for BlockParam {
     }
 }
 
+/// `eth_getBlockReceipts`' block: a block parameter, or a bare block hash (as geth takes it
+/// there: a 32-byte hex string is a hash, not a number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockOrHashParam(pub BlockParam);
+
+impl FromParam for BlockOrHashParam {
+    fn from_param(v: &Value) -> ParamResult<Self> {
+        match v.as_str() {
+            Some(s) if s.len() == 66 => Ok(BlockOrHashParam(BlockParam(BlockId::from(b256(
+                v,
+                "blockHash",
+            )?)))),
+            _ => BlockParam::from_param(v).map(BlockOrHashParam),
+        }
+    }
+}
+
 /// The account an `eth_get*` state read is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AddressParam(pub Address);
@@ -245,6 +262,16 @@ pub struct SlotParam(pub U256);
 impl FromParam for SlotParam {
     fn from_param(v: &Value) -> ParamResult<Self> {
         u256(v, "slot").map(SlotParam)
+    }
+}
+
+/// A transaction's index in its block (`eth_getTransactionByBlock*AndIndex`), a quantity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexParam(pub u64);
+
+impl FromParam for IndexParam {
+    fn from_param(v: &Value) -> ParamResult<Self> {
+        u64_quantity(v, "index").map(IndexParam)
     }
 }
 
@@ -506,6 +533,11 @@ mod tests {
             message::<SlotParam>(json!(-1)),
             "slot: not a non-negative integer"
         );
+        assert_eq!(IndexParam::from_param(&json!("0x2")), Ok(IndexParam(2)));
+        assert_eq!(
+            message::<IndexParam>(json!("2")),
+            "index: a quantity is 0x-prefixed hex, got \"2\""
+        );
         assert_eq!(
             message::<BlockCountParam>(json!("four")),
             "blockCount: a quantity is 0x-prefixed hex, got \"four\""
@@ -562,6 +594,15 @@ mod tests {
         assert_eq!(
             message::<BlockParam>(json!({"blockNumber": "3"})),
             "blockNumber: a quantity is 0x-prefixed hex, got \"3\""
+        );
+        let hash = B256::repeat_byte(0x11);
+        assert_eq!(
+            BlockOrHashParam::from_param(&json!(hash)),
+            Ok(BlockOrHashParam(BlockParam(BlockId::from(hash))))
+        );
+        assert_eq!(
+            BlockOrHashParam::from_param(&json!("latest")),
+            Ok(BlockOrHashParam(BlockNumberOrTag::Latest.into()))
         );
         assert_eq!(
             message::<BlockParam>(json!({})),
