@@ -741,8 +741,51 @@ async fn every_eth_method_answers_as_recorded() {
             vec![json!({"from": alice_s, "to": token_s, "input": too_much})],
         ),
         ("not an object", vec![json!([1])]),
+        (
+            "totalSupply",
+            vec![json!({"from": alice_s, "to": token_s, "input": "0x18160ddd"})],
+        ),
+        // EIP-2930: 2,400 per address and 1,900 per slot, the listed slot then warm.
+        (
+            "totalSupply with an access list",
+            vec![
+                json!({"from": alice_s, "to": token_s, "input": "0x18160ddd",
+                       "accessList": [{"address": token_s, "storageKeys": [hex0x(&[0u8; 32])]}]}),
+            ],
+        ),
+        (
+            "transfer with an access list",
+            vec![json!({"from": alice_s, "to": bob_s, "value": "0x1",
+                       "accessList": [{"address": token_s, "storageKeys": []}]})],
+        ),
     ] {
         rec.ask(label, "eth_estimateGas", params).await;
+    }
+    for (label, params) in [
+        (
+            "token transfer",
+            vec![
+                json!({"from": alice_s, "to": token_s, "data": hex0x(&token_transfer(bob, 1))}),
+                json!("latest"),
+            ],
+        ),
+        (
+            "balanceOf",
+            vec![json!({"to": token_s, "data": balance_of})],
+        ),
+        (
+            "plain transfer (nothing to list)",
+            vec![json!({"from": alice_s, "to": bob_s, "value": "0x1"})],
+        ),
+        (
+            "a revert",
+            vec![json!({"from": alice_s, "to": token_s, "input": too_much})],
+        ),
+        ("an old height", vec![json!({"to": token_s}), json!("0x1")]),
+        ("not an object", vec![json!("call")]),
+        ("no params", vec![]),
+    ] {
+        rec.ask(label, "eth_createAccessList", params).await;
     }
 
     // Blocks.

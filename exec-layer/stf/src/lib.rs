@@ -24,7 +24,7 @@ pub mod state;
 pub mod txlog;
 pub mod witness;
 
-pub use call::{call, estimate_gas, CallError, CallOutcome, CallRequest};
+pub use call::{call, create_access_list, estimate_gas, CallError, CallOutcome, CallRequest};
 pub use env::{hardfork, BlockContext, ChainParams, HARDFORKS};
 pub use execute::{
     execute_block, execute_block_logged, execute_prefix, prepare, prepare_with, trace_root,

@@ -8,13 +8,16 @@ use std::sync::Arc;
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, Bytes, B256, U256, U64};
 use alloy_rpc_types_eth::{
-    BlockTransactions, FeeHistory, Filter, FilterBlockOption, Log, Transaction, TransactionRequest,
+    AccessListResult, BlockTransactions, FeeHistory, Filter, FilterBlockOption, Log, Transaction,
+    TransactionRequest,
 };
 use jsonrpsee::proc_macros::rpc;
 use lazychain_data_chain_node::shared::NodeShared;
 use lazychain_data_chain_types::tx::{decode_canonical, recover_sender, tx_hash};
 use lazychain_exec_stf::call::CallRequest;
-use lazychain_exec_stf::{call, estimate_gas, BlockContext, CallOutcome, StateReader};
+use lazychain_exec_stf::{
+    call, create_access_list, estimate_gas, BlockContext, CallOutcome, StateReader,
+};
 
 use super::error::EthRpcError;
 use super::params::{
@@ -102,6 +105,14 @@ pub trait EthApi {
         request: Option<Arg<CallParam>>,
         block: Option<Arg<BlockParam>>,
     ) -> EthResult<U64>;
+
+    /// The accounts and slots the call accesses, and the gas it uses with them listed.
+    #[method(name = "eth_createAccessList", blocking)]
+    fn create_access_list(
+        &self,
+        request: Option<Arg<CallParam>>,
+        block: Option<Arg<BlockParam>>,
+    ) -> EthResult<Checksummed<AccessListResult>>;
 
     #[method(name = "eth_getBlockByNumber", blocking)]
     fn block_by_number(
@@ -534,6 +545,7 @@ fn call_request(request: TransactionRequest) -> CallRequest {
         value: request.value,
         // cast sends both `data` and `input`; `input` wins, as in geth.
         input: request.input.input().cloned().unwrap_or_default(),
+        access_list: request.access_list.unwrap_or_default(),
     }
 }
 
@@ -701,6 +713,32 @@ impl EthApiServer for EthRpc {
             Ok(gas) => Ok(U64::from(gas)),
             Err(failed) => Err(EthRpcError::from_outcome(failed)),
         }
+    }
+
+    fn create_access_list(
+        &self,
+        request: Option<Arg<CallParam>>,
+        block: Option<Arg<BlockParam>>,
+    ) -> EthResult<Checksummed<AccessListResult>> {
+        let CallParam(request) = required(request)?;
+        let (request, context, snap) = self.call_inputs(request, optional(block)?)?;
+        let (access_list, outcome) =
+            create_access_list(&self.exec.params, &context, &request, &snap)?;
+        // As geth: a call that fails still answers its list, with the EVM's error beside it
+        // (a revert without its reason).
+        let (gas_used, error) = match outcome {
+            CallOutcome::Success { gas_used, .. } => (gas_used, None),
+            CallOutcome::Revert { gas_used, .. } => (gas_used, Some("execution reverted".into())),
+            CallOutcome::Halt { gas_used, .. } => (
+                gas_used,
+                Some(EthRpcError::from_outcome(outcome).to_string()),
+            ),
+        };
+        Ok(Checksummed(AccessListResult {
+            access_list,
+            gas_used: U256::from(gas_used),
+            error,
+        }))
     }
 
     fn block_by_number(
