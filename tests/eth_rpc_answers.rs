@@ -761,6 +761,185 @@ async fn every_eth_method_answers_as_recorded() {
     ] {
         rec.ask(label, "eth_estimateGas", params).await;
     }
+    // Overrides: the call reads through them; the state is untouched (asked again below).
+    // Runtime code that returns one word: `<word> PUSH0 MSTORE PUSH1 32 PUSH0 RETURN`.
+    let returning = |word: &str| json!(format!("0x{word}5f5260205ff3"));
+    let bob_balance_code = returning(&format!("73{}31", hex::encode(bob)));
+    for (label, params) in [
+        (
+            "code override returns its output",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("602a")}}),
+            ],
+        ),
+        (
+            "stateDiff read by overridden code",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {
+                    "code": returning("5f54"),
+                    "stateDiff": {hex0x(&[0u8; 32]): hex0x(B256::with_last_byte(7).as_slice())},
+                }}),
+            ],
+        ),
+        (
+            "balance override read by BALANCE",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({
+                    stranger.as_str().expect("address"): {"code": bob_balance_code},
+                    bob_s.as_str().expect("address"): {"balance": "0x1234"},
+                }),
+            ],
+        ),
+        (
+            "token storage replaced: balanceOf reads zero",
+            vec![
+                json!({"to": token_s, "data": balance_of}),
+                json!("latest"),
+                json!({token_s.as_str().expect("address"): {"state": {}}}),
+            ],
+        ),
+        (
+            "value beyond the balance, balance overridden",
+            vec![
+                json!({"from": stranger, "to": bob_s, "value": "0xde0b6b3a7640000"}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"balance": "0xde0b6b3a7640000"}}),
+            ],
+        ),
+        (
+            "null overrides",
+            vec![
+                json!({"to": token_s, "data": balance_of}),
+                json!("latest"),
+                Value::Null,
+                Value::Null,
+            ],
+        ),
+        (
+            "block override: number",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("43")}}),
+                json!({"number": "0x123456"}),
+            ],
+        ),
+        (
+            "block override: time",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("42")}}),
+                json!({"time": "0x11223344"}),
+            ],
+        ),
+        (
+            "block override: coinbase",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("41")}}),
+                json!({"feeRecipient": bob_s}),
+            ],
+        ),
+        (
+            "block override: base fee (a priced call)",
+            vec![
+                json!({"from": alice_s, "to": stranger, "gasPrice": "0x3b9aca00"}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("48")}}),
+                json!({"baseFeePerGas": "0x10"}),
+            ],
+        ),
+        (
+            "block override: gas limit",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("45")}}),
+                json!({"gasLimit": "0x2000000"}),
+            ],
+        ),
+        (
+            "state and stateDiff",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"state": {}, "stateDiff": {}}}),
+            ],
+        ),
+        (
+            "unknown override field",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"balanse": "0x1"}}),
+            ],
+        ),
+        (
+            "bad override address",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({"0x1234": {}}),
+            ],
+        ),
+        (
+            "overrides not an object",
+            vec![json!({"to": stranger}), json!("latest"), json!([])],
+        ),
+        (
+            "unsupported block override",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({}),
+                json!({"blobBaseFee": "0x1"}),
+            ],
+        ),
+    ] {
+        rec.ask(label, "eth_call", params).await;
+    }
+    for (label, params) in [
+        (
+            "transfer from an overridden balance",
+            vec![
+                json!({"from": stranger, "to": bob_s, "value": "0xde0b6b3a7640000"}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"balance": "0xde0b6b3a7640000"}}),
+            ],
+        ),
+        (
+            "overridden code",
+            vec![
+                json!({"from": alice_s, "to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("5f54")}}),
+            ],
+        ),
+    ] {
+        rec.ask(label, "eth_estimateGas", params).await;
+    }
+    // Nothing an override said was written.
+    rec.ask(
+        "stranger after overrides",
+        "eth_getBalance",
+        vec![stranger.clone(), json!("latest")],
+    )
+    .await;
+    rec.ask(
+        "stranger after overrides",
+        "eth_getCode",
+        vec![stranger.clone(), json!("latest")],
+    )
+    .await;
+
     for (label, params) in [
         (
             "token transfer",

@@ -409,4 +409,89 @@ mod tests {
             }
         ));
     }
+
+    /// A call that returns one word: `word_code` leaves it on the stack.
+    fn returning(word_code: &[u8]) -> Vec<u8> {
+        // ... PUSH0 MSTORE PUSH1 32 PUSH0 RETURN
+        [word_code, &[0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3]].concat()
+    }
+
+    fn word(outcome: Result<CallOutcome, CallError>) -> Option<U256> {
+        match outcome {
+            Ok(CallOutcome::Success { output, .. }) if output.len() == 32 => {
+                Some(U256::from_be_slice(&output))
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn calls_read_through_state_and_block_overrides() {
+        use crate::overrides::{
+            AccountOverride, BlockOverrides, Overridden, StateOverrides, StorageOverride,
+        };
+        // Reads slot 0 of the contract.
+        let state = state(&returning(&[0x5f, 0x54]));
+        let request = to_contract(AccessList::default());
+        let plain = word(call(&params(), &block(), &request, &state));
+        assert_eq!(plain, Some(U256::ZERO));
+        let overrides = StateOverrides::from([(
+            CONTRACT,
+            AccountOverride {
+                storage: Some(StorageOverride::Diff(
+                    [(U256::ZERO, U256::from(42))].into_iter().collect(),
+                )),
+                ..Default::default()
+            },
+        )]);
+        let overridden = Overridden::new(&state, &overrides);
+        let read = word(call(&params(), &block(), &request, &overridden));
+        assert_eq!(read, Some(U256::from(42)));
+
+        // Code override: the contract now answers the caller's balance (overridden) ...
+        let mut balance_code = vec![0x73];
+        balance_code.extend_from_slice(CALLER.as_slice());
+        balance_code.push(0x31);
+        let overrides = StateOverrides::from([
+            (
+                CONTRACT,
+                AccountOverride {
+                    code: Some(Bytes::from(returning(&balance_code))),
+                    ..Default::default()
+                },
+            ),
+            (
+                CALLER,
+                AccountOverride {
+                    balance: Some(U256::from(5)),
+                    ..Default::default()
+                },
+            ),
+        ]);
+        let overridden = Overridden::new(&state, &overrides);
+        let read = word(call(&params(), &block(), &request, &overridden));
+        assert_eq!(read, Some(U256::from(5)));
+
+        // ... and block overrides: NUMBER.
+        let overrides = StateOverrides::from([(
+            CONTRACT,
+            AccountOverride {
+                code: Some(Bytes::from(returning(&[0x43]))),
+                ..Default::default()
+            },
+        )]);
+        let overridden = Overridden::new(&state, &overrides);
+        let at = BlockOverrides {
+            number: Some(1_000),
+            ..Default::default()
+        };
+        let (p, b) = at.apply(&params(), &block());
+        let read = word(call(&p, &b, &request, &overridden));
+        assert_eq!(read, Some(U256::from(1_000)));
+        // The state beneath never changed.
+        assert_eq!(
+            state.accounts.get(&CALLER).map(|a| a.balance),
+            Some(U256::from(10u128.pow(18)))
+        );
+    }
 }

@@ -19,6 +19,7 @@ pub mod env;
 pub mod execute;
 pub mod genesis;
 pub mod keys;
+pub mod overrides;
 pub mod receipt;
 pub mod state;
 pub mod txlog;
@@ -31,6 +32,7 @@ pub use execute::{
     BlockExecution, Commitment, CommitmentError, ExecError, PrepareError, PreparedTx,
 };
 pub use keys::{AccountValue, StateKey};
+pub use overrides::{AccountOverride, BlockOverrides, Overridden, StateOverrides, StorageOverride};
 pub use receipt::{receipts_root, Receipt, TxStatus};
 pub use state::{MemoryState, Overlay, ReadError, StateReader, StateWrites};
 pub use txlog::{TxWrite, TxWriteLog};

@@ -16,14 +16,15 @@ use lazychain_data_chain_node::shared::NodeShared;
 use lazychain_data_chain_types::tx::{decode_canonical, recover_sender, tx_hash};
 use lazychain_exec_stf::call::CallRequest;
 use lazychain_exec_stf::{
-    call, create_access_list, estimate_gas, BlockContext, CallOutcome, StateReader,
+    call, create_access_list, estimate_gas, BlockContext, BlockOverrides, CallOutcome, Overridden,
+    StateOverrides, StateReader,
 };
 
 use super::error::EthRpcError;
 use super::params::{
     optional, required, AddressParam, Arg, BlockCountParam, BlockHashParam, BlockOrHashParam,
-    BlockParam, CallParam, FilterParam, FullParam, IndexParam, PercentilesParam, SlotParam,
-    TxHashParam,
+    BlockOverridesParam, BlockParam, CallParam, FilterParam, FullParam, IndexParam,
+    PercentilesParam, SlotParam, StateOverridesParam, TxHashParam,
 };
 use super::types::{
     rpc_block, rpc_log, rpc_receipt, rpc_transaction, Checksummed, ExecutedRpcBlock, Execution,
@@ -92,11 +93,14 @@ pub trait EthApi {
         block: Option<Arg<BlockParam>>,
     ) -> EthResult<B256>;
 
+    /// With geth's state overrides (third parameter) and block overrides (fourth).
     #[method(name = "eth_call", blocking)]
     fn call(
         &self,
         request: Option<Arg<CallParam>>,
         block: Option<Arg<BlockParam>>,
+        state_overrides: Option<Arg<StateOverridesParam>>,
+        block_overrides: Option<Arg<BlockOverridesParam>>,
     ) -> EthResult<Bytes>;
 
     #[method(name = "eth_estimateGas", blocking)]
@@ -104,6 +108,8 @@ pub trait EthApi {
         &self,
         request: Option<Arg<CallParam>>,
         block: Option<Arg<BlockParam>>,
+        state_overrides: Option<Arg<StateOverridesParam>>,
+        block_overrides: Option<Arg<BlockOverridesParam>>,
     ) -> EthResult<U64>;
 
     /// The accounts and slots the call accesses, and the gas it uses with them listed.
@@ -534,6 +540,18 @@ fn resolve(block: Option<BlockParam>, tags: &Tags) -> EthResult<u64> {
     }
 }
 
+/// A call's overrides (none when absent or `null`): the state it reads through and its
+/// block, never written anywhere.
+fn overrides(
+    state: Option<Arg<StateOverridesParam>>,
+    block: Option<Arg<BlockOverridesParam>>,
+) -> EthResult<(StateOverrides, BlockOverrides)> {
+    Ok((
+        optional(state)?.map(|s| s.0).unwrap_or_default(),
+        optional(block)?.map(|b| b.0).unwrap_or_default(),
+    ))
+}
+
 fn call_request(request: TransactionRequest) -> CallRequest {
     CallRequest {
         from: request.from,
@@ -693,10 +711,15 @@ impl EthApiServer for EthRpc {
         &self,
         request: Option<Arg<CallParam>>,
         block: Option<Arg<BlockParam>>,
+        state_overrides: Option<Arg<StateOverridesParam>>,
+        block_overrides: Option<Arg<BlockOverridesParam>>,
     ) -> EthResult<Bytes> {
         let CallParam(request) = required(request)?;
+        let (state_overrides, block_overrides) = overrides(state_overrides, block_overrides)?;
         let (request, context, snap) = self.call_inputs(request, optional(block)?)?;
-        match call(&self.exec.params, &context, &request, &snap)? {
+        let (params, context) = block_overrides.apply(&self.exec.params, &context);
+        let state = Overridden::new(&snap, &state_overrides);
+        match call(&params, &context, &request, &state)? {
             CallOutcome::Success { output, .. } => Ok(output),
             failed => Err(EthRpcError::from_outcome(failed)),
         }
@@ -706,10 +729,15 @@ impl EthApiServer for EthRpc {
         &self,
         request: Option<Arg<CallParam>>,
         block: Option<Arg<BlockParam>>,
+        state_overrides: Option<Arg<StateOverridesParam>>,
+        block_overrides: Option<Arg<BlockOverridesParam>>,
     ) -> EthResult<U64> {
         let CallParam(request) = required(request)?;
+        let (state_overrides, block_overrides) = overrides(state_overrides, block_overrides)?;
         let (request, context, snap) = self.call_inputs(request, optional(block)?)?;
-        match estimate_gas(&self.exec.params, &context, &request, &snap)? {
+        let (params, context) = block_overrides.apply(&self.exec.params, &context);
+        let state = Overridden::new(&snap, &state_overrides);
+        match estimate_gas(&params, &context, &request, &state)? {
             Ok(gas) => Ok(U64::from(gas)),
             Err(failed) => Err(EthRpcError::from_outcome(failed)),
         }
