@@ -741,8 +741,230 @@ async fn every_eth_method_answers_as_recorded() {
             vec![json!({"from": alice_s, "to": token_s, "input": too_much})],
         ),
         ("not an object", vec![json!([1])]),
+        (
+            "totalSupply",
+            vec![json!({"from": alice_s, "to": token_s, "input": "0x18160ddd"})],
+        ),
+        // EIP-2930: 2,400 per address and 1,900 per slot, the listed slot then warm.
+        (
+            "totalSupply with an access list",
+            vec![
+                json!({"from": alice_s, "to": token_s, "input": "0x18160ddd",
+                       "accessList": [{"address": token_s, "storageKeys": [hex0x(&[0u8; 32])]}]}),
+            ],
+        ),
+        (
+            "transfer with an access list",
+            vec![json!({"from": alice_s, "to": bob_s, "value": "0x1",
+                       "accessList": [{"address": token_s, "storageKeys": []}]})],
+        ),
     ] {
         rec.ask(label, "eth_estimateGas", params).await;
+    }
+    // Overrides: the call reads through them; the state is untouched (asked again below).
+    // Runtime code that returns one word: `<word> PUSH0 MSTORE PUSH1 32 PUSH0 RETURN`.
+    let returning = |word: &str| json!(format!("0x{word}5f5260205ff3"));
+    let bob_balance_code = returning(&format!("73{}31", hex::encode(bob)));
+    for (label, params) in [
+        (
+            "code override returns its output",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("602a")}}),
+            ],
+        ),
+        (
+            "stateDiff read by overridden code",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {
+                    "code": returning("5f54"),
+                    "stateDiff": {hex0x(&[0u8; 32]): hex0x(B256::with_last_byte(7).as_slice())},
+                }}),
+            ],
+        ),
+        (
+            "balance override read by BALANCE",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({
+                    stranger.as_str().expect("address"): {"code": bob_balance_code},
+                    bob_s.as_str().expect("address"): {"balance": "0x1234"},
+                }),
+            ],
+        ),
+        (
+            "token storage replaced: balanceOf reads zero",
+            vec![
+                json!({"to": token_s, "data": balance_of}),
+                json!("latest"),
+                json!({token_s.as_str().expect("address"): {"state": {}}}),
+            ],
+        ),
+        (
+            "value beyond the balance, balance overridden",
+            vec![
+                json!({"from": stranger, "to": bob_s, "value": "0xde0b6b3a7640000"}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"balance": "0xde0b6b3a7640000"}}),
+            ],
+        ),
+        (
+            "null overrides",
+            vec![
+                json!({"to": token_s, "data": balance_of}),
+                json!("latest"),
+                Value::Null,
+                Value::Null,
+            ],
+        ),
+        (
+            "block override: number",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("43")}}),
+                json!({"number": "0x123456"}),
+            ],
+        ),
+        (
+            "block override: time",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("42")}}),
+                json!({"time": "0x11223344"}),
+            ],
+        ),
+        (
+            "block override: coinbase",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("41")}}),
+                json!({"feeRecipient": bob_s}),
+            ],
+        ),
+        (
+            "block override: base fee (a priced call)",
+            vec![
+                json!({"from": alice_s, "to": stranger, "gasPrice": "0x3b9aca00"}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("48")}}),
+                json!({"baseFeePerGas": "0x10"}),
+            ],
+        ),
+        (
+            "block override: gas limit",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("45")}}),
+                json!({"gasLimit": "0x2000000"}),
+            ],
+        ),
+        (
+            "state and stateDiff",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"state": {}, "stateDiff": {}}}),
+            ],
+        ),
+        (
+            "unknown override field",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"balanse": "0x1"}}),
+            ],
+        ),
+        (
+            "bad override address",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({"0x1234": {}}),
+            ],
+        ),
+        (
+            "overrides not an object",
+            vec![json!({"to": stranger}), json!("latest"), json!([])],
+        ),
+        (
+            "unsupported block override",
+            vec![
+                json!({"to": stranger}),
+                json!("latest"),
+                json!({}),
+                json!({"blobBaseFee": "0x1"}),
+            ],
+        ),
+    ] {
+        rec.ask(label, "eth_call", params).await;
+    }
+    for (label, params) in [
+        (
+            "transfer from an overridden balance",
+            vec![
+                json!({"from": stranger, "to": bob_s, "value": "0xde0b6b3a7640000"}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"balance": "0xde0b6b3a7640000"}}),
+            ],
+        ),
+        (
+            "overridden code",
+            vec![
+                json!({"from": alice_s, "to": stranger}),
+                json!("latest"),
+                json!({stranger.as_str().expect("address"): {"code": returning("5f54")}}),
+            ],
+        ),
+    ] {
+        rec.ask(label, "eth_estimateGas", params).await;
+    }
+    // Nothing an override said was written.
+    rec.ask(
+        "stranger after overrides",
+        "eth_getBalance",
+        vec![stranger.clone(), json!("latest")],
+    )
+    .await;
+    rec.ask(
+        "stranger after overrides",
+        "eth_getCode",
+        vec![stranger.clone(), json!("latest")],
+    )
+    .await;
+
+    for (label, params) in [
+        (
+            "token transfer",
+            vec![
+                json!({"from": alice_s, "to": token_s, "data": hex0x(&token_transfer(bob, 1))}),
+                json!("latest"),
+            ],
+        ),
+        (
+            "balanceOf",
+            vec![json!({"to": token_s, "data": balance_of})],
+        ),
+        (
+            "plain transfer (nothing to list)",
+            vec![json!({"from": alice_s, "to": bob_s, "value": "0x1"})],
+        ),
+        (
+            "a revert",
+            vec![json!({"from": alice_s, "to": token_s, "input": too_much})],
+        ),
+        ("an old height", vec![json!({"to": token_s}), json!("0x1")]),
+        ("not an object", vec![json!("call")]),
+        ("no params", vec![]),
+    ] {
+        rec.ask(label, "eth_createAccessList", params).await;
     }
 
     // Blocks.
@@ -929,6 +1151,61 @@ async fn every_eth_method_answers_as_recorded() {
     ] {
         rec.ask(label, "eth_getLogs", params).await;
     }
+
+    // Blocks' transactions and receipts by position.
+    for (label, params) in [
+        ("deploy", vec![hash_of("deploy")]),
+        ("unknown", vec![unknown_hash.clone()]),
+        ("short", vec![json!("0x00")]),
+        ("no params", vec![]),
+    ] {
+        rec.ask(label, "eth_getBlockTransactionCountByHash", params)
+            .await;
+    }
+    for (label, params) in [
+        ("deploy, 0", vec![json!(qty(at("deploy"))), json!("0x0")]),
+        ("eip2930, 0", vec![json!(qty(at("eip2930"))), json!(0)]),
+        (
+            "deploy, 1 (beyond)",
+            vec![json!(qty(at("deploy"))), json!("0x1")],
+        ),
+        ("latest (empty), 0", vec![json!("latest"), json!("0x0")]),
+        ("beyond the tip", vec![json!("0xffffff"), json!("0x0")]),
+        ("bad index", vec![json!(qty(at("deploy"))), json!("one")]),
+        ("missing index", vec![json!(qty(at("deploy")))]),
+        ("no params", vec![]),
+    ] {
+        rec.ask(label, "eth_getTransactionByBlockNumberAndIndex", params)
+            .await;
+    }
+    for (label, params) in [
+        ("legacy, 0", vec![hash_of("legacy"), json!("0x0")]),
+        ("legacy, 1 (beyond)", vec![hash_of("legacy"), json!("0x1")]),
+        ("unknown", vec![unknown_hash.clone(), json!("0x0")]),
+        ("short hash", vec![json!("0x00"), json!("0x0")]),
+        ("missing index", vec![hash_of("legacy")]),
+    ] {
+        rec.ask(label, "eth_getTransactionByBlockHashAndIndex", params)
+            .await;
+    }
+    for (label, params) in [
+        ("token_transfer", vec![json!(qty(at("token_transfer")))]),
+        ("skipped", vec![json!(qty(at("skipped")))]),
+        ("deploy by hash", vec![hash_of("deploy")]),
+        (
+            "revert by blockHash object",
+            vec![json!({"blockHash": hash_of("revert")})],
+        ),
+        ("latest (empty)", vec![json!("latest")]),
+        ("earliest", vec![json!("earliest")]),
+        ("beyond the tip", vec![json!("0xffffff")]),
+        ("unknown hash", vec![unknown_hash.clone()]),
+        ("bad tag", vec![json!("soon")]),
+        ("no params", vec![]),
+    ] {
+        rec.ask(label, "eth_getBlockReceipts", params).await;
+    }
+    rec.ask("no keys", "eth_accounts", vec![]).await;
 
     // The executor's own view of a block.
     for (label, params) in [

@@ -330,3 +330,74 @@ async fn executor_rpc_rejects_bad_input_and_stays_up() {
         "{fees}"
     );
 }
+
+/// The dev genesis holds the deterministic CREATE2 deployer: a deployment through it lands at
+/// the address CREATE2 predicts from the deployer, the salt and the init code (what
+/// `forge script` relies on), and the deployer answers that address to an `eth_call` first.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_create2_deployer_deploys_at_its_predicted_address() {
+    let net = TestNet::start_full(1, 0, 1);
+    let e = 1;
+    wait_executed(&net, e, 1).await;
+    let deployer = lazychain_config::CREATE2_DEPLOYER;
+    let code = net
+        .call(
+            e,
+            "eth_getCode",
+            rpc_params![deployer.to_string(), "latest"],
+        )
+        .await
+        .expect("code");
+    assert_eq!(
+        code.as_str(),
+        Some(hex0x(&lazychain_config::CREATE2_DEPLOYER_CODE).as_str())
+    );
+
+    // Runtime `PUSH1 42 PUSH0 MSTORE PUSH1 32 PUSH0 RETURN`; the init code returns it:
+    // `PUSH8 <runtime> PUSH0 MSTORE PUSH1 8 PUSH1 24 RETURN`.
+    let runtime = hex::decode("602a5f5260205ff3").expect("hex");
+    let init = hex::decode(format!("67{}5f5260086018f3", hex::encode(&runtime))).expect("hex");
+    let salt = B256::repeat_byte(0x5a);
+    let mut input = salt.to_vec();
+    input.extend_from_slice(&init);
+    let predicted = deployer.create2_from_code(salt, &init);
+
+    let answered = net
+        .call(
+            e,
+            "eth_call",
+            rpc_params![
+                serde_json::json!({"to": deployer.to_string(), "input": hex0x(&input)}),
+                "latest"
+            ],
+        )
+        .await
+        .expect("call");
+    assert_eq!(
+        answered.as_str(),
+        Some(hex0x(predicted.as_slice()).as_str())
+    );
+
+    let key = dev_account_key(0);
+    let deploy = sign_tx(&key, 0, Some(deployer), 0, 200_000, 2 * GWEI, input);
+    let receipt = send_and_wait(&net, e, deploy).await;
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    let deployed = net
+        .call(
+            e,
+            "eth_getCode",
+            rpc_params![predicted.to_string(), "latest"],
+        )
+        .await
+        .expect("code");
+    assert_eq!(deployed.as_str(), Some(hex0x(&runtime).as_str()));
+    let answer = net
+        .call(
+            e,
+            "eth_call",
+            rpc_params![serde_json::json!({"to": predicted.to_string()}), "latest"],
+        )
+        .await
+        .expect("call");
+    assert_eq!(u256(&answer), U256::from(42));
+}

@@ -5,7 +5,7 @@
 //! tools that know those accounts work unchanged. Their private keys are public: never fund
 //! them on a network that matters.
 
-use alloy_primitives::{uint, Address, B256, U256};
+use alloy_primitives::{address, bytes, uint, Address, Bytes, B256, U256};
 use alloy_signer_local::{coins_bip39::English, MnemonicBuilder};
 
 use crate::genesis::{DEFAULT_BASE_FEE_PER_GAS, DEFAULT_HARDFORK};
@@ -20,6 +20,18 @@ pub const DEV_ACCOUNT_BALANCE_WEI: U256 = uint!(10_000_000_000_000_000_000_000_U
 
 /// How many dev accounts `lazychain init` and `localnet` fund.
 pub const DEV_ACCOUNT_COUNT: usize = 10;
+
+/// The deterministic CREATE2 deployer (Arachnid's "deterministic deployment proxy"), at the
+/// address it has on nearly every EVM chain: `forge script` and other tools deploy through it
+/// to get the same contract addresses everywhere.
+pub const CREATE2_DEPLOYER: Address = address!("0x4e59b44847b379578588920ca78fbf26c0b4956c");
+
+/// Its runtime code (public chain data): calldata is `salt (32 bytes) ‖ init code`; it
+/// CREATE2s the init code with the call's value and returns the new address (20 bytes), or
+/// reverts if the creation fails.
+pub const CREATE2_DEPLOYER_CODE: Bytes = bytes!(
+    "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf3"
+);
 
 /// One account derived from [`DEV_MNEMONIC`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,23 +82,33 @@ pub fn dev_accounts(seed: u64, count: usize) -> Vec<DevAccount> {
 }
 
 /// The execution section of a development chain: hardfork osaka, a base fee of 1 gwei, a
-/// trace entry after every transaction, and the first [`DEV_ACCOUNT_COUNT`] dev accounts of
-/// `seed` (see [`dev_accounts`]) with [`DEV_ACCOUNT_BALANCE_WEI`] each.
+/// trace entry after every transaction, the first [`DEV_ACCOUNT_COUNT`] dev accounts of
+/// `seed` (see [`dev_accounts`]) with [`DEV_ACCOUNT_BALANCE_WEI`] each, then the
+/// [`CREATE2_DEPLOYER`].
 pub fn dev_execution(seed: u64) -> ExecutionGenesis {
+    let mut alloc: Vec<GenesisAccount> = dev_accounts(seed, DEV_ACCOUNT_COUNT)
+        .into_iter()
+        .map(|a| GenesisAccount {
+            address: a.address,
+            balance: DEV_ACCOUNT_BALANCE_WEI,
+            nonce: 0,
+            code: Default::default(),
+            storage: Vec::new(),
+        })
+        .collect();
+    alloc.push(GenesisAccount {
+        address: CREATE2_DEPLOYER,
+        balance: U256::ZERO,
+        // A contract's nonce starts at 1 (EIP-161).
+        nonce: 1,
+        code: CREATE2_DEPLOYER_CODE,
+        storage: Vec::new(),
+    });
     ExecutionGenesis {
         hardfork: DEFAULT_HARDFORK.to_owned(),
         base_fee_per_gas: DEFAULT_BASE_FEE_PER_GAS,
         trace_period: 1,
-        alloc: dev_accounts(seed, DEV_ACCOUNT_COUNT)
-            .into_iter()
-            .map(|a| GenesisAccount {
-                address: a.address,
-                balance: DEV_ACCOUNT_BALANCE_WEI,
-                nonce: 0,
-                code: Default::default(),
-                storage: Vec::new(),
-            })
-            .collect(),
+        alloc,
     }
 }
 
@@ -132,6 +154,16 @@ mod tests {
         // A prefix of a longer list.
         assert_eq!(dev_accounts(0, 1)[..], zero[..1]);
         assert!(dev_accounts(0, 0).is_empty());
+    }
+
+    #[test]
+    fn dev_genesis_holds_the_create2_deployer_after_the_accounts() {
+        let alloc = dev_execution(0).alloc;
+        assert_eq!(alloc.len(), DEV_ACCOUNT_COUNT + 1);
+        let deployer = &alloc[DEV_ACCOUNT_COUNT];
+        assert_eq!(deployer.address, CREATE2_DEPLOYER);
+        assert_eq!(deployer.code.len(), 69);
+        assert!(deployer.storage.is_empty());
     }
 
     #[test]

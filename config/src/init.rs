@@ -149,14 +149,13 @@ mod tests {
         assert_eq!(genesis.execution.hardfork, "osaka");
         assert_eq!(genesis.execution.base_fee_per_gas, 1_000_000_000);
         assert_eq!(genesis.execution.trace_period, 1);
-        assert_eq!(genesis.execution.alloc.len(), 10);
+        // The ten dev accounts, then the CREATE2 deployer.
+        assert_eq!(genesis.execution.alloc.len(), 11);
         assert_eq!(
             genesis.execution.alloc[0].address.to_checksum(None),
             "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
         );
-        assert!(genesis
-            .execution
-            .alloc
+        assert!(genesis.execution.alloc[..10]
             .iter()
             .all(|a| a.balance == DEV_ACCOUNT_BALANCE_WEI));
         assert!(genesis.genesis_time_ms > 1_600_000_000_000);

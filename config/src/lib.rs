@@ -35,8 +35,8 @@ pub use config::{
     MAX_EMPTY_BLOCK_INTERVAL_MS, MAX_SUBMIT_URLS,
 };
 pub use dev::{
-    dev_accounts, dev_execution, DevAccount, DEV_ACCOUNT_BALANCE_WEI, DEV_ACCOUNT_COUNT,
-    DEV_MNEMONIC,
+    dev_accounts, dev_execution, DevAccount, CREATE2_DEPLOYER, CREATE2_DEPLOYER_CODE,
+    DEV_ACCOUNT_BALANCE_WEI, DEV_ACCOUNT_COUNT, DEV_MNEMONIC,
 };
 pub use error::ConfigError;
 pub use genesis::{

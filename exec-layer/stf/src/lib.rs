@@ -19,18 +19,20 @@ pub mod env;
 pub mod execute;
 pub mod genesis;
 pub mod keys;
+pub mod overrides;
 pub mod receipt;
 pub mod state;
 pub mod txlog;
 pub mod witness;
 
-pub use call::{call, estimate_gas, CallError, CallOutcome, CallRequest};
+pub use call::{call, create_access_list, estimate_gas, CallError, CallOutcome, CallRequest};
 pub use env::{hardfork, BlockContext, ChainParams, HARDFORKS};
 pub use execute::{
     execute_block, execute_block_logged, execute_prefix, prepare, prepare_with, trace_root,
     BlockExecution, Commitment, CommitmentError, ExecError, PrepareError, PreparedTx,
 };
 pub use keys::{AccountValue, StateKey};
+pub use overrides::{AccountOverride, BlockOverrides, Overridden, StateOverrides, StorageOverride};
 pub use receipt::{receipts_root, Receipt, TxStatus};
 pub use state::{MemoryState, Overlay, ReadError, StateReader, StateWrites};
 pub use txlog::{TxWrite, TxWriteLog};

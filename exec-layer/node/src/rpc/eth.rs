@@ -6,20 +6,25 @@
 use std::sync::Arc;
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use alloy_primitives::{Bytes, B256, U256, U64};
+use alloy_primitives::{Address, Bytes, B256, U256, U64};
 use alloy_rpc_types_eth::{
-    BlockTransactions, FeeHistory, Filter, FilterBlockOption, Log, Transaction, TransactionRequest,
+    AccessListResult, BlockTransactions, FeeHistory, Filter, FilterBlockOption, Log, Transaction,
+    TransactionRequest,
 };
 use jsonrpsee::proc_macros::rpc;
 use lazychain_data_chain_node::shared::NodeShared;
 use lazychain_data_chain_types::tx::{decode_canonical, recover_sender, tx_hash};
 use lazychain_exec_stf::call::CallRequest;
-use lazychain_exec_stf::{call, estimate_gas, BlockContext, CallOutcome, StateReader};
+use lazychain_exec_stf::{
+    call, create_access_list, estimate_gas, BlockContext, BlockOverrides, CallOutcome, Overridden,
+    StateOverrides, StateReader,
+};
 
 use super::error::EthRpcError;
 use super::params::{
-    optional, required, AddressParam, Arg, BlockCountParam, BlockHashParam, BlockParam, CallParam,
-    FilterParam, FullParam, PercentilesParam, SlotParam, TxHashParam,
+    optional, required, AddressParam, Arg, BlockCountParam, BlockHashParam, BlockOrHashParam,
+    BlockOverridesParam, BlockParam, CallParam, FilterParam, FullParam, IndexParam,
+    PercentilesParam, SlotParam, StateOverridesParam, TxHashParam,
 };
 use super::types::{
     rpc_block, rpc_log, rpc_receipt, rpc_transaction, Checksummed, ExecutedRpcBlock, Execution,
@@ -88,11 +93,14 @@ pub trait EthApi {
         block: Option<Arg<BlockParam>>,
     ) -> EthResult<B256>;
 
+    /// With geth's state overrides (third parameter) and block overrides (fourth).
     #[method(name = "eth_call", blocking)]
     fn call(
         &self,
         request: Option<Arg<CallParam>>,
         block: Option<Arg<BlockParam>>,
+        state_overrides: Option<Arg<StateOverridesParam>>,
+        block_overrides: Option<Arg<BlockOverridesParam>>,
     ) -> EthResult<Bytes>;
 
     #[method(name = "eth_estimateGas", blocking)]
@@ -100,7 +108,17 @@ pub trait EthApi {
         &self,
         request: Option<Arg<CallParam>>,
         block: Option<Arg<BlockParam>>,
+        state_overrides: Option<Arg<StateOverridesParam>>,
+        block_overrides: Option<Arg<BlockOverridesParam>>,
     ) -> EthResult<U64>;
+
+    /// The accounts and slots the call accesses, and the gas it uses with them listed.
+    #[method(name = "eth_createAccessList", blocking)]
+    fn create_access_list(
+        &self,
+        request: Option<Arg<CallParam>>,
+        block: Option<Arg<BlockParam>>,
+    ) -> EthResult<Checksummed<AccessListResult>>;
 
     #[method(name = "eth_getBlockByNumber", blocking)]
     fn block_by_number(
@@ -121,6 +139,37 @@ pub trait EthApi {
         &self,
         block: Option<Arg<BlockParam>>,
     ) -> EthResult<Option<U64>>;
+
+    #[method(name = "eth_getBlockTransactionCountByHash", blocking)]
+    fn block_transaction_count_by_hash(
+        &self,
+        hash: Option<Arg<BlockHashParam>>,
+    ) -> EthResult<Option<U64>>;
+
+    #[method(name = "eth_getTransactionByBlockNumberAndIndex", blocking)]
+    fn transaction_by_block_number_and_index(
+        &self,
+        block: Option<Arg<BlockParam>>,
+        index: Option<Arg<IndexParam>>,
+    ) -> EthResult<Checksummed<Option<Transaction>>>;
+
+    #[method(name = "eth_getTransactionByBlockHashAndIndex", blocking)]
+    fn transaction_by_block_hash_and_index(
+        &self,
+        hash: Option<Arg<BlockHashParam>>,
+        index: Option<Arg<IndexParam>>,
+    ) -> EthResult<Checksummed<Option<Transaction>>>;
+
+    /// Every receipt of a block (by number, tag or hash), or `null` for an unknown block.
+    #[method(name = "eth_getBlockReceipts", blocking)]
+    fn block_receipts(
+        &self,
+        block: Option<Arg<BlockOrHashParam>>,
+    ) -> EthResult<Checksummed<Option<Vec<LazyReceipt>>>>;
+
+    /// The node holds no user keys: always empty.
+    #[method(name = "eth_accounts")]
+    fn accounts(&self) -> EthResult<Vec<Address>>;
 
     /// Executed transactions with their block; ordered or pooled ones without (as geth
     /// shows pending transactions).
@@ -246,6 +295,70 @@ impl EthRpc {
         let raw = decided.block.body.transactions().nth(index as usize);
         raw.map(|t| t.to_vec())
             .ok_or_else(|| EthRpcError::internal("transaction missing"))
+    }
+
+    /// The executed block a block parameter names (a hash too: a block, not a state, is
+    /// asked for), if there is one.
+    fn block_of(&self, block: Option<BlockParam>) -> EthResult<Option<ExecutedBlock>> {
+        match block {
+            Some(BlockParam(BlockId::Hash(hash))) => self.block_of_hash(hash.block_hash),
+            number => self.executed(self.height(number)?),
+        }
+    }
+
+    fn block_of_hash(&self, hash: B256) -> EthResult<Option<ExecutedBlock>> {
+        let state = &self.exec.state;
+        match state.height_of_hash(&hash).map_err(EthRpcError::internal)? {
+            Some(height) => self.executed(height),
+            None => Ok(None),
+        }
+    }
+
+    /// Transaction `index` of an executed block, as `eth_getTransactionByHash` shows it.
+    fn transaction_at(
+        &self,
+        block: Option<ExecutedBlock>,
+        index: u64,
+    ) -> EthResult<Option<Transaction>> {
+        let Some(block) = block else {
+            return Ok(None);
+        };
+        let Some(index) = u32::try_from(index)
+            .ok()
+            .filter(|i| u64::from(*i) < block.tx_count)
+        else {
+            return Ok(None);
+        };
+        let receipt = self
+            .exec
+            .state
+            .receipt(block.height, index)
+            .map_err(EthRpcError::internal)?
+            .ok_or_else(|| EthRpcError::internal("receipt missing"))?;
+        let raw = self.decided_transaction(block.height, index)?;
+        let envelope = decode_canonical(&raw).map_err(EthRpcError::internal)?;
+        Ok(Some(rpc_transaction(
+            envelope,
+            receipt.from,
+            Some((&block, index)),
+            block.base_fee,
+        )))
+    }
+
+    /// Every receipt of `block`, each with its block-wide log indexes.
+    fn receipts_of(&self, block: &ExecutedBlock) -> EthResult<Vec<LazyReceipt>> {
+        let receipts = self
+            .exec
+            .state
+            .receipts(block.height)
+            .map_err(EthRpcError::internal)?;
+        let mut first_log = 0usize;
+        let mut out = Vec::with_capacity(receipts.len());
+        for (i, receipt) in receipts.iter().enumerate() {
+            out.push(rpc_receipt(receipt, block, i as u32, first_log));
+            first_log += receipt.logs.len();
+        }
+        Ok(out)
     }
 
     fn find_block_by_number(
@@ -427,6 +540,18 @@ fn resolve(block: Option<BlockParam>, tags: &Tags) -> EthResult<u64> {
     }
 }
 
+/// A call's overrides (none when absent or `null`): the state it reads through and its
+/// block, never written anywhere.
+fn overrides(
+    state: Option<Arg<StateOverridesParam>>,
+    block: Option<Arg<BlockOverridesParam>>,
+) -> EthResult<(StateOverrides, BlockOverrides)> {
+    Ok((
+        optional(state)?.map(|s| s.0).unwrap_or_default(),
+        optional(block)?.map(|b| b.0).unwrap_or_default(),
+    ))
+}
+
 fn call_request(request: TransactionRequest) -> CallRequest {
     CallRequest {
         from: request.from,
@@ -438,6 +563,7 @@ fn call_request(request: TransactionRequest) -> CallRequest {
         value: request.value,
         // cast sends both `data` and `input`; `input` wins, as in geth.
         input: request.input.input().cloned().unwrap_or_default(),
+        access_list: request.access_list.unwrap_or_default(),
     }
 }
 
@@ -585,10 +711,15 @@ impl EthApiServer for EthRpc {
         &self,
         request: Option<Arg<CallParam>>,
         block: Option<Arg<BlockParam>>,
+        state_overrides: Option<Arg<StateOverridesParam>>,
+        block_overrides: Option<Arg<BlockOverridesParam>>,
     ) -> EthResult<Bytes> {
         let CallParam(request) = required(request)?;
+        let (state_overrides, block_overrides) = overrides(state_overrides, block_overrides)?;
         let (request, context, snap) = self.call_inputs(request, optional(block)?)?;
-        match call(&self.exec.params, &context, &request, &snap)? {
+        let (params, context) = block_overrides.apply(&self.exec.params, &context);
+        let state = Overridden::new(&snap, &state_overrides);
+        match call(&params, &context, &request, &state)? {
             CallOutcome::Success { output, .. } => Ok(output),
             failed => Err(EthRpcError::from_outcome(failed)),
         }
@@ -598,13 +729,44 @@ impl EthApiServer for EthRpc {
         &self,
         request: Option<Arg<CallParam>>,
         block: Option<Arg<BlockParam>>,
+        state_overrides: Option<Arg<StateOverridesParam>>,
+        block_overrides: Option<Arg<BlockOverridesParam>>,
     ) -> EthResult<U64> {
         let CallParam(request) = required(request)?;
+        let (state_overrides, block_overrides) = overrides(state_overrides, block_overrides)?;
         let (request, context, snap) = self.call_inputs(request, optional(block)?)?;
-        match estimate_gas(&self.exec.params, &context, &request, &snap)? {
+        let (params, context) = block_overrides.apply(&self.exec.params, &context);
+        let state = Overridden::new(&snap, &state_overrides);
+        match estimate_gas(&params, &context, &request, &state)? {
             Ok(gas) => Ok(U64::from(gas)),
             Err(failed) => Err(EthRpcError::from_outcome(failed)),
         }
+    }
+
+    fn create_access_list(
+        &self,
+        request: Option<Arg<CallParam>>,
+        block: Option<Arg<BlockParam>>,
+    ) -> EthResult<Checksummed<AccessListResult>> {
+        let CallParam(request) = required(request)?;
+        let (request, context, snap) = self.call_inputs(request, optional(block)?)?;
+        let (access_list, outcome) =
+            create_access_list(&self.exec.params, &context, &request, &snap)?;
+        // As geth: a call that fails still answers its list, with the EVM's error beside it
+        // (a revert without its reason).
+        let (gas_used, error) = match outcome {
+            CallOutcome::Success { gas_used, .. } => (gas_used, None),
+            CallOutcome::Revert { gas_used, .. } => (gas_used, Some("execution reverted".into())),
+            CallOutcome::Halt { gas_used, .. } => (
+                gas_used,
+                Some(EthRpcError::from_outcome(outcome).to_string()),
+            ),
+        };
+        Ok(Checksummed(AccessListResult {
+            access_list,
+            gas_used: U256::from(gas_used),
+            error,
+        }))
     }
 
     fn block_by_number(
@@ -633,6 +795,51 @@ impl EthApiServer for EthRpc {
     ) -> EthResult<Option<U64>> {
         let height = self.height(optional(block)?)?;
         Ok(self.executed(height)?.map(|b| U64::from(b.tx_count)))
+    }
+
+    fn block_transaction_count_by_hash(
+        &self,
+        hash: Option<Arg<BlockHashParam>>,
+    ) -> EthResult<Option<U64>> {
+        let BlockHashParam(hash) = required(hash)?;
+        Ok(self.block_of_hash(hash)?.map(|b| U64::from(b.tx_count)))
+    }
+
+    fn transaction_by_block_number_and_index(
+        &self,
+        block: Option<Arg<BlockParam>>,
+        index: Option<Arg<IndexParam>>,
+    ) -> EthResult<Checksummed<Option<Transaction>>> {
+        let block = required(block)?;
+        let IndexParam(index) = required(index)?;
+        let block = self.executed(self.height(Some(block))?)?;
+        self.transaction_at(block, index).map(Checksummed)
+    }
+
+    fn transaction_by_block_hash_and_index(
+        &self,
+        hash: Option<Arg<BlockHashParam>>,
+        index: Option<Arg<IndexParam>>,
+    ) -> EthResult<Checksummed<Option<Transaction>>> {
+        let BlockHashParam(hash) = required(hash)?;
+        let IndexParam(index) = required(index)?;
+        let block = self.block_of_hash(hash)?;
+        self.transaction_at(block, index).map(Checksummed)
+    }
+
+    fn block_receipts(
+        &self,
+        block: Option<Arg<BlockOrHashParam>>,
+    ) -> EthResult<Checksummed<Option<Vec<LazyReceipt>>>> {
+        let BlockOrHashParam(block) = required(block)?;
+        self.block_of(Some(block))?
+            .map(|b| self.receipts_of(&b))
+            .transpose()
+            .map(Checksummed)
+    }
+
+    fn accounts(&self) -> EthResult<Vec<Address>> {
+        Ok(Vec::new())
     }
 
     fn transaction_by_hash(

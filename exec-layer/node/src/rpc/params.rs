@@ -13,6 +13,7 @@ use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy_rpc_types_eth::{Filter, FilterBlockOption, FilterSet, TransactionInput};
 use alloy_rpc_types_eth::{Topic, TransactionRequest};
+use lazychain_exec_stf::{AccountOverride, BlockOverrides, StateOverrides, StorageOverride};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -62,6 +63,13 @@ pub enum ParamError {
     MissingCall,
     #[error("at most 4 topic positions")]
     TooManyTopics,
+    /// geth refuses an account override with both.
+    #[error("account {address} has both 'state' and 'stateDiff'")]
+    StateAndStateDiff { address: Address },
+    #[error("{what}: unknown field {field:?}")]
+    UnknownField { what: &'static str, field: String },
+    #[error("{what}: {field} is not supported here")]
+    Unsupported { what: &'static str, field: String },
     /// A field of a call object that only alloy's type decodes (nonce, accessList, ...).
     #[error("call: {reason}")]
     Call { reason: String },
@@ -208,6 +216,23 @@ impl FromParam for BlockParam {
     }
 }
 
+/// `eth_getBlockReceipts`' block: a block parameter, or a bare block hash (as geth takes it
+/// there: a 32-byte hex string is a hash, not a number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockOrHashParam(pub BlockParam);
+
+impl FromParam for BlockOrHashParam {
+    fn from_param(v: &Value) -> ParamResult<Self> {
+        match v.as_str() {
+            Some(s) if s.len() == 66 => Ok(BlockOrHashParam(BlockParam(BlockId::from(b256(
+                v,
+                "blockHash",
+            )?)))),
+            _ => BlockParam::from_param(v).map(BlockOrHashParam),
+        }
+    }
+}
+
 /// The account an `eth_get*` state read is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AddressParam(pub Address);
@@ -245,6 +270,16 @@ pub struct SlotParam(pub U256);
 impl FromParam for SlotParam {
     fn from_param(v: &Value) -> ParamResult<Self> {
         u256(v, "slot").map(SlotParam)
+    }
+}
+
+/// A transaction's index in its block (`eth_getTransactionByBlock*AndIndex`), a quantity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexParam(pub u64);
+
+impl FromParam for IndexParam {
+    fn from_param(v: &Value) -> ParamResult<Self> {
+        u64_quantity(v, "index").map(IndexParam)
     }
 }
 
@@ -362,6 +397,121 @@ impl FromParam for CallParam {
             request.input = TransactionInput::new(Bytes::from(bytes));
         }
         Ok(CallParam(request))
+    }
+}
+
+/// `eth_call`'s and `eth_estimateGas`'s state overrides: address -> `balance`, `nonce`,
+/// `code`, `state` or `stateDiff` (slot -> value), as geth takes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateOverridesParam(pub StateOverrides);
+
+impl FromParam for StateOverridesParam {
+    fn from_param(v: &Value) -> ParamResult<Self> {
+        let mut overrides = StateOverrides::new();
+        for (key, account) in object(v, "stateOverrides")? {
+            let address = address(&Value::String(key.clone()), "stateOverrides")?;
+            overrides.insert(address, account_override(address, account)?);
+        }
+        Ok(StateOverridesParam(overrides))
+    }
+}
+
+fn object<'v>(v: &'v Value, what: &'static str) -> ParamResult<&'v Map<String, Value>> {
+    v.as_object().ok_or_else(|| ParamError::NotObject {
+        what,
+        got: v.clone(),
+    })
+}
+
+fn account_override(address: Address, v: &Value) -> ParamResult<AccountOverride> {
+    let mut o = AccountOverride::default();
+    let (mut state, mut diff) = (None, None);
+    for (field, value) in object(v, "account override")? {
+        if value.is_null() {
+            continue;
+        }
+        match field.as_str() {
+            "balance" => o.balance = Some(u256(value, "balance")?),
+            "nonce" => o.nonce = Some(u64_quantity(value, "nonce")?),
+            "code" => o.code = Some(Bytes::from(hex_bytes(value, "code")?)),
+            "state" => state = Some(slots(value, "state")?),
+            "stateDiff" => diff = Some(slots(value, "stateDiff")?),
+            "movePrecompileToAddress" => {
+                return Err(ParamError::Unsupported {
+                    what: "account override",
+                    field: field.clone(),
+                })
+            }
+            _ => {
+                return Err(ParamError::UnknownField {
+                    what: "account override",
+                    field: field.clone(),
+                })
+            }
+        }
+    }
+    o.storage = match (state, diff) {
+        (Some(_), Some(_)) => return Err(ParamError::StateAndStateDiff { address }),
+        (Some(slots), None) => Some(StorageOverride::Replace(slots)),
+        (None, Some(slots)) => Some(StorageOverride::Diff(slots)),
+        (None, None) => None,
+    };
+    Ok(o)
+}
+
+/// Slot -> value, both 32-byte words (as geth takes them).
+fn slots(v: &Value, what: &'static str) -> ParamResult<std::collections::HashMap<U256, U256>> {
+    object(v, what)?
+        .iter()
+        .map(|(slot, value)| {
+            let slot = b256(&Value::String(slot.clone()), what)?;
+            Ok((
+                U256::from_be_bytes(slot.0),
+                U256::from_be_bytes(b256(value, what)?.0),
+            ))
+        })
+        .collect()
+}
+
+/// `eth_call`'s and `eth_estimateGas`'s block overrides, by geth's names or alloy's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockOverridesParam(pub BlockOverrides);
+
+impl FromParam for BlockOverridesParam {
+    fn from_param(v: &Value) -> ParamResult<Self> {
+        let mut o = BlockOverrides::default();
+        for (field, value) in object(v, "blockOverrides")? {
+            if value.is_null() {
+                continue;
+            }
+            match field.as_str() {
+                "number" | "blockNumber" => o.number = Some(u64_quantity(value, "number")?),
+                "time" | "timestamp" => o.time = Some(u64_quantity(value, "time")?),
+                "gasLimit" => o.gas_limit = Some(u64_quantity(value, "gasLimit")?),
+                "feeRecipient" | "coinbase" => o.coinbase = Some(address(value, "feeRecipient")?),
+                "baseFeePerGas" | "baseFee" => {
+                    o.base_fee = Some(u64_quantity(value, "baseFeePerGas")?)
+                }
+                "prevRandao" | "random" => o.random = Some(b256(value, "prevRandao")?),
+                // Not observable since the merge: DIFFICULTY reads PREVRANDAO.
+                "difficulty" => {
+                    u256(value, "difficulty")?;
+                }
+                "blobBaseFee" | "beaconRoot" | "withdrawals" => {
+                    return Err(ParamError::Unsupported {
+                        what: "blockOverrides",
+                        field: field.clone(),
+                    })
+                }
+                _ => {
+                    return Err(ParamError::UnknownField {
+                        what: "blockOverrides",
+                        field: field.clone(),
+                    })
+                }
+            }
+        }
+        Ok(BlockOverridesParam(o))
     }
 }
 
@@ -506,6 +656,11 @@ mod tests {
             message::<SlotParam>(json!(-1)),
             "slot: not a non-negative integer"
         );
+        assert_eq!(IndexParam::from_param(&json!("0x2")), Ok(IndexParam(2)));
+        assert_eq!(
+            message::<IndexParam>(json!("2")),
+            "index: a quantity is 0x-prefixed hex, got \"2\""
+        );
         assert_eq!(
             message::<BlockCountParam>(json!("four")),
             "blockCount: a quantity is 0x-prefixed hex, got \"four\""
@@ -562,6 +717,15 @@ mod tests {
         assert_eq!(
             message::<BlockParam>(json!({"blockNumber": "3"})),
             "blockNumber: a quantity is 0x-prefixed hex, got \"3\""
+        );
+        let hash = B256::repeat_byte(0x11);
+        assert_eq!(
+            BlockOrHashParam::from_param(&json!(hash)),
+            Ok(BlockOrHashParam(BlockParam(BlockId::from(hash))))
+        );
+        assert_eq!(
+            BlockOrHashParam::from_param(&json!("latest")),
+            Ok(BlockOrHashParam(BlockNumberOrTag::Latest.into()))
         );
         assert_eq!(
             message::<BlockParam>(json!({})),
@@ -629,6 +793,73 @@ mod tests {
         );
         assert_eq!(message::<CallParam>(Value::Null), "missing the call object");
         assert!(message::<CallParam>(json!({"nonce": "five"})).starts_with("call: "));
+    }
+
+    #[test]
+    fn state_overrides_decode_per_account() {
+        let a = Address::repeat_byte(0xa1);
+        let slot = B256::with_last_byte(1);
+        let Ok(StateOverridesParam(o)) = StateOverridesParam::from_param(&json!({
+            a.to_string(): {"balance": "0x10", "nonce": "0x2", "code": "0x6001",
+                            "stateDiff": {slot.to_string(): B256::with_last_byte(9)}},
+        })) else {
+            panic!("valid overrides are refused");
+        };
+        let account = o.get(&a).cloned().unwrap_or_default();
+        assert_eq!(account.balance, Some(U256::from(16)));
+        assert_eq!(account.nonce, Some(2));
+        assert_eq!(account.code, Some(Bytes::from_static(&[0x60, 0x01])));
+        assert_eq!(
+            account.storage,
+            Some(StorageOverride::Diff(
+                [(U256::from(1), U256::from(9))].into_iter().collect()
+            ))
+        );
+        assert_eq!(
+            message::<StateOverridesParam>(json!({a.to_string(): {"state": {}, "stateDiff": {}}})),
+            format!("account {a} has both 'state' and 'stateDiff'")
+        );
+        assert_eq!(
+            message::<StateOverridesParam>(json!({"0x12": {}})),
+            "stateOverrides: expected 20 bytes, got 1"
+        );
+        assert_eq!(
+            message::<StateOverridesParam>(json!({a.to_string(): {"balanse": "0x1"}})),
+            "account override: unknown field \"balanse\""
+        );
+        assert_eq!(
+            message::<StateOverridesParam>(json!({a.to_string(): {"state": {"0x01": "0x02"}}})),
+            "state: expected 32 bytes, got 1"
+        );
+    }
+
+    #[test]
+    fn block_overrides_take_geths_and_alloys_names() {
+        let Ok(BlockOverridesParam(o)) = BlockOverridesParam::from_param(&json!({
+            "number": "0x64", "time": "0x10", "gasLimit": "0x1000000",
+            "coinbase": Address::repeat_byte(0xc0), "baseFeePerGas": "0x0",
+        })) else {
+            panic!("valid overrides are refused");
+        };
+        assert_eq!(
+            o,
+            BlockOverrides {
+                number: Some(100),
+                time: Some(16),
+                gas_limit: Some(1 << 24),
+                coinbase: Some(Address::repeat_byte(0xc0)),
+                base_fee: Some(0),
+                random: None,
+            }
+        );
+        assert_eq!(
+            message::<BlockOverridesParam>(json!({"blobBaseFee": "0x1"})),
+            "blockOverrides: blobBaseFee is not supported here"
+        );
+        assert_eq!(
+            message::<BlockOverridesParam>(json!("soon")),
+            "blockOverrides: expected an object, got \"soon\""
+        );
     }
 
     #[test]
