@@ -1,6 +1,7 @@
 //! What each command does: load files, call the crates, print results.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use eyre::{bail, eyre, Context, Result};
 use lazychain_config::{init_home, Genesis, InitOptions, LogFormat, NodeConfig, ValidatorKey};
@@ -420,6 +421,14 @@ fn run_node(
             Ok(())
         })
     });
+    // The benchmark-only coupled mode: execution on the consensus path, wired in here so that
+    // the validator crate executes nothing.
+    let coupled = (config.consensus.coupled_execution
+        && role == lazychain_data_chain_node::Role::Validator)
+        .then(|| lazychain_bench::coupled_execution::for_validator(&genesis, &config.node.moniker))
+        .transpose()?
+        .map(|c| -> Arc<dyn lazychain_data_chain_node::coupled::CoupledExecution> { c });
+    let add_ons = lazychain_data_chain_node::NodeAddOns { extension, coupled };
     runtime.block_on(async {
         lazychain_data_chain_node::run_node_with(
             role,
@@ -427,7 +436,7 @@ fn run_node(
             config,
             genesis,
             key,
-            extension,
+            add_ons,
             shutdown_signal(),
         )
         .await

@@ -136,16 +136,6 @@ const KNOWN_VIOLATIONS: &[(&str, &str, &str)] = &[
         "state consensus and the item pool run in the validator crate until a state crate owns them",
     ),
     (
-        "lazychain-data-chain-node",
-        "lazychain-exec-stf",
-        "the benchmark-only coupled mode executes in the validator crate",
-    ),
-    (
-        "lazychain-data-chain-node",
-        "lazychain-exec-state-tree",
-        "the benchmark-only coupled mode keeps a state tree in the validator crate",
-    ),
-    (
         "lazychain-fraud",
         "lazychain-config",
         "genesis types live in the config crate until a pure chainspec crate holds them",

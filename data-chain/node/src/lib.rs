@@ -8,9 +8,10 @@
 //!
 //! A validator orders and stores data only: nothing here reads EVM state or executes a block.
 //! The one exception is bounded and stateless: checking a fraud proof re-executes its single
-//! transaction over the witness the proof carries (`lazychain-fraud`). A second exception exists
-//! for benchmarks only and is off by default: `coupled` executes every block on the consensus
-//! path, to measure what the split saves. Wire formats and
+//! transaction over the witness the proof carries (`lazychain-fraud`). The benchmark-only
+//! coupled mode (off by default) executes every block on the consensus path, to measure what
+//! the split saves; the execution is wired in from outside through `coupled`, and this crate
+//! knows none of its types. Wire formats and
 //! validity rules live in `lazychain-data-chain-types`, the engine's types in
 //! `lazychain-data-chain-consensus`.
 
@@ -34,6 +35,6 @@ pub mod store;
 pub mod tables;
 
 pub use node::{
-    run_node, run_node_with, run_validator, ExtensionError, NodeError, NodeExtension, NodeHandles,
-    Role,
+    run_node, run_node_with, run_validator, ExtensionError, NodeAddOns, NodeError, NodeExtension,
+    NodeHandles, Role,
 };

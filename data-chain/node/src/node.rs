@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::app::App;
-use crate::coupled::{CoupledExecution, CoupledMetrics};
+use crate::coupled::CoupledExecution;
 use crate::mempool::{Mempool, MempoolLimits};
 use crate::metrics::NodeMetrics;
 use crate::rpc::RpcLimits;
@@ -111,31 +111,27 @@ pub fn timing(config: &NodeConfig) -> Timing {
     }
 }
 
-/// Turns on the benchmark-only coupled mode: the genesis state in memory, brought up to the
+/// Turns on the benchmark-only coupled mode: the execution wired in is brought up to the
 /// decided height by executing every decided block again.
 async fn enable_coupled(
     shared: &Arc<NodeShared>,
     store: &Arc<BlockStore>,
-    genesis: &Genesis,
-    moniker: &str,
+    coupled: Arc<dyn CoupledExecution>,
     latest: u64,
 ) -> Result<(), NodeError> {
-    let metrics = CoupledMetrics::new();
-    metrics.register(moniker);
-    let mut coupled = CoupledExecution::from_genesis(genesis, metrics)
-        .map_err(|e| NodeError::Config(e.to_string()))?;
     let started = std::time::Instant::now();
     let store = store.clone();
-    let coupled = tokio::task::spawn_blocking(move || {
+    let replay = coupled.clone();
+    tokio::task::spawn_blocking(move || {
         for height in 1..=latest {
             let decided = store
                 .decided(height)?
                 .ok_or_else(|| NodeError::App(format!("decided block {height} is missing")))?;
-            coupled
+            replay
                 .commit(&decided.block, &|_| None)
                 .map_err(|e| NodeError::App(e.to_string()))?;
         }
-        Ok::<_, NodeError>(coupled)
+        Ok::<_, NodeError>(())
     })
     .await
     .map_err(|e| NodeError::App(e.to_string()))??;
@@ -219,19 +215,39 @@ pub async fn run_node(
     key: ValidatorKey,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), NodeError> {
-    run_node_with(role, home, config, genesis, key, None, shutdown).await
+    run_node_with(
+        role,
+        home,
+        config,
+        genesis,
+        key,
+        NodeAddOns::default(),
+        shutdown,
+    )
+    .await
 }
 
-/// [`run_node`], with an extension that serves more RPC methods and runs beside the node.
+/// What an embedding process (the binary, an executor) adds to a data-chain node.
+#[derive(Default)]
+pub struct NodeAddOns {
+    /// Serves more RPC methods and runs beside the node.
+    pub extension: Option<NodeExtension>,
+    /// The benchmark-only coupled execution, run on the consensus path when
+    /// `consensus.coupled_execution` is set on a validator.
+    pub coupled: Option<Arc<dyn CoupledExecution>>,
+}
+
+/// [`run_node`], with what an embedding process adds to it.
 pub async fn run_node_with(
     role: Role,
     home: &Path,
     config: NodeConfig,
     genesis: Genesis,
     key: ValidatorKey,
-    extension: Option<NodeExtension>,
+    add_ons: NodeAddOns,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), NodeError> {
+    let NodeAddOns { extension, coupled } = add_ons;
     let validators = validator_set(&genesis)?;
     let address = Address(key.address());
     let in_set = validators.get(&address).is_some();
@@ -306,7 +322,12 @@ pub async fn run_node_with(
     let latest = store.latest_height()?;
     if config.consensus.coupled_execution {
         if role == Role::Validator {
-            enable_coupled(&shared, &store, &genesis, &config.node.moniker, latest).await?;
+            let coupled = coupled.ok_or_else(|| {
+                NodeError::Config(
+                    "consensus.coupled_execution is set, but this process has no coupled execution wired in".into(),
+                )
+            })?;
+            enable_coupled(&shared, &store, coupled, latest).await?;
         } else {
             warn!("consensus.coupled_execution applies to validators only; ignored");
         }

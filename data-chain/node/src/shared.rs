@@ -10,7 +10,7 @@ use lazychain_data_chain_types::validity::BlockRules;
 use lazychain_data_chain_types::{Block, BlockHash, BlockHeader};
 use tokio::sync::{broadcast, mpsc, Notify};
 
-use crate::coupled::{CoupledExecution, CoupledHandle};
+use crate::coupled::CoupledExecution;
 use crate::items::{
     ClaimMeta, DropReason, Dropped, ItemPool, PoolCounts, ProofFate, ProofMeta, Refused,
     GOSSIP_CLAIM, GOSSIP_FRAUD_PROOF,
@@ -157,7 +157,7 @@ pub struct NodeShared {
     items_out: mpsc::Sender<Vec<u8>>,
     /// Benchmark-only coupled execution (`consensus.coupled_execution`); unset in the lazy
     /// design.
-    coupled: OnceLock<Arc<CoupledHandle>>,
+    coupled: OnceLock<Arc<dyn CoupledExecution>>,
     /// Slashed executors when the item pool was last cleaned of their claims.
     slashed_seen: std::sync::atomic::AtomicUsize,
     /// A reason an embedding process (an executor) declares this node not ready.
@@ -213,12 +213,12 @@ impl NodeShared {
     }
 
     /// Turns on coupled execution (benchmarks only); once, before the engine starts.
-    pub fn set_coupled(&self, coupled: CoupledExecution) {
-        let _ = self.coupled.set(Arc::new(CoupledHandle::new(coupled)));
+    pub fn set_coupled(&self, coupled: Arc<dyn CoupledExecution>) {
+        let _ = self.coupled.set(coupled);
     }
 
     /// The coupled execution, when this node runs in the benchmark-only coupled mode.
-    pub fn coupled(&self) -> Option<&Arc<CoupledHandle>> {
+    pub fn coupled(&self) -> Option<&Arc<dyn CoupledExecution>> {
         self.coupled.get()
     }
 

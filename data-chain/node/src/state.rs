@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use alloy_primitives::B256;
 use lazychain_config::Genesis;
 use lazychain_data_chain_types::{Block, BlockHeader};
-use lazychain_exec_stf::ChainParams;
+use lazychain_fraud::ChainParams;
 use lazychain_fraud::{
     proof_id, verify, ApplyError, ClaimId, ClaimItem, ClaimStatus, Dispute, ExecutorRegistry,
     FraudItem, FraudProof, Inclusion, Outcome, SignedClaim, StateConsensus, StateParams, Verdict,

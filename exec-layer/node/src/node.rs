@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use lazychain_config::{Genesis, NodeConfig, ValidatorKey};
-use lazychain_data_chain_node::{run_node_with, NodeError, NodeExtension, Role};
+use lazychain_data_chain_node::{run_node_with, NodeAddOns, NodeError, NodeExtension, Role};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
@@ -146,7 +146,10 @@ pub async fn run_executor(
         config,
         genesis,
         key,
-        Some(extension),
+        NodeAddOns {
+            extension: Some(extension),
+            coupled: None,
+        },
         shutdown,
     )
     .await;
