@@ -363,10 +363,11 @@ impl App {
         // State-consensus items first: they are few and time-critical (a fraud proof must land
         // inside the challenge window); at most half the block's bytes, but always room for
         // the largest fraud proof.
+        let state = self.shared.state_service();
         let item_budget = (rules.max_block_bytes as usize / 2)
-            .max(lazychain_fraud::MAX_FRAUD_ITEM_BYTES)
+            .max(state.max_item_bytes())
             .min(rules.max_block_bytes as usize);
-        let (claims, proofs) = self.shared.select_items(height.0, item_budget);
+        let (claims, proofs) = state.select_items(height.0, item_budget);
         let item_bytes: usize = claims.iter().chain(&proofs).map(Vec::len).sum();
         let timestamp_ms = now_ms().max(parent.timestamp_ms + 1);
         // The execution budget: declared gas within what the bucket holds now, and only

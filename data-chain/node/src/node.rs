@@ -25,7 +25,7 @@ use crate::mempool::{Mempool, MempoolLimits};
 use crate::metrics::NodeMetrics;
 use crate::rpc::RpcLimits;
 use crate::shared::NodeShared;
-use crate::state::StateFollower;
+use crate::state_service::{ItemGossip, StateLink, StateService};
 use crate::store::BlockStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +49,7 @@ pub enum NodeError {
     /// Replaying the decided chain through state consensus at start-up failed. The message
     /// already names the cause, so it is not repeated as a `source()`.
     #[error("application loop: {0}")]
-    Replay(crate::shared::FollowError),
+    Replay(ExtensionError),
     /// The embedding process's [`NodeExtension`] could not start.
     #[error(transparent)]
     Extension(ExtensionError),
@@ -178,17 +178,6 @@ impl Role {
     }
 }
 
-/// Runs a validator until `shutdown` resolves or a component fails.
-pub async fn run_validator(
-    home: &Path,
-    config: NodeConfig,
-    genesis: Genesis,
-    key: ValidatorKey,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), NodeError> {
-    run_node(Role::Validator, home, config, genesis, key, shutdown).await
-}
-
 /// What an embedding process (the executor) gets of a running data-chain node.
 #[derive(Clone)]
 pub struct NodeHandles {
@@ -206,30 +195,10 @@ pub type NodeExtension = Box<
 /// this crate does not know.
 pub type ExtensionError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Runs a data-chain node in `role` until `shutdown` resolves or a component fails.
-pub async fn run_node(
-    role: Role,
-    home: &Path,
-    config: NodeConfig,
-    genesis: Genesis,
-    key: ValidatorKey,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), NodeError> {
-    run_node_with(
-        role,
-        home,
-        config,
-        genesis,
-        key,
-        NodeAddOns::default(),
-        shutdown,
-    )
-    .await
-}
-
 /// What an embedding process (the binary, an executor) adds to a data-chain node.
-#[derive(Default)]
 pub struct NodeAddOns {
+    /// State consensus over the decided blocks: every node runs one.
+    pub state: Arc<dyn StateService>,
     /// Serves more RPC methods and runs beside the node.
     pub extension: Option<NodeExtension>,
     /// The benchmark-only coupled execution, run on the consensus path when
@@ -237,7 +206,19 @@ pub struct NodeAddOns {
     pub coupled: Option<Arc<dyn CoupledExecution>>,
 }
 
-/// [`run_node`], with what an embedding process adds to it.
+impl NodeAddOns {
+    /// A node with `state` and nothing else added.
+    pub fn new(state: Arc<dyn StateService>) -> Self {
+        Self {
+            state,
+            extension: None,
+            coupled: None,
+        }
+    }
+}
+
+/// Runs a data-chain node in `role`, with what the embedding process adds to it, until
+/// `shutdown` resolves or a component fails.
 pub async fn run_node_with(
     role: Role,
     home: &Path,
@@ -247,7 +228,11 @@ pub async fn run_node_with(
     add_ons: NodeAddOns,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), NodeError> {
-    let NodeAddOns { extension, coupled } = add_ons;
+    let NodeAddOns {
+        state,
+        extension,
+        coupled,
+    } = add_ons;
     let validators = validator_set(&genesis)?;
     let address = Address(key.address());
     let in_set = validators.get(&address).is_some();
@@ -286,7 +271,13 @@ pub async fn run_node_with(
     });
     let (gossip_tx, gossip_rx) = mpsc::channel(65_536);
     let (items_tx, items_rx) = mpsc::channel(1024);
-    let state = StateFollower::new(&genesis).map_err(|e| NodeError::Config(e.to_string()))?;
+    state
+        .attach(StateLink {
+            store: store.clone(),
+            gossip: ItemGossip(items_tx),
+            moniker: config.node.moniker.clone(),
+        })
+        .map_err(NodeError::Extension)?;
     let shared = Arc::new(NodeShared::new(
         role.name(),
         config.node.moniker.clone(),
@@ -304,13 +295,12 @@ pub async fn run_node_with(
             .map(|v| v.voting_power)
             .unwrap_or(0),
         gossip_tx,
-        state,
-        items_tx,
+        state.clone(),
     ));
     // Replay the decided chain through state consensus before serving anything.
     let replay_started = std::time::Instant::now();
-    let shared_replay = shared.clone();
-    let applied = tokio::task::spawn_blocking(move || shared_replay.follow_state())
+    let replay = state.clone();
+    let applied = tokio::task::spawn_blocking(move || replay.follow())
         .await
         .map_err(|e| NodeError::App(e.to_string()))?
         .map_err(NodeError::Replay)?;
@@ -374,6 +364,9 @@ pub async fn run_node_with(
     };
     let mut module = crate::rpc::module(shared.clone())
         .map_err(|e| NodeError::Config(format!("rpc methods: {e}")))?;
+    module
+        .merge(state.clone().rpc_methods().map_err(NodeError::Extension)?)
+        .map_err(|e| NodeError::Config(format!("rpc methods: {e}")))?;
     if let Some(extend) = extension {
         let handles = NodeHandles {
             shared: shared.clone(),
@@ -412,12 +405,11 @@ pub async fn run_node_with(
             }
         }
     });
-    let state_shared = shared.clone();
+    let mut decided = shared.subscribe_decided();
     let state_task = tokio::spawn(async move {
-        let mut decided = state_shared.subscribe_decided();
         loop {
-            let shared = state_shared.clone();
-            match tokio::task::spawn_blocking(move || shared.follow_state()).await {
+            let state = state.clone();
+            match tokio::task::spawn_blocking(move || state.follow()).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => warn!(error = %e, "state consensus could not apply a block"),
                 Err(e) => warn!(error = %e, "state consensus task failed"),

@@ -103,7 +103,7 @@ pub fn status_json(shared: &NodeShared) -> Value {
         "connectedVotingPower": s.connected_power,
         "gossipPeers": s.gossip_peers,
         "mempoolSize": shared.mempool_len(),
-        "stateConsensus": crate::state_rpc::state_json(shared),
+        "stateConsensus": shared.state_service().status(),
         "coupled": shared.coupled().map(|c| {
             let (height, root) = c.committed();
             json!({ "executedHeight": height, "stateRoot": root.to_string() })
@@ -170,7 +170,6 @@ pub fn module(
         }
     })?;
     m.register_method("lazy_status", |_, s, _| status_json(s))?;
-    crate::state_rpc::register(&mut m)?;
     m.register_blocking_method("lazy_getDataBlock", |params, s, _| get_block(&s, params))?;
     m.register_blocking_method("lazy_getTransactionLocation", |params, s, _| {
         let hash: String = params.one()?;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use lazychain_config::{Genesis, NodeConfig, ValidatorKey};
 use lazychain_data_chain_node::{run_node_with, NodeAddOns, NodeError, NodeExtension, Role};
+use lazychain_fraud_node::StateNode;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
@@ -24,6 +25,9 @@ pub enum ExecNodeError {
     Node(#[from] NodeError),
     #[error(transparent)]
     Executor(#[from] ExecutorError),
+    /// State consensus could not start from the genesis.
+    #[error("state consensus: {0}")]
+    State(#[from] lazychain_fraud_node::StateError),
 }
 
 /// Why the executor could not start inside its node (the [`NodeExtension`]). The messages of
@@ -64,6 +68,7 @@ pub async fn run_executor(
         )
         .map_err(ExecutorError::from)?,
     );
+    let state_node = Arc::new(StateNode::new(&genesis)?);
     let stop = Arc::new(AtomicBool::new(false));
     let (failed_tx, mut failed_rx) = watch::channel(false);
     let outcome: Arc<Mutex<Option<Result<(), ExecutorError>>>> = Arc::new(Mutex::new(None));
@@ -76,6 +81,7 @@ pub async fn run_executor(
         let thread = thread.clone();
         let claim_key = key.private_key();
         let submit_urls = config.executor.submit_urls.clone();
+        let state_node = state_node.clone();
         Box::new(move |handles, module| {
             let (witness_tx, witness_rx) = std::sync::mpsc::channel();
             let metrics = ExecMetrics::register(&handles.shared.moniker);
@@ -98,7 +104,7 @@ pub async fn run_executor(
                     submit_urls: submit_urls.clone(),
                 },
                 executor.shared(),
-                handles.shared.clone(),
+                crate::claims::NodeView::new(handles.shared.clone(), state_node),
                 witness_tx,
                 wake_tx.clone(),
             ));
@@ -148,7 +154,7 @@ pub async fn run_executor(
         key,
         NodeAddOns {
             extension: Some(extension),
-            coupled: None,
+            ..NodeAddOns::new(state_node)
         },
         shutdown,
     )
