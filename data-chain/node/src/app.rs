@@ -33,7 +33,7 @@ use lazychain_data_chain_types::{Block, BlockHash};
 use tracing::{debug, error, info, warn};
 
 use crate::coupled::{CoupledExecution, KnownSender};
-use crate::node::ExtensionError;
+use crate::extension::ExtensionError;
 use crate::shared::{now_ms, DecidedEvent, NodeShared};
 use crate::store::{StoreError, StoredProposal};
 use alloy_primitives::B256;

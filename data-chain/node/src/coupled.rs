@@ -8,7 +8,7 @@
 use alloy_primitives::{Address, B256};
 use lazychain_data_chain_types::Block;
 
-use crate::node::ExtensionError;
+use crate::extension::ExtensionError;
 
 /// The sender of a transaction, when the node admitted it recently (saves recovering it).
 pub type KnownSender<'a> = dyn Fn(&B256) -> Option<Address> + Sync + 'a;

@@ -6,7 +6,8 @@
 //! State consensus over the decided blocks (the claims and fraud proofs they carry, the item
 //! pool, their RPC) is a service wired in through `state_service` (`lazychain-fraud-node`
 //! implements it); the node carries its items in blocks and its messages on the state gossip
-//! topic, and serves its RPC methods and status beside its own.
+//! topic, and serves its RPC methods and status beside its own. An executor plugs in the same
+//! way (`extension`): its RPC methods and status fields, and tasks the node stops in order.
 //!
 //! A validator orders and stores data only: nothing here reads EVM state, executes a block or
 //! knows what a claim or a fraud proof is. The benchmark-only coupled mode (off by default)
@@ -17,20 +18,20 @@
 
 #![forbid(unsafe_code)]
 
-pub mod app;
+pub(crate) mod app;
 pub mod coupled;
-pub mod gossip;
-pub mod http;
-pub mod mempool;
+pub mod extension;
+pub(crate) mod gossip;
+pub(crate) mod http;
+pub(crate) mod mempool;
 pub mod metrics;
 pub mod node;
-pub mod rpc;
-pub mod senders;
+pub(crate) mod rpc;
+pub(crate) mod senders;
 pub mod shared;
 pub mod state_service;
 pub mod store;
-pub mod tables;
+pub(crate) mod tables;
 
-pub use node::{
-    run_node_with, ExtensionError, NodeAddOns, NodeError, NodeExtension, NodeHandles, Role,
-};
+pub use extension::{ExtensionError, NodeExtension, NodeHandles, Started};
+pub use node::{run_node_with, NodeAddOns, NodeError, Role};

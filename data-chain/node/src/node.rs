@@ -21,6 +21,7 @@ use tracing::{info, warn};
 
 use crate::app::App;
 use crate::coupled::CoupledExecution;
+use crate::extension::{ExtensionError, NodeExtension, NodeHandles};
 use crate::mempool::{Mempool, MempoolLimits};
 use crate::metrics::NodeMetrics;
 use crate::rpc::RpcLimits;
@@ -50,7 +51,7 @@ pub enum NodeError {
     /// already names the cause, so it is not repeated as a `source()`.
     #[error("application loop: {0}")]
     Replay(ExtensionError),
-    /// The embedding process's [`NodeExtension`] could not start.
+    /// The embedding process's [`NodeExtension`] could not start, or failed.
     #[error(transparent)]
     Extension(ExtensionError),
 }
@@ -178,29 +179,12 @@ impl Role {
     }
 }
 
-/// What an embedding process (the executor) gets of a running data-chain node.
-#[derive(Clone)]
-pub struct NodeHandles {
-    pub shared: Arc<NodeShared>,
-    pub store: Arc<BlockStore>,
-}
-
-/// Called once the node's store and shared state exist, before the RPC server starts: it may
-/// add methods to (or replace methods of) the node's JSON-RPC module and start its own work.
-pub type NodeExtension = Box<
-    dyn FnOnce(NodeHandles, &mut RpcModule<Arc<NodeShared>>) -> Result<(), ExtensionError> + Send,
->;
-
-/// Why a [`NodeExtension`] could not start: the embedding process's own error type, which
-/// this crate does not know.
-pub type ExtensionError = Box<dyn std::error::Error + Send + Sync>;
-
 /// What an embedding process (the binary, an executor) adds to a data-chain node.
 pub struct NodeAddOns {
     /// State consensus over the decided blocks: every node runs one.
     pub state: Arc<dyn StateService>,
-    /// Serves more RPC methods and runs beside the node.
-    pub extension: Option<NodeExtension>,
+    /// Runs beside the node (the executor), with its own RPC methods and status fields.
+    pub extension: Option<Box<dyn NodeExtension>>,
     /// The benchmark-only coupled execution, run on the consensus path when
     /// `consensus.coupled_execution` is set on a validator.
     pub coupled: Option<Arc<dyn CoupledExecution>>,
@@ -367,24 +351,37 @@ pub async fn run_node_with(
     module
         .merge(state.clone().rpc_methods().map_err(NodeError::Extension)?)
         .map_err(|e| NodeError::Config(format!("rpc methods: {e}")))?;
-    if let Some(extend) = extension {
-        let handles = NodeHandles {
+    let mut extension = extension;
+    let mut extension_failed = None;
+    if let Some(ext) = extension.as_mut() {
+        let started = ext.start(NodeHandles {
             shared: shared.clone(),
             store: store.clone(),
+        });
+        let started = match started {
+            Ok(started) => started,
+            Err(e) => {
+                let _ = stop_extension(extension).await;
+                return Err(NodeError::Extension(e));
+            }
         };
-        extend(handles, &mut module).map_err(NodeError::Extension)?;
+        if let Some(fields) = started.status {
+            shared.set_status_fields(fields);
+        }
+        extension_failed = started.failed;
+        if let Err(e) = module.merge(started.methods) {
+            let _ = stop_extension(extension).await;
+            return Err(NodeError::Config(format!("rpc methods: {e}")));
+        }
     }
-    let (rpc_bound, rpc_handle) = crate::rpc::serve(rpc_addr, &limits, module).await?;
-    let metrics_addr = config
-        .metrics
-        .socket_addr()
-        .map_err(|e| NodeError::Config(e.to_string()))?;
-    let metrics_bound = crate::http::serve(metrics_addr, shared.clone())
-        .await
-        .map_err(|error| NodeError::Http {
-            addr: metrics_addr.to_string(),
-            error,
-        })?;
+    let served = serve(&config, rpc_addr, &limits, module, &shared).await;
+    let ((rpc_bound, rpc_handle), metrics_bound) = match served {
+        Ok(served) => served,
+        Err(e) => {
+            let _ = stop_extension(extension).await;
+            return Err(e);
+        }
+    };
     info!(role = role.name(), rpc = %rpc_bound, metrics = %metrics_bound, address = %address, height = latest, "node started");
 
     let net_requests = channels.net_requests.clone();
@@ -448,8 +445,18 @@ pub async fn run_node_with(
     );
     let mut app_task = tokio::spawn(app.run(channels));
 
+    let extension_failed = async move {
+        match extension_failed {
+            Some(failed) => failed.await,
+            None => std::future::pending().await,
+        }
+    };
     let result = tokio::select! {
         _ = shutdown => {
+            info!("shutting down");
+            Ok(())
+        }
+        _ = extension_failed => {
             info!("shutting down");
             Ok(())
         }
@@ -468,5 +475,44 @@ pub async fn run_node_with(
         warn!(error = %e, "engine did not stop cleanly");
     }
     app_task.abort();
-    result
+    // The extension's tasks last: they read the store and the node's state until here.
+    let stopped = stop_extension(extension).await;
+    result?;
+    stopped.map_err(NodeError::Extension)
+}
+
+/// Stops an extension's tasks, if it has any, and returns the error it failed with.
+async fn stop_extension(extension: Option<Box<dyn NodeExtension>>) -> Result<(), ExtensionError> {
+    match extension {
+        Some(extension) => extension.stop().await,
+        None => Ok(()),
+    }
+}
+
+/// Starts the JSON-RPC server and the operator HTTP endpoints; returns their bound addresses.
+async fn serve(
+    config: &NodeConfig,
+    rpc_addr: std::net::SocketAddr,
+    limits: &RpcLimits,
+    module: RpcModule<Arc<NodeShared>>,
+    shared: &Arc<NodeShared>,
+) -> Result<
+    (
+        (std::net::SocketAddr, jsonrpsee::server::ServerHandle),
+        std::net::SocketAddr,
+    ),
+    NodeError,
+> {
+    let rpc = crate::rpc::serve(rpc_addr, limits, module).await?;
+    let metrics_addr = config
+        .metrics
+        .socket_addr()
+        .map_err(|e| NodeError::Config(e.to_string()))?;
+    let metrics_bound = crate::http::serve(metrics_addr, shared.clone())
+        .await
+        .map_err(|error| NodeError::Http {
+            addr: metrics_addr.to_string(),
+            error,
+        })?;
+    Ok((rpc, metrics_bound))
 }

@@ -87,10 +87,11 @@ pub fn block_json(block: &Block, hash: &str, include_txs: bool) -> Value {
     v
 }
 
+/// `lazy_status`: the node's fields, then those of the extension wired in (an executor's).
 pub fn status_json(shared: &NodeShared) -> Value {
     let s = shared.status();
     let ready = shared.readiness();
-    json!({
+    let mut status = json!({
         "role": shared.role,
         "moniker": shared.moniker,
         "chainId": shared.rules.chain_id,
@@ -110,7 +111,11 @@ pub fn status_json(shared: &NodeShared) -> Value {
         }),
         "ready": ready.is_ok(),
         "notReadyReason": ready.err().map(|reason| reason.to_string()),
-    })
+    });
+    if let Value::Object(fields) = &mut status {
+        shared.extend_status(fields);
+    }
+    status
 }
 
 fn get_block(shared: &NodeShared, params: Params) -> Result<Value, ErrorObjectOwned> {

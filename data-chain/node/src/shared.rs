@@ -11,6 +11,7 @@ use lazychain_data_chain_types::{BlockHash, BlockHeader};
 use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::coupled::CoupledExecution;
+use crate::extension::StatusFields;
 use crate::mempool::{Mempool, MempoolError};
 use crate::senders::SenderCache;
 use crate::state_service::StateService;
@@ -77,15 +78,17 @@ pub enum SubmitError {
 }
 
 pub struct NodeShared {
-    pub role: &'static str,
-    pub moniker: String,
-    pub rules: BlockRules,
+    pub(crate) role: &'static str,
+    pub(crate) moniker: String,
+    pub(crate) rules: BlockRules,
+    /// The decided blocks. Public only until the executor's RPC reads them through
+    /// [`NodeShared::store`] (follow-up of the `eth_*` rewrite).
     pub store: Arc<BlockStore>,
-    pub metrics: NodeMetrics,
+    pub(crate) metrics: NodeMetrics,
     /// Voting power of every validator, by address, from genesis.
-    pub powers: std::collections::HashMap<[u8; 20], u64>,
+    powers: std::collections::HashMap<[u8; 20], u64>,
     /// This node's own voting power (0 for a full node).
-    pub own_power: u64,
+    own_power: u64,
     mempool: Mutex<Mempool>,
     senders: Mutex<SenderCache>,
     tx_arrived: Notify,
@@ -99,11 +102,13 @@ pub struct NodeShared {
     coupled: OnceLock<Arc<dyn CoupledExecution>>,
     /// A reason an embedding process (an executor) declares this node not ready.
     not_ready: RwLock<Option<String>>,
+    /// The `lazy_status` fields of the extension, if one is wired in.
+    status_fields: OnceLock<StatusFields>,
 }
 
 impl NodeShared {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub(crate) fn new(
         role: &'static str,
         moniker: String,
         rules: BlockRules,
@@ -133,6 +138,34 @@ impl NodeShared {
             state,
             coupled: OnceLock::new(),
             not_ready: RwLock::new(None),
+            status_fields: OnceLock::new(),
+        }
+    }
+
+    /// This node's name (`node.moniker`).
+    pub fn moniker(&self) -> &str {
+        &self.moniker
+    }
+
+    /// The decided blocks.
+    pub fn store(&self) -> &Arc<BlockStore> {
+        &self.store
+    }
+
+    /// The chain id of the genesis.
+    pub fn chain_id(&self) -> u64 {
+        self.rules.chain_id
+    }
+
+    /// Sets the extension's `lazy_status` fields; once, before the RPC server starts.
+    pub(crate) fn set_status_fields(&self, fields: StatusFields) {
+        let _ = self.status_fields.set(fields);
+    }
+
+    /// Adds the extension's fields to a `lazy_status` answer.
+    pub(crate) fn extend_status(&self, status: &mut serde_json::Map<String, serde_json::Value>) {
+        if let Some(fields) = self.status_fields.get() {
+            fields(status);
         }
     }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use lazychain_data_chain_types::validity::ItemRefused;
 use tokio::sync::mpsc;
 
-use crate::node::ExtensionError;
+use crate::extension::ExtensionError;
 use crate::store::BlockStore;
 
 /// What a node gives its state service once its block store is open.

@@ -15,7 +15,6 @@ use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::RpcModule;
-use lazychain_data_chain_node::rpc::status_json;
 use lazychain_data_chain_node::shared::NodeShared;
 use lazychain_data_chain_types::tx::{decode_canonical, tx_hash};
 use lazychain_exec_stf::call::CallRequest;
@@ -634,26 +633,22 @@ fn fee_history(
     Ok(v)
 }
 
-/// Adds the executor's methods to the node's module (replacing its `lazy_status`).
-pub fn register(
-    module: &mut RpcModule<Arc<NodeShared>>,
-    exec: Arc<ExecShared>,
-    node: Arc<NodeShared>,
-) -> Result<(), jsonrpsee::core::RegisterMethodError> {
-    module.remove_method("lazy_status");
-    let mut m = RpcModule::new((exec, node));
-
-    m.register_method("lazy_status", |_, ctx, _| {
-        let s = ctx.0.status();
-        let mut v = status_json(&ctx.1);
-        v["role"] = json!("executor");
-        v["dataHeight"] = json!(s.data_height);
-        v["executedHeight"] = json!(s.executed_height);
-        v["lag"] = json!(s.data_height.saturating_sub(s.executed_height));
-        v["stateRoot"] = json!(hex0x(s.state_root.as_slice()));
-        v["safetyAlarm"] = json!(ctx.0.safety_alarm());
-        let own = ctx.0.own_claims();
-        v["claims"] = json!({
+/// The executor's fields of the node's `lazy_status` (its role among them).
+pub fn status_fields(exec: &ExecShared, v: &mut Map<String, Value>) {
+    let s = exec.status();
+    v.insert("role".into(), json!("executor"));
+    v.insert("dataHeight".into(), json!(s.data_height));
+    v.insert("executedHeight".into(), json!(s.executed_height));
+    v.insert(
+        "lag".into(),
+        json!(s.data_height.saturating_sub(s.executed_height)),
+    );
+    v.insert("stateRoot".into(), json!(hex0x(s.state_root.as_slice())));
+    v.insert("safetyAlarm".into(), json!(exec.safety_alarm()));
+    let own = exec.own_claims();
+    v.insert(
+        "claims".into(),
+        json!({
             "executor": hex0x(&own.executor),
             "bonded": own.bonded,
             "latestHeight": own.latest.map(|(h, _)| h),
@@ -669,9 +664,17 @@ pub fn register(
                 "proofSubmitted": d.proof_submitted,
                 "lastError": d.last_error,
             })).collect::<Vec<_>>(),
-        });
-        v
-    })?;
+        }),
+    );
+}
+
+/// The executor's methods, served beside the node's.
+pub fn register(
+    exec: Arc<ExecShared>,
+    node: Arc<NodeShared>,
+) -> Result<jsonrpsee::Methods, jsonrpsee::core::RegisterMethodError> {
+    let mut m = RpcModule::new((exec, node));
+
     m.register_blocking_method("lazy_getExecution", |p, ctx, _| {
         let (exec, _) = &*ctx;
         let a = args(&p)?;
@@ -891,8 +894,7 @@ pub fn register(
             executed(exec, height)?.map(|b| qty(U256::from(b.tx_count))),
         )
     })?;
-    module.merge(m)?;
-    Ok(())
+    Ok(m.into())
 }
 
 #[cfg(test)]
