@@ -706,3 +706,76 @@ fn item_ids(block: &Block) -> (Vec<ClaimId>, Vec<[u8; 32]>) {
         .collect();
     (claims, proofs)
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::Address;
+    use lazychain_config::{
+        dev_execution, BlockLimits, GenesisExecutor, GenesisValidator, StateGenesis,
+    };
+    use lazychain_data_chain_node::state_service::{GossipVerdict, StateService};
+    use malachitebft_signing_ed25519::PrivateKey;
+
+    use super::*;
+
+    fn genesis() -> Genesis {
+        Genesis {
+            chain_id: 4242,
+            genesis_time_ms: 1_700_000_000_000,
+            validators: vec![GenesisValidator {
+                name: "v".into(),
+                public_key: *PrivateKey::from([9; 32]).public_key().as_bytes(),
+                voting_power: 1,
+                fee_recipient: Address::repeat_byte(0xfe),
+            }],
+            limits: BlockLimits {
+                gas_per_second: 0,
+                ..BlockLimits::default()
+            },
+            execution: dev_execution(0),
+            state: StateGenesis {
+                challenge_window_ms: 3_000,
+                min_window_blocks: 3,
+                max_executor_stall_ms: 1,
+                min_corroboration: 1,
+                slash_reward_percent: 50,
+                executors: vec![GenesisExecutor {
+                    name: "e".into(),
+                    public_key: *PrivateKey::from([7; 32]).public_key().as_bytes(),
+                    bond: 1_000,
+                }],
+            },
+        }
+    }
+
+    /// Until its node attaches it, the service has nothing to propose and says why it cannot
+    /// follow the chain, rather than reading a store it does not have.
+    #[test]
+    fn before_its_node_attaches_it_proposes_nothing_and_cannot_follow() {
+        let node = StateNode::new(&genesis()).expect("genesis");
+        assert_eq!(
+            StateService::select_items(&node, 1, 1 << 20),
+            (Vec::new(), Vec::new())
+        );
+        assert!(matches!(node.follow_state(), Err(FollowError::NotStarted)));
+        assert!(node.follow().is_err());
+        assert_eq!(node.decided_height(), 0);
+        assert!(node.header_at(1).is_none());
+    }
+
+    /// Gossip that is not a well-formed item is not forwarded, and counts against its sender.
+    #[test]
+    fn gossip_that_is_not_an_item_is_rejected() {
+        let node = StateNode::new(&genesis()).expect("genesis");
+        assert_eq!(node.receive_gossip(&[]), GossipVerdict::Reject);
+        assert_eq!(node.receive_gossip(&[0xee, 1, 2, 3]), GossipVerdict::Reject);
+        assert_eq!(
+            node.receive_gossip(&[GOSSIP_CLAIM, 1, 2, 3]),
+            GossipVerdict::Reject
+        );
+        assert_eq!(
+            node.receive_gossip(&[GOSSIP_FRAUD_PROOF, 1, 2, 3]),
+            GossipVerdict::Reject
+        );
+    }
+}
