@@ -278,7 +278,7 @@ pub struct ValidatorArgs {
     /// claims that arrives by gossip, and takes those submitted over JSON-RPC. Never on by
     /// default.
     #[arg(long, value_name = "FAULT")]
-    pub fault: Option<lazychain_data_chain_node::fault::ValidatorFault>,
+    pub fault: Option<lazychain_fraud_node::ValidatorFault>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -1,6 +1,7 @@
 //! What each command does: load files, call the crates, print results.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use eyre::{bail, eyre, Context, Result};
 use lazychain_config::{
@@ -407,7 +408,7 @@ fn load_home(home: &Path, args: &NodeArgs) -> Result<(NodeConfig, Genesis, Valid
 fn run_node(
     role: lazychain_data_chain_node::Role,
     args: NodeArgs,
-    fault: Option<lazychain_data_chain_node::fault::ValidatorFault>,
+    fault: Option<lazychain_fraud_node::ValidatorFault>,
 ) -> Result<()> {
     let (config, genesis, key) = load_home(&args.home, &args)?;
     init_logging(&config)?;
@@ -415,13 +416,23 @@ fn run_node(
         .enable_all()
         .build()
         .wrap_err("cannot start the async runtime")?;
-    // The fault is set before the node serves RPC; claims for its height come later.
-    let extension = fault.map(|fault| -> lazychain_data_chain_node::NodeExtension {
-        Box::new(move |handles, _module| {
-            handles.shared.set_fault(fault);
-            Ok(())
-        })
-    });
+    // State consensus runs in every node; a fault is set before the node serves RPC (claims
+    // for its height come later).
+    let state = Arc::new(lazychain_fraud_node::StateNode::new(&genesis)?);
+    if let Some(fault) = fault {
+        state.set_fault(fault);
+    }
+    // The benchmark-only coupled mode: execution on the consensus path, wired in here so that
+    // the validator crate executes nothing.
+    let coupled = (config.consensus.coupled_execution
+        && role == lazychain_data_chain_node::Role::Validator)
+        .then(|| lazychain_bench::coupled_execution::for_validator(&genesis, &config.node.moniker))
+        .transpose()?
+        .map(|c| -> Arc<dyn lazychain_data_chain_node::coupled::CoupledExecution> { c });
+    let add_ons = lazychain_data_chain_node::NodeAddOns {
+        coupled,
+        ..lazychain_data_chain_node::NodeAddOns::new(state)
+    };
     runtime.block_on(async {
         lazychain_data_chain_node::run_node_with(
             role,
@@ -429,7 +440,7 @@ fn run_node(
             config,
             genesis,
             key,
-            extension,
+            add_ons,
             shutdown_signal(),
         )
         .await

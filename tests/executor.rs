@@ -5,7 +5,7 @@
 
 mod common;
 
-use alloy_primitives::{keccak256, Address, U256};
+use alloy_primitives::{keccak256, Address, B256, U256};
 use common::*;
 use jsonrpsee::rpc_params;
 use lazychain_test_utils::abi::{balance_of_call, erc20_transfer};

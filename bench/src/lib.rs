@@ -4,13 +4,16 @@
 //! Benchmarks talk to nodes through their public RPC only, like any client; the executor
 //! benchmark (`exec`) and the fraud-proof benchmark (`fraud`) run the executor's and the
 //! verifier's own code paths in-process, and so does the differential proof fuzzer
-//! (`proofs`). Nothing here is used by a node, and no test asserts a timing from here.
+//! (`proofs`). The execution of the benchmark-only coupled mode (`coupled_execution`) runs
+//! inside validators started with `consensus.coupled_execution`, wired in by the binary; no
+//! node crate links this one, and no test asserts a timing from here.
 
 #![forbid(unsafe_code)]
 
 pub mod all;
 pub mod claims;
 pub mod coupled;
+pub mod coupled_execution;
 pub mod data_chain;
 pub mod exec;
 pub mod fraud;

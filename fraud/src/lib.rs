@@ -31,6 +31,8 @@ pub use consensus::{
     RevertReason, Slash, StateConsensus, StateParams, RETAINED_FINAL_HEIGHTS,
 };
 pub use item::{check_claim_item, ClaimItem, FraudItem, ItemError, MAX_FRAUD_ITEM_BYTES};
+/// The transition's chain parameters, for crates that need their type without executing.
+pub use lazychain_exec_stf::ChainParams;
 pub use proof::{
     build_bad_trace, build_bad_transition, proof_id, verify, BlockHashLookup, FraudProof,
     ProofError, Verdict,

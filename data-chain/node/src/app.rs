@@ -1,9 +1,9 @@
 //! The Malachite application loop of a data-chain node. It answers every `AppMsg` the engine
 //! sends: builds and streams proposals from the mempool, reassembles and checks received ones,
 //! persists decisions before acknowledging them, and serves decided blocks to syncing peers.
-//! It never executes a transaction, except in the benchmark-only coupled mode
-//! ([`crate::coupled`]), which executes each proposal before proposing or voting and each
-//! decided block before the next height. CPU-heavy checks run on the blocking pool, awaited in
+//! It never executes a transaction; in the benchmark-only coupled mode it calls the execution
+//! wired in through [`crate::coupled`] on each proposal before proposing or voting, and on
+//! each decided block before the next height. CPU-heavy checks run on the blocking pool, awaited in
 //! order, so the engine sees the same sequence of replies as with inline work.
 
 use std::sync::Arc;
@@ -32,7 +32,8 @@ use lazychain_data_chain_types::validity::validate_block;
 use lazychain_data_chain_types::{Block, BlockHash};
 use tracing::{debug, error, info, warn};
 
-use crate::coupled::{CoupledError, CoupledHandle};
+use crate::coupled::{CoupledExecution, KnownSender};
+use crate::extension::ExtensionError;
 use crate::shared::{now_ms, DecidedEvent, NodeShared};
 use crate::store::{StoreError, StoredProposal};
 use alloy_primitives::B256;
@@ -362,10 +363,11 @@ impl App {
         // State-consensus items first: they are few and time-critical (a fraud proof must land
         // inside the challenge window); at most half the block's bytes, but always room for
         // the largest fraud proof.
+        let state = self.shared.state_service();
         let item_budget = (rules.max_block_bytes as usize / 2)
-            .max(lazychain_fraud::MAX_FRAUD_ITEM_BYTES)
+            .max(state.max_item_bytes())
             .min(rules.max_block_bytes as usize);
-        let (claims, proofs) = self.shared.select_items(height.0, item_budget);
+        let (claims, proofs) = state.select_items(height.0, item_budget);
         let item_bytes: usize = claims.iter().chain(&proofs).map(Vec::len).sum();
         let timestamp_ms = now_ms().max(parent.timestamp_ms + 1);
         // The execution budget: declared gas within what the bucket holds now, and only
@@ -689,7 +691,7 @@ impl App {
     /// Coupled mode only: executes a proposal for the next height on the blocking pool and
     /// waits for it. The result does not change the block's validity.
     async fn execute_coupled(&self, block: &Block) -> Result<(), AppError> {
-        if let Some(Err(e)) = self.on_coupled(block, CoupledHandle::execute).await? {
+        if let Some(Err(e)) = self.on_coupled(block, |c, b, k| c.execute(b, k)).await? {
             warn!(height = block.header.height, error = %e, "coupled execution of a proposal failed");
         }
         Ok(())
@@ -699,7 +701,7 @@ impl App {
     /// proposal of it was executed here).
     async fn commit_coupled(&self, block: &Block) -> Result<(), AppError> {
         let height = block.header.height;
-        match self.on_coupled(block, CoupledHandle::commit).await? {
+        match self.on_coupled(block, |c, b, k| c.commit(b, k)).await? {
             Some(Ok(root)) => debug!(height, %root, "coupled execution committed"),
             Some(Err(e)) => {
                 error!(height, error = %e, "coupled execution of a decided block failed")
@@ -715,16 +717,18 @@ impl App {
         &self,
         block: &Block,
         op: CoupledOp,
-    ) -> Result<Option<Result<B256, CoupledError>>, AppError> {
+    ) -> Result<Option<Result<B256, ExtensionError>>, AppError> {
         let Some(coupled) = self.shared.coupled().cloned() else {
             return Ok(None);
         };
         let shared = self.shared.clone();
         let block = block.clone();
-        tokio::task::spawn_blocking(move || op(&coupled, &block, &|hash| shared.known_sender(hash)))
-            .await
-            .map(Some)
-            .map_err(|e| AppError::Join(e.to_string()))
+        tokio::task::spawn_blocking(move || {
+            op(coupled.as_ref(), &block, &|hash| shared.known_sender(hash))
+        })
+        .await
+        .map(Some)
+        .map_err(|e| AppError::Join(e.to_string()))
     }
 }
 
@@ -789,11 +793,7 @@ impl IdleWait {
 }
 
 /// [`CoupledHandle::execute`] or [`CoupledHandle::commit`].
-type CoupledOp = fn(
-    &CoupledHandle,
-    &Block,
-    &(dyn Fn(&B256) -> Option<alloy_primitives::Address> + Sync),
-) -> Result<B256, CoupledError>;
+type CoupledOp = fn(&dyn CoupledExecution, &Block, &KnownSender) -> Result<B256, ExtensionError>;
 fn store_corrupt(e: impl std::fmt::Display) -> AppError {
     AppError::Store(StoreError::Corrupt {
         what: "block".into(),

@@ -234,30 +234,14 @@ fn receive(shared: &NodeShared, data: &[u8]) -> MessageAcceptance {
     verdict
 }
 
-/// Checks a received claim or fraud proof like an RPC submission (a proof is verified and,
-/// if it proves fraud, raises the local alarm). Invalid items are not forwarded; items that
-/// are merely known or unplaceable yet are not forwarded either, without penalty.
+/// Hands a message of the state topic to the state service, whose verdict decides whether it
+/// is forwarded.
 fn receive_item(shared: &NodeShared, data: &[u8]) -> MessageAcceptance {
-    use crate::items::{GOSSIP_CLAIM, GOSSIP_FRAUD_PROOF};
-    use crate::shared::ItemSubmitError;
-    let Some((&kind, item)) = data.split_first() else {
-        return MessageAcceptance::Reject;
-    };
-    let outcome = match kind {
-        GOSSIP_CLAIM => shared.submit_claim(item, false).map(|_| ()),
-        GOSSIP_FRAUD_PROOF => shared.submit_fraud_proof(item, false).map(|_| ()),
-        _ => return MessageAcceptance::Reject,
-    };
-    match outcome {
-        Ok(()) => MessageAcceptance::Accept,
-        Err(ItemSubmitError::Invalid(e)) => {
-            debug!(error = %e, "invalid state item in gossip");
-            MessageAcceptance::Reject
-        }
-        Err(e) => {
-            debug!(error = %e, "state item from gossip not taken");
-            MessageAcceptance::Ignore
-        }
+    use crate::state_service::GossipVerdict;
+    match shared.state_service().receive_gossip(data) {
+        GossipVerdict::Accept => MessageAcceptance::Accept,
+        GossipVerdict::Reject => MessageAcceptance::Reject,
+        GossipVerdict::Ignore => MessageAcceptance::Ignore,
     }
 }
 

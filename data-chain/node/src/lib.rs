@@ -3,37 +3,35 @@
 //! store, transaction gossip on our own libp2p network, JSON-RPC, and the operator HTTP
 //! endpoints.
 //!
-//! It also runs state consensus over the decided blocks (`state`): the claims and fraud proofs
-//! they carry, the item pool and the state gossip topic, and the RPC that serves them.
+//! State consensus over the decided blocks (the claims and fraud proofs they carry, the item
+//! pool, their RPC) is a service wired in through `state_service` (`lazychain-fraud-node`
+//! implements it); the node carries its items in blocks and its messages on the state gossip
+//! topic, and serves its RPC methods and status beside its own. An executor plugs in the same
+//! way (`extension`): its RPC methods and status fields, and tasks the node stops in order.
 //!
-//! A validator orders and stores data only: nothing here reads EVM state or executes a block.
-//! The one exception is bounded and stateless: checking a fraud proof re-executes its single
-//! transaction over the witness the proof carries (`lazychain-fraud`). A second exception exists
-//! for benchmarks only and is off by default: `coupled` executes every block on the consensus
-//! path, to measure what the split saves. Wire formats and
-//! validity rules live in `lazychain-data-chain-types`, the engine's types in
+//! A validator orders and stores data only: nothing here reads EVM state, executes a block or
+//! knows what a claim or a fraud proof is. The benchmark-only coupled mode (off by default)
+//! executes every block on the consensus path, to measure what the split saves; the execution
+//! is wired in from outside through `coupled`, and this crate knows none of its types. Wire
+//! formats and validity rules live in `lazychain-data-chain-types`, the engine's types in
 //! `lazychain-data-chain-consensus`.
 
 #![forbid(unsafe_code)]
 
-pub mod app;
+pub(crate) mod app;
 pub mod coupled;
-pub mod fault;
-pub mod gossip;
-pub mod http;
-pub mod items;
-pub mod mempool;
+pub mod extension;
+pub(crate) mod gossip;
+pub(crate) mod http;
+pub(crate) mod mempool;
 pub mod metrics;
 pub mod node;
-pub mod rpc;
-pub mod senders;
+pub(crate) mod rpc;
+pub(crate) mod senders;
 pub mod shared;
-pub mod state;
-pub mod state_rpc;
+pub mod state_service;
 pub mod store;
-pub mod tables;
+pub(crate) mod tables;
 
-pub use node::{
-    run_node, run_node_with, run_validator, ExtensionError, NodeError, NodeExtension, NodeHandles,
-    Role,
-};
+pub use extension::{ExtensionError, NodeExtension, NodeHandles, Started};
+pub use node::{run_node_with, NodeAddOns, NodeError, Role};

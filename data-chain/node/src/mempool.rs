@@ -138,11 +138,6 @@ impl Mempool {
         }
     }
 
-    /// The bounds the pool was created with.
-    pub fn limits(&self) -> MempoolLimits {
-        self.limits
-    }
-
     /// Adds `tx`, or replaces the pooled transaction with the same sender and nonce when `tx`
     /// pays at least [`REPLACEMENT_BUMP_PERCENT`] more (the replacement keeps the arrival
     /// position of the one it replaces). When the pool is at a limit, evicts sender tails that
@@ -314,6 +309,7 @@ impl Mempool {
     }
 
     /// Whether the pool is empty.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.by_hash.is_empty()
     }

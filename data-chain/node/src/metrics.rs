@@ -24,20 +24,6 @@ pub enum Reason {
     PoolFull,
 }
 
-/// Labels of an item-pool drop: the item's kind (`claim`, `fraud_proof`, `evidence`) and why
-/// (`crate::items::DropReason::as_str`).
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ItemDropLabels {
-    pub kind: &'static str,
-    pub reason: &'static str,
-}
-
-/// The kind of pooled items a size gauge counts.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ItemKindLabel {
-    pub kind: &'static str,
-}
-
 #[derive(Clone)]
 pub struct NodeMetrics {
     pub decided_height: Gauge,
@@ -51,11 +37,6 @@ pub struct NodeMetrics {
     pub invalid_blocks: Counter,
     pub gossip_peers: Gauge,
     pub equivocations: Counter,
-    pub state_final_height: Gauge,
-    pub state_held_claims: Gauge,
-    pub state_disputes: Gauge,
-    pub item_pool_drops: Family<ItemDropLabels, Counter>,
-    pub item_pool_size: Family<ItemKindLabel, Gauge>,
 }
 
 impl NodeMetrics {
@@ -73,11 +54,6 @@ impl NodeMetrics {
             invalid_blocks: Counter::default(),
             gossip_peers: Gauge::default(),
             equivocations: Counter::default(),
-            state_final_height: Gauge::default(),
-            state_held_claims: Gauge::default(),
-            state_disputes: Gauge::default(),
-            item_pool_drops: Family::default(),
-            item_pool_size: Family::default(),
         };
         SharedRegistry::global()
             .with_moniker(moniker)
@@ -133,59 +109,12 @@ impl NodeMetrics {
                     m.equivocations.clone(),
                 );
                 r.register(
-                    "state_finalized_height",
-                    "Highest data height with a final canonical state root",
-                    m.state_final_height.clone(),
-                );
-                r.register(
-                    "state_held_claims",
-                    "Claims past their challenge window held back by a dispute, a parent or missing corroboration",
-                    m.state_held_claims.clone(),
-                );
-                r.register(
-                    "state_unresolved_disputes",
-                    "Disputes (disagreeing claims on one state) past their window with no proof yet: state finality stops at the lowest",
-                    m.state_disputes.clone(),
-                );
-                r.register(
-                    "item_pool_drops",
-                    "State-consensus items evicted from or refused by the item pool, by kind and reason",
-                    m.item_pool_drops.clone(),
-                );
-                r.register(
-                    "item_pool_items",
-                    "State-consensus items in the item pool, by kind (claims, orphan_claims and unchecked_claims among them, fraud_proofs, evidence among them)",
-                    m.item_pool_size.clone(),
-                );
-                r.register(
                     "gossip_peers",
                     "Peers on the transaction gossip network",
                     m.gossip_peers.clone(),
                 );
             });
         m
-    }
-
-    /// Counts an item that left the item pool, or was refused, other than by inclusion.
-    pub fn item_dropped(&self, kind: &'static str, reason: &'static str) {
-        self.item_pool_drops
-            .get_or_create(&ItemDropLabels { kind, reason })
-            .inc();
-    }
-
-    /// Sets the item pool's size gauges.
-    pub fn item_pool_counts(&self, counts: &crate::items::PoolCounts) {
-        for (kind, n) in [
-            ("claims", counts.claims),
-            ("orphan_claims", counts.orphan_claims),
-            ("unchecked_claims", counts.unchecked_claims),
-            ("fraud_proofs", counts.proofs),
-            ("evidence", counts.evidence),
-        ] {
-            self.item_pool_size
-                .get_or_create(&ItemKindLabel { kind })
-                .set(n as i64);
-        }
     }
 
     pub fn reject(&self, reason: Reason) {

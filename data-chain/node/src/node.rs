@@ -20,12 +20,13 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::app::App;
-use crate::coupled::{CoupledExecution, CoupledMetrics};
+use crate::coupled::CoupledExecution;
+use crate::extension::{ExtensionError, NodeExtension, NodeHandles};
 use crate::mempool::{Mempool, MempoolLimits};
 use crate::metrics::NodeMetrics;
 use crate::rpc::RpcLimits;
 use crate::shared::NodeShared;
-use crate::state::StateFollower;
+use crate::state_service::{ItemGossip, StateLink, StateService};
 use crate::store::BlockStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,8 +50,8 @@ pub enum NodeError {
     /// Replaying the decided chain through state consensus at start-up failed. The message
     /// already names the cause, so it is not repeated as a `source()`.
     #[error("application loop: {0}")]
-    Replay(crate::shared::FollowError),
-    /// The embedding process's [`NodeExtension`] could not start.
+    Replay(ExtensionError),
+    /// The embedding process's [`NodeExtension`] could not start, or failed.
     #[error(transparent)]
     Extension(ExtensionError),
 }
@@ -111,31 +112,27 @@ pub fn timing(config: &NodeConfig) -> Timing {
     }
 }
 
-/// Turns on the benchmark-only coupled mode: the genesis state in memory, brought up to the
+/// Turns on the benchmark-only coupled mode: the execution wired in is brought up to the
 /// decided height by executing every decided block again.
 async fn enable_coupled(
     shared: &Arc<NodeShared>,
     store: &Arc<BlockStore>,
-    genesis: &Genesis,
-    moniker: &str,
+    coupled: Arc<dyn CoupledExecution>,
     latest: u64,
 ) -> Result<(), NodeError> {
-    let metrics = CoupledMetrics::new();
-    metrics.register(moniker);
-    let mut coupled = CoupledExecution::from_genesis(genesis, metrics)
-        .map_err(|e| NodeError::Config(e.to_string()))?;
     let started = std::time::Instant::now();
     let store = store.clone();
-    let coupled = tokio::task::spawn_blocking(move || {
+    let replay = coupled.clone();
+    tokio::task::spawn_blocking(move || {
         for height in 1..=latest {
             let decided = store
                 .decided(height)?
                 .ok_or_else(|| NodeError::App(format!("decided block {height} is missing")))?;
-            coupled
+            replay
                 .commit(&decided.block, &|_| None)
                 .map_err(|e| NodeError::App(e.to_string()))?;
         }
-        Ok::<_, NodeError>(coupled)
+        Ok::<_, NodeError>(())
     })
     .await
     .map_err(|e| NodeError::App(e.to_string()))??;
@@ -182,56 +179,44 @@ impl Role {
     }
 }
 
-/// Runs a validator until `shutdown` resolves or a component fails.
-pub async fn run_validator(
-    home: &Path,
-    config: NodeConfig,
-    genesis: Genesis,
-    key: ValidatorKey,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), NodeError> {
-    run_node(Role::Validator, home, config, genesis, key, shutdown).await
+/// What an embedding process (the binary, an executor) adds to a data-chain node.
+pub struct NodeAddOns {
+    /// State consensus over the decided blocks: every node runs one.
+    pub state: Arc<dyn StateService>,
+    /// Runs beside the node (the executor), with its own RPC methods and status fields.
+    pub extension: Option<Box<dyn NodeExtension>>,
+    /// The benchmark-only coupled execution, run on the consensus path when
+    /// `consensus.coupled_execution` is set on a validator.
+    pub coupled: Option<Arc<dyn CoupledExecution>>,
 }
 
-/// What an embedding process (the executor) gets of a running data-chain node.
-#[derive(Clone)]
-pub struct NodeHandles {
-    pub shared: Arc<NodeShared>,
-    pub store: Arc<BlockStore>,
+impl NodeAddOns {
+    /// A node with `state` and nothing else added.
+    pub fn new(state: Arc<dyn StateService>) -> Self {
+        Self {
+            state,
+            extension: None,
+            coupled: None,
+        }
+    }
 }
 
-/// Called once the node's store and shared state exist, before the RPC server starts: it may
-/// add methods to (or replace methods of) the node's JSON-RPC module and start its own work.
-pub type NodeExtension = Box<
-    dyn FnOnce(NodeHandles, &mut RpcModule<Arc<NodeShared>>) -> Result<(), ExtensionError> + Send,
->;
-
-/// Why a [`NodeExtension`] could not start: the embedding process's own error type, which
-/// this crate does not know.
-pub type ExtensionError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Runs a data-chain node in `role` until `shutdown` resolves or a component fails.
-pub async fn run_node(
-    role: Role,
-    home: &Path,
-    config: NodeConfig,
-    genesis: Genesis,
-    key: ValidatorKey,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), NodeError> {
-    run_node_with(role, home, config, genesis, key, None, shutdown).await
-}
-
-/// [`run_node`], with an extension that serves more RPC methods and runs beside the node.
+/// Runs a data-chain node in `role`, with what the embedding process adds to it, until
+/// `shutdown` resolves or a component fails.
 pub async fn run_node_with(
     role: Role,
     home: &Path,
     config: NodeConfig,
     genesis: Genesis,
     key: ValidatorKey,
-    extension: Option<NodeExtension>,
+    add_ons: NodeAddOns,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), NodeError> {
+    let NodeAddOns {
+        state,
+        extension,
+        coupled,
+    } = add_ons;
     let validators = validator_set(&genesis)?;
     let address = Address(key.address());
     let in_set = validators.get(&address).is_some();
@@ -270,7 +255,13 @@ pub async fn run_node_with(
     });
     let (gossip_tx, gossip_rx) = mpsc::channel(65_536);
     let (items_tx, items_rx) = mpsc::channel(1024);
-    let state = StateFollower::new(&genesis).map_err(|e| NodeError::Config(e.to_string()))?;
+    state
+        .attach(StateLink {
+            store: store.clone(),
+            gossip: ItemGossip(items_tx),
+            moniker: config.node.moniker.clone(),
+        })
+        .map_err(NodeError::Extension)?;
     let shared = Arc::new(NodeShared::new(
         role.name(),
         config.node.moniker.clone(),
@@ -288,13 +279,12 @@ pub async fn run_node_with(
             .map(|v| v.voting_power)
             .unwrap_or(0),
         gossip_tx,
-        state,
-        items_tx,
+        state.clone(),
     ));
     // Replay the decided chain through state consensus before serving anything.
     let replay_started = std::time::Instant::now();
-    let shared_replay = shared.clone();
-    let applied = tokio::task::spawn_blocking(move || shared_replay.follow_state())
+    let replay = state.clone();
+    let applied = tokio::task::spawn_blocking(move || replay.follow())
         .await
         .map_err(|e| NodeError::App(e.to_string()))?
         .map_err(NodeError::Replay)?;
@@ -306,7 +296,12 @@ pub async fn run_node_with(
     let latest = store.latest_height()?;
     if config.consensus.coupled_execution {
         if role == Role::Validator {
-            enable_coupled(&shared, &store, &genesis, &config.node.moniker, latest).await?;
+            let coupled = coupled.ok_or_else(|| {
+                NodeError::Config(
+                    "consensus.coupled_execution is set, but this process has no coupled execution wired in".into(),
+                )
+            })?;
+            enable_coupled(&shared, &store, coupled, latest).await?;
         } else {
             warn!("consensus.coupled_execution applies to validators only; ignored");
         }
@@ -353,24 +348,40 @@ pub async fn run_node_with(
     };
     let mut module = crate::rpc::module(shared.clone())
         .map_err(|e| NodeError::Config(format!("rpc methods: {e}")))?;
-    if let Some(extend) = extension {
-        let handles = NodeHandles {
+    module
+        .merge(state.clone().rpc_methods().map_err(NodeError::Extension)?)
+        .map_err(|e| NodeError::Config(format!("rpc methods: {e}")))?;
+    let mut extension = extension;
+    let mut extension_failed = None;
+    if let Some(ext) = extension.as_mut() {
+        let started = ext.start(NodeHandles {
             shared: shared.clone(),
             store: store.clone(),
+        });
+        let started = match started {
+            Ok(started) => started,
+            Err(e) => {
+                let _ = stop_extension(extension).await;
+                return Err(NodeError::Extension(e));
+            }
         };
-        extend(handles, &mut module).map_err(NodeError::Extension)?;
+        if let Some(fields) = started.status {
+            shared.set_status_fields(fields);
+        }
+        extension_failed = started.failed;
+        if let Err(e) = module.merge(started.methods) {
+            let _ = stop_extension(extension).await;
+            return Err(NodeError::Config(format!("rpc methods: {e}")));
+        }
     }
-    let (rpc_bound, rpc_handle) = crate::rpc::serve(rpc_addr, &limits, module).await?;
-    let metrics_addr = config
-        .metrics
-        .socket_addr()
-        .map_err(|e| NodeError::Config(e.to_string()))?;
-    let metrics_bound = crate::http::serve(metrics_addr, shared.clone())
-        .await
-        .map_err(|error| NodeError::Http {
-            addr: metrics_addr.to_string(),
-            error,
-        })?;
+    let served = serve(&config, rpc_addr, &limits, module, &shared).await;
+    let ((rpc_bound, rpc_handle), metrics_bound) = match served {
+        Ok(served) => served,
+        Err(e) => {
+            let _ = stop_extension(extension).await;
+            return Err(e);
+        }
+    };
     info!(role = role.name(), rpc = %rpc_bound, metrics = %metrics_bound, address = %address, height = latest, "node started");
 
     let net_requests = channels.net_requests.clone();
@@ -391,12 +402,11 @@ pub async fn run_node_with(
             }
         }
     });
-    let state_shared = shared.clone();
+    let mut decided = shared.subscribe_decided();
     let state_task = tokio::spawn(async move {
-        let mut decided = state_shared.subscribe_decided();
         loop {
-            let shared = state_shared.clone();
-            match tokio::task::spawn_blocking(move || shared.follow_state()).await {
+            let state = state.clone();
+            match tokio::task::spawn_blocking(move || state.follow()).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => warn!(error = %e, "state consensus could not apply a block"),
                 Err(e) => warn!(error = %e, "state consensus task failed"),
@@ -435,8 +445,18 @@ pub async fn run_node_with(
     );
     let mut app_task = tokio::spawn(app.run(channels));
 
+    let extension_failed = async move {
+        match extension_failed {
+            Some(failed) => failed.await,
+            None => std::future::pending().await,
+        }
+    };
     let result = tokio::select! {
         _ = shutdown => {
+            info!("shutting down");
+            Ok(())
+        }
+        _ = extension_failed => {
             info!("shutting down");
             Ok(())
         }
@@ -455,5 +475,44 @@ pub async fn run_node_with(
         warn!(error = %e, "engine did not stop cleanly");
     }
     app_task.abort();
-    result
+    // The extension's tasks last: they read the store and the node's state until here.
+    let stopped = stop_extension(extension).await;
+    result?;
+    stopped.map_err(NodeError::Extension)
+}
+
+/// Stops an extension's tasks, if it has any, and returns the error it failed with.
+async fn stop_extension(extension: Option<Box<dyn NodeExtension>>) -> Result<(), ExtensionError> {
+    match extension {
+        Some(extension) => extension.stop().await,
+        None => Ok(()),
+    }
+}
+
+/// Starts the JSON-RPC server and the operator HTTP endpoints; returns their bound addresses.
+async fn serve(
+    config: &NodeConfig,
+    rpc_addr: std::net::SocketAddr,
+    limits: &RpcLimits,
+    module: RpcModule<Arc<NodeShared>>,
+    shared: &Arc<NodeShared>,
+) -> Result<
+    (
+        (std::net::SocketAddr, jsonrpsee::server::ServerHandle),
+        std::net::SocketAddr,
+    ),
+    NodeError,
+> {
+    let rpc = crate::rpc::serve(rpc_addr, limits, module).await?;
+    let metrics_addr = config
+        .metrics
+        .socket_addr()
+        .map_err(|e| NodeError::Config(e.to_string()))?;
+    let metrics_bound = crate::http::serve(metrics_addr, shared.clone())
+        .await
+        .map_err(|error| NodeError::Http {
+            addr: metrics_addr.to_string(),
+            error,
+        })?;
+    Ok((rpc, metrics_bound))
 }

@@ -87,10 +87,11 @@ pub fn block_json(block: &Block, hash: &str, include_txs: bool) -> Value {
     v
 }
 
+/// `lazy_status`: the node's fields, then those of the extension wired in (an executor's).
 pub fn status_json(shared: &NodeShared) -> Value {
     let s = shared.status();
     let ready = shared.readiness();
-    json!({
+    let mut status = json!({
         "role": shared.role,
         "moniker": shared.moniker,
         "chainId": shared.rules.chain_id,
@@ -103,14 +104,18 @@ pub fn status_json(shared: &NodeShared) -> Value {
         "connectedVotingPower": s.connected_power,
         "gossipPeers": s.gossip_peers,
         "mempoolSize": shared.mempool_len(),
-        "stateConsensus": crate::state_rpc::state_json(shared),
+        "stateConsensus": shared.state_service().status(),
         "coupled": shared.coupled().map(|c| {
             let (height, root) = c.committed();
             json!({ "executedHeight": height, "stateRoot": root.to_string() })
         }),
         "ready": ready.is_ok(),
         "notReadyReason": ready.err().map(|reason| reason.to_string()),
-    })
+    });
+    if let Value::Object(fields) = &mut status {
+        shared.extend_status(fields);
+    }
+    status
 }
 
 fn get_block(shared: &NodeShared, params: Params) -> Result<Value, ErrorObjectOwned> {
@@ -170,7 +175,6 @@ pub fn module(
         }
     })?;
     m.register_method("lazy_status", |_, s, _| status_json(s))?;
-    crate::state_rpc::register(&mut m)?;
     m.register_blocking_method("lazy_getDataBlock", |params, s, _| get_block(&s, params))?;
     m.register_blocking_method("lazy_getTransactionLocation", |params, s, _| {
         let hash: String = params.one()?;

@@ -39,12 +39,9 @@ impl SenderCache {
         self.map.get(hash).copied()
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.map.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
     }
 }
 

@@ -23,12 +23,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alloy_primitives::B256;
-use lazychain_data_chain_node::shared::{ItemSubmitError, NodeShared};
-use lazychain_data_chain_node::state::RecordedClaim;
+use lazychain_data_chain_node::shared::{NodeShared, NodeStatus};
+use lazychain_data_chain_types::BlockHeader;
 use lazychain_fraud::{
     build_bad_transition, executor_address, ClaimId, ClaimItem, FraudItem, ProofError, SignedClaim,
     StateClaim, GENESIS_PARENT,
 };
+use lazychain_fraud_node::{ItemSubmitError, RecordedClaim, StateFollower, StateNode};
 use malachitebft_signing_ed25519::PrivateKey;
 use sha2::{Digest, Sha256};
 use tracing::{debug, error, info, warn};
@@ -237,7 +238,7 @@ impl Publisher {
         key: PrivateKey,
         fault: Option<Fault>,
         exec: &ExecShared,
-        node: &NodeShared,
+        node: &NodeView,
         metrics: Option<ExecMetrics>,
     ) -> Self {
         let address = executor_address(key.public_key().as_bytes());
@@ -307,7 +308,7 @@ impl Publisher {
     /// `None` for a block without transactions (it takes no claim).
     fn build_racing(
         &mut self,
-        node: &NodeShared,
+        node: &NodeView,
         height: u64,
     ) -> Result<Option<ClaimItem>, BuildError> {
         let header = node
@@ -369,7 +370,7 @@ impl Publisher {
 
     /// The racing liar skips heights another executor already claimed (it joined late, or
     /// its node was still syncing when it started): it races ahead of the recorded tip.
-    fn join_at_tip(&mut self, node: &NodeShared) {
+    fn join_at_tip(&mut self, node: &NodeView) {
         let state = node.state();
         let consensus = state.consensus();
         let mut joined = None;
@@ -440,7 +441,7 @@ impl Publisher {
         )))
     }
 
-    fn post(&self, node: &NodeShared, height: u64, bytes: &[u8]) {
+    fn post(&self, node: &NodeView, height: u64, bytes: &[u8]) {
         match node.submit_claim(bytes, true) {
             Ok(id) => debug!(height, claim = %id, "claim posted"),
             Err(ItemSubmitError::AlreadyKnown) => {}
@@ -450,7 +451,7 @@ impl Publisher {
 
     /// `--fault flood-orphans`: signs and posts [`FLOOD_PER_TICK`] claims for decided heights
     /// whose parents are made up.
-    fn flood_orphans(&self, node: &NodeShared) {
+    fn flood_orphans(&self, node: &NodeView) {
         let tip = node.status().height;
         if tip < 2 {
             return;
@@ -501,7 +502,7 @@ impl Publisher {
         }
     }
 
-    fn tick(&mut self, exec: &ExecShared, node: &NodeShared) {
+    fn tick(&mut self, exec: &ExecShared, node: &NodeView) {
         if self.fault == Some(Fault::FloodOrphans) {
             self.flood_orphans(node);
         }
@@ -625,7 +626,7 @@ impl Publisher {
     /// finality, which may need this executor's corroboration, is not waiting on the broken
     /// chain) and signs its claims again from there. Only onto a root its own execution
     /// reached: a final root it disagrees with is the safety alarm's case, never a parent.
-    fn heal(&mut self, exec: &ExecShared, node: &NodeShared) {
+    fn heal(&mut self, exec: &ExecShared, node: &NodeView) {
         let (height, parent) = match self.posted.first_key_value() {
             Some((h, p)) => (*h, p.parent),
             None => (self.next_height, self.parent),
@@ -859,7 +860,7 @@ impl Watcher {
     fn compare(
         &self,
         exec: &ExecShared,
-        node: &NodeShared,
+        node: &NodeView,
         rc: &RecordedClaim,
     ) -> Result<Option<(StateClaim, Check)>, CheckError> {
         let claim = {
@@ -899,7 +900,7 @@ impl Watcher {
 
     async fn prove(
         &self,
-        node: &Arc<NodeShared>,
+        node: &NodeView,
         claim: StateClaim,
         index: usize,
         claimed: Vec<B256>,
@@ -944,7 +945,7 @@ impl Watcher {
     }
 
     /// Where the disputed claim `id` (for `height`) stands.
-    fn standing(&self, node: &NodeShared, id: &ClaimId, height: u64) -> Standing {
+    fn standing(&self, node: &NodeView, id: &ClaimId, height: u64) -> Standing {
         let state = node.state();
         let consensus = state.consensus();
         let own_reverted = consensus
@@ -964,7 +965,7 @@ impl Watcher {
         }
     }
 
-    async fn tick(&mut self, exec: &ExecShared, node: &Arc<NodeShared>) {
+    async fn tick(&mut self, exec: &ExecShared, node: &NodeView) {
         let fresh: Vec<RecordedClaim> = {
             let state = node.state();
             let fresh = state.recorded_since(self.cursor).to_vec();
@@ -1006,7 +1007,7 @@ impl Watcher {
     }
 
     /// Proves (again) every open dispute that is due, and closes the settled ones.
-    async fn work_disputes(&mut self, node: &Arc<NodeShared>) {
+    async fn work_disputes(&mut self, node: &NodeView) {
         let ids: Vec<ClaimId> = self.disputes.keys().copied().collect();
         for id in ids {
             let Some(height) = self.disputes.get(&id).map(|d| d.claim.data_height) else {
@@ -1107,7 +1108,7 @@ struct SafetyCheck {
 }
 
 impl SafetyCheck {
-    fn check(&mut self, exec: &ExecShared, node: &NodeShared) -> Option<String> {
+    fn check(&mut self, exec: &ExecShared, node: &NodeView) -> Option<String> {
         if self.raised {
             return None;
         }
@@ -1144,9 +1145,10 @@ impl SafetyCheck {
 }
 
 /// The claimed trace of a recorded claim, from the block that included it.
-fn claimed_trace(node: &NodeShared, rc: &RecordedClaim) -> Result<Vec<B256>, CheckError> {
+fn claimed_trace(node: &NodeView, rc: &RecordedClaim) -> Result<Vec<B256>, CheckError> {
     let block = node
-        .store
+        .chain
+        .store()
         .decided(rc.included_at)?
         .ok_or(CheckError::BlockMissing {
             height: rc.included_at,
@@ -1175,11 +1177,61 @@ pub struct ClaimsOptions {
     pub submit_urls: Vec<String>,
 }
 
+/// The running node as the claim tasks see it: the data chain's tip and readiness, and state
+/// consensus.
+#[derive(Clone)]
+pub struct NodeView {
+    chain: Arc<NodeShared>,
+    state: Arc<StateNode>,
+}
+
+impl NodeView {
+    pub fn new(chain: Arc<NodeShared>, state: Arc<StateNode>) -> Self {
+        Self { chain, state }
+    }
+
+    fn status(&self) -> NodeStatus {
+        self.chain.status()
+    }
+
+    fn set_not_ready(&self, reason: Option<String>) {
+        self.chain.set_not_ready(reason);
+    }
+
+    fn header_at(&self, height: u64) -> Option<BlockHeader> {
+        self.state.header_at(height)
+    }
+
+    fn state(&self) -> std::sync::RwLockReadGuard<'_, StateFollower> {
+        self.state.state()
+    }
+
+    fn submit_claim(&self, bytes: &[u8], gossip: bool) -> Result<ClaimId, ItemSubmitError> {
+        self.state.submit_claim(bytes, gossip)
+    }
+
+    fn republish_claim(&self, bytes: &[u8]) -> Result<(), ItemSubmitError> {
+        self.state.republish_claim(bytes)
+    }
+
+    fn submit_fraud_proof(
+        &self,
+        bytes: &[u8],
+        gossip: bool,
+    ) -> Result<(ClaimId, [u8; 32]), ItemSubmitError> {
+        self.state.submit_fraud_proof(bytes, gossip)
+    }
+
+    fn regossip_fraud_proof(&self, bytes: &[u8]) {
+        self.state.regossip_fraud_proof(bytes);
+    }
+}
+
 /// Runs the publisher (if this executor's key is registered) and the watcher until aborted.
 pub async fn run(
     options: ClaimsOptions,
     exec: Arc<ExecShared>,
-    node: Arc<NodeShared>,
+    node: NodeView,
     witnesses: Sender<WitnessRequest>,
     wake: Sender<()>,
 ) {

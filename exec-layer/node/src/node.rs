@@ -4,12 +4,19 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use lazychain_config::{Genesis, NodeConfig, ValidatorKey};
-use lazychain_data_chain_node::{run_node_with, NodeError, NodeExtension, Role};
+use lazychain_data_chain_node::extension::ExtensionFuture;
+use lazychain_data_chain_node::{
+    run_node_with, ExtensionError, NodeAddOns, NodeError, NodeExtension, NodeHandles, Role, Started,
+};
+use lazychain_fraud_node::StateNode;
+use malachitebft_signing_ed25519::PrivateKey;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::warn;
 
 use crate::executor::{report, Executor, ExecutorError, ExecutorOptions};
 use crate::metrics::ExecMetrics;
@@ -24,6 +31,9 @@ pub enum ExecNodeError {
     Node(#[from] NodeError),
     #[error(transparent)]
     Executor(#[from] ExecutorError),
+    /// State consensus could not start from the genesis.
+    #[error("state consensus: {0}")]
+    State(#[from] lazychain_fraud_node::StateError),
 }
 
 /// Why the executor could not start inside its node (the [`NodeExtension`]). The messages of
@@ -64,102 +74,160 @@ pub async fn run_executor(
         )
         .map_err(ExecutorError::from)?,
     );
-    let stop = Arc::new(AtomicBool::new(false));
-    let (failed_tx, mut failed_rx) = watch::channel(false);
-    let outcome: Arc<Mutex<Option<Result<(), ExecutorError>>>> = Arc::new(Mutex::new(None));
-    let thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>> = Arc::new(Mutex::new(None));
-
-    let extension: NodeExtension = {
-        let genesis = genesis.clone();
-        let stop = stop.clone();
-        let outcome = outcome.clone();
-        let thread = thread.clone();
-        let claim_key = key.private_key();
-        let submit_urls = config.executor.submit_urls.clone();
-        Box::new(move |handles, module| {
-            let (witness_tx, witness_rx) = std::sync::mpsc::channel();
-            let metrics = ExecMetrics::register(&handles.shared.moniker);
-            let executor = Executor::open(&genesis, state, handles.store.clone(), options)
-                .map_err(StartError::Open)?
-                .with_metrics(metrics.clone())
-                .with_sender_hints({
-                    let node = handles.shared.clone();
-                    Arc::new(move |hash| node.known_sender(hash))
-                })
-                .with_witness_requests(witness_rx);
-            crate::rpc::register(module, executor.shared(), handles.shared.clone())
-                .map_err(StartError::Rpc)?;
-            let (wake_tx, wake_rx) = std::sync::mpsc::channel();
-            tokio::spawn(crate::claims::run(
-                crate::claims::ClaimsOptions {
-                    key: claim_key,
-                    fault: options.fault,
-                    metrics: Some(metrics),
-                    submit_urls: submit_urls.clone(),
-                },
-                executor.shared(),
-                handles.shared.clone(),
-                witness_tx,
-                wake_tx.clone(),
-            ));
-            let mut decided = handles.shared.subscribe_decided();
-            tokio::spawn(async move {
-                // A lagged receiver only means several decisions: one wake-up covers them.
-                while let Ok(_) | Err(RecvError::Lagged(_)) = decided.recv().await {
-                    if wake_tx.send(()).is_err() {
-                        break;
-                    }
-                }
-            });
-            let handle = std::thread::Builder::new()
-                .name("executor".into())
-                .spawn(move || {
-                    let result = executor.run(wake_rx, stop);
-                    report(&result);
-                    let failed = result.is_err();
-                    if let Ok(mut slot) = outcome.lock() {
-                        *slot = Some(result);
-                    }
-                    if failed {
-                        let _ = failed_tx.send(true);
-                    }
-                })
-                .map_err(StartError::Thread)?;
-            if let Ok(mut slot) = thread.lock() {
-                *slot = Some(handle);
-            }
-            Ok(())
-        })
+    let state_node = Arc::new(StateNode::new(&genesis)?);
+    let extension = ExecutorExtension {
+        genesis: genesis.clone(),
+        state: Some(state),
+        state_node: state_node.clone(),
+        options,
+        claim_key: Some(key.private_key()),
+        submit_urls: config.executor.submit_urls.clone(),
+        running: None,
     };
-    let stopped_on_error = async move {
-        let _ = failed_rx.wait_for(|failed| *failed).await;
-    };
-    let shutdown = async move {
-        tokio::select! {
-            _ = shutdown => {}
-            _ = stopped_on_error => {}
-        }
-    };
-    let node_result = run_node_with(
+    let result = run_node_with(
         Role::FullNode,
         home,
         config,
         genesis,
         key,
-        Some(extension),
+        NodeAddOns {
+            extension: Some(Box::new(extension)),
+            ..NodeAddOns::new(state_node)
+        },
         shutdown,
     )
     .await;
-    stop.store(true, Ordering::Relaxed);
-    let handle = thread.lock().ok().and_then(|mut t| t.take());
-    if let Some(handle) = handle {
-        // The loop checks `stop` between blocks; a block in progress completes first.
-        let _ = tokio::task::spawn_blocking(move || handle.join()).await;
-    }
-    node_result?;
-    let result = outcome.lock().ok().and_then(|mut o| o.take());
     match result {
-        Some(Err(e)) => Err(e.into()),
-        _ => Ok(()),
+        // Execution stopped on an error: report it as the executor's, not the node's.
+        Err(NodeError::Extension(e)) => match e.downcast::<ExecutorError>() {
+            Ok(e) => Err(ExecNodeError::Executor(*e)),
+            Err(e) => Err(ExecNodeError::Node(NodeError::Extension(e))),
+        },
+        other => Ok(other?),
+    }
+}
+
+/// The executor inside its node: the execution thread, the claims task and the wake-up feed,
+/// owned, and stopped in order when the node stops.
+struct ExecutorExtension {
+    genesis: Genesis,
+    /// Taken by the execution thread at start.
+    state: Option<Arc<StateStore>>,
+    state_node: Arc<StateNode>,
+    options: ExecutorOptions,
+    /// Taken by the claims task at start.
+    claim_key: Option<PrivateKey>,
+    submit_urls: Vec<String>,
+    running: Option<Running>,
+}
+
+struct Running {
+    stop: Arc<AtomicBool>,
+    claims: JoinHandle<()>,
+    wake: JoinHandle<()>,
+    thread: std::thread::JoinHandle<Result<(), ExecutorError>>,
+}
+
+impl NodeExtension for ExecutorExtension {
+    fn start(&mut self, node: NodeHandles) -> Result<Started, ExtensionError> {
+        let (Some(state), Some(claim_key)) = (self.state.take(), self.claim_key.take()) else {
+            return Err("the executor is already started".into());
+        };
+        let (witness_tx, witness_rx) = std::sync::mpsc::channel();
+        let metrics = ExecMetrics::register(node.shared.moniker());
+        let executor = Executor::open(&self.genesis, state, node.store.clone(), self.options)
+            .map_err(StartError::Open)?
+            .with_metrics(metrics.clone())
+            .with_sender_hints({
+                let node = node.shared.clone();
+                Arc::new(move |hash| node.known_sender(hash))
+            })
+            .with_witness_requests(witness_rx);
+        let exec = executor.shared();
+        let methods =
+            crate::rpc::register(exec.clone(), node.shared.clone()).map_err(StartError::Rpc)?;
+        let status: lazychain_data_chain_node::extension::StatusFields = {
+            let exec = exec.clone();
+            Box::new(move |fields| crate::rpc::status_fields(&exec, fields))
+        };
+        let (wake_tx, wake_rx) = std::sync::mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (failed_tx, mut failed_rx) = watch::channel(false);
+        let thread = std::thread::Builder::new()
+            .name("executor".into())
+            .spawn({
+                let stop = stop.clone();
+                move || {
+                    let result = executor.run(wake_rx, stop);
+                    report(&result);
+                    if result.is_err() {
+                        let _ = failed_tx.send(true);
+                    }
+                    result
+                }
+            })
+            .map_err(StartError::Thread)?;
+        let claims = tokio::spawn(crate::claims::run(
+            crate::claims::ClaimsOptions {
+                key: claim_key,
+                fault: self.options.fault,
+                metrics: Some(metrics),
+                submit_urls: self.submit_urls.clone(),
+            },
+            exec,
+            crate::claims::NodeView::new(node.shared.clone(), self.state_node.clone()),
+            witness_tx,
+            wake_tx.clone(),
+        ));
+        let mut decided = node.shared.subscribe_decided();
+        let wake = tokio::spawn(async move {
+            // A lagged receiver only means several decisions: one wake-up covers them.
+            while let Ok(_) | Err(RecvError::Lagged(_)) = decided.recv().await {
+                if wake_tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+        self.running = Some(Running {
+            stop,
+            claims,
+            wake,
+            thread,
+        });
+        Ok(Started {
+            methods,
+            status: Some(status),
+            failed: Some(Box::pin(async move {
+                let _ = failed_rx.wait_for(|failed| *failed).await;
+            })),
+        })
+    }
+
+    fn stop(self: Box<Self>) -> ExtensionFuture<Result<(), ExtensionError>> {
+        Box::pin(async move {
+            let Some(running) = self.running else {
+                return Ok(());
+            };
+            // Claims first (they ask the execution thread for witnesses), then the wake-up
+            // feed; the execution loop checks `stop` between blocks, so a block in progress
+            // completes before the thread ends.
+            running.stop.store(true, Ordering::Relaxed);
+            running.claims.abort();
+            let _ = running.claims.await;
+            running.wake.abort();
+            let _ = running.wake.await;
+            let thread = running.thread;
+            match tokio::task::spawn_blocking(move || thread.join()).await {
+                Ok(Ok(result)) => result.map_err(ExtensionError::from),
+                Ok(Err(_)) => {
+                    warn!("the execution thread panicked");
+                    Ok(())
+                }
+                Err(e) => {
+                    warn!(error = %e, "could not wait for the execution thread");
+                    Ok(())
+                }
+            }
+        })
     }
 }

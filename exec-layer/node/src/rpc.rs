@@ -10,8 +10,9 @@
 //! data, as geth does.
 //!
 //! The methods are a jsonrpsee server trait ([`EthApiServer`]) over alloy's RPC types; this
-//! file adds them, and the executor's `lazy_status`, to the node's module. Parameters decode
-//! strictly, and one that does not is answered -32602 with a message naming it (`params`).
+//! file hands them, and the executor's fields of `lazy_status`, to the node (`node.rs`, through
+//! the node's `NodeExtension` trait). Parameters decode strictly, and one that does not is
+//! answered -32602 with a message naming it (`params`).
 
 mod error;
 mod eth;
@@ -20,10 +21,8 @@ mod types;
 
 use std::sync::Arc;
 
-use jsonrpsee::RpcModule;
-use lazychain_data_chain_node::rpc::status_json;
 use lazychain_data_chain_node::shared::NodeShared;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use crate::executor::ExecShared;
 
@@ -40,27 +39,22 @@ fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
-/// Adds the executor's methods to the node's module (replacing its `lazy_status`).
-pub fn register(
-    module: &mut RpcModule<Arc<NodeShared>>,
-    exec: Arc<ExecShared>,
-    node: Arc<NodeShared>,
-) -> Result<(), jsonrpsee::core::RegisterMethodError> {
-    module.remove_method("lazy_status");
-    let eth = EthRpc::new(exec.clone(), node.clone()).into_rpc();
-    let mut m = RpcModule::new((exec, node));
-
-    m.register_method("lazy_status", |_, ctx, _| {
-        let s = ctx.0.status();
-        let mut v = status_json(&ctx.1);
-        v["role"] = json!("executor");
-        v["dataHeight"] = json!(s.data_height);
-        v["executedHeight"] = json!(s.executed_height);
-        v["lag"] = json!(s.data_height.saturating_sub(s.executed_height));
-        v["stateRoot"] = json!(hex0x(s.state_root.as_slice()));
-        v["safetyAlarm"] = json!(ctx.0.safety_alarm());
-        let own = ctx.0.own_claims();
-        v["claims"] = json!({
+/// The executor's fields of the node's `lazy_status` (its role among them).
+pub fn status_fields(exec: &ExecShared, v: &mut Map<String, Value>) {
+    let s = exec.status();
+    v.insert("role".into(), json!("executor"));
+    v.insert("dataHeight".into(), json!(s.data_height));
+    v.insert("executedHeight".into(), json!(s.executed_height));
+    v.insert(
+        "lag".into(),
+        json!(s.data_height.saturating_sub(s.executed_height)),
+    );
+    v.insert("stateRoot".into(), json!(hex0x(s.state_root.as_slice())));
+    v.insert("safetyAlarm".into(), json!(exec.safety_alarm()));
+    let own = exec.own_claims();
+    v.insert(
+        "claims".into(),
+        json!({
             "executor": hex0x(&own.executor),
             "bonded": own.bonded,
             "latestHeight": own.latest.map(|(h, _)| h),
@@ -76,10 +70,14 @@ pub fn register(
                 "proofSubmitted": d.proof_submitted,
                 "lastError": d.last_error,
             })).collect::<Vec<_>>(),
-        });
-        v
-    })?;
-    m.merge(eth)?;
-    module.merge(m)?;
-    Ok(())
+        }),
+    );
+}
+
+/// The executor's methods, served beside the node's.
+pub fn register(
+    exec: Arc<ExecShared>,
+    node: Arc<NodeShared>,
+) -> Result<jsonrpsee::Methods, jsonrpsee::core::RegisterMethodError> {
+    Ok(EthRpc::new(exec, node).into_rpc().into())
 }

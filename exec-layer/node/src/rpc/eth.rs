@@ -394,7 +394,7 @@ impl EthRpc {
             )));
         }
         // Ordered or pooled, not executed yet.
-        let store = &self.node.store;
+        let store = self.node.store();
         let raw = match store.tx_location(&hash.0).map_err(EthRpcError::internal)? {
             Some((height, index)) => store
                 .decided(height)

@@ -12,7 +12,6 @@ use lazychain_config::{
     dev_accounts, dev_execution, BlockLimits, Genesis, GenesisExecutor, GenesisValidator,
     StateGenesis,
 };
-use lazychain_data_chain_node::state::StateFollower;
 use lazychain_data_chain_types::block::{BlockBody, BlockTemplate};
 use lazychain_data_chain_types::{Block, BlockHash, BlockHeader};
 use lazychain_exec_stf::genesis::genesis_memory_state;
@@ -22,6 +21,7 @@ use lazychain_fraud::{
     build_bad_transition, executor_address, proof::Equivocation, ClaimId, ClaimItem, FraudItem,
     FraudProof, SignedClaim, StateClaim, GENESIS_PARENT,
 };
+use lazychain_fraud_node::StateFollower;
 use malachitebft_signing_ed25519::PrivateKey;
 use secp256k1::{Message, SecretKey, SECP256K1};
 

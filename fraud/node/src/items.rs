@@ -1,6 +1,6 @@
 //! The pool of state-consensus items waiting for a block: executors' claims and fraud items
 //! (fraud proofs and equivocation evidence) that passed this node's checks (see
-//! `NodeShared::submit_claim` and `NodeShared::submit_fraud_proof`). A proposer takes fraud
+//! `StateNode::submit_claim` and `StateNode::submit_fraud_proof`). A proposer takes fraud
 //! items first, then claims in data height order, each only once its parent claim is
 //! recorded or goes in the same block; an item that cannot go (no parent yet, too large)
 //! never holds back the ones after it.

@@ -10,7 +10,7 @@ use jsonrpsee::RpcModule;
 use lazychain_fraud::{ClaimStatus, FraudItem, RevertReason};
 use serde_json::{json, Value};
 
-use crate::shared::{ItemSubmitError, NodeShared};
+use crate::service::{ItemSubmitError, StateNode};
 use crate::state::{ProofRecord, ProofRefused, RevertedEvent};
 
 const REJECTED: i32 = -32000;
@@ -90,7 +90,7 @@ pub fn status_json(status: &ClaimStatus) -> Value {
     }
 }
 
-fn claims_at(shared: &NodeShared, height: u64) -> Value {
+fn claims_at(shared: &StateNode, height: u64) -> Value {
     let state = shared.state();
     let consensus = state.consensus();
     let canonical = consensus.canonical_claim(height);
@@ -154,7 +154,7 @@ fn proof_json(p: &ProofRecord) -> Value {
 }
 
 /// Heights, roots and the bond ledger of state consensus on this node.
-pub fn state_json(shared: &NodeShared) -> Value {
+pub fn state_json(shared: &StateNode) -> Value {
     let state = shared.state();
     let c = state.consensus();
     let ledger = c.ledger();
@@ -222,10 +222,11 @@ fn reverted_json(e: &RevertedEvent) -> Value {
     })
 }
 
-/// Adds the state-consensus methods to a node's RPC module.
-pub fn register(
-    m: &mut RpcModule<Arc<NodeShared>>,
-) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+/// The state-consensus methods, which the node serves beside its own.
+pub fn module(
+    node: Arc<StateNode>,
+) -> Result<RpcModule<Arc<StateNode>>, jsonrpsee::core::RegisterMethodError> {
+    let mut m = RpcModule::new(node);
     m.register_blocking_method("lazy_submitClaim", |params, s, _| {
         let data: String = params.one()?;
         let bytes = parse_hex(&data)?;
@@ -304,5 +305,5 @@ pub fn register(
             Ok::<(), SubscriptionError>(())
         },
     )?;
-    Ok(())
+    Ok(m)
 }

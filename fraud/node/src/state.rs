@@ -16,9 +16,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use alloy_primitives::B256;
-use lazychain_config::Genesis;
+use lazychain_chainspec::Genesis;
 use lazychain_data_chain_types::{Block, BlockHeader};
-use lazychain_exec_stf::ChainParams;
+use lazychain_fraud::ChainParams;
 use lazychain_fraud::{
     proof_id, verify, ApplyError, ClaimId, ClaimItem, ClaimStatus, Dispute, ExecutorRegistry,
     FraudItem, FraudProof, Inclusion, Outcome, SignedClaim, StateConsensus, StateParams, Verdict,
