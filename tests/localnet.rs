@@ -549,18 +549,12 @@ async fn coupled_validators_execute_and_agree_with_the_executor() {
     );
     let manifest = Manifest::load(&dir).expect("manifest");
     let executor = manifest
-        .nodes
-        .iter()
-        .find(|n| n.role == "executor")
+        .nodes_with_role("executor")
+        .next()
         .expect("executor")
         .rpc_url
         .clone();
-    let validators: Vec<String> = manifest
-        .nodes
-        .iter()
-        .filter(|n| n.role == "validator")
-        .map(|n| n.rpc_url.clone())
-        .collect();
+    let validators = manifest.rpc_urls("validator");
     for value in ["0.25", "0.5"] {
         send_to_dead(&executor, value);
     }

@@ -71,27 +71,14 @@ pub fn run_measuring_claims(
 ) -> Result<(Vec<LagSample>, crate::claims::ClaimInclusion), BenchError> {
     let dir = tempfile::tempdir()?;
     let manifest = generate(&GenerateOptions {
-        dir: dir.path().join("net"),
         validators: 4,
-        full_nodes: 0,
         executors: 1,
-        chain_id: CHAIN_ID,
-        base_port: 0,
-        seed: 0,
         config_overrides: vec![
             ("log.filter".into(), "warn".into()),
             ("mempool.max_txs".into(), "400000".into()),
             ("mempool.max_bytes".into(), "1073741824".into()),
         ],
-        challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
-        min_window_blocks: None,
-        min_corroboration: None,
-        max_executor_stall_ms: None,
-        gas_per_second: None,
-        gas_burst: None,
-        max_block_gas: None,
-        extra_alloc: Vec::new(),
-        coupled: false,
+        ..GenerateOptions::new(dir.path().join("net"), CHAIN_ID)
     })?;
     let keys: Vec<SecretKey> = manifest
         .dev_accounts
@@ -116,16 +103,10 @@ pub fn run_measuring_claims(
         })
         .collect();
     let nodes = crate::procs::Running::start(&opts.exe, &manifest)?;
-    let validators: Vec<String> = manifest
-        .nodes
-        .iter()
-        .filter(|n| n.role == "validator")
-        .map(|n| n.rpc_url.clone())
-        .collect();
+    let validators = manifest.rpc_urls("validator");
     let executor = manifest
-        .nodes
-        .iter()
-        .find(|n| n.role == "executor")
+        .nodes_with_role("executor")
+        .next()
         .map(|n| n.rpc_url.clone())
         .unwrap_or_default();
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -226,13 +226,8 @@ fn default_network(
     small_caches: bool,
 ) -> Result<Manifest, BenchError> {
     Ok(generate(&GenerateOptions {
-        dir: dir.to_path_buf(),
         validators: VALIDATORS,
-        full_nodes: 0,
         executors: EXECUTORS,
-        chain_id: CHAIN_ID,
-        base_port: 0,
-        seed: 0,
         config_overrides: if small_caches {
             vec![
                 (
@@ -247,15 +242,8 @@ fn default_network(
         } else {
             Vec::new()
         },
-        challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
-        min_window_blocks: None,
-        min_corroboration: None,
-        max_executor_stall_ms: None,
-        gas_per_second: None,
-        gas_burst: None,
-        max_block_gas: None,
         extra_alloc: token_alloc(keys)?.into_iter().collect(),
-        coupled: false,
+        ..GenerateOptions::new(dir.to_path_buf(), CHAIN_ID)
     })?)
 }
 
@@ -785,15 +773,12 @@ async fn watch(
         })
         .collect::<Result<_, BenchError>>()?;
     let validators: Vec<HttpClient> = manifest
-        .nodes
-        .iter()
-        .filter(|n| n.role == "validator")
+        .nodes_with_role("validator")
         .map(|n| http(&n.rpc_url))
         .collect::<Result<_, _>>()?;
     let executor_url = manifest
-        .nodes
-        .iter()
-        .find(|n| n.role == "executor")
+        .nodes_with_role("executor")
+        .next()
         .map(|n| n.rpc_url.clone())
         .ok_or_else(|| BenchError::Rpc("the network has no executor".into()))?;
     let window_ms = {
@@ -942,9 +927,8 @@ pub fn idle_disk_growth(
         .enable_all()
         .build()?;
     let v0 = manifest
-        .nodes
-        .iter()
-        .find(|n| n.role == "validator")
+        .nodes_with_role("validator")
+        .next()
         .map(|n| http(&n.rpc_url))
         .transpose()?
         .ok_or_else(|| BenchError::Rpc("the network has no validator".into()))?;
