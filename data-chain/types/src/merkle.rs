@@ -233,10 +233,7 @@ pub fn byte_list_leaf(item: &[u8], max_item_bytes: usize) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::{
-        ItemList, RawItem, RawTx, TxList, MAX_ITEMS_BOUND, MAX_ITEM_BYTES_BOUND, MAX_TXS_BOUND,
-        MAX_TX_BYTES_BOUND,
-    };
+    use crate::block::{MAX_ITEMS_BOUND, MAX_ITEM_BYTES_BOUND, MAX_TXS_BOUND, MAX_TX_BYTES_BOUND};
     use ssz_rs::prelude::*;
 
     fn lengths() -> Vec<Vec<usize>> {
@@ -250,6 +247,21 @@ mod tests {
         ]
     }
 
+    /// `byte_lists_root` of `items` under the bounds `BYTES` and `COUNT` is ssz_rs's root of
+    /// the same items as a `List<List<u8, BYTES>, COUNT>`.
+    fn assert_byte_lists_root_matches_ssz_rs<const BYTES: usize, const COUNT: usize>(
+        items: &[Vec<u8>],
+        what: &str,
+    ) {
+        let mut list = List::<List<u8, BYTES>, COUNT>::default();
+        for i in items {
+            list.push(List::try_from(i.clone()).expect("fits"));
+        }
+        let expected = list.hash_tree_root().expect("root");
+        let ours = byte_lists_root(items.iter().map(|i| i.as_slice()), BYTES, COUNT);
+        assert_eq!(ours.as_slice(), expected.as_ref(), "{what}");
+    }
+
     #[test]
     fn tx_list_roots_match_ssz_rs() {
         for lens in lengths() {
@@ -258,32 +270,14 @@ mod tests {
                 .enumerate()
                 .map(|(i, n)| (0..*n).map(|j| (i * 7 + j) as u8).collect())
                 .collect();
-            let mut list = TxList::default();
-            for i in &items {
-                list.push(RawTx::try_from(i.clone()).expect("fits"));
-            }
-            let expected = list.hash_tree_root().expect("root");
-            let ours = byte_lists_root(
-                items.iter().map(|i| i.as_slice()),
-                MAX_TX_BYTES_BOUND,
-                MAX_TXS_BOUND,
+            // The transaction list (`TxList`) and the item lists (`ItemList`) of a block.
+            assert_byte_lists_root_matches_ssz_rs::<MAX_TX_BYTES_BOUND, MAX_TXS_BOUND>(
+                &items,
+                &format!("lengths {lens:?}"),
             );
-            assert_eq!(ours.as_slice(), expected.as_ref(), "lengths {lens:?}");
-
-            let mut claims = ItemList::default();
-            for i in &items {
-                claims.push(RawItem::try_from(i.clone()).expect("fits"));
-            }
-            let expected = claims.hash_tree_root().expect("root");
-            let ours = byte_lists_root(
-                items.iter().map(|i| i.as_slice()),
-                MAX_ITEM_BYTES_BOUND,
-                MAX_ITEMS_BOUND,
-            );
-            assert_eq!(
-                ours.as_slice(),
-                expected.as_ref(),
-                "claims lengths {lens:?}"
+            assert_byte_lists_root_matches_ssz_rs::<MAX_ITEM_BYTES_BOUND, MAX_ITEMS_BOUND>(
+                &items,
+                &format!("claims lengths {lens:?}"),
             );
         }
     }
