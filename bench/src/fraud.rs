@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{keccak256, Address, B256};
-use lazychain_data_chain_types::block::BlockBody;
-use lazychain_data_chain_types::{BlockHeader, DecodeError};
+use lazychain_data_chain_types::block::{BlockBody, BlockTemplate};
+use lazychain_data_chain_types::{Block, BlockHash, BlockHeader, DecodeError};
 use lazychain_exec_state_tree::StateTree;
 use lazychain_exec_stf::genesis::genesis_memory_state;
 use lazychain_exec_stf::revm::primitives::hardfork::SpecId;
@@ -140,23 +140,17 @@ fn setup(
         .filter_map(|t| t.decoded.as_ref().ok())
         .map(|(envelope, _)| envelope.gas_limit())
         .sum();
-    let body = BlockBody::from_transactions(&raw)?;
-    let c = body.commitments()?;
-    let header = BlockHeader {
+    let template = BlockTemplate {
         chain_id: CHAIN_ID,
         height: 1,
-        parent_hash: Default::default(),
+        parent: BlockHash::ZERO,
         proposer: PROPOSER,
         timestamp_ms: 1_700_000_001_000,
-        tx_root: c.tx_root,
-        claims_root: c.claims_root,
-        fraud_proofs_root: c.fraud_proofs_root,
-        tx_count: c.tx_count,
-        body_bytes: c.body_bytes,
-        gas_limit_sum,
-        gas_allowance: 0,
+        gas_available: 0,
         base_fee_per_gas: params.base_fee_per_gas,
     };
+    let body = BlockBody::from_transactions(&raw)?;
+    let header = Block::build(&template, body, gas_limit_sum)?.header;
     let hash = header.hash()?;
     let ctx = params.block_context(&header, B256::from(hash.0));
     let (state, tree) = genesis_memory_state(&workload.alloc);
