@@ -276,11 +276,7 @@ fn first_and_last_transactions_of_a_mixed_block_are_provable() {
             ),
             100_000,
         ),
-        a.call(
-            storage,
-            call("set(uint256,uint256)", &[Arg::uint(1), Arg::uint(2)]),
-            100_000,
-        ),
+        a.call(storage, storage_set(1, 2), 100_000),
         creation,
     ];
     let block = execute(&chain, txs);

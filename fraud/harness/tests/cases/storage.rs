@@ -8,10 +8,6 @@ use lazychain_fraud_harness::{Chain, FEE_RECIPIENT};
 
 use crate::common::*;
 
-fn set(s: u64, v: u64) -> Vec<u8> {
-    call("set(uint256,uint256)", &[Arg::uint(s), Arg::uint(v)])
-}
-
 /// Raw slots 0 -> x, x -> y, x -> 0, x -> x+1 -> x (`reset`), x -> 0 -> x and 0 -> x -> 0
 /// (`resetVia`), and `many` writing then clearing 300 slots, over two blocks.
 #[test]
@@ -26,9 +22,9 @@ fn storage_set_clear_reset_and_many_are_provable() {
         )
     };
     let txs = vec![
-        k.call(storage, set(1, 5), 100_000),
-        k.call(storage, set(2, 7), 100_000),
-        k.call(storage, set(3, 9), 100_000),
+        k.call(storage, storage_set(1, 5), 100_000),
+        k.call(storage, storage_set(2, 7), 100_000),
+        k.call(storage, storage_set(3, 9), 100_000),
         k.call(storage, many(1_000, 9), 8_000_000),
     ];
     let block = execute(&chain, txs);
@@ -48,7 +44,7 @@ fn storage_set_clear_reset_and_many_are_provable() {
     let reset_via =
         |s: u64, tmp: u64| call("resetVia(uint256,uint256)", &[Arg::uint(s), Arg::uint(tmp)]);
     let txs = vec![
-        k.call(storage, set(1, 6), 100_000),
+        k.call(storage, storage_set(1, 6), 100_000),
         k.call(storage, call("clear(uint256)", &[Arg::uint(2)]), 100_000),
         k.call(storage, call("reset(uint256)", &[Arg::uint(3)]), 100_000),
         k.call(storage, reset_via(3, 0), 100_000),

@@ -319,6 +319,44 @@ pub fn b256_word(out: &[u8], i: usize) -> B256 {
     B256::from_slice(&out[32 * i..32 * (i + 1)])
 }
 
+/// Call data of `Storage.set(slot, value)`.
+pub fn storage_set(slot: u64, value: u64) -> Vec<u8> {
+    call("set(uint256,uint256)", &[Arg::uint(slot), Arg::uint(value)])
+}
+
+/// One `CodeReader` record, `records(index)`: what the reader saw of an account (the
+/// record's tailHash and farHash are not read).
+pub struct CodeRecord {
+    pub account: Address,
+    pub size: U256,
+    pub codehash: B256,
+    pub copy_hash: B256,
+    pub balance: U256,
+}
+
+/// `records(index)` of the `CodeReader` at `reader`.
+pub fn code_record(
+    chain: &Chain,
+    state: &impl StateReader,
+    reader: Address,
+    index: u64,
+) -> CodeRecord {
+    let out = getter(
+        chain,
+        state,
+        reader,
+        "records(uint256)",
+        &[Arg::uint(index)],
+    );
+    CodeRecord {
+        account: address_word(&out, 0),
+        size: word(&out, 1),
+        codehash: b256_word(&out, 2),
+        copy_hash: b256_word(&out, 3),
+        balance: word(&out, 6),
+    }
+}
+
 /// A uint getter with no arguments.
 pub fn uint_getter(chain: &Chain, state: &impl StateReader, to: Address, signature: &str) -> U256 {
     word(&getter(chain, state, to, signature, &[]), 0)
