@@ -327,11 +327,19 @@ mod tests {
         assert!(verify_list_branch(&roots[8], &branch, 1 << 20, &root));
     }
 
+    /// `n` distinct non-zero leaves.
+    fn leaves(n: usize) -> Vec<[u8; 32]> {
+        (0..n).map(|i| [(i % 251) as u8 + 1; 32]).collect()
+    }
+
     #[test]
     fn adjacent_branches_rebuild_from_their_neighbour() {
         for n in [2usize, 3, 7, 8, 9, 100, 1025] {
-            let leaves: Vec<[u8; 32]> = (0..n).map(|i| [(i % 251) as u8 + 1; 32]).collect();
+            let leaves = leaves(n);
             let root = roots_list_root(&leaves, 1 << 20);
+            let verifies = |leaf: &[u8; 32], branch: &ListBranch| {
+                verify_trimmed_list_branch(leaf, branch, 1 << 20, &root)
+            };
             for index in 1..n {
                 let mut prev = list_branch(&leaves, index - 1, 1 << 20).expect("prev");
                 let mut own = list_branch(&leaves, index, 1 << 20).expect("own");
@@ -341,12 +349,7 @@ mod tests {
                 let rebuilt = adjacent_branch(&leaves[index - 1], &prev, &own.siblings[..below])
                     .expect("fits");
                 assert_eq!(rebuilt, own, "n {n} index {index}");
-                assert!(verify_trimmed_list_branch(
-                    &leaves[index],
-                    &rebuilt,
-                    1 << 20,
-                    &root
-                ));
+                assert!(verifies(&leaves[index], &rebuilt));
                 // One sibling too many does not fit.
                 assert!(
                     adjacent_branch(&leaves[index - 1], &prev, &own.siblings[..below + 1])
@@ -359,8 +362,11 @@ mod tests {
     #[test]
     fn trimmed_branches_verify_exactly_like_full_ones() {
         for n in [1usize, 2, 3, 4, 5, 8, 9, 100, 1024, 1025] {
-            let leaves: Vec<[u8; 32]> = (0..n).map(|i| [(i % 251) as u8 + 1; 32]).collect();
+            let leaves = leaves(n);
             let root = roots_list_root(&leaves, 1 << 20);
+            let verifies = |leaf: &[u8; 32], branch: &ListBranch| {
+                verify_trimmed_list_branch(leaf, branch, 1 << 20, &root)
+            };
             for index in [0, n / 2, n - 1] {
                 let full = list_branch(&leaves, index, 1 << 20).expect("in range");
                 let mut trimmed = full.clone();
@@ -370,31 +376,13 @@ mod tests {
                     full.siblings[..trimmed.siblings.len()],
                     trimmed.siblings[..]
                 );
-                assert!(verify_trimmed_list_branch(
-                    &leaves[index],
-                    &trimmed,
-                    1 << 20,
-                    &root
-                ));
+                assert!(verifies(&leaves[index], &trimmed));
                 // The untrimmed branch is not the canonical form; a wrong item never verifies.
-                assert!(
-                    !verify_trimmed_list_branch(&leaves[index], &full, 1 << 20, &root)
-                        || n == 1 << 20
-                );
-                assert!(!verify_trimmed_list_branch(
-                    &[0xee; 32],
-                    &trimmed,
-                    1 << 20,
-                    &root
-                ));
+                assert!(!verifies(&leaves[index], &full) || n == 1 << 20);
+                assert!(!verifies(&[0xee; 32], &trimmed));
                 let mut longer = trimmed.clone();
                 longer.len += 1;
-                assert!(!verify_trimmed_list_branch(
-                    &leaves[index],
-                    &longer,
-                    1 << 20,
-                    &root
-                ));
+                assert!(!verifies(&leaves[index], &longer));
             }
         }
     }
