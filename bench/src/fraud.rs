@@ -48,7 +48,7 @@ use crate::exec::{
     build, burn_calls_per_block, ExecBenchError, Kind, BASE_FEE, BURN_ROUNDS, CHAIN_ID,
     W3_BLOCK_GAS,
 };
-use crate::stats::quantile;
+use crate::stats::{median, percentile, thousands};
 
 /// The proposer of the benchmark block, and its fee recipient.
 const PROPOSER: [u8; 20] = [7u8; 20];
@@ -431,16 +431,6 @@ pub struct Case {
     pub tree_copy: Duration,
 }
 
-fn median(times: &[Duration]) -> Duration {
-    percentile(times, 0.5)
-}
-
-fn percentile(times: &[Duration], q: f64) -> Duration {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    quantile(&sorted, q).unwrap_or_default()
-}
-
 impl Case {
     /// Median of one step over the generation runs.
     fn part(&self, f: fn(&GenTimes) -> Duration) -> Duration {
@@ -672,19 +662,6 @@ fn verdict(met: bool) -> &'static str {
     } else {
         "NOT met"
     }
-}
-
-/// `1234567` as `1,234,567`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl Report {

@@ -6,15 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, Bytes, TxKind, U256};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use lazychain_localnet::{generate, GenerateOptions};
-use secp256k1::{Message, SecretKey, SECP256K1};
+use secp256k1::SecretKey;
 use serde_json::Value;
 
 use crate::data_chain::BenchError;
@@ -54,10 +53,7 @@ fn transfer(key: &SecretKey, nonce: u64, to: Address) -> Vec<u8> {
         access_list: Default::default(),
         input: Bytes::new(),
     };
-    let digest = tx.signature_hash();
-    let sig =
-        Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), key));
-    tx.into_signed(sig).encoded_2718()
+    crate::txgen::sign(tx, key)
 }
 
 pub fn run(opts: &LagOptions) -> Result<Vec<LagSample>, BenchError> {

@@ -53,17 +53,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use lazychain_config::GenesisAccount;
 use lazychain_localnet::{generate, spawn_node, stop_pid, wait_ready, GenerateOptions, Manifest};
-use secp256k1::{Message, SecretKey, SECP256K1};
+use secp256k1::{SecretKey, SECP256K1};
 use serde_json::Value;
 
+use crate::claims::num;
 use crate::data_chain::BenchError;
 
 pub const DEFAULT_MINUTES: u64 = 30;
@@ -313,10 +313,7 @@ fn soak_tx(key: &SecretKey, nonce: u64, to: Address, token_call: bool) -> Vec<u8
         access_list: Default::default(),
         input: Bytes::from(input),
     };
-    let digest = tx.signature_hash();
-    let sig =
-        Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), key));
-    tx.into_signed(sig).encoded_2718()
+    crate::txgen::sign(tx, key)
 }
 
 pub struct SoakOptions {
@@ -571,13 +568,6 @@ fn http(url: &str) -> Result<HttpClient, BenchError> {
         .request_timeout(Duration::from_secs(10))
         .build(url)
         .map_err(|e| BenchError::Rpc(e.to_string()))
-}
-
-fn num(v: &Value) -> Option<u64> {
-    v.as_u64().or_else(|| {
-        v.as_str()
-            .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-    })
 }
 
 /// A node being watched: its client, process and data folder.
