@@ -189,9 +189,7 @@ fn selfdestruct_naming_itself_is_provable() {
 /// burnt).
 #[test]
 fn create_and_destroy_in_one_transaction_is_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let factory = deploy(&mut chain, &mut k, &[Fixture::Factory])[0];
+    let (chain, mut k, factory) = chain_with(Fixture::Factory);
     let salt = B256::repeat_byte(0xd1);
     let destroy = call("createAndDestroy(bytes32)", &[Arg::Word(salt)]);
     let txs = vec![
@@ -297,9 +295,7 @@ fn transfers_creating_accounts_are_provable() {
 /// share is 0 (fewer wei than recipients) to 50 more: touched but not created (EIP-161).
 #[test]
 fn fanout_to_hundreds_of_fresh_accounts_is_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let storage = deploy(&mut chain, &mut k, &[Fixture::Storage])[0];
+    let (chain, mut k, storage) = chain_with(Fixture::Storage);
     let many = fresh_addresses("fanout", 300);
     let zero = fresh_addresses("fanout zero", 50);
     let fanout = |to: &[Address]| call("fanout(address[])", &[Arg::Addresses(to.to_vec())]);

@@ -4,7 +4,7 @@
 use alloy_primitives::{keccak256, B256, U256};
 use lazychain_exec_stf::TxStatus;
 use lazychain_fraud_harness::tx::{call, Arg};
-use lazychain_fraud_harness::{Chain, FEE_RECIPIENT};
+use lazychain_fraud_harness::FEE_RECIPIENT;
 
 use crate::common::*;
 
@@ -12,9 +12,7 @@ use crate::common::*;
 /// (`resetVia`), and `many` writing then clearing 300 slots, over two blocks.
 #[test]
 fn storage_set_clear_reset_and_many_are_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let storage = deploy(&mut chain, &mut k, &[Fixture::Storage])[0];
+    let (mut chain, mut k, storage) = chain_with(Fixture::Storage);
     let many = |start: u64, value: u64| {
         call(
             "many(uint256,uint256,uint256)",
@@ -84,9 +82,7 @@ fn storage_set_clear_reset_and_many_are_provable() {
 /// (a reverted frame's TSTORE is undone) and `tstoreThenRevert` called directly (reverts).
 #[test]
 fn transient_storage_is_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let storage = deploy(&mut chain, &mut k, &[Fixture::Storage])[0];
+    let (mut chain, mut k, storage) = chain_with(Fixture::Storage);
     let kv = |f: &str, key: u64, v: u64| {
         call(
             &format!("{f}(uint256,uint256)"),
@@ -157,9 +153,7 @@ fn transient_storage_is_provable() {
 /// `logsThenRevert` called directly (the transaction reverts: no logs).
 #[test]
 fn logs_are_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let storage = deploy(&mut chain, &mut k, &[Fixture::Storage])[0];
+    let (chain, mut k, storage) = chain_with(Fixture::Storage);
     let (a, b) = (B256::repeat_byte(0xa1), B256::repeat_byte(0x0b));
     let args = [Arg::Word(a), Arg::Word(b)];
     let txs = vec![

@@ -153,6 +153,14 @@ pub fn execute(chain: &Chain, txs: Vec<Vec<u8>>) -> Executed {
 }
 
 /// Deploys fixtures from `sender` in one block and commits it; returns their addresses.
+/// A chain with one funded key, a sender of that key, and `fixture` deployed by it.
+pub fn chain_with(fixture: Fixture) -> (Chain, Sender, Address) {
+    let mut chain = Chain::funded(1);
+    let mut k = Sender::new(&chain.keys[0]);
+    let address = deploy(&mut chain, &mut k, &[fixture])[0];
+    (chain, k, address)
+}
+
 pub fn deploy(chain: &mut Chain, sender: &mut Sender, fixtures: &[Fixture]) -> Vec<Address> {
     let (txs, addresses): (Vec<_>, Vec<_>) = fixtures
         .iter()
