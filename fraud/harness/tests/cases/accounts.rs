@@ -109,15 +109,22 @@ fn code_reads_are_provable() {
     prove_all(&chain, &block);
 }
 
+/// A chain with one funded key, a sender of that key, and a `Destroyer` holding `balance`
+/// deployed by it in a block of its own.
+fn chain_with_destroyer(balance: U256) -> (Chain, Sender, Address) {
+    let mut chain = Chain::funded(1);
+    let mut k = Sender::new(&chain.keys[0]);
+    let (deploy_tx, destroyer) = k.create(Fixture::Destroyer.init_code(), balance, 1_000_000);
+    run_ok(&mut chain, vec![deploy_tx]);
+    (chain, k, destroyer)
+}
+
 /// `Destroyer.destroy(to)` of a contract deployed in an earlier block, to an account that does
 /// not exist yet: only the balance moves (and creates the beneficiary); code, storage and
 /// nonce stay, and the contract still works in the next transaction.
 #[test]
 fn selfdestruct_of_a_preexisting_contract_is_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let (deploy_tx, destroyer) = k.create(Fixture::Destroyer.init_code(), wei(1_000), 1_000_000);
-    run_ok(&mut chain, vec![deploy_tx]);
+    let (chain, mut k, destroyer) = chain_with_destroyer(wei(1_000));
     let code = code_of(&chain.state, destroyer);
     let beneficiary = fresh_addresses("destroy beneficiary", 1)[0];
     let txs = vec![
@@ -153,10 +160,7 @@ fn selfdestruct_of_a_preexisting_contract_is_provable() {
 /// balance is kept (in contrast to `Factory.createAndBurn`).
 #[test]
 fn selfdestruct_naming_itself_is_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let (deploy_tx, destroyer) = k.create(Fixture::Destroyer.init_code(), wei(4_242), 1_000_000);
-    run_ok(&mut chain, vec![deploy_tx]);
+    let (chain, mut k, destroyer) = chain_with_destroyer(wei(4_242));
     let block = execute(
         &chain,
         vec![
