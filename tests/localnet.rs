@@ -4,7 +4,7 @@
 //! catch up, `localnet down` leaving no process behind, and bad flags refused before anything
 //! starts.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -74,6 +74,20 @@ fn pid_alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// `lazychain localnet up --detach --dir d` with `args`.
+fn up_detached(d: &str, args: &[&str]) -> Output {
+    lazychain(&[&["localnet", "up", "--detach", "--dir", d], args].concat())
+}
+
+/// A temporary directory, the network folder `net` in it and that folder as a `--dir`
+/// argument.
+fn net_dir() -> (tempfile::TempDir, PathBuf, String) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("net");
+    let d = dir.display().to_string();
+    (tmp, dir, d)
+}
+
 /// Stops whatever is left if the test fails half-way.
 struct Down<'a>(&'a Path);
 
@@ -85,31 +99,27 @@ impl Drop for Down<'_> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faulty_executor_reverted_kill_restart_and_down() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("net");
-    let d = dir.display().to_string();
+    let (_tmp, dir, d) = net_dir();
     let _down = Down(&dir);
-    let up = lazychain(&[
-        "localnet",
-        "up",
-        "--detach",
-        "--dir",
+    let up = up_detached(
         &d,
-        "--validators",
-        "4",
-        "--executors",
-        "2",
-        "--faulty-executors",
-        "1",
-        "--full-nodes",
-        "1",
-        // Short enough to see the honest root final soon (the default is 90 s), and both
-        // executors must agree until the liar is slashed.
-        "--challenge-window-ms",
-        "7000",
-        "--min-corroboration",
-        "2",
-    ]);
+        &[
+            "--validators",
+            "4",
+            "--executors",
+            "2",
+            "--faulty-executors",
+            "1",
+            "--full-nodes",
+            "1",
+            // Short enough to see the honest root final soon (the default is 90 s), and both
+            // executors must agree until the liar is slashed.
+            "--challenge-window-ms",
+            "7000",
+            "--min-corroboration",
+            "2",
+        ],
+    );
     let banner = ok(&up, "localnet up");
     assert!(banner.contains("Ethereum JSON-RPC for wallets"), "{banner}");
     let manifest = Manifest::load(&dir).expect("manifest");
@@ -312,9 +322,7 @@ async fn faulty_executor_reverted_kill_restart_and_down() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreground_up_stops_every_node_on_ctrl_c() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("net");
-    let d = dir.display().to_string();
+    let (tmp, dir, d) = net_dir();
     let _down = Down(&dir);
     let log = std::fs::File::create(tmp.path().join("up.log")).expect("log");
     let mut up = Command::new(env!("CARGO_BIN_EXE_lazychain"))
@@ -370,23 +378,20 @@ async fn foreground_up_stops_every_node_on_ctrl_c() {
 fn a_port_in_use_is_reported_before_anything_starts() {
     let held = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = held.local_addr().expect("addr").port();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("net");
+    let (_tmp, dir, d) = net_dir();
     // The held port is the RPC port of node 0 when the base port is two below it.
     let base = (port - 2).to_string();
-    let out = lazychain(&[
-        "localnet",
-        "up",
-        "--detach",
-        "--dir",
-        &dir.display().to_string(),
-        "--validators",
-        "1",
-        "--executors",
-        "0",
-        "--base-port",
-        &base,
-    ]);
+    let out = up_detached(
+        &d,
+        &[
+            "--validators",
+            "1",
+            "--executors",
+            "0",
+            "--base-port",
+            &base,
+        ],
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     // Usually the held port; another port of the range may be taken first on a busy machine.
@@ -396,9 +401,7 @@ fn a_port_in_use_is_reported_before_anything_starts() {
 
 #[test]
 fn bad_localnet_flags_are_refused_before_anything_starts() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("net");
-    let d = dir.display().to_string();
+    let (_tmp, dir, d) = net_dir();
     for (args, needle) in [
         (
             vec!["--executors", "1", "--faulty-executors", "2"],
@@ -443,23 +446,10 @@ fn transfer(key: &secp256k1::SecretKey, chain_id: u64, nonce: u64) -> Vec<u8> {
 /// Needs root and iproute2, as this machine and CI have: every node in its own namespace.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partition_halts_both_halves_and_healing_resumes() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("net");
-    let d = dir.display().to_string();
+    let (_tmp, dir, d) = net_dir();
     let _down = Down(&dir);
     ok(
-        &lazychain(&[
-            "localnet",
-            "up",
-            "--detach",
-            "--netns",
-            "--dir",
-            &d,
-            "--validators",
-            "4",
-            "--executors",
-            "0",
-        ]),
+        &up_detached(&d, &["--netns", "--validators", "4", "--executors", "0"]),
         "localnet up --netns",
     );
     let manifest = Manifest::load(&dir).expect("manifest");
@@ -528,39 +518,20 @@ async fn a_partition_halts_both_halves_and_healing_resumes() {
 /// the same decided blocks; lazy validators carry no such state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coupled_validators_execute_and_agree_with_the_executor() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("net");
-    let d = dir.display().to_string();
+    let (_tmp, dir, d) = net_dir();
     let _down = Down(&dir);
     ok(
-        &lazychain(&[
-            "localnet",
-            "up",
-            "--detach",
-            "--dir",
-            &d,
-            "--validators",
-            "4",
-            "--executors",
-            "1",
-            "--coupled",
-        ]),
+        &up_detached(&d, &["--validators", "4", "--executors", "1", "--coupled"]),
         "localnet up --coupled",
     );
     let manifest = Manifest::load(&dir).expect("manifest");
     let executor = manifest
-        .nodes
-        .iter()
-        .find(|n| n.role == "executor")
+        .nodes_with_role("executor")
+        .next()
         .expect("executor")
         .rpc_url
         .clone();
-    let validators: Vec<String> = manifest
-        .nodes
-        .iter()
-        .filter(|n| n.role == "validator")
-        .map(|n| n.rpc_url.clone())
-        .collect();
+    let validators = manifest.rpc_urls("validator");
     for value in ["0.25", "0.5"] {
         send_to_dead(&executor, value);
     }

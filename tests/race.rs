@@ -199,13 +199,7 @@ async fn without_the_budget_a_racing_liar_finalizes_made_up_roots() {
         ..NetSpec::default()
     });
     let liar = executor_of(&net, LIAR);
-    net.wait_all(&[0, 1, 2, 3], 2).await;
-    net.pause(HONEST);
-    let paused_at = net.height(0).await.unwrap_or(0);
-    let stop = Arc::new(AtomicBool::new(false));
-    let load = spawn_load(&net, 300, 200_000, 5, stop.clone());
-    tokio::time::sleep(Duration::from_secs(8)).await;
-    let resumed_at = net.height(0).await.unwrap_or(0);
+    let (paused_at, resumed_at, stop, load) = pause_honest_under_load(&net).await;
     let final_while_paused = num(&net
         .call(0, "lazy_getStateConsensus", rpc_params![])
         .await
@@ -247,6 +241,22 @@ async fn without_the_budget_a_racing_liar_finalizes_made_up_roots() {
     assert!(refused.is_err(), "finalized is still served: {refused:?}");
     let (code, _) = http_get(&metrics_host(&net, HONEST), "/ready");
     assert_eq!(code, 503, "an executor with a safety alarm is not ready");
+}
+
+/// Once every validator has a block or two, freezes the honest executor (SIGSTOP) and sends
+/// `burn` calls for 8 s. Returns validator 0's height when the executor was frozen and 8 s
+/// later, and the load's stop flag and task: the caller resumes the executor and stops the load.
+async fn pause_honest_under_load(
+    net: &TestNet,
+) -> (u64, u64, Arc<AtomicBool>, tokio::task::JoinHandle<u64>) {
+    net.wait_all(&[0, 1, 2, 3], 2).await;
+    net.pause(HONEST);
+    let paused_at = net.height(0).await.unwrap_or(0);
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = spawn_load(net, 300, 200_000, 5, stop.clone());
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let resumed_at = net.height(0).await.unwrap_or(0);
+    (paused_at, resumed_at, stop, load)
 }
 
 async fn wait_until(
@@ -366,13 +376,7 @@ async fn under_the_budget_a_racing_liar_is_always_caught() {
 async fn a_paused_honest_executor_still_catches_a_racing_liar() {
     let net = budget_net(&[], &[(LIAR, "race")]);
     let liar = executor_of(&net, LIAR);
-    net.wait_all(&[0, 1, 2, 3], 2).await;
-    net.pause(HONEST);
-    let paused_at = net.height(0).await.unwrap_or(0);
-    let stop = Arc::new(AtomicBool::new(false));
-    let load = spawn_load(&net, 300, 200_000, 5, stop.clone());
-    tokio::time::sleep(Duration::from_secs(8)).await;
-    let resumed_at = net.height(0).await.unwrap_or(0);
+    let (paused_at, resumed_at, stop, load) = pause_honest_under_load(&net).await;
     net.resume(HONEST);
     eprintln!(
         "honest executor paused for 8 s: {} blocks (the old window was 20)",

@@ -420,33 +420,31 @@ pub fn run(opts: &AllOptions) -> Result<AllReport, AllError> {
     })?;
     for case in &fr.cases {
         let name = format!("{} x {}", case.kind.name(), case.txs_per_block);
-        figures.push(
-            fig(
-                "fraud proof",
-                format!("{name}: size excl. code"),
+        for (what, value, unit, target) in [
+            (
+                "size excl. code",
                 case.sizes.excl_code() as f64,
                 "B",
-            )
-            .against("target", 4_096.0),
-        );
-        figures.push(
-            fig(
-                "fraud proof",
-                format!("{name}: generation"),
+                4_096.0,
+            ),
+            (
+                "generation",
                 case.generation_total().as_secs_f64() * 1000.0,
                 "ms",
-            )
-            .against("target", 50.0),
-        );
-        figures.push(
-            fig(
-                "fraud proof",
-                format!("{name}: verification p50"),
+                50.0,
+            ),
+            (
+                "verification p50",
                 case.verification_p50().as_secs_f64() * 1000.0,
                 "ms",
-            )
-            .against("target", 1.0),
-        );
+                1.0,
+            ),
+        ] {
+            figures.push(
+                fig("fraud proof", format!("{name}: {what}"), value, unit)
+                    .against("target", target),
+            );
+        }
     }
 
     eprintln!("[5/9] scaling: executor and state database by state size...");
@@ -639,72 +637,47 @@ fn coupled_figures(report: &crate::coupled::CoupledReport) -> Vec<Figure> {
         for (lazy, coupled) in report.pairs(mode) {
             let w = format!("{} at {:.0}/s offered", lazy.workload, lazy.offered_tps);
             let m = mode.name();
-            out.push(
-                fig(
-                    "lazy vs coupled",
-                    format!("{w}: data-decided tx/s, {m}"),
-                    lazy.decided_tps,
-                    "tx/s",
-                )
-                .against("coupled", coupled.decided_tps),
-            );
+            // The lazy value of `what` against the coupled one, named `other`.
+            let versus = |what: &str, unit: &'static str, l: f64, other: &str, c: f64| {
+                fig("lazy vs coupled", format!("{w}: {what}, {m}"), l, unit).against(other, c)
+            };
+            out.push(versus(
+                "data-decided tx/s",
+                "tx/s",
+                lazy.decided_tps,
+                "coupled",
+                coupled.decided_tps,
+            ));
             for (q, l, c) in [
                 ("p50", ms(lazy.p50), ms(coupled.p50)),
                 ("p99", ms(lazy.p99), ms(coupled.p99)),
             ] {
                 if let (Some(l), Some(c)) = (l, c) {
-                    out.push(
-                        fig(
-                            "lazy vs coupled",
-                            format!("{w}: data finality {q}, {m}"),
-                            l,
-                            "ms",
-                        )
-                        .against("coupled", c),
-                    );
+                    out.push(versus(&format!("data finality {q}"), "ms", l, "coupled", c));
                 }
             }
+            let state_final = "coupled (state-final = decided)";
             if let (Some(l), Some(c)) = (lazy.state_final_tps, coupled.state_final_tps) {
-                out.push(
-                    fig(
-                        "lazy vs coupled",
-                        format!("{w}: state-final tx/s, {m}"),
-                        l,
-                        "tx/s",
-                    )
-                    .against("coupled (state-final = decided)", c),
-                );
+                out.push(versus("state-final tx/s", "tx/s", l, state_final, c));
             }
             if let (Some(l), Some(c)) = (ms(lazy.state_final_p50), ms(coupled.state_final_p50)) {
-                out.push(
-                    fig(
-                        "lazy vs coupled",
-                        format!("{w}: state finality p50, {m}"),
-                        l,
-                        "ms",
-                    )
-                    .against("coupled (state-final = decided)", c),
-                );
+                out.push(versus("state finality p50", "ms", l, state_final, c));
             }
             if let (Some(l), Some(c)) = (lazy.lag_at_load_end, coupled.lag_at_load_end) {
-                out.push(
-                    fig(
-                        "lazy vs coupled",
-                        format!("{w}: executor lag at load end, {m}"),
-                        l.blocks as f64,
-                        "blocks",
-                    )
-                    .against("coupled", c.blocks as f64),
-                );
-                out.push(
-                    fig(
-                        "lazy vs coupled",
-                        format!("{w}: executor lag at load end (block timestamps), {m}"),
-                        l.ms as f64,
-                        "ms",
-                    )
-                    .against("coupled", c.ms as f64),
-                );
+                out.push(versus(
+                    "executor lag at load end",
+                    "blocks",
+                    l.blocks as f64,
+                    "coupled",
+                    c.blocks as f64,
+                ));
+                out.push(versus(
+                    "executor lag at load end (block timestamps)",
+                    "ms",
+                    l.ms as f64,
+                    "coupled",
+                    c.ms as f64,
+                ));
             }
         }
     }

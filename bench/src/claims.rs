@@ -134,7 +134,7 @@ pub fn summarize(
 }
 
 /// A number served either as JSON number or as a `0x` quantity.
-fn num(v: &Value) -> Option<u64> {
+pub(crate) fn num(v: &Value) -> Option<u64> {
     v.as_u64().or_else(|| {
         v.as_str()
             .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())

@@ -132,12 +132,7 @@ impl Net {
 pub fn run(opts: &Options) -> Result<Report, BenchError> {
     let dir = tempfile::tempdir()?;
     let manifest = generate(&GenerateOptions {
-        dir: dir.path().join("net"),
         validators: opts.validators,
-        full_nodes: 0,
-        executors: 0,
-        chain_id: CHAIN_ID,
-        base_port: 0,
         seed: 7,
         config_overrides: vec![
             (
@@ -147,16 +142,7 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
             ("mempool.max_txs".into(), "400000".into()),
             ("mempool.max_bytes".into(), "1073741824".into()),
         ],
-        // The genesis default (no executors run here, so it has no effect).
-        challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
-        min_window_blocks: None,
-        min_corroboration: None,
-        max_executor_stall_ms: None,
-        gas_per_second: None,
-        gas_burst: None,
-        max_block_gas: None,
-        extra_alloc: Vec::new(),
-        coupled: false,
+        ..GenerateOptions::new(dir.path().join("net"), CHAIN_ID)
     })?;
     let nodes = crate::procs::Running::start(&opts.exe, &manifest)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -21,9 +21,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{keccak256, Address, Bytes, TxKind, B256, U256};
 use lazychain_data_chain_types::par::par_map;
 use lazychain_exec_node::{ExecutedBlock, StateStore, StoreError};
 use lazychain_exec_state_tree::{Op, StateTree};
@@ -42,10 +41,10 @@ use lazychain_exec_stf::{
     execute_block, prepare, BlockContext, BlockExecution, ChainParams, ExecError, PrepareError,
     PreparedTx, StateReader, TxStatus,
 };
-use secp256k1::{Message, SecretKey, SECP256K1};
+use secp256k1::{SecretKey, SECP256K1};
 
-use crate::stats::quantile;
-use crate::txgen::sender_key;
+use crate::stats::median;
+use crate::txgen::{sender_key, sign};
 
 pub const CHAIN_ID: u64 = 1337;
 pub const BASE_FEE: u64 = 1_000_000_000;
@@ -285,11 +284,7 @@ pub fn build_priced(
                 access_list: Default::default(),
                 input: Bytes::from(input),
             };
-            let digest = tx.signature_hash();
-            let sig = Signature::from(
-                SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), &keys[i].0),
-            );
-            Some(tx.into_signed(sig).encoded_2718())
+            Some(sign(tx, &keys[i].0))
         },
         || None,
     )
@@ -402,12 +397,6 @@ impl Measured {
         }
         self.gas.iter().sum::<u64>() as f64 / self.gas.len() as f64
     }
-}
-
-fn median(times: &[Duration]) -> Duration {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    quantile(&sorted, 0.5).unwrap_or_default()
 }
 
 fn check_receipts(

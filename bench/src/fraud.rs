@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{keccak256, Address, B256};
-use lazychain_data_chain_types::block::BlockBody;
-use lazychain_data_chain_types::{BlockHeader, DecodeError};
+use lazychain_data_chain_types::block::{BlockBody, BlockTemplate};
+use lazychain_data_chain_types::{Block, BlockHash, BlockHeader, DecodeError};
 use lazychain_exec_state_tree::StateTree;
 use lazychain_exec_stf::genesis::genesis_memory_state;
 use lazychain_exec_stf::revm::primitives::hardfork::SpecId;
@@ -48,7 +48,7 @@ use crate::exec::{
     build, burn_calls_per_block, ExecBenchError, Kind, BASE_FEE, BURN_ROUNDS, CHAIN_ID,
     W3_BLOCK_GAS,
 };
-use crate::stats::quantile;
+use crate::stats::{median, percentile, thousands};
 
 /// The proposer of the benchmark block, and its fee recipient.
 const PROPOSER: [u8; 20] = [7u8; 20];
@@ -140,23 +140,17 @@ fn setup(
         .filter_map(|t| t.decoded.as_ref().ok())
         .map(|(envelope, _)| envelope.gas_limit())
         .sum();
-    let body = BlockBody::from_transactions(&raw)?;
-    let c = body.commitments()?;
-    let header = BlockHeader {
+    let template = BlockTemplate {
         chain_id: CHAIN_ID,
         height: 1,
-        parent_hash: Default::default(),
+        parent: BlockHash::ZERO,
         proposer: PROPOSER,
         timestamp_ms: 1_700_000_001_000,
-        tx_root: c.tx_root,
-        claims_root: c.claims_root,
-        fraud_proofs_root: c.fraud_proofs_root,
-        tx_count: c.tx_count,
-        body_bytes: c.body_bytes,
-        gas_limit_sum,
-        gas_allowance: 0,
+        gas_available: 0,
         base_fee_per_gas: params.base_fee_per_gas,
     };
+    let body = BlockBody::from_transactions(&raw)?;
+    let header = Block::build(&template, body, gas_limit_sum)?.header;
     let hash = header.hash()?;
     let ctx = params.block_context(&header, B256::from(hash.0));
     let (state, tree) = genesis_memory_state(&workload.alloc);
@@ -437,16 +431,6 @@ pub struct Case {
     pub tree_copy: Duration,
 }
 
-fn median(times: &[Duration]) -> Duration {
-    percentile(times, 0.5)
-}
-
-fn percentile(times: &[Duration], q: f64) -> Duration {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    quantile(&sorted, q).unwrap_or_default()
-}
-
 impl Case {
     /// Median of one step over the generation runs.
     fn part(&self, f: fn(&GenTimes) -> Duration) -> Duration {
@@ -678,19 +662,6 @@ fn verdict(met: bool) -> &'static str {
     } else {
         "NOT met"
     }
-}
-
-/// `1234567` as `1,234,567`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl Report {

@@ -145,23 +145,11 @@ pub fn run_race(exe: &std::path::Path) -> Result<Dispute, BenchError> {
 fn one(exe: &std::path::Path, run: usize, liar: Liar) -> Result<Dispute, BenchError> {
     let dir = tempfile::tempdir()?;
     let mut manifest = generate(&GenerateOptions {
-        dir: dir.path().join("net"),
         validators: 4,
-        full_nodes: 0,
         executors: liar.honest_executors() + 1,
-        chain_id: CHAIN_ID,
-        base_port: 0,
         seed: 11 + run as u64 + if liar == Liar::Race { 100 } else { 0 },
         config_overrides: vec![("log.filter".into(), "warn".into())],
-        challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
-        min_window_blocks: None,
-        min_corroboration: None,
-        max_executor_stall_ms: None,
-        gas_per_second: None,
-        gas_burst: None,
-        max_block_gas: None,
-        extra_alloc: Vec::new(),
-        coupled: false,
+        ..GenerateOptions::new(dir.path().join("net"), CHAIN_ID)
     })?;
     let liar_node = manifest.nodes.len() - 1;
     manifest.nodes[liar_node].fault = Some(liar.fault());

@@ -6,15 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, Bytes, TxKind, U256};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use lazychain_localnet::{generate, GenerateOptions};
-use secp256k1::{Message, SecretKey, SECP256K1};
+use secp256k1::SecretKey;
 use serde_json::Value;
 
 use crate::data_chain::BenchError;
@@ -54,10 +53,7 @@ fn transfer(key: &SecretKey, nonce: u64, to: Address) -> Vec<u8> {
         access_list: Default::default(),
         input: Bytes::new(),
     };
-    let digest = tx.signature_hash();
-    let sig =
-        Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), key));
-    tx.into_signed(sig).encoded_2718()
+    crate::txgen::sign(tx, key)
 }
 
 pub fn run(opts: &LagOptions) -> Result<Vec<LagSample>, BenchError> {
@@ -71,27 +67,14 @@ pub fn run_measuring_claims(
 ) -> Result<(Vec<LagSample>, crate::claims::ClaimInclusion), BenchError> {
     let dir = tempfile::tempdir()?;
     let manifest = generate(&GenerateOptions {
-        dir: dir.path().join("net"),
         validators: 4,
-        full_nodes: 0,
         executors: 1,
-        chain_id: CHAIN_ID,
-        base_port: 0,
-        seed: 0,
         config_overrides: vec![
             ("log.filter".into(), "warn".into()),
             ("mempool.max_txs".into(), "400000".into()),
             ("mempool.max_bytes".into(), "1073741824".into()),
         ],
-        challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
-        min_window_blocks: None,
-        min_corroboration: None,
-        max_executor_stall_ms: None,
-        gas_per_second: None,
-        gas_burst: None,
-        max_block_gas: None,
-        extra_alloc: Vec::new(),
-        coupled: false,
+        ..GenerateOptions::new(dir.path().join("net"), CHAIN_ID)
     })?;
     let keys: Vec<SecretKey> = manifest
         .dev_accounts
@@ -116,16 +99,10 @@ pub fn run_measuring_claims(
         })
         .collect();
     let nodes = crate::procs::Running::start(&opts.exe, &manifest)?;
-    let validators: Vec<String> = manifest
-        .nodes
-        .iter()
-        .filter(|n| n.role == "validator")
-        .map(|n| n.rpc_url.clone())
-        .collect();
+    let validators = manifest.rpc_urls("validator");
     let executor = manifest
-        .nodes
-        .iter()
-        .find(|n| n.role == "executor")
+        .nodes_with_role("executor")
+        .next()
         .map(|n| n.rpc_url.clone())
         .unwrap_or_default();
     let runtime = tokio::runtime::Builder::new_multi_thread()

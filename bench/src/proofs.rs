@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use lazychain_fraud_harness::fuzz::{self, FuzzReport, Progress};
 use lazychain_fraud_harness::Corruption;
 
+use crate::stats::thousands;
+
 pub struct Options {
     pub cases: usize,
     pub seed: u64,
@@ -54,18 +56,6 @@ fn us(d: Duration) -> String {
     } else {
         format!("{us:.0} us")
     }
-}
-
-fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn counts(map: &std::collections::BTreeMap<&'static str, usize>) -> String {

@@ -53,17 +53,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use lazychain_config::GenesisAccount;
 use lazychain_localnet::{generate, spawn_node, stop_pid, wait_ready, GenerateOptions, Manifest};
-use secp256k1::{Message, SecretKey, SECP256K1};
+use secp256k1::{SecretKey, SECP256K1};
 use serde_json::Value;
 
+use crate::claims::num;
 use crate::data_chain::BenchError;
 
 pub const DEFAULT_MINUTES: u64 = 30;
@@ -226,13 +226,8 @@ fn default_network(
     small_caches: bool,
 ) -> Result<Manifest, BenchError> {
     Ok(generate(&GenerateOptions {
-        dir: dir.to_path_buf(),
         validators: VALIDATORS,
-        full_nodes: 0,
         executors: EXECUTORS,
-        chain_id: CHAIN_ID,
-        base_port: 0,
-        seed: 0,
         config_overrides: if small_caches {
             vec![
                 (
@@ -247,15 +242,8 @@ fn default_network(
         } else {
             Vec::new()
         },
-        challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
-        min_window_blocks: None,
-        min_corroboration: None,
-        max_executor_stall_ms: None,
-        gas_per_second: None,
-        gas_burst: None,
-        max_block_gas: None,
         extra_alloc: token_alloc(keys)?.into_iter().collect(),
-        coupled: false,
+        ..GenerateOptions::new(dir.to_path_buf(), CHAIN_ID)
     })?)
 }
 
@@ -325,10 +313,7 @@ fn soak_tx(key: &SecretKey, nonce: u64, to: Address, token_call: bool) -> Vec<u8
         access_list: Default::default(),
         input: Bytes::from(input),
     };
-    let digest = tx.signature_hash();
-    let sig =
-        Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), key));
-    tx.into_signed(sig).encoded_2718()
+    crate::txgen::sign(tx, key)
 }
 
 pub struct SoakOptions {
@@ -585,13 +570,6 @@ fn http(url: &str) -> Result<HttpClient, BenchError> {
         .map_err(|e| BenchError::Rpc(e.to_string()))
 }
 
-fn num(v: &Value) -> Option<u64> {
-    v.as_u64().or_else(|| {
-        v.as_str()
-            .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-    })
-}
-
 /// A node being watched: its client, process and data folder.
 struct Watched {
     name: String,
@@ -785,15 +763,12 @@ async fn watch(
         })
         .collect::<Result<_, BenchError>>()?;
     let validators: Vec<HttpClient> = manifest
-        .nodes
-        .iter()
-        .filter(|n| n.role == "validator")
+        .nodes_with_role("validator")
         .map(|n| http(&n.rpc_url))
         .collect::<Result<_, _>>()?;
     let executor_url = manifest
-        .nodes
-        .iter()
-        .find(|n| n.role == "executor")
+        .nodes_with_role("executor")
+        .next()
         .map(|n| n.rpc_url.clone())
         .ok_or_else(|| BenchError::Rpc("the network has no executor".into()))?;
     let window_ms = {
@@ -942,9 +917,8 @@ pub fn idle_disk_growth(
         .enable_all()
         .build()?;
     let v0 = manifest
-        .nodes
-        .iter()
-        .find(|n| n.role == "validator")
+        .nodes_with_role("validator")
+        .next()
         .map(|n| http(&n.rpc_url))
         .transpose()?
         .ok_or_else(|| BenchError::Rpc("the network has no validator".into()))?;

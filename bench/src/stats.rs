@@ -11,6 +11,18 @@ pub fn quantile(sorted: &[Duration], q: f64) -> Option<Duration> {
     Some(sorted[rank - 1])
 }
 
+/// The `q` quantile of unsorted `times` ([`quantile`]); zero for no times.
+pub fn percentile(times: &[Duration], q: f64) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    quantile(&sorted, q).unwrap_or_default()
+}
+
+/// The median of unsorted `times`; zero for no times.
+pub fn median(times: &[Duration]) -> Duration {
+    percentile(times, 0.5)
+}
+
 pub fn ms(d: Option<Duration>) -> String {
     match d {
         Some(d) => format!("{:.1}", d.as_secs_f64() * 1000.0),
@@ -18,9 +30,30 @@ pub fn ms(d: Option<Duration>) -> String {
     }
 }
 
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_groups_digits_by_three() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn nearest_rank_quantiles() {

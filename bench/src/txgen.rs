@@ -78,6 +78,14 @@ pub fn generate(
     })
 }
 
+/// `tx` signed with `key`, as raw EIP-2718 bytes.
+pub fn sign(tx: TxEip1559, key: &SecretKey) -> Vec<u8> {
+    let digest = tx.signature_hash();
+    let sig =
+        Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), key));
+    tx.into_signed(sig).encoded_2718()
+}
+
 fn sign_one(chain_id: u64, shape: Shape, senders: u64, i: u64, seed: u64) -> SignedTx {
     let sender = i % senders.max(1);
     let nonce = i / senders.max(1);
@@ -97,10 +105,7 @@ fn sign_one(chain_id: u64, shape: Shape, senders: u64, i: u64, seed: u64) -> Sig
         access_list: Default::default(),
         input,
     };
-    let digest = tx.signature_hash();
-    let sig =
-        Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), &key));
-    let raw = tx.into_signed(sig).encoded_2718();
+    let raw = sign(tx, &key);
     SignedTx {
         hash: keccak256(&raw),
         raw,

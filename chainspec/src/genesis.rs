@@ -223,6 +223,68 @@ fn is_ed25519_public_key(bytes: &[u8; 32]) -> bool {
     ed25519_consensus::VerificationKey::try_from(*bytes).is_ok()
 }
 
+/// The names and public keys seen so far in a list of members (`validators` or
+/// `state.executors`), for the rules both lists share: every name non-empty and unique in the
+/// list, every public key a valid ed25519 key and unique in the list. Errors name the key
+/// (`{list}[{i}].name`, `{list}[{i}].public_key`).
+struct Members<'a> {
+    list: &'static str,
+    names: HashMap<&'a str, usize>,
+    /// Each public key and the index of its member.
+    keys: HashMap<[u8; 32], usize>,
+}
+
+impl<'a> Members<'a> {
+    fn new(list: &'static str) -> Self {
+        Self {
+            list,
+            names: HashMap::new(),
+            keys: HashMap::new(),
+        }
+    }
+
+    /// Checks member `i` against the rules and the members before it, and records it.
+    fn check(
+        &mut self,
+        i: usize,
+        name: &'a str,
+        public_key: &[u8; 32],
+    ) -> Result<(), ChainSpecError> {
+        let list = self.list;
+        let fail = |field: &str, problem: String| {
+            Err(ChainSpecError::invalid(
+                format!("{list}[{i}].{field}"),
+                problem,
+            ))
+        };
+        if name.trim().is_empty() {
+            return fail("name", "must not be empty".to_owned());
+        }
+        if let Some(first) = self.names.insert(name, i) {
+            return fail(
+                "name",
+                format!("duplicate name {name:?} (also {list}[{first}].name)"),
+            );
+        }
+        if !is_ed25519_public_key(public_key) {
+            return fail(
+                "public_key",
+                format!("{} is not a valid ed25519 public key", to_hex(public_key)),
+            );
+        }
+        if let Some(first) = self.keys.insert(*public_key, i) {
+            return fail(
+                "public_key",
+                format!(
+                    "duplicate public key {} (also {list}[{first}].public_key)",
+                    to_hex(public_key)
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -402,43 +464,10 @@ impl Genesis {
                 "the validator set is empty; at least one validator is required".to_owned(),
             );
         }
-        let mut names: HashMap<&str, usize> = HashMap::new();
-        let mut keys: HashMap<[u8; 32], usize> = HashMap::new();
+        let mut members = Members::new("validators");
         let mut total: u64 = 0;
         for (i, v) in self.validators.iter().enumerate() {
-            if v.name.trim().is_empty() {
-                return fail(
-                    &format!("validators[{i}].name"),
-                    "must not be empty".to_owned(),
-                );
-            }
-            if let Some(first) = names.insert(v.name.as_str(), i) {
-                return fail(
-                    &format!("validators[{i}].name"),
-                    format!(
-                        "duplicate name {:?} (also validators[{first}].name)",
-                        v.name
-                    ),
-                );
-            }
-            if !is_ed25519_public_key(&v.public_key) {
-                return fail(
-                    &format!("validators[{i}].public_key"),
-                    format!(
-                        "{} is not a valid ed25519 public key",
-                        to_hex(&v.public_key)
-                    ),
-                );
-            }
-            if let Some(first) = keys.insert(v.public_key, i) {
-                return fail(
-                    &format!("validators[{i}].public_key"),
-                    format!(
-                        "duplicate public key {} (also validators[{first}].public_key)",
-                        to_hex(&v.public_key)
-                    ),
-                );
-            }
+            members.check(i, &v.name, &v.public_key)?;
             if v.voting_power == 0 {
                 return fail(
                     &format!("validators[{i}].voting_power"),
@@ -510,8 +539,11 @@ impl Genesis {
             );
         }
         self.execution.validate()?;
-        self.state
-            .validate(&keys, self.limits.gas_per_second, self.limits.gas_burst)
+        self.state.validate(
+            &members.keys,
+            self.limits.gas_per_second,
+            self.limits.gas_burst,
+        )
     }
 }
 
@@ -559,41 +591,11 @@ impl StateGenesis {
                 format!("{} is above 100", self.slash_reward_percent),
             );
         }
-        let mut names: HashMap<&str, usize> = HashMap::new();
-        let mut keys: HashMap<[u8; 32], usize> = HashMap::new();
+        let mut members = Members::new("state.executors");
         let mut total: u128 = 0;
         for (i, e) in self.executors.iter().enumerate() {
             let at = format!("state.executors[{i}]");
-            if e.name.trim().is_empty() {
-                return fail(&format!("{at}.name"), "must not be empty".to_owned());
-            }
-            if let Some(first) = names.insert(e.name.as_str(), i) {
-                return fail(
-                    &format!("{at}.name"),
-                    format!(
-                        "duplicate name {:?} (also state.executors[{first}].name)",
-                        e.name
-                    ),
-                );
-            }
-            if !is_ed25519_public_key(&e.public_key) {
-                return fail(
-                    &format!("{at}.public_key"),
-                    format!(
-                        "{} is not a valid ed25519 public key",
-                        to_hex(&e.public_key)
-                    ),
-                );
-            }
-            if let Some(first) = keys.insert(e.public_key, i) {
-                return fail(
-                    &format!("{at}.public_key"),
-                    format!(
-                        "duplicate public key {} (also state.executors[{first}].public_key)",
-                        to_hex(&e.public_key)
-                    ),
-                );
-            }
+            members.check(i, &e.name, &e.public_key)?;
             if let Some(v) = validator_keys.get(&e.public_key) {
                 return fail(
                     &format!("{at}.public_key"),

@@ -147,6 +147,18 @@ impl Manifest {
         std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
         std::fs::rename(&tmp, &path).map_err(io_err(&path))
     }
+
+    /// The nodes of one role (`validator`, `fullnode` or `executor`), in order.
+    pub fn nodes_with_role<'a>(&'a self, role: &'a str) -> impl Iterator<Item = &'a NodeEntry> {
+        self.nodes.iter().filter(move |n| n.role == role)
+    }
+
+    /// The JSON-RPC URLs of the nodes of one role, in order.
+    pub fn rpc_urls(&self, role: &str) -> Vec<String> {
+        self.nodes_with_role(role)
+            .map(|n| n.rpc_url.clone())
+            .collect()
+    }
 }
 
 /// What to generate.
@@ -189,6 +201,34 @@ pub struct GenerateOptions {
     /// Benchmarks only: validators execute every block before proposing and voting
     /// (`consensus.coupled_execution`).
     pub coupled: bool,
+}
+
+impl GenerateOptions {
+    /// One validator of chain `chain_id` in `dir`, seed 0, free ports, no full nodes or
+    /// executors, no config overrides, the default challenge window and the genesis defaults
+    /// for everything else; callers set what they need with struct update syntax
+    /// (`GenerateOptions { validators: 4, ..GenerateOptions::new(dir, chain_id) }`).
+    pub fn new(dir: PathBuf, chain_id: u64) -> Self {
+        Self {
+            dir,
+            validators: 1,
+            full_nodes: 0,
+            executors: 0,
+            chain_id,
+            base_port: 0,
+            seed: 0,
+            config_overrides: Vec::new(),
+            challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
+            min_window_blocks: None,
+            min_corroboration: None,
+            max_executor_stall_ms: None,
+            gas_per_second: None,
+            gas_burst: None,
+            max_block_gas: None,
+            extra_alloc: Vec::new(),
+            coupled: false,
+        }
+    }
 }
 
 /// The deterministic key of node `index` for a given seed.
@@ -911,11 +951,9 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
         }
     }
     let mut manifest = generate(&GenerateOptions {
-        dir: opts.dir.clone(),
         validators: opts.validators,
         full_nodes: opts.full_nodes,
         executors: opts.executors,
-        chain_id: opts.chain_id,
         base_port: opts.base_port,
         seed: opts.seed,
         config_overrides: vec![(
@@ -923,14 +961,11 @@ pub fn up(opts: &UpOptions) -> Result<(), LocalnetError> {
             opts.empty_block_interval_ms.to_string(),
         )],
         challenge_window_ms: opts.challenge_window_ms,
-        min_window_blocks: None,
         min_corroboration: Some(opts.min_corroboration),
-        max_executor_stall_ms: None,
         gas_per_second: Some(limits.gas_per_second),
         gas_burst: Some(limits.gas_burst),
-        max_block_gas: None,
-        extra_alloc: Vec::new(),
         coupled: opts.coupled,
+        ..GenerateOptions::new(opts.dir.clone(), opts.chain_id)
     })?;
     let executors: Vec<usize> = (0..manifest.nodes.len())
         .filter(|i| manifest.nodes[*i].role == "executor")
@@ -1083,23 +1118,10 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("net");
         let m = generate(&GenerateOptions {
-            dir: dir.clone(),
             validators: 3,
-            full_nodes: 0,
-            executors: 0,
-            chain_id: 7,
-            base_port: 0,
             seed: 1,
             config_overrides: vec![("mempool.max_txs".into(), "20000".into())],
-            challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
-            min_window_blocks: None,
-            min_corroboration: None,
-            max_executor_stall_ms: None,
-            gas_per_second: None,
-            gas_burst: None,
-            max_block_gas: None,
-            extra_alloc: Vec::new(),
-            coupled: false,
+            ..GenerateOptions::new(dir.clone(), 7)
         })
         .expect("generates");
         assert_eq!(m.nodes.len(), 3);
@@ -1162,23 +1184,14 @@ mod tests {
     fn executors_are_bonded_in_genesis() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let m = generate(&GenerateOptions {
-            dir: tmp.path().join("net"),
             validators: 2,
             full_nodes: 1,
             executors: 2,
-            chain_id: 7,
-            base_port: 0,
             seed: 3,
-            config_overrides: vec![],
             challenge_window_ms: 7_000,
             min_window_blocks: Some(5),
             min_corroboration: Some(2),
-            max_executor_stall_ms: None,
-            gas_per_second: None,
-            gas_burst: None,
-            max_block_gas: None,
-            extra_alloc: Vec::new(),
-            coupled: false,
+            ..GenerateOptions::new(tmp.path().join("net"), 7)
         })
         .expect("generates");
         let roles: Vec<&str> = m.nodes.iter().map(|n| n.role.as_str()).collect();
@@ -1256,23 +1269,12 @@ mod tests {
     fn a_window_below_the_floor_needs_no_budget() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let options = |gas_per_second| GenerateOptions {
-            dir: tmp.path().join("net"),
-            validators: 1,
-            full_nodes: 0,
             executors: 1,
-            chain_id: 7,
-            base_port: 0,
             seed: 1,
-            config_overrides: vec![],
             challenge_window_ms: 1,
             min_window_blocks: Some(4),
-            min_corroboration: None,
-            max_executor_stall_ms: None,
             gas_per_second,
-            gas_burst: None,
-            max_block_gas: None,
-            extra_alloc: Vec::new(),
-            coupled: false,
+            ..GenerateOptions::new(tmp.path().join("net"), 7)
         };
         let err = generate(&options(None)).expect_err("below the floor");
         assert!(
@@ -1292,23 +1294,8 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         std::fs::write(tmp.path().join("precious.txt"), b"x").expect("write");
         let err = generate(&GenerateOptions {
-            dir: tmp.path().to_path_buf(),
-            validators: 1,
-            full_nodes: 0,
-            executors: 0,
-            chain_id: 7,
-            base_port: 0,
             seed: 1,
-            config_overrides: vec![],
-            challenge_window_ms: lazychain_config::DEFAULT_CHALLENGE_WINDOW_MS,
-            min_window_blocks: None,
-            min_corroboration: None,
-            max_executor_stall_ms: None,
-            gas_per_second: None,
-            gas_burst: None,
-            max_block_gas: None,
-            extra_alloc: Vec::new(),
-            coupled: false,
+            ..GenerateOptions::new(tmp.path().to_path_buf(), 7)
         })
         .expect_err("must refuse");
         assert!(err.to_string().contains("refusing"), "{err}");

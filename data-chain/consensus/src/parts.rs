@@ -473,6 +473,11 @@ mod tests {
     fn block_by(proposer: Address, height: u64, n_txs: usize) -> (Block, BlockValue) {
         let txs: Vec<Vec<u8>> = (0..n_txs).map(|i| vec![i as u8; 50_000]).collect();
         let body = BlockBody::from_transactions(txs).expect("body");
+        block_with(proposer, height, body)
+    }
+
+    /// The block of chain 9 at `height` by `proposer` carrying `body`, and its value.
+    fn block_with(proposer: Address, height: u64, body: BlockBody) -> (Block, BlockValue) {
         let template = BlockTemplate {
             chain_id: 9,
             height,
@@ -544,17 +549,7 @@ mod tests {
         let body = BlockBody::from_transactions(txs)
             .and_then(|b| b.with_items(&claims, &proofs))
             .expect("body");
-        let template = BlockTemplate {
-            chain_id: 9,
-            height: 5,
-            parent: BlockHash::ZERO,
-            proposer: proposer.0,
-            timestamp_ms: 1,
-            gas_available: 0,
-            base_fee_per_gas: 0,
-        };
-        let block = Block::build(&template, body, 0).expect("block");
-        let value = BlockValue::new(block.header.clone()).expect("value");
+        let (block, value) = block_with(proposer, 5, body);
         let msgs = round0_stream(&block, &value, proposer, signer);
         let mut asm = PartsAssembler::new(LIMITS);
         let mut done = None;

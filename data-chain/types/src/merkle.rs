@@ -233,10 +233,7 @@ pub fn byte_list_leaf(item: &[u8], max_item_bytes: usize) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::{
-        ItemList, RawItem, RawTx, TxList, MAX_ITEMS_BOUND, MAX_ITEM_BYTES_BOUND, MAX_TXS_BOUND,
-        MAX_TX_BYTES_BOUND,
-    };
+    use crate::block::{MAX_ITEMS_BOUND, MAX_ITEM_BYTES_BOUND, MAX_TXS_BOUND, MAX_TX_BYTES_BOUND};
     use ssz_rs::prelude::*;
 
     fn lengths() -> Vec<Vec<usize>> {
@@ -250,6 +247,21 @@ mod tests {
         ]
     }
 
+    /// `byte_lists_root` of `items` under the bounds `BYTES` and `COUNT` is ssz_rs's root of
+    /// the same items as a `List<List<u8, BYTES>, COUNT>`.
+    fn assert_byte_lists_root_matches_ssz_rs<const BYTES: usize, const COUNT: usize>(
+        items: &[Vec<u8>],
+        what: &str,
+    ) {
+        let mut list = List::<List<u8, BYTES>, COUNT>::default();
+        for i in items {
+            list.push(List::try_from(i.clone()).expect("fits"));
+        }
+        let expected = list.hash_tree_root().expect("root");
+        let ours = byte_lists_root(items.iter().map(|i| i.as_slice()), BYTES, COUNT);
+        assert_eq!(ours.as_slice(), expected.as_ref(), "{what}");
+    }
+
     #[test]
     fn tx_list_roots_match_ssz_rs() {
         for lens in lengths() {
@@ -258,32 +270,14 @@ mod tests {
                 .enumerate()
                 .map(|(i, n)| (0..*n).map(|j| (i * 7 + j) as u8).collect())
                 .collect();
-            let mut list = TxList::default();
-            for i in &items {
-                list.push(RawTx::try_from(i.clone()).expect("fits"));
-            }
-            let expected = list.hash_tree_root().expect("root");
-            let ours = byte_lists_root(
-                items.iter().map(|i| i.as_slice()),
-                MAX_TX_BYTES_BOUND,
-                MAX_TXS_BOUND,
+            // The transaction list (`TxList`) and the item lists (`ItemList`) of a block.
+            assert_byte_lists_root_matches_ssz_rs::<MAX_TX_BYTES_BOUND, MAX_TXS_BOUND>(
+                &items,
+                &format!("lengths {lens:?}"),
             );
-            assert_eq!(ours.as_slice(), expected.as_ref(), "lengths {lens:?}");
-
-            let mut claims = ItemList::default();
-            for i in &items {
-                claims.push(RawItem::try_from(i.clone()).expect("fits"));
-            }
-            let expected = claims.hash_tree_root().expect("root");
-            let ours = byte_lists_root(
-                items.iter().map(|i| i.as_slice()),
-                MAX_ITEM_BYTES_BOUND,
-                MAX_ITEMS_BOUND,
-            );
-            assert_eq!(
-                ours.as_slice(),
-                expected.as_ref(),
-                "claims lengths {lens:?}"
+            assert_byte_lists_root_matches_ssz_rs::<MAX_ITEM_BYTES_BOUND, MAX_ITEMS_BOUND>(
+                &items,
+                &format!("claims lengths {lens:?}"),
             );
         }
     }
@@ -333,11 +327,19 @@ mod tests {
         assert!(verify_list_branch(&roots[8], &branch, 1 << 20, &root));
     }
 
+    /// `n` distinct non-zero leaves.
+    fn leaves(n: usize) -> Vec<[u8; 32]> {
+        (0..n).map(|i| [(i % 251) as u8 + 1; 32]).collect()
+    }
+
     #[test]
     fn adjacent_branches_rebuild_from_their_neighbour() {
         for n in [2usize, 3, 7, 8, 9, 100, 1025] {
-            let leaves: Vec<[u8; 32]> = (0..n).map(|i| [(i % 251) as u8 + 1; 32]).collect();
+            let leaves = leaves(n);
             let root = roots_list_root(&leaves, 1 << 20);
+            let verifies = |leaf: &[u8; 32], branch: &ListBranch| {
+                verify_trimmed_list_branch(leaf, branch, 1 << 20, &root)
+            };
             for index in 1..n {
                 let mut prev = list_branch(&leaves, index - 1, 1 << 20).expect("prev");
                 let mut own = list_branch(&leaves, index, 1 << 20).expect("own");
@@ -347,12 +349,7 @@ mod tests {
                 let rebuilt = adjacent_branch(&leaves[index - 1], &prev, &own.siblings[..below])
                     .expect("fits");
                 assert_eq!(rebuilt, own, "n {n} index {index}");
-                assert!(verify_trimmed_list_branch(
-                    &leaves[index],
-                    &rebuilt,
-                    1 << 20,
-                    &root
-                ));
+                assert!(verifies(&leaves[index], &rebuilt));
                 // One sibling too many does not fit.
                 assert!(
                     adjacent_branch(&leaves[index - 1], &prev, &own.siblings[..below + 1])
@@ -365,8 +362,11 @@ mod tests {
     #[test]
     fn trimmed_branches_verify_exactly_like_full_ones() {
         for n in [1usize, 2, 3, 4, 5, 8, 9, 100, 1024, 1025] {
-            let leaves: Vec<[u8; 32]> = (0..n).map(|i| [(i % 251) as u8 + 1; 32]).collect();
+            let leaves = leaves(n);
             let root = roots_list_root(&leaves, 1 << 20);
+            let verifies = |leaf: &[u8; 32], branch: &ListBranch| {
+                verify_trimmed_list_branch(leaf, branch, 1 << 20, &root)
+            };
             for index in [0, n / 2, n - 1] {
                 let full = list_branch(&leaves, index, 1 << 20).expect("in range");
                 let mut trimmed = full.clone();
@@ -376,31 +376,13 @@ mod tests {
                     full.siblings[..trimmed.siblings.len()],
                     trimmed.siblings[..]
                 );
-                assert!(verify_trimmed_list_branch(
-                    &leaves[index],
-                    &trimmed,
-                    1 << 20,
-                    &root
-                ));
+                assert!(verifies(&leaves[index], &trimmed));
                 // The untrimmed branch is not the canonical form; a wrong item never verifies.
-                assert!(
-                    !verify_trimmed_list_branch(&leaves[index], &full, 1 << 20, &root)
-                        || n == 1 << 20
-                );
-                assert!(!verify_trimmed_list_branch(
-                    &[0xee; 32],
-                    &trimmed,
-                    1 << 20,
-                    &root
-                ));
+                assert!(!verifies(&leaves[index], &full) || n == 1 << 20);
+                assert!(!verifies(&[0xee; 32], &trimmed));
                 let mut longer = trimmed.clone();
                 longer.len += 1;
-                assert!(!verify_trimmed_list_branch(
-                    &leaves[index],
-                    &longer,
-                    1 << 20,
-                    &root
-                ));
+                assert!(!verifies(&leaves[index], &longer));
             }
         }
     }

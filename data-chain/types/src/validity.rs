@@ -453,6 +453,11 @@ mod tests {
         build_with(template, txs, TRANSFER_GAS * txs.len() as u64)
     }
 
+    /// A block of one valid transfer on `template`.
+    fn one_transfer(template: BlockTemplate) -> Block {
+        build(&template, &valid_txs(1))
+    }
+
     fn check(block: &Block) -> Result<Vec<B256>, BlockError> {
         validate_block(block, &parent(), &rules(), NOW, &NoLookup)
     }
@@ -553,13 +558,10 @@ mod tests {
 
     #[test]
     fn wrong_chain_id_is_rejected() {
-        let block = build(
-            &BlockTemplate {
-                chain_id: CHAIN_ID + 1,
-                ..template()
-            },
-            &valid_txs(1),
-        );
+        let block = one_transfer(BlockTemplate {
+            chain_id: CHAIN_ID + 1,
+            ..template()
+        });
         assert_eq!(
             check(&block),
             Err(BlockError::ChainId {
@@ -572,13 +574,10 @@ mod tests {
     #[test]
     fn height_must_follow_the_parent() {
         for height in [PARENT_HEIGHT, PARENT_HEIGHT + 2, 0] {
-            let block = build(
-                &BlockTemplate {
-                    height,
-                    ..template()
-                },
-                &valid_txs(1),
-            );
+            let block = one_transfer(BlockTemplate {
+                height,
+                ..template()
+            });
             assert_eq!(
                 check(&block),
                 Err(BlockError::Height {
@@ -593,13 +592,10 @@ mod tests {
     #[test]
     fn parent_hash_must_match() {
         let wrong = BlockHash([0xcd; 32]);
-        let block = build(
-            &BlockTemplate {
-                parent: wrong,
-                ..template()
-            },
-            &valid_txs(1),
-        );
+        let block = one_transfer(BlockTemplate {
+            parent: wrong,
+            ..template()
+        });
         assert_eq!(
             check(&block),
             Err(BlockError::ParentHash {
@@ -612,13 +608,10 @@ mod tests {
     #[test]
     fn timestamp_must_be_after_the_parent() {
         for ts in [PARENT_TS, PARENT_TS - 1] {
-            let block = build(
-                &BlockTemplate {
-                    timestamp_ms: ts,
-                    ..template()
-                },
-                &valid_txs(1),
-            );
+            let block = one_transfer(BlockTemplate {
+                timestamp_ms: ts,
+                ..template()
+            });
             assert_eq!(
                 check(&block),
                 Err(BlockError::TimestampNotMonotonic {
@@ -628,26 +621,20 @@ mod tests {
                 "timestamp {ts}"
             );
         }
-        let just_after = build(
-            &BlockTemplate {
-                timestamp_ms: PARENT_TS + 1,
-                ..template()
-            },
-            &valid_txs(1),
-        );
+        let just_after = one_transfer(BlockTemplate {
+            timestamp_ms: PARENT_TS + 1,
+            ..template()
+        });
         assert!(check(&just_after).is_ok(), "1 ms after the parent is fine");
     }
 
     #[test]
     fn timestamp_too_far_ahead_is_rejected() {
         let ts = NOW + DRIFT + 1;
-        let block = build(
-            &BlockTemplate {
-                timestamp_ms: ts,
-                ..template()
-            },
-            &valid_txs(1),
-        );
+        let block = one_transfer(BlockTemplate {
+            timestamp_ms: ts,
+            ..template()
+        });
         assert_eq!(
             check(&block),
             Err(BlockError::TimestampInFuture {
@@ -656,32 +643,38 @@ mod tests {
                 drift: DRIFT
             })
         );
-        let at_the_edge = build(
-            &BlockTemplate {
-                timestamp_ms: NOW + DRIFT,
-                ..template()
-            },
-            &valid_txs(1),
-        );
+        let at_the_edge = one_transfer(BlockTemplate {
+            timestamp_ms: NOW + DRIFT,
+            ..template()
+        });
         assert!(check(&at_the_edge).is_ok(), "exactly the drift is allowed");
+    }
+
+    /// With the limit that `set` writes into the rules one below `used`, `block` is refused
+    /// with `error`; with the limit at `used` exactly, it is valid.
+    fn assert_limit_is_inclusive(
+        block: &Block,
+        used: u64,
+        set: fn(&mut BlockRules, u64),
+        error: BlockError,
+    ) {
+        let mut limited = rules();
+        set(&mut limited, used - 1);
+        assert_eq!(check_with(block, &limited), Err(error));
+        let mut exact = rules();
+        set(&mut exact, used);
+        assert!(check_with(block, &exact).is_ok());
     }
 
     #[test]
     fn too_many_txs_is_rejected() {
         let block = build(&template(), &valid_txs(3));
-        let limited = BlockRules {
-            max_txs_per_block: 2,
-            ..rules()
-        };
-        assert_eq!(
-            check_with(&block, &limited),
-            Err(BlockError::TooManyTxs { count: 3, limit: 2 })
+        assert_limit_is_inclusive(
+            &block,
+            3,
+            |r, limit| r.max_txs_per_block = limit,
+            BlockError::TooManyTxs { count: 3, limit: 2 },
         );
-        let exact = BlockRules {
-            max_txs_per_block: 3,
-            ..rules()
-        };
-        assert!(check_with(&block, &exact).is_ok());
     }
 
     #[test]
@@ -690,44 +683,30 @@ mod tests {
         let block = build(&template(), &txs);
         let bytes: u64 = txs.iter().map(|t| t.len() as u64).sum();
         assert_eq!(block.header.body_bytes, bytes);
-        let limited = BlockRules {
-            max_block_bytes: bytes - 1,
-            ..rules()
-        };
-        assert_eq!(
-            check_with(&block, &limited),
-            Err(BlockError::TooManyBytes {
+        assert_limit_is_inclusive(
+            &block,
+            bytes,
+            |r, limit| r.max_block_bytes = limit,
+            BlockError::TooManyBytes {
                 bytes,
-                limit: bytes - 1
-            })
+                limit: bytes - 1,
+            },
         );
-        let exact = BlockRules {
-            max_block_bytes: bytes,
-            ..rules()
-        };
-        assert!(check_with(&block, &exact).is_ok());
     }
 
     #[test]
     fn too_much_gas_is_rejected() {
         let block = build(&template(), &valid_txs(3));
         let gas = 3 * TRANSFER_GAS;
-        let limited = BlockRules {
-            max_block_gas: gas - 1,
-            ..rules()
-        };
-        assert_eq!(
-            check_with(&block, &limited),
-            Err(BlockError::TooMuchGas {
+        assert_limit_is_inclusive(
+            &block,
+            gas,
+            |r, limit| r.max_block_gas = limit,
+            BlockError::TooMuchGas {
                 gas,
-                limit: gas - 1
-            })
+                limit: gas - 1,
+            },
         );
-        let exact = BlockRules {
-            max_block_gas: gas,
-            ..rules()
-        };
-        assert!(check_with(&block, &exact).is_ok());
     }
 
     #[test]

@@ -3,37 +3,11 @@
 //! value, do not: EIP-161).
 
 use alloy_primitives::{keccak256, Address, B256, U256};
-use lazychain_exec_stf::{StateReader, TxStatus};
+use lazychain_exec_stf::TxStatus;
 use lazychain_fraud_harness::tx::{call, Arg};
 use lazychain_fraud_harness::Chain;
 
 use crate::common::*;
-
-/// One `CodeReader` record: (account, size, codehash, copyHash, tailHash, farHash, balance).
-struct Record {
-    account: Address,
-    size: U256,
-    codehash: B256,
-    copy_hash: B256,
-    balance: U256,
-}
-
-fn record(chain: &Chain, state: &impl StateReader, reader: Address, index: u64) -> Record {
-    let out = getter(
-        chain,
-        state,
-        reader,
-        "records(uint256)",
-        &[Arg::uint(index)],
-    );
-    Record {
-        account: address_word(&out, 0),
-        size: word(&out, 1),
-        codehash: b256_word(&out, 2),
-        copy_hash: b256_word(&out, 3),
-        balance: word(&out, 6),
-    }
-}
 
 fn read(address: Address) -> Vec<u8> {
     call("read(address)", &[Arg::Address(address)])
@@ -74,7 +48,7 @@ fn code_reads_are_provable() {
 
     let runtime = code_of(&state, child);
     assert_eq!(runtime.len() as u64, CHILD_RUNTIME_LEN);
-    let r = record(&chain, &state, reader, 0);
+    let r = code_record(&chain, &state, reader, 0);
     assert_eq!(r.account, child);
     assert_eq!(r.size, U256::from(CHILD_RUNTIME_LEN));
     assert_eq!(
@@ -83,7 +57,7 @@ fn code_reads_are_provable() {
     );
     assert_eq!(r.balance, wei(321));
 
-    let r = record(&chain, &state, reader, 1);
+    let r = code_record(&chain, &state, reader, 1);
     assert_eq!(
         (r.size, r.codehash, r.copy_hash),
         (U256::ZERO, empty, empty)
@@ -91,7 +65,7 @@ fn code_reads_are_provable() {
     assert_eq!(r.balance, balance(&chain.state, eoa));
 
     for (i, absent) in [(2, nobody), (3, ecrecover), (4, p256)] {
-        let r = record(&chain, &state, reader, i);
+        let r = code_record(&chain, &state, reader, i);
         assert_eq!(r.account, absent);
         assert_eq!(
             (r.size, r.codehash, r.copy_hash),
@@ -104,15 +78,15 @@ fn code_reads_are_provable() {
     // readFresh: the probe during its constructor (exists, no code yet), after it, a fresh
     // Child with half the value, a Child destroyed in the same call (code until the end of the
     // transaction, balance 0), which is then gone.
-    let probe = record(&chain, &state, reader, 5);
+    let probe = code_record(&chain, &state, reader, 5);
     assert_eq!((probe.size, probe.codehash), (U256::ZERO, empty));
-    let probe_after = record(&chain, &state, reader, 6);
+    let probe_after = code_record(&chain, &state, reader, 6);
     assert_eq!(probe_after.account, probe.account);
     assert!(probe_after.size > U256::ZERO);
-    let fresh = record(&chain, &state, reader, 7);
+    let fresh = code_record(&chain, &state, reader, 7);
     assert_eq!(fresh.size, U256::from(CHILD_RUNTIME_LEN));
     assert_eq!(fresh.balance, wei(500));
-    let destroyed = record(&chain, &state, reader, 8);
+    let destroyed = code_record(&chain, &state, reader, 8);
     assert_eq!(destroyed.size, U256::from(CHILD_RUNTIME_LEN));
     assert_eq!(destroyed.balance, U256::ZERO);
     assert!(
@@ -129,10 +103,20 @@ fn code_reads_are_provable() {
     );
     expect_status(&block, 0, TxStatus::Success);
     let state = after(&chain, &block);
-    let again = record(&chain, &state, reader, 9);
+    let again = code_record(&chain, &state, reader, 9);
     assert_eq!(again.account, destroyed.account);
     assert_eq!((again.size, again.codehash), (U256::ZERO, B256::ZERO));
     prove_all(&chain, &block);
+}
+
+/// A chain with one funded key, a sender of that key, and a `Destroyer` holding `balance`
+/// deployed by it in a block of its own.
+fn chain_with_destroyer(balance: U256) -> (Chain, Sender, Address) {
+    let mut chain = Chain::funded(1);
+    let mut k = Sender::new(&chain.keys[0]);
+    let (deploy_tx, destroyer) = k.create(Fixture::Destroyer.init_code(), balance, 1_000_000);
+    run_ok(&mut chain, vec![deploy_tx]);
+    (chain, k, destroyer)
 }
 
 /// `Destroyer.destroy(to)` of a contract deployed in an earlier block, to an account that does
@@ -140,10 +124,7 @@ fn code_reads_are_provable() {
 /// nonce stay, and the contract still works in the next transaction.
 #[test]
 fn selfdestruct_of_a_preexisting_contract_is_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let (deploy_tx, destroyer) = k.create(Fixture::Destroyer.init_code(), wei(1_000), 1_000_000);
-    run_ok(&mut chain, vec![deploy_tx]);
+    let (chain, mut k, destroyer) = chain_with_destroyer(wei(1_000));
     let code = code_of(&chain.state, destroyer);
     let beneficiary = fresh_addresses("destroy beneficiary", 1)[0];
     let txs = vec![
@@ -179,10 +160,7 @@ fn selfdestruct_of_a_preexisting_contract_is_provable() {
 /// balance is kept (in contrast to `Factory.createAndBurn`).
 #[test]
 fn selfdestruct_naming_itself_is_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let (deploy_tx, destroyer) = k.create(Fixture::Destroyer.init_code(), wei(4_242), 1_000_000);
-    run_ok(&mut chain, vec![deploy_tx]);
+    let (chain, mut k, destroyer) = chain_with_destroyer(wei(4_242));
     let block = execute(
         &chain,
         vec![
@@ -215,9 +193,7 @@ fn selfdestruct_naming_itself_is_provable() {
 /// burnt).
 #[test]
 fn create_and_destroy_in_one_transaction_is_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let factory = deploy(&mut chain, &mut k, &[Fixture::Factory])[0];
+    let (chain, mut k, factory) = chain_with(Fixture::Factory);
     let salt = B256::repeat_byte(0xd1);
     let destroy = call("createAndDestroy(bytes32)", &[Arg::Word(salt)]);
     let txs = vec![
@@ -323,9 +299,7 @@ fn transfers_creating_accounts_are_provable() {
 /// share is 0 (fewer wei than recipients) to 50 more: touched but not created (EIP-161).
 #[test]
 fn fanout_to_hundreds_of_fresh_accounts_is_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let storage = deploy(&mut chain, &mut k, &[Fixture::Storage])[0];
+    let (chain, mut k, storage) = chain_with(Fixture::Storage);
     let many = fresh_addresses("fanout", 300);
     let zero = fresh_addresses("fanout zero", 50);
     let fanout = |to: &[Address]| call("fanout(address[])", &[Arg::Addresses(to.to_vec())]);

@@ -186,9 +186,7 @@ fn creation_out_of_gas_or_halting_is_provable() {
 /// reverts.
 #[test]
 fn factory_create_and_create2_children_are_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let factory = deploy(&mut chain, &mut k, &[Fixture::Factory])[0];
+    let (chain, mut k, factory) = chain_with(Fixture::Factory);
     let salt = B256::repeat_byte(0x5a);
     let create = |n: u64| call("create(uint256,bytes32)", &[Arg::uint(n), Arg::Word(salt)]);
     let txs = vec![
@@ -242,9 +240,7 @@ fn factory_create_and_create2_children_are_provable() {
 /// `nested(9)`, which the factory refuses (reverts).
 #[test]
 fn factory_nested_creation_is_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let factory = deploy(&mut chain, &mut k, &[Fixture::Factory])[0];
+    let (chain, mut k, factory) = chain_with(Fixture::Factory);
     let nested = |d: u64| call("nested(uint256)", &[Arg::uint(d)]);
     let txs = vec![
         k.call(factory, nested(8), 3_000_000),
@@ -279,9 +275,7 @@ fn factory_nested_creation_is_provable() {
 /// (EIP-3541: 0), none of which reverts the call.
 #[test]
 fn factory_failing_creations_are_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let factory = deploy(&mut chain, &mut k, &[Fixture::Factory])[0];
+    let (chain, mut k, factory) = chain_with(Fixture::Factory);
     let txs = vec![
         k.call(factory, call("createFailing()", &[]), 3_000_000),
         k.call(factory, call("createFailing()", &[]), 3_000_000),
@@ -307,9 +301,7 @@ fn factory_failing_creations_are_provable() {
 /// and `tryCreate` / `tryCreate2` of init code that reverts (0, nothing stored).
 #[test]
 fn factory_raw_creations_are_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let factory = deploy(&mut chain, &mut k, &[Fixture::Factory])[0];
+    let (chain, mut k, factory) = chain_with(Fixture::Factory);
     let salt = B256::repeat_byte(0x77);
     let init = child_init(U256::from(10));
     let reverting = hex::decode("60aa5f5260205ffd").expect("hex");

@@ -13,27 +13,6 @@ use lazychain_fraud_harness::{Chain, BASE_FEE};
 
 use crate::common::*;
 
-fn set(s: u64, v: u64) -> Vec<u8> {
-    call("set(uint256,uint256)", &[Arg::uint(s), Arg::uint(v)])
-}
-
-/// `records(index)` of a `CodeReader`: (size, codehash, copyHash).
-fn record(
-    chain: &Chain,
-    state: &impl lazychain_exec_stf::StateReader,
-    reader: Address,
-    index: u64,
-) -> (U256, alloy_primitives::B256, alloy_primitives::B256) {
-    let out = getter(
-        chain,
-        state,
-        reader,
-        "records(uint256)",
-        &[Arg::uint(index)],
-    );
-    (word(&out, 1), b256_word(&out, 2), b256_word(&out, 3))
-}
-
 /// A type-4 transaction delegating an EOA to `Storage` and calling it (sponsored: another
 /// key sends it), and one the EOA sends itself (authorization at its nonce + 1): both are
 /// skipped as undecodable ("transaction type not supported: type 0x04") and charged as bytes;
@@ -50,14 +29,14 @@ fn eip7702_transactions_are_skipped_and_provable() {
         k.nonce,
         eoa.address,
         300_000,
-        set(1, 2),
+        storage_set(1, 2),
         vec![eoa.authorize(storage, 0)],
     );
     let own = eoa.eip7702(
         0,
         eoa.address,
         300_000,
-        set(1, 3),
+        storage_set(1, 3),
         vec![eoa.authorize(storage, 1)],
     );
     let txs = vec![
@@ -89,8 +68,8 @@ fn eip7702_transactions_are_skipped_and_provable() {
         account(&chain.state, eoa.address)
     );
     assert_eq!(slot(&state, eoa.address, U256::from(1)), U256::ZERO);
-    let (size, codehash, _) = record(&chain, &state, reader, 0);
-    assert_eq!((size, codehash), (U256::ZERO, keccak256([])));
+    let r = code_record(&chain, &state, reader, 0);
+    assert_eq!((r.size, r.codehash), (U256::ZERO, keccak256([])));
     prove_all(&chain, &block);
 }
 
@@ -116,8 +95,14 @@ fn a_delegated_account_is_provable() {
     assert_eq!(deployed[0], storage);
     let reader = deployed[1];
     let txs = vec![
-        k.call(delegated.address, set(1, 2), 200_000),
-        delegated.eip1559(0, Some(delegated.address), U256::ZERO, 200_000, set(2, 3)),
+        k.call(delegated.address, storage_set(1, 2), 200_000),
+        delegated.eip1559(
+            0,
+            Some(delegated.address),
+            U256::ZERO,
+            200_000,
+            storage_set(2, 3),
+        ),
         k.send(delegated.address, wei(55), Vec::new(), 100_000),
         k.call(
             reader,
@@ -148,10 +133,10 @@ fn a_delegated_account_is_provable() {
         * U256::from(block.receipts()[1].effective_gas_price)
         + block.receipts()[1].unused_gas_charge;
     assert_eq!(d.balance, U256::from(10 * ETH) - fee + wei(55));
-    let (size, codehash, copy_hash) = record(&chain, &state, reader, 0);
-    assert_eq!(size, U256::from(23));
+    let r = code_record(&chain, &state, reader, 0);
+    assert_eq!(r.size, U256::from(23));
     assert_eq!(
-        (codehash, copy_hash),
+        (r.codehash, r.copy_hash),
         (keccak256(&designator), keccak256(&designator))
     );
     prove_all(&chain, &block);

@@ -29,9 +29,7 @@ fn heights(hs: &[U256]) -> Vec<u8> {
 /// checks against the decided chain.
 #[test]
 fn blockhash_and_block_info_are_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let opcodes = deploy(&mut chain, &mut k, &[Fixture::Opcodes])[0];
+    let (mut chain, mut k, opcodes) = chain_with(Fixture::Opcodes);
     let (tx, reader) = k.create(
         deploy_code(&hex::decode(raw::BLOCKHASH_EACH).expect("hex")),
         U256::ZERO,
@@ -129,9 +127,7 @@ fn blockhash_of_block_zero_is_provable() {
 /// `Opcodes.blockInfo()` at height 5 reads BLOCKHASH(0) (see above).
 #[test]
 fn block_info_below_height_257_is_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let opcodes = deploy(&mut chain, &mut k, &[Fixture::Opcodes])[0];
+    let (mut chain, mut k, opcodes) = chain_with(Fixture::Opcodes);
     advance_to(&mut chain, 5);
     let block = execute(
         &chain,
@@ -161,9 +157,7 @@ fn storage_writes(block: &Executed, index: usize, address: Address) -> Vec<(U256
 /// violations, all failing).
 #[test]
 fn reverts_and_exceptional_halts_are_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let opcodes = deploy(&mut chain, &mut k, &[Fixture::Opcodes])[0];
+    let (chain, mut k, opcodes) = chain_with(Fixture::Opcodes);
     let txs = vec![
         k.call(
             opcodes,
@@ -228,9 +222,7 @@ fn reverts_and_exceptional_halts_are_provable() {
 /// SELFDESTRUCT of the pre-existing contract naming itself, which moves nothing).
 #[test]
 fn static_violations_called_directly_are_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let opcodes = deploy(&mut chain, &mut k, &[Fixture::Opcodes])[0];
+    let (mut chain, mut k, opcodes) = chain_with(Fixture::Opcodes);
     run_ok(
         &mut chain,
         vec![k.send(opcodes, U256::from(10), Vec::new(), 100_000)],
@@ -275,9 +267,7 @@ fn static_violations_called_directly_are_provable() {
 /// bounds, a JUMPI not taken, STOP, INVALID): only 6 and 7 succeed inside, the calls succeed.
 #[test]
 fn stack_depth_call_depth_and_raw_failures_are_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let opcodes = deploy(&mut chain, &mut k, &[Fixture::Opcodes])[0];
+    let (chain, mut k, opcodes) = chain_with(Fixture::Opcodes);
     let mut txs = vec![
         k.call(
             opcodes,

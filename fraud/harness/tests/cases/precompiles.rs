@@ -63,9 +63,7 @@ fn called(r: &Receipt) -> Called {
 
 /// Deploys `Precompiles`; returns the chain, the sender and its address.
 fn setup() -> (Chain, Sender, Address) {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let p = deploy(&mut chain, &mut k, &[Fixture::Precompiles])[0];
+    let (chain, k, p) = chain_with(Fixture::Precompiles);
     (chain, k, p)
 }
 

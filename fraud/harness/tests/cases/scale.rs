@@ -98,6 +98,14 @@ fn hundreds_of_accounts_and_slots_in_one_transaction_are_provable() {
     );
 }
 
+/// Deploys [`raw::SLOAD_LOOP`] from `k` in a block of its own.
+fn deploy_sload_loop(chain: &mut Chain, k: &mut Sender) -> Address {
+    let code = hex::decode(raw::SLOAD_LOOP).expect("hex");
+    let (tx, reader) = k.create(deploy_code(&code), U256::ZERO, 200_000);
+    run_ok(chain, vec![tx]);
+    reader
+}
+
 /// The state access limit on storage: raw code SLOADing slots `0..n` (n from calldata).
 /// 2,000 slots succeed (the code stores n); 3,000 distinct slots read more than
 /// `MAX_TX_WITNESS_BYTES` (640 bytes a key): the transaction halts with the access-limit
@@ -108,9 +116,7 @@ fn hundreds_of_accounts_and_slots_in_one_transaction_are_provable() {
 fn state_access_limit_on_slots_is_provable() {
     let mut chain = Chain::funded(1);
     let mut k = Sender::new(&chain.keys[0]);
-    let code = hex::decode(raw::SLOAD_LOOP).expect("hex");
-    let (tx, reader) = k.create(deploy_code(&code), U256::ZERO, 200_000);
-    run_ok(&mut chain, vec![tx]);
+    let reader = deploy_sload_loop(&mut chain, &mut k);
     let over = MAX_TX_WITNESS_BYTES / WITNESS_BYTES_PER_KEY + 500;
     assert_eq!(over, 2_957);
     let n = |v: u64| U256::from(v).to_be_bytes::<32>().to_vec();
@@ -167,9 +173,7 @@ fn state_access_limit_on_slots_is_provable() {
 fn a_transaction_after_an_access_limit_halt_is_provable() {
     let mut chain = Chain::funded(2);
     let mut k = Sender::new(&chain.keys[0]);
-    let code = hex::decode(raw::SLOAD_LOOP).expect("hex");
-    let (tx, reader) = k.create(deploy_code(&code), U256::ZERO, 200_000);
-    run_ok(&mut chain, vec![tx]);
+    let reader = deploy_sload_loop(&mut chain, &mut k);
     let over = U256::from(3_000).to_be_bytes::<32>().to_vec();
     let to = fresh_addresses("after the limit", 1)[0];
     let txs = vec![
@@ -276,11 +280,7 @@ fn first_and_last_transactions_of_a_mixed_block_are_provable() {
             ),
             100_000,
         ),
-        a.call(
-            storage,
-            call("set(uint256,uint256)", &[Arg::uint(1), Arg::uint(2)]),
-            100_000,
-        ),
+        a.call(storage, storage_set(1, 2), 100_000),
         creation,
     ];
     let block = execute(&chain, txs);

@@ -4,21 +4,15 @@
 use alloy_primitives::{keccak256, B256, U256};
 use lazychain_exec_stf::TxStatus;
 use lazychain_fraud_harness::tx::{call, Arg};
-use lazychain_fraud_harness::{Chain, FEE_RECIPIENT};
+use lazychain_fraud_harness::FEE_RECIPIENT;
 
 use crate::common::*;
-
-fn set(s: u64, v: u64) -> Vec<u8> {
-    call("set(uint256,uint256)", &[Arg::uint(s), Arg::uint(v)])
-}
 
 /// Raw slots 0 -> x, x -> y, x -> 0, x -> x+1 -> x (`reset`), x -> 0 -> x and 0 -> x -> 0
 /// (`resetVia`), and `many` writing then clearing 300 slots, over two blocks.
 #[test]
 fn storage_set_clear_reset_and_many_are_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let storage = deploy(&mut chain, &mut k, &[Fixture::Storage])[0];
+    let (mut chain, mut k, storage) = chain_with(Fixture::Storage);
     let many = |start: u64, value: u64| {
         call(
             "many(uint256,uint256,uint256)",
@@ -26,9 +20,9 @@ fn storage_set_clear_reset_and_many_are_provable() {
         )
     };
     let txs = vec![
-        k.call(storage, set(1, 5), 100_000),
-        k.call(storage, set(2, 7), 100_000),
-        k.call(storage, set(3, 9), 100_000),
+        k.call(storage, storage_set(1, 5), 100_000),
+        k.call(storage, storage_set(2, 7), 100_000),
+        k.call(storage, storage_set(3, 9), 100_000),
         k.call(storage, many(1_000, 9), 8_000_000),
     ];
     let block = execute(&chain, txs);
@@ -48,7 +42,7 @@ fn storage_set_clear_reset_and_many_are_provable() {
     let reset_via =
         |s: u64, tmp: u64| call("resetVia(uint256,uint256)", &[Arg::uint(s), Arg::uint(tmp)]);
     let txs = vec![
-        k.call(storage, set(1, 6), 100_000),
+        k.call(storage, storage_set(1, 6), 100_000),
         k.call(storage, call("clear(uint256)", &[Arg::uint(2)]), 100_000),
         k.call(storage, call("reset(uint256)", &[Arg::uint(3)]), 100_000),
         k.call(storage, reset_via(3, 0), 100_000),
@@ -88,9 +82,7 @@ fn storage_set_clear_reset_and_many_are_provable() {
 /// (a reverted frame's TSTORE is undone) and `tstoreThenRevert` called directly (reverts).
 #[test]
 fn transient_storage_is_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let storage = deploy(&mut chain, &mut k, &[Fixture::Storage])[0];
+    let (mut chain, mut k, storage) = chain_with(Fixture::Storage);
     let kv = |f: &str, key: u64, v: u64| {
         call(
             &format!("{f}(uint256,uint256)"),
@@ -161,9 +153,7 @@ fn transient_storage_is_provable() {
 /// `logsThenRevert` called directly (the transaction reverts: no logs).
 #[test]
 fn logs_are_provable() {
-    let mut chain = Chain::funded(1);
-    let mut k = Sender::new(&chain.keys[0]);
-    let storage = deploy(&mut chain, &mut k, &[Fixture::Storage])[0];
+    let (chain, mut k, storage) = chain_with(Fixture::Storage);
     let (a, b) = (B256::repeat_byte(0xa1), B256::repeat_byte(0x0b));
     let args = [Arg::Word(a), Arg::Word(b)];
     let txs = vec![

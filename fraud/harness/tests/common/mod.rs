@@ -153,6 +153,14 @@ pub fn execute(chain: &Chain, txs: Vec<Vec<u8>>) -> Executed {
 }
 
 /// Deploys fixtures from `sender` in one block and commits it; returns their addresses.
+/// A chain with one funded key, a sender of that key, and `fixture` deployed by it.
+pub fn chain_with(fixture: Fixture) -> (Chain, Sender, Address) {
+    let mut chain = Chain::funded(1);
+    let mut k = Sender::new(&chain.keys[0]);
+    let address = deploy(&mut chain, &mut k, &[fixture])[0];
+    (chain, k, address)
+}
+
 pub fn deploy(chain: &mut Chain, sender: &mut Sender, fixtures: &[Fixture]) -> Vec<Address> {
     let (txs, addresses): (Vec<_>, Vec<_>) = fixtures
         .iter()
@@ -317,6 +325,44 @@ pub fn address_word(out: &[u8], i: usize) -> Address {
 /// Word `i` of ABI output as bytes32.
 pub fn b256_word(out: &[u8], i: usize) -> B256 {
     B256::from_slice(&out[32 * i..32 * (i + 1)])
+}
+
+/// Call data of `Storage.set(slot, value)`.
+pub fn storage_set(slot: u64, value: u64) -> Vec<u8> {
+    call("set(uint256,uint256)", &[Arg::uint(slot), Arg::uint(value)])
+}
+
+/// One `CodeReader` record, `records(index)`: what the reader saw of an account (the
+/// record's tailHash and farHash are not read).
+pub struct CodeRecord {
+    pub account: Address,
+    pub size: U256,
+    pub codehash: B256,
+    pub copy_hash: B256,
+    pub balance: U256,
+}
+
+/// `records(index)` of the `CodeReader` at `reader`.
+pub fn code_record(
+    chain: &Chain,
+    state: &impl StateReader,
+    reader: Address,
+    index: u64,
+) -> CodeRecord {
+    let out = getter(
+        chain,
+        state,
+        reader,
+        "records(uint256)",
+        &[Arg::uint(index)],
+    );
+    CodeRecord {
+        account: address_word(&out, 0),
+        size: word(&out, 1),
+        codehash: b256_word(&out, 2),
+        copy_hash: b256_word(&out, 3),
+        balance: word(&out, 6),
+    }
 }
 
 /// A uint getter with no arguments.
