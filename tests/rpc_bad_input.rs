@@ -122,6 +122,66 @@ async fn unknown_methods_and_missing_params() {
     assert_eq!(v, Value::String(CHAIN_ID.to_string()));
 }
 
+/// Posts `body` to `url` as JSON (with python3, so the client adds no limit of its own) and
+/// returns the answer's JSON.
+fn post_json(url: &str, body: &str) -> Value {
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import urllib.request,sys;r=urllib.request.Request(sys.argv[1],data=sys.stdin.buffer.read(),headers={'Content-Type':'application/json'});print(urllib.request.urlopen(r).read().decode())",
+        )
+        .arg(url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin is piped")
+                .write_all(body.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("python3 runs");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {} {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn batch_of(len: usize) -> String {
+    let calls: Vec<String> = (0..len)
+        .map(|id| format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"eth_chainId","params":[]}}"#))
+        .collect();
+    format!("[{}]", calls.join(","))
+}
+
+/// viem batches up to 1,000 calls by default: a batch that size is answered call by call, a
+/// larger one is refused whole with jsonrpsee's "batch too large" error.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_of_a_thousand_calls_is_answered() {
+    let net = TestNet::start(1);
+    net.wait_height(0, 1).await;
+    let url = net.manifest.nodes[0].rpc_url.clone();
+
+    let answers = post_json(&url, &batch_of(1_000));
+    let answers = answers.as_array().expect("a batch answer is a list");
+    assert_eq!(answers.len(), 1_000);
+    assert!(
+        answers.iter().all(|a| a["result"] == "0x539"),
+        "every call answered: {:?}",
+        answers.iter().find(|a| a["result"] != "0x539")
+    );
+
+    let refused = post_json(&url, &batch_of(1_001));
+    assert_eq!(refused["error"]["code"], -32010, "{refused}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_claims_and_state_queries_are_refused_and_change_nothing() {
     let net = TestNet::start(1);

@@ -160,7 +160,7 @@ impl Default for RpcSection {
             listen_addr: "127.0.0.1:8545".to_owned(),
             max_request_body_bytes: 10 * 1024 * 1024,
             max_response_body_bytes: 10 * 1024 * 1024,
-            max_batch_len: 100,
+            max_batch_len: 1_000,
             max_connections: 100,
         }
     }
@@ -466,7 +466,7 @@ const KEYS: &[(&str, &str, &str)] = &[
     (
         "rpc",
         "max_batch_len",
-        "Most calls accepted in one JSON-RPC batch request.",
+        "Most calls accepted in one JSON-RPC batch request (viem batches up to 1,000); a larger batch is refused whole with -32010.",
     ),
     (
         "rpc",
@@ -1515,7 +1515,7 @@ mod tests {
             &[],
         )
         .expect("unrelated env");
-        assert_eq!(c.rpc.max_batch_len, 100);
+        assert_eq!(c.rpc.max_batch_len, 1_000);
     }
 
     #[test]
