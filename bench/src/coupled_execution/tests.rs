@@ -1,11 +1,10 @@
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, TxKind, U256};
 use lazychain_config::{dev_accounts, dev_execution, BlockLimits, GenesisValidator, StateGenesis};
 use lazychain_data_chain_types::block::{BlockBody, BlockTemplate};
 use lazychain_exec_stf::genesis::genesis_memory_state;
 use lazychain_exec_stf::prepare;
-use secp256k1::{Message, SecretKey, SECP256K1};
+use secp256k1::SecretKey;
 
 use super::*;
 
@@ -37,20 +36,15 @@ fn dev_key(i: usize) -> SecretKey {
 }
 
 fn transfer(key: &SecretKey, nonce: u64) -> Vec<u8> {
-    let tx = TxEip1559 {
-        chain_id: CHAIN_ID,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(Address::repeat_byte(0x42)),
-        value: U256::from(1_000u64 + nonce),
-        access_list: Default::default(),
-        input: Bytes::new(),
-    };
-    let hash = tx.signature_hash();
-    let sig = Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(hash.0), key));
-    tx.into_signed(sig).encoded_2718()
+    lazychain_test_utils::sign(
+        key,
+        TxEip1559 {
+            max_fee_per_gas: 10_000_000_000,
+            to: TxKind::Call(Address::repeat_byte(0x42)),
+            value: U256::from(1_000u64 + nonce),
+            ..lazychain_test_utils::transfer_tx(CHAIN_ID, nonce)
+        },
+    )
 }
 
 fn block(height: u64, parent: BlockHash, txs: &[Vec<u8>], timestamp_ms: u64) -> Block {

@@ -5,9 +5,8 @@
 //! same statuses: the lie and its descendants reverted, the honest chain final after the
 //! window, the liar slashed; replayed, truncated, refuted and too-late proofs change nothing.
 
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, TxKind, B256, U256};
 use lazychain_config::{
     dev_accounts, dev_execution, BlockLimits, Genesis, GenesisExecutor, GenesisValidator,
     StateGenesis,
@@ -23,7 +22,7 @@ use lazychain_fraud::{
 };
 use lazychain_fraud_node::StateFollower;
 use malachitebft_signing_ed25519::PrivateKey;
-use secp256k1::{Message, SecretKey, SECP256K1};
+use secp256k1::SecretKey;
 
 const CHAIN_ID: u64 = 4242;
 /// The challenge window in blocks: `min_window_blocks`, and in time as many of this chain's
@@ -74,20 +73,15 @@ fn genesis() -> Genesis {
 }
 
 fn transfer(key: &SecretKey, nonce: u64) -> Vec<u8> {
-    let tx = TxEip1559 {
-        chain_id: CHAIN_ID,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(Address::repeat_byte(0x42)),
-        value: U256::from(1_000u64 + nonce),
-        access_list: Default::default(),
-        input: Bytes::new(),
-    };
-    let hash = tx.signature_hash();
-    let sig = Signature::from(SECP256K1.sign_ecdsa_recoverable(Message::from_digest(hash.0), key));
-    tx.into_signed(sig).encoded_2718()
+    lazychain_test_utils::sign(
+        key,
+        TxEip1559 {
+            max_fee_per_gas: 10_000_000_000,
+            to: TxKind::Call(Address::repeat_byte(0x42)),
+            value: U256::from(1_000u64 + nonce),
+            ..lazychain_test_utils::transfer_tx(CHAIN_ID, nonce)
+        },
+    )
 }
 
 /// One executor's chain of claims; `lie_from` corrupts every root from that height on.
