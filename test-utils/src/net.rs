@@ -180,8 +180,15 @@ mod tests {
         let host = listener.local_addr().expect("addr").to_string();
         let server = std::thread::spawn(move || {
             let (mut s, _) = listener.accept().expect("accept");
+            // Read the whole request first: closing a socket with unread bytes makes the
+            // kernel reset the connection, and the client would see that instead of the answer.
+            let mut request = Vec::new();
             let mut buf = [0u8; 1024];
-            let _ = s.read(&mut buf).expect("read");
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = s.read(&mut buf).expect("read");
+                assert!(n > 0, "the client closed before ending its request");
+                request.extend_from_slice(&buf[..n]);
+            }
             s.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n\r\nno")
                 .expect("write");
         });
