@@ -457,7 +457,7 @@ fn run_executor(args: ExecutorArgs) -> Result<()> {
         .wrap_err("cannot start the async runtime")?;
     let options = lazychain_exec_node::ExecutorOptions {
         durable_every_blocks: args.durable_every_blocks,
-        undo_window_blocks: lazychain_exec_node::executor::DEFAULT_UNDO_WINDOW_BLOCKS,
+        undo_window_blocks: config.executor.state_history_blocks,
         fault: args.fault,
     };
     runtime.block_on(async {

@@ -263,10 +263,28 @@ pub const MAX_SUBMIT_URLS: usize = 64;
 /// `[executor]`: settings only lazy executors use (other nodes ignore them).
 ///
 /// Its keys are described once, in `KEYS` (see [`key_reference`]).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExecutorSection {
     pub submit_urls: Vec<String>,
+    pub state_history_blocks: u64,
+}
+
+/// Default `executor.state_history_blocks`: well beyond the challenge window of any local
+/// network, and far above the 256 blocks tools expect.
+pub const DEFAULT_STATE_HISTORY_BLOCKS: u64 = 4096;
+/// Least `executor.state_history_blocks` (what `BLOCKHASH` reaches, what tools expect).
+pub const MIN_STATE_HISTORY_BLOCKS: u64 = 256;
+/// Most `executor.state_history_blocks`.
+pub const MAX_STATE_HISTORY_BLOCKS: u64 = 1 << 20;
+
+impl Default for ExecutorSection {
+    fn default() -> Self {
+        Self {
+            submit_urls: Vec::new(),
+            state_history_blocks: DEFAULT_STATE_HISTORY_BLOCKS,
+        }
+    }
 }
 
 /// Default `storage.block_cache_mib`.
@@ -527,6 +545,11 @@ const KEYS: &[(&str, &str, &str)] = &[
         "executor",
         "submit_urls",
         "Executors only: validators' JSON-RPC endpoints (`http://HOST:PORT`, at most 64). A claim that gossip has not got recorded within 3 blocks is also sent to two of them in turn with `lazy_submitClaim` (counted in `lazychain_claims_submitted_direct_total` and `lazychain_claims_direct_failures_total`; each failure is logged at WARN with the endpoint), e.g. `[\"http://10.0.0.2:8545\"]`. `localnet` fills it with every validator's endpoint.",
+    ),
+    (
+        "executor",
+        "state_history_blocks",
+        "Executors only: how many recent executed blocks' state stays readable (256 to 1048576). Every state method (`eth_getBalance`, `eth_call`, `eth_estimateGas`, ...) answers at any of these blocks, by number, tag or hash; older ones are refused with a message naming the window. The same undo logs rebuild the state before a transaction to prove fraud, so keep it above the blocks a challenge window spans. Each block costs its written keys' old values on disk (about 110 bytes per key, twice).",
     ),
 ];
 
@@ -1051,6 +1074,15 @@ impl NodeConfig {
             if let Err(problem) = check_http_url(url) {
                 return fail("executor.submit_urls", format!("entry {i}: {problem}"));
             }
+        }
+        let history = self.executor.state_history_blocks;
+        if !(MIN_STATE_HISTORY_BLOCKS..=MAX_STATE_HISTORY_BLOCKS).contains(&history) {
+            return fail(
+                "executor.state_history_blocks",
+                format!(
+                    "{history} must be between {MIN_STATE_HISTORY_BLOCKS} and {MAX_STATE_HISTORY_BLOCKS}"
+                ),
+            );
         }
 
         let listeners = [

@@ -31,8 +31,9 @@ pub use config::{
     env_var_name, key_reference, ConsensusSection, ExecutorSection, GossipSection, KeyReference,
     LogFormat, LogSection, MempoolSection, MetricsSection, NodeConfig, NodeSection, RpcSection,
     StorageSection, CONFIG_FILE, DEFAULT_BLOCK_CACHE_MIB, DEFAULT_EMPTY_BLOCK_INTERVAL_MS,
-    DEFAULT_LOG_FILTER, DEFAULT_STATE_CACHE_MIB, ENV_PREFIX, MAX_CACHE_MIB,
-    MAX_EMPTY_BLOCK_INTERVAL_MS, MAX_SUBMIT_URLS,
+    DEFAULT_LOG_FILTER, DEFAULT_STATE_CACHE_MIB, DEFAULT_STATE_HISTORY_BLOCKS, ENV_PREFIX,
+    MAX_CACHE_MIB, MAX_EMPTY_BLOCK_INTERVAL_MS, MAX_STATE_HISTORY_BLOCKS, MAX_SUBMIT_URLS,
+    MIN_STATE_HISTORY_BLOCKS,
 };
 pub use dev::{
     dev_accounts, dev_execution, DevAccount, CREATE2_DEPLOYER, CREATE2_DEPLOYER_CODE,

@@ -184,16 +184,17 @@ impl ExecShared {
     }
 }
 
-/// Undo logs kept by default: well beyond any challenge window a local network uses.
-pub const DEFAULT_UNDO_WINDOW_BLOCKS: u64 = 4096;
+/// Undo logs (and state history) kept by default: `executor.state_history_blocks`.
+pub const DEFAULT_UNDO_WINDOW_BLOCKS: u64 = lazychain_config::DEFAULT_STATE_HISTORY_BLOCKS;
 
 /// How the execution loop runs.
 #[derive(Clone, Copy, Debug)]
 pub struct ExecutorOptions {
     /// Fsync the state database every this many blocks (1: every block).
     pub durable_every_blocks: u64,
-    /// Keep undo logs for this many recent heights (0: none), to rebuild the state before a
-    /// recent transaction when proving fraud.
+    /// Keep undo logs and state history for this many recent heights (0: none), to rebuild
+    /// the state before a recent transaction when proving fraud and to serve state at recent
+    /// blocks over RPC (`executor.state_history_blocks`).
     pub undo_window_blocks: u64,
     /// A deliberate fault (tests and demos only; never on by default).
     pub fault: Option<crate::claims::Fault>,

@@ -18,7 +18,9 @@ use lazychain_exec_stf::{
 use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable};
 use ssz_rs::prelude::*;
 
-use crate::tables::{BLOCK_BY_HASH, EXECUTED, FLAT, META, RECEIPTS, TRACES, TX_LOCATIONS, UNDO};
+use crate::tables::{
+    BLOCK_BY_HASH, EXECUTED, FLAT, HISTORY, META, RECEIPTS, TRACES, TX_LOCATIONS, UNDO,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -233,8 +235,62 @@ fn split_location(key: &[u8; 12]) -> (u64, u32) {
     (u64::from_be_bytes(h), u32::from_be_bytes(i))
 }
 
+/// The key paths of an encoded undo log ([`encode_undo`]'s layout: offsets, then each entry
+/// opening with its path), without decoding the values.
+fn undo_paths(bytes: &[u8]) -> Result<Vec<[u8; 32]>, StoreError> {
+    let corrupt = || StoreError::Corrupt("undo log: bad offsets".into());
+    let offset = |i: usize| -> Result<usize, StoreError> {
+        let at = bytes.get(4 * i..4 * i + 4).ok_or_else(corrupt)?;
+        let mut le = [0u8; 4];
+        le.copy_from_slice(at);
+        Ok(u32::from_le_bytes(le) as usize)
+    };
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = offset(0)?;
+    if first % 4 != 0 || first > bytes.len() {
+        return Err(corrupt());
+    }
+    let mut paths = Vec::with_capacity(first / 4);
+    for i in 0..first / 4 {
+        let at = offset(i)?;
+        let path = bytes.get(at..at + 32).ok_or_else(corrupt)?;
+        let mut p = [0u8; 32];
+        p.copy_from_slice(path);
+        paths.push(p);
+    }
+    Ok(paths)
+}
+
+fn history_key(path: &[u8; 32], height: u64) -> [u8; 40] {
+    let mut key = [0u8; 40];
+    key[..32].copy_from_slice(path);
+    key[32..].copy_from_slice(&height.to_be_bytes());
+    key
+}
+
+fn history_value(old: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + old.map_or(0, <[u8]>::len));
+    out.push(u8::from(old.is_some()));
+    out.extend_from_slice(old.unwrap_or_default());
+    out
+}
+
+/// Most old heights one commit prunes: a window made smaller across a restart shrinks a few
+/// blocks at a time rather than in one long commit.
+const PRUNE_PER_COMMIT: usize = 8;
+
 const EXECUTED_HEIGHT: &str = "executed_height";
 const GENESIS_ROOT: &str = "genesis_root";
+const HISTORY_SINCE: &str = "history_since";
+
+/// Which heights' state a store can serve: `oldest..=latest`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateWindow {
+    pub oldest: u64,
+    pub latest: u64,
+}
 
 pub struct StateStore {
     db: Database,
@@ -267,7 +323,27 @@ impl StateStore {
             .map_err(|e| open_err(e.to_string()))?;
         txn.open_table(TX_LOCATIONS)
             .map_err(|e| open_err(e.to_string()))?;
-        txn.open_table(META).map_err(|e| open_err(e.to_string()))?;
+        txn.open_table(HISTORY)
+            .map_err(|e| open_err(e.to_string()))?;
+        {
+            let mut meta = txn.open_table(META).map_err(|e| open_err(e.to_string()))?;
+            let executed = meta
+                .get(EXECUTED_HEIGHT)
+                .map_err(|e| open_err(e.to_string()))?
+                .map(|v| be_u64(v.value()))
+                .transpose()
+                .map_err(|e| open_err(e.to_string()))?;
+            let since = meta
+                .get(HISTORY_SINCE)
+                .map_err(|e| open_err(e.to_string()))?
+                .is_some();
+            // A database written before the history table: nothing executed so far is
+            // indexed, so history starts with the next block.
+            if let (Some(executed), false) = (executed, since) {
+                meta.insert(HISTORY_SINCE, (executed + 1).to_be_bytes().as_slice())
+                    .map_err(|e| open_err(e.to_string()))?;
+            }
+        }
         txn.commit().map_err(|e| open_err(e.to_string()))?;
         Ok(StateStore { db })
     }
@@ -276,14 +352,10 @@ impl StateStore {
     pub fn executed_height(&self) -> Result<Option<u64>, StoreError> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let meta = txn.open_table(META).map_err(db_err)?;
-        let Some(v) = meta.get(EXECUTED_HEIGHT).map_err(db_err)? else {
-            return Ok(None);
-        };
-        let bytes: [u8; 8] = v
-            .value()
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("executed_height is not 8 bytes".into()))?;
-        Ok(Some(u64::from_be_bytes(bytes)))
+        meta.get(EXECUTED_HEIGHT)
+            .map_err(db_err)?
+            .map(|v| be_u64(v.value()))
+            .transpose()
     }
 
     /// The genesis state root recorded when the database was initialised.
@@ -319,6 +391,8 @@ impl StateStore {
                 .map_err(db_err)?;
             meta.insert(GENESIS_ROOT, block.state_root.as_slice())
                 .map_err(db_err)?;
+            meta.insert(HISTORY_SINCE, 1u64.to_be_bytes().as_slice())
+                .map_err(db_err)?;
         }
         txn.commit().map_err(db_err)
     }
@@ -342,7 +416,38 @@ impl StateStore {
             flat: txn.open_table(FLAT).map_err(db_err)?,
             executed: txn.open_table(EXECUTED).map_err(db_err)?,
             undone: None,
+            history: None,
         })
+    }
+
+    /// The state after block `height`, read through the history table; `Err(window)` when
+    /// `height` is outside the heights this store can serve.
+    pub fn snapshot_at(
+        &self,
+        height: u64,
+    ) -> Result<Result<StateSnapshot, StateWindow>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let window = window_of(&txn)?;
+        if height < window.oldest || height > window.latest {
+            return Ok(Err(window));
+        }
+        let history = if height == window.latest {
+            None
+        } else {
+            Some((txn.open_table(HISTORY).map_err(db_err)?, height))
+        };
+        Ok(Ok(StateSnapshot {
+            flat: txn.open_table(FLAT).map_err(db_err)?,
+            executed: txn.open_table(EXECUTED).map_err(db_err)?,
+            undone: None,
+            history,
+        }))
+    }
+
+    /// The heights whose state [`StateStore::snapshot_at`] serves now.
+    pub fn state_window(&self) -> Result<StateWindow, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        window_of(&txn)
     }
 
     /// Persists an executed block in one transaction: flat-state writes, the block summary,
@@ -362,6 +467,7 @@ impl StateStore {
         }
         {
             let mut flat = txn.open_table(FLAT).map_err(db_err)?;
+            let mut history = txn.open_table(HISTORY).map_err(db_err)?;
             let mut undo: UndoLog = Vec::new();
             for (key, value) in execution.writes.entries() {
                 let path = key.path();
@@ -370,16 +476,38 @@ impl StateStore {
                     None => flat.remove(&path).map_err(db_err)?,
                 };
                 if undo_window > 0 {
-                    undo.push((path, old.map(|g| g.value().to_vec())));
+                    let old = old.map(|g| g.value().to_vec());
+                    history
+                        .insert(
+                            &history_key(&path, block.height),
+                            history_value(old.as_deref()).as_slice(),
+                        )
+                        .map_err(db_err)?;
+                    undo.push((path, old));
                 }
             }
+            let mut table = txn.open_table(UNDO).map_err(db_err)?;
             if undo_window > 0 {
-                let mut table = txn.open_table(UNDO).map_err(db_err)?;
                 table
                     .insert(block.height, encode_undo(&undo).as_slice())
                     .map_err(db_err)?;
-                if let Some(old) = block.height.checked_sub(undo_window) {
-                    table.remove(old).map_err(db_err)?;
+            }
+            // Heights at or below the cutoff leave the window, with their history.
+            let cutoff = block.height.saturating_sub(undo_window.max(1));
+            for _ in 0..PRUNE_PER_COMMIT {
+                let Some((height, paths)) = (match table.first().map_err(db_err)? {
+                    Some((k, v)) if k.value() <= cutoff => {
+                        Some((k.value(), undo_paths(v.value())?))
+                    }
+                    _ => None,
+                }) else {
+                    break;
+                };
+                table.remove(height).map_err(db_err)?;
+                for path in paths {
+                    history
+                        .remove(&history_key(&path, height))
+                        .map_err(db_err)?;
                 }
             }
             let mut executed = txn.open_table(EXECUTED).map_err(db_err)?;
@@ -410,6 +538,11 @@ impl StateStore {
             let mut meta = txn.open_table(META).map_err(db_err)?;
             meta.insert(EXECUTED_HEIGHT, block.height.to_be_bytes().as_slice())
                 .map_err(db_err)?;
+            if undo_window == 0 {
+                // No history of this block: none may be served across it later.
+                meta.insert(HISTORY_SINCE, (block.height + 1).to_be_bytes().as_slice())
+                    .map_err(db_err)?;
+            }
         }
         txn.commit().map_err(db_err)
     }
@@ -493,12 +626,43 @@ impl StateStore {
     }
 }
 
+fn be_u64(bytes: &[u8]) -> Result<u64, StoreError> {
+    let bytes: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("a height in meta is not 8 bytes".into()))?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+/// The heights a read transaction's history reaches: back to the block before the oldest
+/// undo log, and no further back than history was recorded.
+fn window_of(txn: &redb::ReadTransaction) -> Result<StateWindow, StoreError> {
+    let meta = txn.open_table(META).map_err(db_err)?;
+    let height_of = |key: &str| -> Result<Option<u64>, StoreError> {
+        meta.get(key)
+            .map_err(db_err)?
+            .map(|v| be_u64(v.value()))
+            .transpose()
+    };
+    let latest = height_of(EXECUTED_HEIGHT)?.unwrap_or(0);
+    let since = height_of(HISTORY_SINCE)?.unwrap_or(latest + 1);
+    let undo = txn.open_table(UNDO).map_err(db_err)?;
+    let first_undo = undo
+        .first()
+        .map_err(db_err)?
+        .map_or(latest + 1, |(k, _)| k.value());
+    // History of every block above `oldest` is needed: from `max(since, first_undo)` on.
+    let oldest = since.max(first_undo).saturating_sub(1).min(latest);
+    Ok(StateWindow { oldest, latest })
+}
+
 /// A read transaction over the flat state: what execution and RPC calls read. With undo
-/// values laid over it ([`StateSnapshot::rolled_back`]) it is the state before a recent block.
+/// values laid over it ([`StateSnapshot::rolled_back`]) it is the state before a recent block;
+/// through the history table ([`StateStore::snapshot_at`]), the state after a recent block.
 pub struct StateSnapshot {
     flat: ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
     executed: ReadOnlyTable<u64, &'static [u8]>,
     undone: Option<HashMap<[u8; 32], Option<Vec<u8>>>>,
+    history: Option<(ReadOnlyTable<&'static [u8; 40], &'static [u8]>, u64)>,
 }
 
 impl StateSnapshot {
@@ -512,6 +676,22 @@ impl StateSnapshot {
         let path = key.path();
         if let Some(value) = self.undone.as_ref().and_then(|u| u.get(&path)) {
             return Ok(value.clone());
+        }
+        if let Some((history, height)) = &self.history {
+            // The first block after `height` that wrote the key recorded its value then.
+            let from = history_key(&path, height + 1);
+            let to = history_key(&path, u64::MAX);
+            let mut range = history
+                .range::<&[u8; 40]>(&from..=&to)
+                .map_err(|e| ReadError(e.to_string()))?;
+            if let Some(entry) = range.next() {
+                let (_, v) = entry.map_err(|e| ReadError(e.to_string()))?;
+                return match v.value().split_first() {
+                    Some((0, _)) => Ok(None),
+                    Some((_, old)) => Ok(Some(old.to_vec())),
+                    None => Err(ReadError("state history entry is empty".into())),
+                };
+            }
         }
         self.flat
             .get(&path)
@@ -558,6 +738,184 @@ impl StateReader for StateSnapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn summary(height: u64) -> ExecutedBlock {
+        ExecutedBlock {
+            height,
+            hash: B256::repeat_byte(height as u8),
+            parent_hash: B256::ZERO,
+            timestamp: height,
+            beneficiary: Address::ZERO,
+            gas_limit: 0,
+            gas_used: 0,
+            base_fee: 0,
+            tx_count: 0,
+            tx_root: B256::ZERO,
+            body_bytes: 0,
+            pre_state_root: B256::ZERO,
+            state_root: B256::ZERO,
+            receipts_root: B256::ZERO,
+            trace_root: B256::ZERO,
+            logs_bloom: Bloom::ZERO,
+        }
+    }
+
+    fn execution(writes: StateWrites) -> BlockExecution {
+        BlockExecution {
+            receipts: Vec::new(),
+            encoded_receipts: Vec::new(),
+            trace: Vec::new(),
+            trace_root: B256::ZERO,
+            pre_state_root: B256::ZERO,
+            post_state_root: B256::ZERO,
+            receipts_root: B256::ZERO,
+            writes,
+            gas_used: 0,
+            logs_bloom: Bloom::ZERO,
+        }
+    }
+
+    fn account(nonce: u64) -> AccountValue {
+        AccountValue {
+            nonce,
+            balance: U256::from(nonce * 10),
+            ..Default::default()
+        }
+    }
+
+    /// What the state should read after block `h` of [`history_flow`]: account A's nonce is
+    /// `h`; slot S of A is 7 from block 2 and deleted at block 4; account B exists from block 3
+    /// on.
+    fn expected(h: u64) -> (Option<AccountValue>, U256, Option<AccountValue>) {
+        let a = (h > 0).then(|| account(h));
+        let slot = if (2..4).contains(&h) {
+            U256::from(7)
+        } else {
+            U256::ZERO
+        };
+        let b = (h >= 3).then(|| account(1));
+        (a, slot, b)
+    }
+
+    const A: Address = Address::repeat_byte(0xaa);
+    const B: Address = Address::repeat_byte(0xbb);
+
+    fn history_flow(store: &StateStore, blocks: u64, window: u64) {
+        store
+            .init_genesis(&StateWrites::default(), &summary(0))
+            .expect("genesis");
+        for h in 1..=blocks {
+            let mut writes = StateWrites::default();
+            writes.accounts.insert(A, Some(account(h)));
+            match h {
+                2 => {
+                    writes.storage.insert((A, U256::from(1)), U256::from(7));
+                }
+                3 => {
+                    writes.accounts.insert(B, Some(account(1)));
+                }
+                4 => {
+                    writes.storage.insert((A, U256::from(1)), U256::ZERO);
+                }
+                _ => {}
+            }
+            store
+                .commit_block(&summary(h), &execution(writes), h % 2 == 0, window)
+                .expect("commit");
+        }
+    }
+
+    fn read(snap: &StateSnapshot) -> (Option<AccountValue>, U256, Option<AccountValue>) {
+        (
+            snap.account(&A).expect("account"),
+            snap.storage(&A, &U256::from(1)).expect("slot"),
+            snap.account(&B).expect("account"),
+        )
+    }
+
+    #[test]
+    fn state_at_every_height_of_the_window_is_the_state_after_that_block() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = StateStore::open(&dir.path().join("state.redb"), 4 << 20).expect("open");
+        history_flow(&store, 5, 16);
+        assert_eq!(
+            store.state_window().expect("window"),
+            StateWindow {
+                oldest: 0,
+                latest: 5
+            }
+        );
+        for h in 0..=5 {
+            let snap = store.snapshot_at(h).expect("read").expect("in the window");
+            assert_eq!(read(&snap), expected(h), "after block {h}");
+        }
+        assert!(store.snapshot_at(6).expect("read").is_err());
+    }
+
+    #[test]
+    fn heights_leaving_the_window_take_their_history_with_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = StateStore::open(&dir.path().join("state.redb"), 4 << 20).expect("open");
+        history_flow(&store, 6, 3);
+        // Undo logs of blocks 4..=6 remain: the state after block 3 is the oldest.
+        let window = store.state_window().expect("window");
+        assert_eq!(
+            window,
+            StateWindow {
+                oldest: 3,
+                latest: 6
+            }
+        );
+        for h in 0..3 {
+            assert_eq!(store.snapshot_at(h).expect("read").err(), Some(window));
+        }
+        for h in 3..=6 {
+            let snap = store.snapshot_at(h).expect("read").expect("in the window");
+            assert_eq!(read(&snap), expected(h), "after block {h}");
+        }
+        // Blocks 4, 5 and 6 wrote account A, and block 4 slot S: four history entries.
+        let txn = store.db.begin_read().expect("txn");
+        let history = txn.open_table(HISTORY).expect("table");
+        assert_eq!(redb::ReadableTableMetadata::len(&history).expect("len"), 4);
+    }
+
+    #[test]
+    fn a_database_from_before_the_history_table_serves_only_what_comes_after() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.redb");
+        {
+            let store = StateStore::open(&path, 4 << 20).expect("open");
+            history_flow(&store, 4, 16);
+            let txn = store.db.begin_write().expect("txn");
+            txn.open_table(META)
+                .expect("meta")
+                .remove(HISTORY_SINCE)
+                .expect("remove");
+            txn.delete_table(HISTORY).expect("delete");
+            txn.commit().expect("commit");
+        }
+        let store = StateStore::open(&path, 4 << 20).expect("reopen");
+        let window = store.state_window().expect("window");
+        assert_eq!(window.oldest, 4);
+        assert_eq!(store.snapshot_at(3).expect("read").err(), Some(window));
+        store
+            .commit_block(&summary(5), &execution(StateWrites::default()), true, 16)
+            .expect("commit");
+        assert_eq!(store.state_window().expect("window").oldest, 4);
+    }
+
+    #[test]
+    fn undo_paths_reads_the_paths_of_an_encoded_log() {
+        let log: UndoLog = (0..4u8)
+            .map(|i| ([i; 32], (i % 2 == 0).then(|| vec![i; 40])))
+            .collect();
+        let paths: Vec<[u8; 32]> = log.iter().map(|(p, _)| *p).collect();
+        assert_eq!(undo_paths(&encode_undo(&log)).expect("paths"), paths);
+        assert!(undo_paths(&encode_undo(&Vec::new()))
+            .expect("paths")
+            .is_empty());
+        assert!(undo_paths(&[9, 0, 0, 0]).is_err());
+    }
 
     #[test]
     fn undo_encoding_matches_ssz_rs() {

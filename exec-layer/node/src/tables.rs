@@ -25,10 +25,18 @@ pub const TX_LOCATIONS: TableDefinition<&[u8; 32], &[u8; 12]> =
 /// Intermediate state roots. Key: height. Value: the trace, 32 bytes per entry.
 pub const TRACES: TableDefinition<u64, &[u8]> = TableDefinition::new("traces");
 
-/// Singletons: `executed_height` (u64 BE), `genesis_root` (32 bytes).
+/// Singletons: `executed_height` (u64 BE), `genesis_root` (32 bytes), `history_since` (u64 BE:
+/// the first height [`HISTORY`] has entries for; a database from before the table has none
+/// for the heights it had already executed).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
 /// Undo log. Key: height. Value: SSZ `List[UndoEntry]`, the value every key written by that
 /// block had before it (`existed = false`: absent). Kept for the last `undo_window_blocks`
 /// heights, so that the state before any recent transaction can be rebuilt to prove fraud.
 pub const UNDO: TableDefinition<u64, &[u8]> = TableDefinition::new("undo");
+
+/// State history, for reads at recent blocks. Key: key path (32 bytes) ‖ height (u64 BE).
+/// Value: `existed` (1 byte) ‖ the value the key had before block `height`. Written with the
+/// block's undo log and removed with it, so a key's value at height `h` is the first entry
+/// above `h` (or the flat state when there is none).
+pub const HISTORY: TableDefinition<&[u8; 40], &[u8]> = TableDefinition::new("state_history");

@@ -20,12 +20,16 @@ pub enum EthRpcError {
     /// A parameter that does not decode; the message names it.
     #[error(transparent)]
     InvalidParams(#[from] ParamError),
-    #[error("historical state is not available: this executor keeps the latest executed height ({latest}) only")]
-    HistoricalState { latest: u64 },
+    #[error("state at block {height} is not available: this executor keeps the state of blocks {oldest} to {latest} (executor.state_history_blocks)")]
+    StateOutOfWindow { height: u64, oldest: u64, latest: u64 },
+    /// A block number beyond the executed height (geth's words).
+    #[error("header not found")]
+    HeaderNotFound,
+    /// An EIP-1898 block hash of no executed block (geth's words).
+    #[error("header for hash not found")]
+    HeaderForHashNotFound,
     #[error("SAFETY ALARM: this executor's state disagrees with a root state consensus finalized; it does not serve the {tag:?} tag (see lazy_status.safetyAlarm)")]
     SafetyAlarm { tag: &'static str },
-    #[error("block hash selectors are not supported; pass a number or tag")]
-    BlockHashSelector,
     #[error("unknown block")]
     UnknownBlock,
     #[error("block range too large: at most {MAX_LOG_RANGE} blocks per query")]
@@ -58,10 +62,12 @@ impl EthRpcError {
 
     fn code(&self) -> i32 {
         match self {
-            Self::InvalidParams(_) | Self::BlockHashSelector => INVALID_PARAMS,
+            Self::InvalidParams(_) => INVALID_PARAMS,
             Self::Reverted(_) => REVERTED,
             Self::Internal(_) => INTERNAL,
-            Self::HistoricalState { .. }
+            Self::StateOutOfWindow { .. }
+            | Self::HeaderNotFound
+            | Self::HeaderForHashNotFound
             | Self::SafetyAlarm { .. }
             | Self::UnknownBlock
             | Self::RangeTooLarge
@@ -141,8 +147,16 @@ mod tests {
         assert_eq!(e.code(), 3);
         assert_eq!(e.message(), "execution reverted");
         assert_eq!(e.data().map(|d| d.get()), Some("\"0x0102\""));
-        let e = ErrorObjectOwned::from(EthRpcError::HistoricalState { latest: 7 });
+        let e = ErrorObjectOwned::from(EthRpcError::StateOutOfWindow {
+            height: 1,
+            oldest: 3,
+            latest: 7,
+        });
         assert_eq!(e.code(), -32000);
+        assert_eq!(
+            e.message(),
+            "state at block 1 is not available: this executor keeps the state of blocks 3 to 7 (executor.state_history_blocks)"
+        );
         assert!(e.data().is_none());
     }
 

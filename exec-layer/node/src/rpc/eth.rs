@@ -205,8 +205,18 @@ impl EthRpc {
         EthRpc { exec, node }
     }
 
+    /// The height a block parameter names: a tag, a number, or an executed block's hash.
     fn height(&self, block: Option<BlockParam>) -> EthResult<u64> {
-        resolve(block, &self.exec.tags())
+        match block {
+            Some(BlockParam(BlockId::Hash(hash))) => self
+                .exec
+                .state
+                .height_of_hash(&hash.block_hash)
+                .map_err(EthRpcError::internal)?
+                .ok_or(EthRpcError::HeaderForHashNotFound),
+            Some(BlockParam(BlockId::Number(number))) => resolve(Some(number), &self.exec.tags()),
+            None => resolve(None, &self.exec.tags()),
+        }
     }
 
     fn executed(&self, height: u64) -> EthResult<Option<ExecutedBlock>> {
@@ -216,35 +226,44 @@ impl EthRpc {
             .map_err(EthRpcError::internal)
     }
 
-    /// The state to read for `block`: the latest executed state only.
-    fn state_at(&self, block: Option<BlockParam>) -> EthResult<StateSnapshot> {
-        let latest = self.exec.tags().latest;
-        if self.height(block)? != latest {
-            return Err(EthRpcError::HistoricalState { latest });
+    /// The state after `block` (by tag, number or hash), if it is within the history window.
+    fn state_at(&self, block: Option<BlockParam>) -> EthResult<(u64, StateSnapshot)> {
+        let height = self.height(block)?;
+        match self
+            .exec
+            .state
+            .snapshot_at(height)
+            .map_err(EthRpcError::internal)?
+        {
+            Ok(snapshot) => Ok((height, snapshot)),
+            Err(window) if height > window.latest => Err(EthRpcError::HeaderNotFound),
+            Err(window) => Err(EthRpcError::StateOutOfWindow {
+                height,
+                oldest: window.oldest,
+                latest: window.latest,
+            }),
         }
-        self.exec.state.snapshot().map_err(EthRpcError::internal)
     }
 
-    /// What `eth_call` and `eth_estimateGas` run: the call, the next block's context, the
-    /// state.
+    /// What `eth_call` and `eth_estimateGas` run: the call, the context of the block after
+    /// `block`, and the state after `block`.
     fn call_inputs(
         &self,
         request: TransactionRequest,
         block: Option<BlockParam>,
     ) -> EthResult<(CallRequest, BlockContext, StateSnapshot)> {
-        let snap = self.state_at(block)?;
-        let height = self.exec.status().executed_height;
-        let latest = self
+        let (height, snap) = self.state_at(block)?;
+        let at = self
             .executed(height)?
-            .ok_or_else(|| EthRpcError::internal("latest executed block missing"))?;
-        // Calls run as if in the next block, on top of the latest state.
+            .ok_or_else(|| EthRpcError::internal(format!("executed block {height} missing")))?;
+        // Calls run as if in the next block, on top of the state after `block`.
         let context = BlockContext {
             height: height + 1,
             hash: B256::ZERO,
-            parent_hash: latest.hash,
-            timestamp: latest.timestamp,
-            beneficiary: latest.beneficiary,
-            base_fee: latest.base_fee,
+            parent_hash: at.hash,
+            timestamp: at.timestamp,
+            beneficiary: at.beneficiary,
+            base_fee: at.base_fee,
         };
         Ok((call_request(request), context, snap))
     }
@@ -519,13 +538,11 @@ impl EthRpc {
     }
 }
 
-/// A block parameter resolved to a height (absent: the latest). Whether the height exists is
-/// the caller's question.
-fn resolve(block: Option<BlockParam>, tags: &Tags) -> EthResult<u64> {
-    let number = match block {
-        None => return Ok(tags.latest),
-        Some(BlockParam(BlockId::Hash(_))) => return Err(EthRpcError::BlockHashSelector),
-        Some(BlockParam(BlockId::Number(number))) => number,
+/// A block number or tag resolved to a height (absent: the latest). Whether the height exists
+/// is the caller's question.
+fn resolve(block: Option<BlockNumberOrTag>, tags: &Tags) -> EthResult<u64> {
+    let Some(number) = block else {
+        return Ok(tags.latest);
     };
     match number {
         BlockNumberOrTag::Latest | BlockNumberOrTag::Pending => Ok(tags.latest),
@@ -638,7 +655,7 @@ impl EthApiServer for EthRpc {
         block: Option<Arg<BlockParam>>,
     ) -> EthResult<U256> {
         let AddressParam(address) = required(address)?;
-        let snap = self.state_at(optional(block)?)?;
+        let (_, snap) = self.state_at(optional(block)?)?;
         let account = snap.account(&address).map_err(EthRpcError::internal)?;
         Ok(account.map(|a| a.balance).unwrap_or_default())
     }
@@ -654,7 +671,7 @@ impl EthApiServer for EthRpc {
         let snap = if pending {
             self.exec.state.snapshot().map_err(EthRpcError::internal)?
         } else {
-            self.state_at(block)?
+            self.state_at(block)?.1
         };
         let mut nonce = snap
             .account(&address)
@@ -678,7 +695,7 @@ impl EthApiServer for EthRpc {
         block: Option<Arg<BlockParam>>,
     ) -> EthResult<Bytes> {
         let AddressParam(address) = required(address)?;
-        let snap = self.state_at(optional(block)?)?;
+        let (_, snap) = self.state_at(optional(block)?)?;
         match snap.account(&address).map_err(EthRpcError::internal)? {
             Some(account)
                 if account.code_hash != lazychain_exec_stf::revm::primitives::KECCAK_EMPTY =>
@@ -700,7 +717,7 @@ impl EthApiServer for EthRpc {
     ) -> EthResult<B256> {
         let AddressParam(address) = required(address)?;
         let SlotParam(slot) = required(slot)?;
-        let snap = self.state_at(optional(block)?)?;
+        let (_, snap) = self.state_at(optional(block)?)?;
         let value = snap
             .storage(&address, &slot)
             .map_err(EthRpcError::internal)?;
@@ -882,8 +899,8 @@ impl EthApiServer for EthRpc {
 mod tests {
     use super::*;
 
-    fn tag(t: BlockNumberOrTag) -> Option<BlockParam> {
-        Some(t.into())
+    fn tag(t: BlockNumberOrTag) -> Option<BlockNumberOrTag> {
+        Some(t)
     }
 
     #[test]
@@ -901,11 +918,6 @@ mod tests {
         assert_eq!(resolved(tag(BlockNumberOrTag::Finalized), &tags), Some(2));
         assert_eq!(resolved(tag(BlockNumberOrTag::Number(3)), &tags), Some(3));
         assert_eq!(resolved(tag(BlockNumberOrTag::Earliest), &tags), Some(0));
-        let by_hash = Some(BlockParam(BlockId::from(B256::ZERO)));
-        assert!(matches!(
-            resolve(by_hash, &tags),
-            Err(EthRpcError::BlockHashSelector)
-        ));
         // Under a safety alarm the executor refuses the tags that name consensus roots.
         tags.alarm = true;
         assert!(resolve(tag(BlockNumberOrTag::Finalized), &tags).is_err());
