@@ -335,6 +335,158 @@ fn height_of(receipt: &Value) -> u64 {
     u64::from_str_radix(s.trim_start_matches("0x"), 16).expect("quantity")
 }
 
+/// Where the flow's state changed, for reads at past blocks.
+struct History {
+    alice: Address,
+    bob: Address,
+    token: Address,
+    transfer: u64,
+    deploy: u64,
+    token_transfer: u64,
+    legacy: u64,
+    /// The heights of alice's executed transactions (each takes one nonce).
+    nonces: Vec<u64>,
+}
+
+/// Every state method answers at every height of the chain as the chain stood after that
+/// block, whether the block is named by number, by EIP-1898 object or hash, or by tag.
+async fn check_history(rec: &Recorder<'_>, h: &History) {
+    let ok = |r: Result<Value, Value>, what: &str| -> Value {
+        r.unwrap_or_else(|e| panic!("{what}: {e}"))
+    };
+    let mut balance_of = selector("balanceOf(address)");
+    balance_of.extend_from_slice(word(h.bob).as_slice());
+    let call =
+        json!({"from": h.alice.to_string(), "to": h.token.to_string(), "data": hex0x(&balance_of)});
+    let bob = json!(h.bob.to_string());
+    let estimate_before_deploy = ok(
+        rec.raw("eth_estimateGas", &[call.clone(), json!("earliest")])
+            .await,
+        "estimate at genesis",
+    );
+    for height in 0..=rec.tip {
+        let block = ok(
+            rec.raw("eth_getBlockByNumber", &[json!(qty(height)), json!(false)])
+                .await,
+            "block",
+        );
+        let mut by = vec![json!(qty(height)), json!({"blockNumber": qty(height)})];
+        // Genesis is no data block: its hash is zero, a name for nothing.
+        if height > 0 {
+            by.push(json!({"blockHash": block["hash"], "requireCanonical": true}));
+        }
+        let want_balance = if height < h.transfer {
+            0
+        } else if height < h.legacy {
+            ETH
+        } else {
+            ETH + 5
+        };
+        let want_nonce = h.nonces.iter().filter(|&&n| n <= height).count() as u64;
+        let want_token = if height < h.deploy {
+            "0x".to_string()
+        } else {
+            let held = if height < h.token_transfer { 0 } else { 1234 };
+            hex0x(&U256::from(held).to_be_bytes::<32>())
+        };
+        for block in by {
+            let at = format!("at {block}");
+            let balance = ok(
+                rec.raw("eth_getBalance", &[bob.clone(), block.clone()])
+                    .await,
+                &at,
+            );
+            assert_eq!(
+                balance,
+                json!(format!("0x{want_balance:x}")),
+                "bob's balance {at}"
+            );
+            let nonce = ok(
+                rec.raw(
+                    "eth_getTransactionCount",
+                    &[json!(h.alice.to_string()), block.clone()],
+                )
+                .await,
+                &at,
+            );
+            assert_eq!(nonce, json!(qty(want_nonce)), "alice's nonce {at}");
+            let code = ok(
+                rec.raw("eth_getCode", &[json!(h.token.to_string()), block.clone()])
+                    .await,
+                &at,
+            );
+            assert_eq!(code == json!("0x"), height < h.deploy, "token code {at}");
+            let slot_count = ok(
+                rec.raw(
+                    "eth_getStorageAt",
+                    &[json!(h.token.to_string()), json!("0x2"), block.clone()],
+                )
+                .await,
+                &at,
+            );
+            assert!(slot_count.is_string(), "storage {at}");
+            let held = ok(
+                rec.raw("eth_call", &[call.clone(), block.clone()]).await,
+                &at,
+            );
+            assert_eq!(held, json!(want_token), "bob's tokens {at}");
+            let estimate = ok(
+                rec.raw("eth_estimateGas", &[call.clone(), block.clone()])
+                    .await,
+                &at,
+            );
+            // A call to an account without code costs its intrinsic gas only.
+            assert_eq!(
+                estimate == estimate_before_deploy,
+                height < h.deploy,
+                "estimate {at}: {estimate}"
+            );
+        }
+    }
+    // Tags read the state of the height they name.
+    for tag in ["earliest", "safe", "finalized", "latest", "pending"] {
+        let block = ok(
+            rec.raw("eth_getBlockByNumber", &[json!(tag), json!(false)])
+                .await,
+            tag,
+        );
+        let number = block["number"].clone();
+        for (method, params) in [
+            ("eth_getBalance", vec![bob.clone()]),
+            ("eth_getCode", vec![json!(h.token.to_string())]),
+            ("eth_call", vec![call.clone()]),
+        ] {
+            let mut by_tag = params.clone();
+            by_tag.push(json!(tag));
+            let mut by_number = params;
+            by_number.push(number.clone());
+            assert_eq!(
+                rec.raw(method, &by_tag).await,
+                rec.raw(method, &by_number).await,
+                "{method} at {tag} (block {number})"
+            );
+        }
+    }
+    // A block not executed (yet), and a hash of no block: geth's words.
+    let beyond = rec
+        .raw("eth_getBalance", &[bob.clone(), json!(qty(rec.tip + 1))])
+        .await;
+    assert_eq!(
+        beyond.err().map(|e| e["message"].clone()),
+        Some(json!("header not found"))
+    );
+    let unknown = rec
+        .raw(
+            "eth_call",
+            &[call.clone(), json!({"blockHash": hex0x(&[0x5a; 32])})],
+        )
+        .await;
+    assert_eq!(
+        unknown.err().map(|e| e["message"].clone()),
+        Some(json!("header for hash not found"))
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_eth_method_answers_as_recorded() {
     let mut net = TestNet::start_spec(&NetSpec {
@@ -1217,6 +1369,21 @@ async fn every_eth_method_answers_as_recorded() {
     ] {
         rec.ask(label, "lazy_getExecution", params).await;
     }
+
+    check_history(
+        &rec,
+        &History {
+            alice,
+            bob,
+            token,
+            transfer: at("transfer"),
+            deploy: at("deploy"),
+            token_transfer: at("token_transfer"),
+            legacy: at("legacy"),
+            nonces: receipts[..6].iter().map(|(_, r)| height_of(r)).collect(),
+        },
+    )
+    .await;
 
     let answers = Value::Array(std::mem::take(&mut rec.answers));
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN);

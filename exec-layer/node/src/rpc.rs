@@ -2,12 +2,13 @@
 //! beside the data-chain methods (`eth_chainId`, `net_version`, `web3_clientVersion`,
 //! `eth_sendRawTransaction` forwards to validators through the node's mempool and gossip).
 //!
-//! State is the latest executed state only: `latest` and `pending` read it, and so does a
-//! number equal to the executed height; any other height is refused (no historical state is
-//! kept). For blocks, `safe` is the highest executed height whose state root some executor
-//! claimed and no fraud proof reverted, `finalized` the highest whose root is final in state
-//! consensus (see [`crate::ExecShared::tags`]). Reverts answer code 3 with the revert
-//! data, as geth does.
+//! State is served at every block of a recent window (`executor.state_history_blocks`, 4,096
+//! by default: the heights the store's history table reaches), named by number, tag or
+//! EIP-1898 hash; `latest` and `pending` read the latest executed state. Older blocks are
+//! refused with a message naming the window, blocks not yet executed with geth's "header not
+//! found". `safe` is the highest executed height whose state root some executor claimed and no
+//! fraud proof reverted, `finalized` the highest whose root is final in state consensus (see
+//! [`crate::ExecShared::tags`]). Reverts answer code 3 with the revert data, as geth does.
 //!
 //! The methods are a jsonrpsee server trait ([`EthApiServer`]) over alloy's RPC types; this
 //! file hands them, and the executor's fields of `lazy_status`, to the node (`node.rs`, through
@@ -50,6 +51,12 @@ pub fn status_fields(exec: &ExecShared, v: &mut Map<String, Value>) {
         json!(s.data_height.saturating_sub(s.executed_height)),
     );
     v.insert("stateRoot".into(), json!(hex0x(s.state_root.as_slice())));
+    if let Ok(window) = exec.state.state_window() {
+        v.insert(
+            "stateHistory".into(),
+            json!({ "oldest": window.oldest, "latest": window.latest }),
+        );
+    }
     v.insert("safetyAlarm".into(), json!(exec.safety_alarm()));
     let own = exec.own_claims();
     v.insert(

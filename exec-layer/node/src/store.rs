@@ -662,8 +662,11 @@ pub struct StateSnapshot {
     flat: ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
     executed: ReadOnlyTable<u64, &'static [u8]>,
     undone: Option<HashMap<[u8; 32], Option<Vec<u8>>>>,
-    history: Option<(ReadOnlyTable<&'static [u8; 40], &'static [u8]>, u64)>,
+    /// The history table, and the height whose state is read through it.
+    history: Option<(HistoryTable, u64)>,
 }
+
+type HistoryTable = ReadOnlyTable<&'static [u8; 40], &'static [u8]>;
 
 impl StateSnapshot {
     /// This snapshot with `undone` (key path -> value before, `None`: absent) read first.

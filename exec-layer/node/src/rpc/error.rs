@@ -21,7 +21,11 @@ pub enum EthRpcError {
     #[error(transparent)]
     InvalidParams(#[from] ParamError),
     #[error("state at block {height} is not available: this executor keeps the state of blocks {oldest} to {latest} (executor.state_history_blocks)")]
-    StateOutOfWindow { height: u64, oldest: u64, latest: u64 },
+    StateOutOfWindow {
+        height: u64,
+        oldest: u64,
+        latest: u64,
+    },
     /// A block number beyond the executed height (geth's words).
     #[error("header not found")]
     HeaderNotFound,
