@@ -27,8 +27,8 @@ use super::params::{
     PercentilesParam, SlotParam, StateOverridesParam, TxHashParam,
 };
 use super::types::{
-    rpc_block, rpc_log, rpc_receipt, rpc_transaction, Checksummed, ExecutedRpcBlock, Execution,
-    LazyReceipt, SyncProgress, Syncing,
+    rpc_block, rpc_log, rpc_receipt, rpc_transaction, ExecutedRpcBlock, Execution, LazyReceipt,
+    SyncProgress, Syncing,
 };
 use super::{MAX_FEE_HISTORY, MAX_LOG_RANGE, SUGGESTED_TIP};
 use crate::executor::{ExecShared, Tags};
@@ -118,21 +118,21 @@ pub trait EthApi {
         &self,
         request: Option<Arg<CallParam>>,
         block: Option<Arg<BlockParam>>,
-    ) -> EthResult<Checksummed<AccessListResult>>;
+    ) -> EthResult<AccessListResult>;
 
     #[method(name = "eth_getBlockByNumber", blocking)]
     fn block_by_number(
         &self,
         block: Option<Arg<BlockParam>>,
         full: Option<Arg<FullParam>>,
-    ) -> EthResult<Checksummed<Option<ExecutedRpcBlock>>>;
+    ) -> EthResult<Option<ExecutedRpcBlock>>;
 
     #[method(name = "eth_getBlockByHash", blocking)]
     fn block_by_hash(
         &self,
         hash: Option<Arg<BlockHashParam>>,
         full: Option<Arg<FullParam>>,
-    ) -> EthResult<Checksummed<Option<ExecutedRpcBlock>>>;
+    ) -> EthResult<Option<ExecutedRpcBlock>>;
 
     #[method(name = "eth_getBlockTransactionCountByNumber", blocking)]
     fn block_transaction_count_by_number(
@@ -151,21 +151,21 @@ pub trait EthApi {
         &self,
         block: Option<Arg<BlockParam>>,
         index: Option<Arg<IndexParam>>,
-    ) -> EthResult<Checksummed<Option<Transaction>>>;
+    ) -> EthResult<Option<Transaction>>;
 
     #[method(name = "eth_getTransactionByBlockHashAndIndex", blocking)]
     fn transaction_by_block_hash_and_index(
         &self,
         hash: Option<Arg<BlockHashParam>>,
         index: Option<Arg<IndexParam>>,
-    ) -> EthResult<Checksummed<Option<Transaction>>>;
+    ) -> EthResult<Option<Transaction>>;
 
     /// Every receipt of a block (by number, tag or hash), or `null` for an unknown block.
     #[method(name = "eth_getBlockReceipts", blocking)]
     fn block_receipts(
         &self,
         block: Option<Arg<BlockOrHashParam>>,
-    ) -> EthResult<Checksummed<Option<Vec<LazyReceipt>>>>;
+    ) -> EthResult<Option<Vec<LazyReceipt>>>;
 
     /// The node holds no user keys: always empty.
     #[method(name = "eth_accounts")]
@@ -174,19 +174,15 @@ pub trait EthApi {
     /// Executed transactions with their block; ordered or pooled ones without (as geth
     /// shows pending transactions).
     #[method(name = "eth_getTransactionByHash", blocking)]
-    fn transaction_by_hash(
-        &self,
-        hash: Option<Arg<TxHashParam>>,
-    ) -> EthResult<Checksummed<Option<Transaction>>>;
+    fn transaction_by_hash(&self, hash: Option<Arg<TxHashParam>>)
+        -> EthResult<Option<Transaction>>;
 
     #[method(name = "eth_getTransactionReceipt", blocking)]
-    fn transaction_receipt(
-        &self,
-        hash: Option<Arg<TxHashParam>>,
-    ) -> EthResult<Checksummed<Option<LazyReceipt>>>;
+    fn transaction_receipt(&self, hash: Option<Arg<TxHashParam>>)
+        -> EthResult<Option<LazyReceipt>>;
 
     #[method(name = "eth_getLogs", blocking)]
-    fn logs(&self, filter: Option<Arg<FilterParam>>) -> EthResult<Checksummed<Vec<Log>>>;
+    fn logs(&self, filter: Option<Arg<FilterParam>>) -> EthResult<Vec<Log>>;
 
     /// What this executor computed for a height: roots, counts and the per-transaction trace.
     #[method(name = "lazy_getExecution", blocking)]
@@ -632,6 +628,10 @@ impl EthApiServer for EthRpc {
                 break;
             };
             history.base_fee_per_gas.push(u128::from(b.base_fee));
+            // No blobs on this chain: the blob base fee stays at its minimum, as the EVM's
+            // BLOBBASEFEE reads it.
+            history.base_fee_per_blob_gas.push(1);
+            history.blob_gas_used_ratio.push(0.0);
             history.gas_used_ratio.push(if b.gas_limit == 0 {
                 0.0
             } else {
@@ -646,6 +646,7 @@ impl EthApiServer for EthRpc {
         history
             .base_fee_per_gas
             .push(u128::from(self.node.next_base_fee()));
+        history.base_fee_per_blob_gas.push(1);
         Ok(history)
     }
 
@@ -764,7 +765,7 @@ impl EthApiServer for EthRpc {
         &self,
         request: Option<Arg<CallParam>>,
         block: Option<Arg<BlockParam>>,
-    ) -> EthResult<Checksummed<AccessListResult>> {
+    ) -> EthResult<AccessListResult> {
         let CallParam(request) = required(request)?;
         let (request, context, snap) = self.call_inputs(request, optional(block)?)?;
         let (access_list, outcome) =
@@ -779,31 +780,31 @@ impl EthApiServer for EthRpc {
                 Some(EthRpcError::from_outcome(outcome).to_string()),
             ),
         };
-        Ok(Checksummed(AccessListResult {
+        Ok(AccessListResult {
             access_list,
             gas_used: U256::from(gas_used),
             error,
-        }))
+        })
     }
 
     fn block_by_number(
         &self,
         block: Option<Arg<BlockParam>>,
         full: Option<Arg<FullParam>>,
-    ) -> EthResult<Checksummed<Option<ExecutedRpcBlock>>> {
+    ) -> EthResult<Option<ExecutedRpcBlock>> {
         let block = optional(block)?;
         let full = optional(full)?.is_some_and(|f| f.0);
-        self.find_block_by_number(block, full).map(Checksummed)
+        self.find_block_by_number(block, full)
     }
 
     fn block_by_hash(
         &self,
         hash: Option<Arg<BlockHashParam>>,
         full: Option<Arg<FullParam>>,
-    ) -> EthResult<Checksummed<Option<ExecutedRpcBlock>>> {
+    ) -> EthResult<Option<ExecutedRpcBlock>> {
         let BlockHashParam(hash) = required(hash)?;
         let full = optional(full)?.is_some_and(|f| f.0);
-        self.find_block_by_hash(hash, full).map(Checksummed)
+        self.find_block_by_hash(hash, full)
     }
 
     fn block_transaction_count_by_number(
@@ -826,33 +827,32 @@ impl EthApiServer for EthRpc {
         &self,
         block: Option<Arg<BlockParam>>,
         index: Option<Arg<IndexParam>>,
-    ) -> EthResult<Checksummed<Option<Transaction>>> {
+    ) -> EthResult<Option<Transaction>> {
         let block = required(block)?;
         let IndexParam(index) = required(index)?;
         let block = self.executed(self.height(Some(block))?)?;
-        self.transaction_at(block, index).map(Checksummed)
+        self.transaction_at(block, index)
     }
 
     fn transaction_by_block_hash_and_index(
         &self,
         hash: Option<Arg<BlockHashParam>>,
         index: Option<Arg<IndexParam>>,
-    ) -> EthResult<Checksummed<Option<Transaction>>> {
+    ) -> EthResult<Option<Transaction>> {
         let BlockHashParam(hash) = required(hash)?;
         let IndexParam(index) = required(index)?;
         let block = self.block_of_hash(hash)?;
-        self.transaction_at(block, index).map(Checksummed)
+        self.transaction_at(block, index)
     }
 
     fn block_receipts(
         &self,
         block: Option<Arg<BlockOrHashParam>>,
-    ) -> EthResult<Checksummed<Option<Vec<LazyReceipt>>>> {
+    ) -> EthResult<Option<Vec<LazyReceipt>>> {
         let BlockOrHashParam(block) = required(block)?;
         self.block_of(Some(block))?
             .map(|b| self.receipts_of(&b))
             .transpose()
-            .map(Checksummed)
     }
 
     fn accounts(&self) -> EthResult<Vec<Address>> {
@@ -862,22 +862,22 @@ impl EthApiServer for EthRpc {
     fn transaction_by_hash(
         &self,
         hash: Option<Arg<TxHashParam>>,
-    ) -> EthResult<Checksummed<Option<Transaction>>> {
+    ) -> EthResult<Option<Transaction>> {
         let TxHashParam(hash) = required(hash)?;
-        self.find_transaction(hash).map(Checksummed)
+        self.find_transaction(hash)
     }
 
     fn transaction_receipt(
         &self,
         hash: Option<Arg<TxHashParam>>,
-    ) -> EthResult<Checksummed<Option<LazyReceipt>>> {
+    ) -> EthResult<Option<LazyReceipt>> {
         let TxHashParam(hash) = required(hash)?;
-        self.find_receipt(hash).map(Checksummed)
+        self.find_receipt(hash)
     }
 
-    fn logs(&self, filter: Option<Arg<FilterParam>>) -> EthResult<Checksummed<Vec<Log>>> {
+    fn logs(&self, filter: Option<Arg<FilterParam>>) -> EthResult<Vec<Log>> {
         let filter = optional(filter)?.map(|f| f.0).unwrap_or_default();
-        self.find_logs(filter).map(Checksummed)
+        self.find_logs(filter)
     }
 
     fn execution(&self, block: Option<Arg<BlockParam>>) -> EthResult<Option<Execution>> {

@@ -9,47 +9,9 @@ use alloy_consensus::{
 use alloy_primitives::{Address, Bytes, B256, B64, U256, U64};
 use alloy_rpc_types_eth::{Block, BlockTransactions, Header, Log, Transaction, TransactionReceipt};
 use lazychain_exec_stf::{Receipt, TxStatus};
-use serde::ser::{Error as _, Serializer};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::store::ExecutedBlock;
-
-/// An answer with its addresses EIP-55 checksummed, as this RPC has always answered them.
-/// alloy's types (like geth) write lowercase hex; clients compare addresses without case,
-/// but answers must not change under them.
-#[derive(Clone, Debug)]
-pub struct Checksummed<T>(pub T);
-
-/// The keys that hold an address in blocks, transactions, receipts and logs.
-const ADDRESS_KEYS: &[&str] = &["from", "to", "miner", "address", "contractAddress"];
-
-impl<T: Serialize> Serialize for Checksummed<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut value = serde_json::to_value(&self.0).map_err(S::Error::custom)?;
-        checksum_addresses(&mut value);
-        value.serialize(serializer)
-    }
-}
-
-fn checksum_addresses(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, item) in map.iter_mut() {
-                let address = ADDRESS_KEYS
-                    .contains(&key.as_str())
-                    .then(|| item.as_str().and_then(|s| s.parse::<Address>().ok()))
-                    .flatten();
-                match address {
-                    Some(address) => *item = Value::String(address.to_checksum(None)),
-                    None => checksum_addresses(item),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(checksum_addresses),
-        _ => {}
-    }
-}
 
 /// `eth_getBlockBy*`: alloy's block with the trace this executor computed beside it.
 #[derive(Clone, Debug, Serialize)]
@@ -264,26 +226,7 @@ pub fn rpc_block(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn addresses_are_checksummed_where_they_are_addresses() {
-        let answer = json!({
-            "from": "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266",
-            "to": null,
-            "input": "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266",
-            "logs": [{"address": "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512", "data": "0x"}],
-        });
-        assert_eq!(
-            serde_json::to_value(Checksummed(answer)).ok(),
-            Some(json!({
-                "from": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
-                "to": null,
-                "input": "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266",
-                "logs": [{"address": "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512", "data": "0x"}],
-            }))
-        );
-    }
+    use serde_json::{json, Value};
 
     fn block() -> ExecutedBlock {
         ExecutedBlock {
@@ -334,8 +277,7 @@ mod tests {
             charge_shortfall: U256::ZERO,
             unused_gas_charge: U256::ZERO,
         };
-        let v = serde_json::to_value(Checksummed(rpc_receipt(&receipt, &block(), 0, 0)))
-            .unwrap_or_default();
+        let v = serde_json::to_value(rpc_receipt(&receipt, &block(), 0, 0)).unwrap_or_default();
         assert_eq!(
             keys(&v),
             [
@@ -366,7 +308,10 @@ mod tests {
         assert_eq!(v["lazyStatus"], "skipped");
         assert_eq!(v["inclusionCharge"], "0x5208");
         assert_eq!(v["contractAddress"], Value::Null);
-        assert_eq!(v["from"], Address::repeat_byte(0xaa).to_checksum(None));
+        assert_eq!(
+            v["from"],
+            Address::repeat_byte(0xaa).to_string().to_lowercase()
+        );
     }
 
     #[test]
@@ -375,7 +320,7 @@ mod tests {
             &block(),
             BlockTransactions::Hashes(vec![B256::repeat_byte(6)]),
         );
-        let v = serde_json::to_value(Checksummed(answer)).unwrap_or_default();
+        let v = serde_json::to_value(answer).unwrap_or_default();
         assert_eq!(
             keys(&v),
             [
@@ -408,7 +353,10 @@ mod tests {
         assert_eq!(v["difficulty"], "0x0");
         assert_eq!(v["size"], "0x78");
         assert_eq!(v["mixHash"], v["hash"]);
-        assert_eq!(v["miner"], Address::repeat_byte(0xbe).to_checksum(None));
+        assert_eq!(
+            v["miner"],
+            Address::repeat_byte(0xbe).to_string().to_lowercase()
+        );
     }
 
     #[test]
