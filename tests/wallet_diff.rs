@@ -1,6 +1,7 @@
 //! The differential wallet test: the same flow through viem and ethers
 //! (`tests/wallet/js/diff_flow.mjs`, installed by `tests/wallet/install_js.sh`, which
-//! `scripts/test.sh` runs) against an executor of a local network and against anvil (npm
+//! `scripts/test.sh` runs) and through web3.py (`tests/wallet/web3_diff.py`) against an
+//! executor of a local network and against anvil (npm
 //! `@foundry-rs/anvil`, started here on a free loopback port with the same chain id and the
 //! same development keys), compared field by field.
 //!
@@ -36,6 +37,10 @@ const INTENDED: &[(&str, &str)] = &[
     ("effectiveGasPrice", "the base fee at inclusion differs"),
     ("gasPrice", "the base fee at inclusion differs"),
     ("maxFeePerGas", "suggested from each node's base fee"),
+    (
+        "maxPriorityFeePerGas",
+        "the tip each node suggests: anvil from its fee history, the executor 1 gwei",
+    ),
     (
         "r",
         "the signature covers the fee fields the wallet filled in",
@@ -96,6 +101,16 @@ const INTENDED: &[(&str, &str)] = &[
     ("ethersKeys.parentBeaconBlockRoot", "no beacon chain"),
 ];
 
+fn wallet_python() -> PathBuf {
+    match std::env::var_os("LAZYCHAIN_WALLET_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => panic!(
+            "LAZYCHAIN_WALLET_PYTHON is not set: run the tests with ./scripts/test.sh, which \
+             installs web3.py (tests/wallet/install.sh) and sets it"
+        ),
+    }
+}
+
 fn wallet_js() -> PathBuf {
     match std::env::var_os("LAZYCHAIN_WALLET_JS") {
         Some(p) => PathBuf::from(p),
@@ -152,26 +167,37 @@ async fn start_anvil(js: &Path) -> Anvil {
     anvil
 }
 
-fn run_flow(js: &Path, rpc: &str) -> Value {
+/// Runs one side of the flow (`program script`) against `rpc` and returns its record.
+fn run_flow(program: &Path, script: &Path, rpc: &str) -> Value {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let key = dev_account_key(0);
-    let output = Command::new("node")
-        .arg(js.join("diff_flow.mjs"))
+    let output = Command::new(program)
+        .arg(script)
         .args(["--rpc", rpc, "--key", &hex0x(&key.secret_bytes())])
         .arg("--token-json")
         .arg(root.join("exec-layer/contracts/build/LazyToken.json"))
         .args(["--timeout", "120"])
         .output()
-        .expect("run node");
+        .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "the flow against {rpc} failed ({}):\n{}",
+        "{} against {rpc} failed ({}):\n{}",
+        script.display(),
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("flow output is not JSON: {e}\n{stdout}"))
+        .unwrap_or_else(|e| panic!("{} output is not JSON: {e}\n{stdout}", script.display()))
+}
+
+/// Both libraries' flows against `rpc`, one after the other (the second continues the first's
+/// nonces, the same on both nodes).
+fn run_flows(js: &Path, python: &Path, rpc: &str) -> Value {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let viem_ethers = run_flow(Path::new("node"), &js.join("diff_flow.mjs"), rpc);
+    let web3 = run_flow(python, &root.join("tests/wallet/web3_diff.py"), rpc);
+    serde_json::json!({ "viem_ethers": viem_ethers, "web3": web3 })
 }
 
 fn intended(path: &[String]) -> bool {
@@ -220,7 +246,7 @@ fn differences(path: &mut Vec<String>, lazy: &Value, anvil: &Value, out: &mut Ve
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn viem_and_ethers_see_an_executor_as_they_see_anvil() {
+async fn web3_viem_and_ethers_see_an_executor_as_they_see_anvil() {
     let js = wallet_js();
     let net = TestNet::start_full(1, 0, 1);
     let executor = 1;
@@ -231,9 +257,10 @@ async fn viem_and_ethers_see_an_executor_as_they_see_anvil() {
             .then_some(())
     })
     .await;
+    let python = wallet_python();
     let anvil = start_anvil(&js).await;
-    let on_anvil = run_flow(&js, &anvil.url);
-    let on_executor = run_flow(&js, &net.manifest.nodes[executor].rpc_url);
+    let on_anvil = run_flows(&js, &python, &anvil.url);
+    let on_executor = run_flows(&js, &python, &net.manifest.nodes[executor].rpc_url);
     let mut found = Vec::new();
     differences(&mut Vec::new(), &on_executor, &on_anvil, &mut found);
     assert!(

@@ -204,6 +204,9 @@ pub fn rpc_block(
         mix_hash: block.hash,
         nonce: B64::ZERO,
         base_fee_per_gas: Some(block.base_fee),
+        // No blobs on this chain: none used, and no excess (the EVM's blob base fee is 1).
+        blob_gas_used: Some(0),
+        excess_blob_gas: Some(0),
         ..Default::default()
     };
     ExecutedRpcBlock {
@@ -325,7 +328,9 @@ mod tests {
             keys(&v),
             [
                 "baseFeePerGas",
+                "blobGasUsed",
                 "difficulty",
+                "excessBlobGas",
                 "extraData",
                 "gasLimit",
                 "gasUsed",
