@@ -120,6 +120,26 @@ async fn unknown_methods_and_missing_params() {
         .await
         .expect("net_version");
     assert_eq!(v, Value::String(CHAIN_ID.to_string()));
+
+    // Without a Content-Type a request is read as JSON (anvil does); another type is refused.
+    let host = url.trim_start_matches("http://");
+    let (status, answer) = lazychain_test_utils::net::http_post(host, None, body);
+    assert_eq!(status, 200, "no Content-Type: {answer}");
+    assert!(answer.contains("\"result\":\"0x539\""), "{answer}");
+    let (status, _) = lazychain_test_utils::net::http_post(host, Some("text/html"), body);
+    assert_eq!(status, 415);
+    // A notification (no `id`) is acknowledged with an empty body, alone; in a batch it has
+    // no entry.
+    let notification = r#"{"jsonrpc":"2.0","method":"eth_chainId","params":[]}"#;
+    let (status, answer) =
+        lazychain_test_utils::net::http_post(host, Some("application/json"), notification);
+    assert_eq!((status, answer.as_str()), (200, ""));
+    let batch = format!("[{notification},{body}]");
+    let (status, answer) =
+        lazychain_test_utils::net::http_post(host, Some("application/json"), &batch);
+    assert_eq!(status, 200);
+    let answer: Value = serde_json::from_str(&answer).expect("a batch answer is JSON");
+    assert_eq!(answer.as_array().map(Vec::len), Some(1), "{answer}");
 }
 
 /// Posts `body` to `url` as JSON (with python3, so the client adds no limit of its own) and

@@ -99,15 +99,33 @@ where
 
 /// A plain HTTP/1.1 GET of `path` on `host` (`ip:port`); returns the status code and body.
 pub fn http_get(host: &str, path: &str) -> (u16, String) {
+    http_exchange(
+        host,
+        &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+/// A plain HTTP/1.1 POST of `body` to `/` on `host`, with `content_type` as its
+/// `Content-Type` header (`None`: no such header); returns the status code and body.
+pub fn http_post(host: &str, content_type: Option<&str>, body: &str) -> (u16, String) {
+    let content_type = content_type
+        .map(|t| format!("Content-Type: {t}\r\n"))
+        .unwrap_or_default();
+    http_exchange(
+        host,
+        &format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\n{content_type}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+fn http_exchange(host: &str, request: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("set read timeout");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send request");
+    stream.write_all(request.as_bytes()).expect("send request");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read response");
     let text = String::from_utf8(raw).expect("response is UTF-8");

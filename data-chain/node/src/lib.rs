@@ -27,6 +27,7 @@ pub(crate) mod mempool;
 pub mod metrics;
 pub mod node;
 pub(crate) mod rpc;
+pub(crate) mod rpc_http;
 pub(crate) mod senders;
 pub mod shared;
 pub mod state_service;

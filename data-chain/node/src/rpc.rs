@@ -13,6 +13,7 @@ use lazychain_data_chain_types::Block;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::rpc_http::EthereumHttpLayer;
 use crate::shared::{NodeShared, SubmitError};
 
 pub const CLIENT_VERSION: &str = concat!("lazychain/v", env!("CARGO_PKG_VERSION"));
@@ -240,6 +241,7 @@ pub async fn serve(
         .build();
     let server = Server::builder()
         .set_config(config)
+        .set_http_middleware(tower::ServiceBuilder::new().layer(EthereumHttpLayer))
         .build(addr)
         .await
         .map_err(|e| RpcError::Start {
