@@ -13,6 +13,7 @@ use alloy_rpc_types_eth::{
 };
 use jsonrpsee::proc_macros::rpc;
 use lazychain_data_chain_node::shared::NodeShared;
+use lazychain_data_chain_node::store::DecidedBlock;
 use lazychain_data_chain_types::tx::{decode_canonical, recover_sender, tx_hash};
 use lazychain_exec_stf::call::CallRequest;
 use lazychain_exec_stf::{
@@ -27,8 +28,8 @@ use super::params::{
     PercentilesParam, SlotParam, StateOverridesParam, TxHashParam,
 };
 use super::types::{
-    rpc_block, rpc_log, rpc_receipt, rpc_transaction, ExecutedRpcBlock, Execution, LazyReceipt,
-    SyncProgress, Syncing,
+    rpc_block, rpc_log, rpc_receipt, rpc_transaction, DataHeader, ExecutedRpcBlock, Execution,
+    LazyReceipt, SyncProgress, Syncing,
 };
 use super::{MAX_FEE_HISTORY, MAX_LOG_RANGE, SUGGESTED_TIP};
 use crate::executor::{ExecShared, Tags};
@@ -283,30 +284,18 @@ impl EthRpc {
         Ok(Some((block, index, receipt)))
     }
 
-    /// The raw transactions of decided block `height` (an executed height always has one).
-    fn decided_transactions(&self, height: u64) -> EthResult<Vec<Vec<u8>>> {
-        let decided = self
-            .exec
+    /// Decided block `height` (an executed height always has one).
+    fn decided(&self, height: u64) -> EthResult<DecidedBlock> {
+        self.exec
             .blocks
             .decided(height)
             .map_err(EthRpcError::internal)?
-            .ok_or_else(|| EthRpcError::internal(format!("data block {height} missing")))?;
-        Ok(decided
-            .block
-            .body
-            .transactions()
-            .map(|t| t.to_vec())
-            .collect())
+            .ok_or_else(|| EthRpcError::internal(format!("data block {height} missing")))
     }
 
     /// Transaction `index` of decided block `height`, raw.
     fn decided_transaction(&self, height: u64, index: u32) -> EthResult<Vec<u8>> {
-        let decided = self
-            .exec
-            .blocks
-            .decided(height)
-            .map_err(EthRpcError::internal)?
-            .ok_or_else(|| EthRpcError::internal(format!("data block {height} missing")))?;
+        let decided = self.decided(height)?;
         let raw = decided.block.body.transactions().nth(index as usize);
         raw.map(|t| t.to_vec())
             .ok_or_else(|| EthRpcError::internal("transaction missing"))
@@ -503,10 +492,17 @@ impl EthRpc {
     }
 
     fn block_answer(&self, block: &ExecutedBlock, full: bool) -> EthResult<ExecutedRpcBlock> {
-        let raws = if block.height > 0 {
-            self.decided_transactions(block.height)?
+        let (header, raws) = if block.height > 0 {
+            let decided = self.decided(block.height)?;
+            let raws = decided
+                .block
+                .body
+                .transactions()
+                .map(|t| t.to_vec())
+                .collect();
+            (Some(DataHeader::from(&decided.block.header)), raws)
         } else {
-            Vec::new()
+            (None, Vec::new())
         };
         let transactions = if full {
             let receipts = self
@@ -530,7 +526,7 @@ impl EthRpc {
         } else {
             BlockTransactions::Hashes(raws.iter().map(|raw| tx_hash(raw)).collect())
         };
-        Ok(rpc_block(block, transactions))
+        Ok(rpc_block(block, header, transactions))
     }
 }
 

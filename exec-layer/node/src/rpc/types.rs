@@ -8,6 +8,7 @@ use alloy_consensus::{
 };
 use alloy_primitives::{Address, Bytes, B256, B64, U256, U64};
 use alloy_rpc_types_eth::{Block, BlockTransactions, Header, Log, Transaction, TransactionReceipt};
+use lazychain_data_chain_types::BlockHeader;
 use lazychain_exec_stf::{Receipt, TxStatus};
 use serde::Serialize;
 
@@ -21,6 +22,49 @@ pub struct ExecutedRpcBlock {
     pub block: Block,
     pub trace_root: B256,
     pub pre_state_root: B256,
+    /// The data block's header, whose SSZ `hash_tree_root` is `hash`: what a light client
+    /// checks `hash` against (none for height 0, the genesis state).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_header: Option<DataHeader>,
+}
+
+/// A data block's header as the RPC shows it: every field of protocol.md §1.1, in order.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DataHeader {
+    pub chain_id: U64,
+    pub height: U64,
+    pub parent_hash: B256,
+    pub proposer: Address,
+    pub timestamp_ms: U64,
+    pub tx_root: B256,
+    pub claims_root: B256,
+    pub fraud_proofs_root: B256,
+    pub tx_count: U64,
+    pub body_bytes: U64,
+    pub gas_limit_sum: U64,
+    pub gas_allowance: U64,
+    pub base_fee_per_gas: U64,
+}
+
+impl From<&BlockHeader> for DataHeader {
+    fn from(h: &BlockHeader) -> Self {
+        DataHeader {
+            chain_id: U64::from(h.chain_id),
+            height: U64::from(h.height),
+            parent_hash: B256::from_slice(h.parent_hash.as_ref()),
+            proposer: Address::from(h.proposer),
+            timestamp_ms: U64::from(h.timestamp_ms),
+            tx_root: B256::from_slice(h.tx_root.as_ref()),
+            claims_root: B256::from_slice(h.claims_root.as_ref()),
+            fraud_proofs_root: B256::from_slice(h.fraud_proofs_root.as_ref()),
+            tx_count: U64::from(h.tx_count),
+            body_bytes: U64::from(h.body_bytes),
+            gas_limit_sum: U64::from(h.gas_limit_sum),
+            gas_allowance: U64::from(h.gas_allowance),
+            base_fee_per_gas: U64::from(h.base_fee_per_gas),
+        }
+    }
 }
 
 /// `eth_getTransactionReceipt`: alloy's receipt with lazychain's own fields beside it — why a
@@ -185,6 +229,7 @@ pub fn rpc_receipt(
 /// block hash.
 pub fn rpc_block(
     block: &ExecutedBlock,
+    data_header: Option<DataHeader>,
     transactions: BlockTransactions<Transaction>,
 ) -> ExecutedRpcBlock {
     let header = alloy_consensus::Header {
@@ -223,6 +268,7 @@ pub fn rpc_block(
         },
         trace_root: block.trace_root,
         pre_state_root: block.pre_state_root,
+        data_header,
     }
 }
 
@@ -250,6 +296,75 @@ mod tests {
             trace_root: B256::repeat_byte(5),
             logs_bloom: Default::default(),
         }
+    }
+
+    /// A light client's check: the header fields a block answer carries hash to its `hash`.
+    #[test]
+    fn a_block_hash_is_the_root_of_the_data_header_it_carries() {
+        let node =
+            |bytes: [u8; 32]| ssz_rs::prelude::Node::try_from(bytes.as_slice()).expect("32 bytes");
+        let header = BlockHeader {
+            chain_id: 1337,
+            height: 9,
+            parent_hash: node([0x88; 32]),
+            proposer: [0x11; 20],
+            timestamp_ms: 1_700_123,
+            tx_root: node([1; 32]),
+            claims_root: node([2; 32]),
+            fraud_proofs_root: node([3; 32]),
+            tx_count: 1,
+            body_bytes: 120,
+            gas_limit_sum: 21_000,
+            gas_allowance: 5,
+            base_fee_per_gas: 7,
+        };
+        let mut executed = block();
+        executed.hash = B256::from(header.hash().expect("hashes").0);
+        let answer = rpc_block(
+            &executed,
+            Some(DataHeader::from(&header)),
+            BlockTransactions::Hashes(Vec::new()),
+        );
+        let v = serde_json::to_value(answer).unwrap_or_default();
+        let d = &v["dataHeader"];
+        let q = |k: &str| {
+            d[k].as_str()
+                .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+                .unwrap_or_else(|| panic!("{k} is a quantity: {d}"))
+        };
+        let h = |k: &str| -> [u8; 32] {
+            d[k].as_str()
+                .and_then(|s| s.parse::<B256>().ok())
+                .unwrap_or_else(|| panic!("{k} is 32 bytes: {d}"))
+                .0
+        };
+        let rebuilt = BlockHeader {
+            chain_id: q("chainId"),
+            height: q("height"),
+            parent_hash: node(h("parentHash")),
+            proposer: d["proposer"]
+                .as_str()
+                .and_then(|s| s.parse::<Address>().ok())
+                .expect("proposer is an address")
+                .0
+                 .0,
+            timestamp_ms: q("timestampMs"),
+            tx_root: node(h("txRoot")),
+            claims_root: node(h("claimsRoot")),
+            fraud_proofs_root: node(h("fraudProofsRoot")),
+            tx_count: q("txCount"),
+            body_bytes: q("bodyBytes"),
+            gas_limit_sum: q("gasLimitSum"),
+            gas_allowance: q("gasAllowance"),
+            base_fee_per_gas: q("baseFeePerGas"),
+        };
+        let hash = B256::from(rebuilt.hash().expect("hashes").0);
+        assert_eq!(json!(hash), v["hash"]);
+        assert_eq!(
+            d.as_object().map(|o| o.len()),
+            Some(13),
+            "every header field"
+        );
     }
 
     fn keys(v: &Value) -> Vec<&str> {
@@ -321,6 +436,7 @@ mod tests {
     fn a_block_has_ethereum_fields_and_the_executors_roots() {
         let answer = rpc_block(
             &block(),
+            None,
             BlockTransactions::Hashes(vec![B256::repeat_byte(6)]),
         );
         let v = serde_json::to_value(answer).unwrap_or_default();
