@@ -90,6 +90,10 @@ const INTENDED: &[(&str, &str)] = &[
         "keys.traceRoot",
         "the root of the per-transaction state roots, which claims sign",
     ),
+    (
+        "keys.dataHeader",
+        "the data block's header, whose SSZ root is `hash`",
+    ),
     // Header fields of Ethereum's consensus layer that this chain has no counterpart for.
     ("keys.parentBeaconBlockRoot", "no beacon chain"),
     (
