@@ -209,7 +209,7 @@ impl EthRpc {
         resolve(block, &self.exec.tags())
     }
 
-    fn executed(&self, height: u64) -> EthResult<Option<ExecutedBlock>> {
+    pub(super) fn executed(&self, height: u64) -> EthResult<Option<ExecutedBlock>> {
         self.exec
             .state
             .executed_block(height)
@@ -438,7 +438,7 @@ impl EthRpc {
         Ok(Some(rpc_receipt(&receipt, &block, index, first_log)))
     }
 
-    fn find_logs(&self, filter: Filter) -> EthResult<Vec<Log>> {
+    pub(super) fn find_logs(&self, filter: Filter) -> EthResult<Vec<Log>> {
         let latest = self.exec.status().executed_height;
         let (from, to) = match filter.block_option {
             FilterBlockOption::AtBlockHash(hash) => {
@@ -461,6 +461,12 @@ impl EthRpc {
         if to >= from && to - from >= MAX_LOG_RANGE {
             return Err(EthRpcError::RangeTooLarge);
         }
+        self.logs_between(&filter, from, to)
+    }
+
+    /// The logs of executed heights `from..=to` that `filter`'s addresses and topics match
+    /// (its block range is the caller's), up to the first height not executed.
+    pub(super) fn logs_between(&self, filter: &Filter, from: u64, to: u64) -> EthResult<Vec<Log>> {
         let mut out = Vec::new();
         for height in from..=to {
             let Some(block) = self.executed(height)? else {
@@ -487,7 +493,11 @@ impl EthRpc {
         Ok(out)
     }
 
-    fn block_answer(&self, block: &ExecutedBlock, full: bool) -> EthResult<ExecutedRpcBlock> {
+    pub(super) fn block_answer(
+        &self,
+        block: &ExecutedBlock,
+        full: bool,
+    ) -> EthResult<ExecutedRpcBlock> {
         let raws = if block.height > 0 {
             self.decided_transactions(block.height)?
         } else {
