@@ -332,10 +332,11 @@ async fn filters_and_subscriptions_see_what_the_executor_does() {
         .subscribe::<Value, _>("eth_subscribe", rpc_params!["newBlocks"], "eth_unsubscribe")
         .await
         .expect_err("unknown kind");
-    assert!(
-        unknown
-            .to_string()
-            .contains("no \"newBlocks\" subscription in eth namespace"),
-        "{unknown}"
-    );
+    match unknown {
+        jsonrpsee::core::ClientError::Call(e) => assert_eq!(
+            (e.code(), e.message()),
+            (-32601, "no \"newBlocks\" subscription in eth namespace")
+        ),
+        other => panic!("unknown kind: {other}"),
+    }
 }
