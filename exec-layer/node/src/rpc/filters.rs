@@ -99,7 +99,7 @@ pub trait FilterApi {
 enum Kind {
     /// `next`: the first height not reported yet.
     Logs {
-        filter: Filter,
+        filter: Box<Filter>,
         next: u64,
     },
     Blocks {
@@ -200,7 +200,10 @@ impl FilterApiServer for FilterRpc {
     fn new_filter(&self, filter: Option<Arg<FilterParam>>) -> EthResult<String> {
         let FilterParam(filter) = required(filter)?;
         let next = self.next_height();
-        self.install(Kind::Logs { filter, next })
+        self.install(Kind::Logs {
+            filter: Box::new(filter),
+            next,
+        })
     }
 
     fn new_block_filter(&self) -> EthResult<String> {
@@ -223,7 +226,7 @@ impl FilterApiServer for FilterRpc {
             match &mut f.kind {
                 Kind::Pending(rx) => return Ok(FilterChanges::Hashes(drain(rx))),
                 Kind::Blocks { next } => (None, *next),
-                Kind::Logs { filter, next } => (Some(filter.clone()), *next),
+                Kind::Logs { filter, next } => (Some(filter.as_ref().clone()), *next),
             }
         };
         let (changes, cursor) = match &filter {
@@ -269,7 +272,7 @@ impl FilterApiServer for FilterRpc {
                     polled,
                 }) => {
                     *polled = Instant::now();
-                    filter.clone()
+                    filter.as_ref().clone()
                 }
                 // geth: only log filters have logs.
                 _ => return Err(EthRpcError::FilterNotFound),

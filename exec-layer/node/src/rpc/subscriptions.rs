@@ -72,7 +72,7 @@ pub trait SubscriptionApi {
 
 enum Kind {
     NewHeads,
-    Logs(Filter),
+    Logs(Box<Filter>),
     Pending { full: bool },
     Claims,
 }
@@ -92,10 +92,10 @@ fn kind_of(kind: Option<Value>, options: Option<Value>) -> EthResult<Kind> {
         "logs" => {
             let FilterParam(filter) = FilterParam::from_param(&options)?;
             // New logs only: a block range means nothing here.
-            Kind::Logs(Filter {
+            Kind::Logs(Box::new(Filter {
                 block_option: FilterBlockOption::default(),
                 ..filter
-            })
+            }))
         }
         "newPendingTransactions" => Kind::Pending {
             full: match options {
@@ -145,10 +145,7 @@ impl SubscriptionApiServer for SubscriptionRpc {
             }
         };
         let result = match kind {
-            Kind::NewHeads => {
-                self.follow(pending, |eth, from, to| heads(eth, from, to))
-                    .await
-            }
+            Kind::NewHeads => self.follow(pending, heads).await,
             Kind::Logs(filter) => {
                 self.follow(pending, move |eth, from, to| logs(eth, &filter, from, to))
                     .await
