@@ -152,6 +152,7 @@ pub struct RpcSection {
     pub max_response_body_bytes: u32,
     pub max_batch_len: u32,
     pub max_connections: u32,
+    pub filter_timeout_secs: u64,
 }
 
 impl Default for RpcSection {
@@ -162,6 +163,7 @@ impl Default for RpcSection {
             max_response_body_bytes: 10 * 1024 * 1024,
             max_batch_len: 1_000,
             max_connections: 100,
+            filter_timeout_secs: 300,
         }
     }
 }
@@ -490,6 +492,11 @@ const KEYS: &[(&str, &str, &str)] = &[
         "rpc",
         "max_connections",
         "Most simultaneous JSON-RPC connections.",
+    ),
+    (
+        "rpc",
+        "filter_timeout_secs",
+        "Executors only: a filter (`eth_newFilter`, `eth_newBlockFilter`, `eth_newPendingTransactionFilter`) not polled for this many seconds is removed, as geth does after 5 minutes; at most 10,000 filters are installed at once.",
     ),
     (
         "metrics",
@@ -1001,6 +1008,12 @@ impl NodeConfig {
             if value == 0 {
                 return fail(key, "must be greater than 0".to_owned());
             }
+        }
+        if r.filter_timeout_secs == 0 {
+            return fail(
+                "rpc.filter_timeout_secs",
+                "must be greater than 0".to_owned(),
+            );
         }
 
         let metrics_listen = match parse_socket_addr(&self.metrics.listen_addr) {

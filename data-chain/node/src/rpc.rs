@@ -6,7 +6,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use jsonrpsee::core::SubscriptionError;
-use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::middleware::rpc::{MethodResponse, RpcServiceBuilder, RpcServiceT};
+use jsonrpsee::server::{
+    BatchRequestConfig, IdProvider, RandomIntegerIdProvider, Server, ServerConfig, ServerHandle,
+};
+use jsonrpsee::types::SubscriptionId;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::RpcModule;
 use lazychain_data_chain_types::Block;
@@ -22,6 +26,7 @@ pub const CLIENT_VERSION: &str = concat!("lazychain/v", env!("CARGO_PKG_VERSION"
 const TX_REJECTED: i32 = -32000;
 const INVALID_PARAMS: i32 = -32602;
 const INTERNAL: i32 = -32603;
+const METHOD_NOT_FOUND: i32 = -32601;
 
 #[derive(Clone, Debug)]
 pub struct RpcLimits {
@@ -228,6 +233,79 @@ pub fn module(
     Ok(m)
 }
 
+/// Subscription ids as geth writes them: random hex quantities.
+#[derive(Debug)]
+struct HexIdProvider;
+
+impl IdProvider for HexIdProvider {
+    fn next_id(&self) -> SubscriptionId<'static> {
+        match RandomIntegerIdProvider.next_id() {
+            SubscriptionId::Num(n) => SubscriptionId::Str(format!("{n:#x}").into()),
+            other => other,
+        }
+    }
+}
+
+/// geth's answer to `eth_subscribe` over HTTP, where jsonrpsee answers a bare "Internal
+/// error": subscriptions need a WebSocket.
+#[derive(Clone)]
+struct NotificationsOverHttp<S>(S);
+
+impl<S> RpcServiceT for NotificationsOverHttp<S>
+where
+    S: RpcServiceT<
+            MethodResponse = MethodResponse,
+            BatchResponse = MethodResponse,
+            NotificationResponse = MethodResponse,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    type MethodResponse = MethodResponse;
+    type NotificationResponse = MethodResponse;
+    type BatchResponse = MethodResponse;
+
+    fn call<'a>(
+        &self,
+        req: jsonrpsee::server::middleware::rpc::Request<'a>,
+    ) -> impl std::future::Future<Output = MethodResponse> + Send + 'a {
+        let service = self.0.clone();
+        async move {
+            if req.method_name() != "eth_subscribe" {
+                return service.call(req).await;
+            }
+            let id = req.id().into_owned();
+            let answer = service.call(req).await;
+            // Over a WebSocket, a refused subscription answers its own code, never this one.
+            if answer.as_error_code() == Some(INTERNAL) {
+                let refused = ErrorObjectOwned::owned(
+                    METHOD_NOT_FOUND,
+                    "notifications not supported",
+                    None::<()>,
+                );
+                return MethodResponse::error(id, refused)
+                    .with_extensions(answer.extensions().clone());
+            }
+            answer
+        }
+    }
+
+    fn batch<'a>(
+        &self,
+        batch: jsonrpsee::server::middleware::rpc::Batch<'a>,
+    ) -> impl std::future::Future<Output = MethodResponse> + Send + 'a {
+        self.0.batch(batch)
+    }
+
+    fn notification<'a>(
+        &self,
+        n: jsonrpsee::server::middleware::rpc::Notification<'a>,
+    ) -> impl std::future::Future<Output = MethodResponse> + Send + 'a {
+        self.0.notification(n)
+    }
+}
+
 pub async fn serve(
     addr: SocketAddr,
     limits: &RpcLimits,
@@ -238,10 +316,12 @@ pub async fn serve(
         .max_response_body_size(limits.max_response_body_bytes)
         .max_connections(limits.max_connections)
         .set_batch_request_config(BatchRequestConfig::Limit(limits.max_batch_len))
+        .set_id_provider(HexIdProvider)
         .build();
     let server = Server::builder()
         .set_config(config)
         .set_http_middleware(tower::ServiceBuilder::new().layer(EthereumHttpLayer))
+        .set_rpc_middleware(RpcServiceBuilder::new().layer_fn(NotificationsOverHttp))
         .build(addr)
         .await
         .map_err(|e| RpcError::Start {

@@ -19,6 +19,8 @@ use lazychain_data_chain_types::validity::ItemRefused;
 
 /// Recently admitted senders remembered for an embedded executor (~64 bytes each).
 const SENDER_CACHE_ENTRIES: usize = 1 << 18;
+/// Pooled hashes kept for a slow receiver of [`NodeShared::subscribe_pooled`] (~1 MiB).
+pub const POOLED_FEED_CAPACITY: usize = 16_384;
 use crate::metrics::{NodeMetrics, Reason};
 use crate::store::BlockStore;
 
@@ -103,6 +105,9 @@ pub struct NodeShared {
     not_ready: RwLock<Option<String>>,
     /// The `lazy_status` fields of the extension, if one is wired in.
     status_fields: OnceLock<StatusFields>,
+    /// Hashes of transactions as the mempool takes them (an executor's pending-transaction
+    /// filters and subscriptions); a lagging receiver skips.
+    pooled: broadcast::Sender<B256>,
 }
 
 impl NodeShared {
@@ -138,6 +143,7 @@ impl NodeShared {
             coupled: OnceLock::new(),
             not_ready: RwLock::new(None),
             status_fields: OnceLock::new(),
+            pooled: broadcast::channel(POOLED_FEED_CAPACITY).0,
         }
     }
 
@@ -274,6 +280,7 @@ impl NodeShared {
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(hash, sender);
                 self.tx_arrived.notify_waiters();
+                let _ = self.pooled.send(hash);
                 Ok(())
             }
             Err(e) => {
@@ -403,6 +410,11 @@ impl NodeShared {
         s.height = height;
         s.latest_hash = hash;
         s.latest_timestamp_ms = timestamp_ms;
+    }
+
+    /// Hashes of transactions the mempool takes from now on (from users and peers).
+    pub fn subscribe_pooled(&self) -> broadcast::Receiver<B256> {
+        self.pooled.subscribe()
     }
 
     pub fn subscribe_decided(&self) -> broadcast::Receiver<DecidedEvent> {

@@ -19,6 +19,7 @@ use lazychain_exec_stf::witness::TxWitness;
 use lazychain_exec_stf::{
     execute_block_logged, prepare, prepare_with, BlockContext, ChainParams, ExecError, TxWriteLog,
 };
+use tokio::sync::broadcast;
 use tracing::{info, warn};
 
 use crate::metrics::ExecMetrics;
@@ -96,6 +97,16 @@ pub struct DisputeView {
     pub last_error: Option<String>,
 }
 
+/// Executed heights the feed keeps for a slow receiver before it lags (it then skips ahead).
+const EXECUTED_FEED_CAPACITY: usize = 1024;
+
+/// A height executed and committed, as announced to the RPC's filters and subscriptions.
+#[derive(Clone, Debug)]
+pub struct ExecutedEvent {
+    /// The committed summary: height, hash, roots, bloom.
+    pub block: ExecutedBlock,
+}
+
 /// State shared between the execution thread and RPC handlers.
 pub struct ExecShared {
     pub params: ChainParams,
@@ -110,6 +121,8 @@ pub struct ExecShared {
     own_claims: RwLock<OwnClaims>,
     /// Why this executor disagrees with a final root, once it does (the first reason stays).
     safety_alarm: RwLock<Option<String>>,
+    /// Every height once committed; sending never waits, a lagging receiver skips.
+    executed: broadcast::Sender<ExecutedEvent>,
 }
 
 impl ExecShared {
@@ -173,6 +186,11 @@ impl ExecShared {
         if let Ok(mut s) = self.status.write() {
             f(&mut s);
         }
+    }
+
+    /// Heights as they are executed and committed, from now on.
+    pub fn subscribe_executed(&self) -> broadcast::Receiver<ExecutedEvent> {
+        self.executed.subscribe()
     }
 
     /// The next nonce of `sender` counting decided transactions not yet executed.
@@ -298,6 +316,7 @@ impl Executor {
             consensus_heights: RwLock::new((0, 0)),
             own_claims: RwLock::new(OwnClaims::default()),
             safety_alarm: RwLock::new(None),
+            executed: broadcast::channel(EXECUTED_FEED_CAPACITY).0,
         });
         Ok(Executor {
             shared,
@@ -491,6 +510,9 @@ impl Executor {
         if let Ok(mut pending) = self.shared.pending_nonces.lock() {
             pending.retain(|_, (_, h)| *h > height);
         }
+        // After the commit and status update: a receiver reads this height from the store.
+        // No receiver is not an error.
+        let _ = self.shared.executed.send(ExecutedEvent { block: summary });
         if let Some(m) = &self.metrics {
             m.executed_height.set(height as i64);
             m.executed_txs.inc_by(txs.len() as u64);

@@ -82,6 +82,9 @@ pub async fn run_executor(
         options,
         claim_key: Some(key.private_key()),
         submit_urls: config.executor.submit_urls.clone(),
+        rpc: crate::rpc::RpcOptions {
+            filter_timeout: std::time::Duration::from_secs(config.rpc.filter_timeout_secs),
+        },
         running: None,
     };
     let result = run_node_with(
@@ -118,6 +121,7 @@ struct ExecutorExtension {
     /// Taken by the claims task at start.
     claim_key: Option<PrivateKey>,
     submit_urls: Vec<String>,
+    rpc: crate::rpc::RpcOptions,
     running: Option<Running>,
 }
 
@@ -144,8 +148,8 @@ impl NodeExtension for ExecutorExtension {
             })
             .with_witness_requests(witness_rx);
         let exec = executor.shared();
-        let methods =
-            crate::rpc::register(exec.clone(), node.shared.clone()).map_err(StartError::Rpc)?;
+        let methods = crate::rpc::register(exec.clone(), node.shared.clone(), self.rpc)
+            .map_err(StartError::Rpc)?;
         let status: lazychain_data_chain_node::extension::StatusFields = {
             let exec = exec.clone();
             Box::new(move |fields| crate::rpc::status_fields(&exec, fields))

@@ -10,17 +10,30 @@
 //! fraud proof reverted, `finalized` the highest whose root is final in state consensus (see
 //! [`crate::ExecShared::tags`]). Reverts answer code 3 with the revert data, as geth does.
 //!
-//! The methods are a jsonrpsee server trait ([`EthApiServer`]) over alloy's RPC types; this
-//! file hands them, and the executor's fields of `lazy_status`, to the node (`node.rs`, through
-//! the node's `NodeExtension` trait). Parameters decode strictly, and one that does not is
-//! answered -32602 with a message naming it (`params`).
+//! Filters (`eth_newFilter` and the rest, `filters.rs`) and WebSocket subscriptions
+//! (`eth_subscribe` to `newHeads`, `logs`, `newPendingTransactions` and lazychain's
+//! `lazyClaims`, `subscriptions.rs`) follow geth. They learn of new heights from the executor's
+//! feed of executed blocks ([`ExecShared::subscribe_executed`]) and read them from the state
+//! store, and of pooled transactions from the node's feed (`NodeShared::subscribe_pooled`);
+//! neither feed ever makes execution or admission wait. Limits: a filter not polled for
+//! `rpc.filter_timeout_secs` (5 minutes) is removed; at most [`MAX_FILTERS`] are installed; a
+//! subscriber more than [`MAX_CATCHUP`] heights behind skips the older ones.
+//!
+//! The methods are jsonrpsee server traits ([`EthApiServer`], [`FilterApiServer`],
+//! [`SubscriptionApiServer`]) over alloy's RPC types; this file hands them, and the executor's
+//! fields of `lazy_status`, to the node (`node.rs`, through the node's `NodeExtension` trait).
+//! Parameters decode strictly, and one that does not is answered -32602 with a message naming
+//! it (`params`).
 
 mod error;
 mod eth;
+mod filters;
 mod params;
+mod subscriptions;
 mod types;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use lazychain_data_chain_node::shared::NodeShared;
 use serde_json::{json, Map, Value};
@@ -29,6 +42,10 @@ use crate::executor::ExecShared;
 
 pub use error::EthRpcError;
 pub use eth::{EthApiServer, EthRpc};
+pub use filters::{
+    FilterApiServer, FilterRpc, DEFAULT_FILTER_TIMEOUT, MAX_FILTERS, MAX_HEIGHTS_PER_POLL,
+};
+pub use subscriptions::{SubscriptionApiServer, SubscriptionRpc, MAX_CATCHUP};
 
 /// The tip `eth_maxPriorityFeePerGas` suggests (what anvil suggests).
 const SUGGESTED_TIP: u64 = 1_000_000_000;
@@ -81,10 +98,30 @@ pub fn status_fields(exec: &ExecShared, v: &mut Map<String, Value>) {
     );
 }
 
-/// The executor's methods, served beside the node's.
+/// How the executor's RPC serves filters.
+#[derive(Clone, Copy, Debug)]
+pub struct RpcOptions {
+    /// A filter not polled for this long is removed (`rpc.filter_timeout_secs`).
+    pub filter_timeout: Duration,
+}
+
+impl Default for RpcOptions {
+    fn default() -> Self {
+        RpcOptions {
+            filter_timeout: DEFAULT_FILTER_TIMEOUT,
+        }
+    }
+}
+
+/// The executor's methods, served beside the node's: the `eth_*` calls, the polled filters
+/// and the WebSocket subscriptions.
 pub fn register(
     exec: Arc<ExecShared>,
     node: Arc<NodeShared>,
+    options: RpcOptions,
 ) -> Result<jsonrpsee::Methods, jsonrpsee::core::RegisterMethodError> {
-    Ok(EthRpc::new(exec, node).into_rpc().into())
+    let mut methods: jsonrpsee::Methods = EthRpc::new(exec.clone(), node.clone()).into_rpc().into();
+    methods.merge(FilterRpc::new(exec.clone(), node.clone(), options.filter_timeout).into_rpc())?;
+    methods.merge(SubscriptionRpc::new(exec, node).into_rpc())?;
+    Ok(methods)
 }

@@ -12,6 +12,8 @@ use super::MAX_LOG_RANGE;
 const SERVER: i32 = -32000;
 const INVALID_PARAMS: i32 = -32602;
 const INTERNAL: i32 = -32603;
+/// geth answers an unknown subscription kind as an unknown method.
+const METHOD_NOT_FOUND: i32 = -32601;
 /// geth's code for a reverted call; the revert data rides in the error's `data`.
 const REVERTED: i32 = 3;
 
@@ -45,6 +47,16 @@ pub enum EthRpcError {
     /// The call itself is invalid (gas, funds, nonce): geth's "server error".
     #[error("{0}")]
     InvalidCall(String),
+    /// No such filter: never installed, uninstalled, or expired (geth's words).
+    #[error("filter not found")]
+    FilterNotFound,
+    #[error(
+        "too many filters: at most {max} are installed at once; uninstall some or let them expire"
+    )]
+    TooManyFilters { max: usize },
+    /// `eth_subscribe` of a kind not served (geth's words).
+    #[error("no {kind:?} subscription in eth namespace")]
+    UnknownSubscription { kind: String },
     /// A store read failed or a record the indexes promise is missing.
     #[error("{0}")]
     Internal(String),
@@ -69,12 +81,15 @@ impl EthRpcError {
             Self::InvalidParams(_) => INVALID_PARAMS,
             Self::Reverted(_) => REVERTED,
             Self::Internal(_) => INTERNAL,
+            Self::UnknownSubscription { .. } => METHOD_NOT_FOUND,
             Self::StateOutOfWindow { .. }
             | Self::HeaderNotFound
             | Self::HeaderForHashNotFound
             | Self::SafetyAlarm { .. }
             | Self::UnknownBlock
             | Self::RangeTooLarge
+            | Self::FilterNotFound
+            | Self::TooManyFilters { .. }
             | Self::Halted(_)
             | Self::InvalidCall(_) => SERVER,
         }

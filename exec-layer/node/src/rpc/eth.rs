@@ -216,7 +216,7 @@ impl EthRpc {
         }
     }
 
-    fn executed(&self, height: u64) -> EthResult<Option<ExecutedBlock>> {
+    pub(super) fn executed(&self, height: u64) -> EthResult<Option<ExecutedBlock>> {
         self.exec
             .state
             .executed_block(height)
@@ -442,7 +442,7 @@ impl EthRpc {
         Ok(Some(rpc_receipt(&receipt, &block, index, first_log)))
     }
 
-    fn find_logs(&self, filter: Filter) -> EthResult<Vec<Log>> {
+    pub(super) fn find_logs(&self, filter: Filter) -> EthResult<Vec<Log>> {
         let latest = self.exec.status().executed_height;
         let (from, to) = match filter.block_option {
             FilterBlockOption::AtBlockHash(hash) => {
@@ -465,6 +465,12 @@ impl EthRpc {
         if to >= from && to - from >= MAX_LOG_RANGE {
             return Err(EthRpcError::RangeTooLarge);
         }
+        self.logs_between(&filter, from, to)
+    }
+
+    /// The logs of executed heights `from..=to` that `filter`'s addresses and topics match
+    /// (its block range is the caller's), up to the first height not executed.
+    pub(super) fn logs_between(&self, filter: &Filter, from: u64, to: u64) -> EthResult<Vec<Log>> {
         let mut out = Vec::new();
         for height in from..=to {
             let Some(block) = self.executed(height)? else {
@@ -491,7 +497,11 @@ impl EthRpc {
         Ok(out)
     }
 
-    fn block_answer(&self, block: &ExecutedBlock, full: bool) -> EthResult<ExecutedRpcBlock> {
+    pub(super) fn block_answer(
+        &self,
+        block: &ExecutedBlock,
+        full: bool,
+    ) -> EthResult<ExecutedRpcBlock> {
         let (header, raws) = if block.height > 0 {
             let decided = self.decided(block.height)?;
             let raws = decided
