@@ -1,6 +1,8 @@
 //! The Ethereum JSON-RPC an executor serves to wallets and tools, on the node's RPC port
 //! beside the data-chain methods (`eth_chainId`, `net_version`, `web3_clientVersion`,
-//! `eth_sendRawTransaction` forwards to validators through the node's mempool and gossip).
+//! `eth_sendRawTransaction` forwards to validators through the node's mempool and gossip,
+//! after the executor's state check, [`crate::admission`]); `eth_sendRawTransactionSync`
+//! waits for the receipt too (`send.rs`).
 //!
 //! State is the latest executed state only: `latest` and `pending` read it, and so does a
 //! number equal to the executed height; any other height is refused (no historical state is
@@ -17,6 +19,7 @@
 mod error;
 mod eth;
 mod params;
+mod send;
 mod types;
 
 use std::sync::Arc;
@@ -24,6 +27,7 @@ use std::sync::Arc;
 use lazychain_data_chain_node::shared::NodeShared;
 use serde_json::{json, Map, Value};
 
+use crate::admission::Admission;
 use crate::executor::ExecShared;
 
 pub use error::EthRpcError;
@@ -74,10 +78,25 @@ pub fn status_fields(exec: &ExecShared, v: &mut Map<String, Value>) {
     );
 }
 
-/// The executor's methods, served beside the node's.
+/// The executor's methods, served beside the node's; with `admission`, transactions it holds
+/// for nonce gaps show as pending.
 pub fn register(
     exec: Arc<ExecShared>,
     node: Arc<NodeShared>,
+    admission: Option<Arc<Admission>>,
 ) -> Result<jsonrpsee::Methods, jsonrpsee::core::RegisterMethodError> {
-    Ok(EthRpc::new(exec, node).into_rpc().into())
+    let eth = || {
+        let rpc = EthRpc::new(exec.clone(), node.clone());
+        match &admission {
+            Some(admission) => rpc.with_admission(admission.clone()),
+            None => rpc,
+        }
+    };
+    let mut methods: jsonrpsee::Methods = eth().into_rpc().into();
+    methods.merge(send::module(send::SendSync {
+        node: node.clone(),
+        rpc: Arc::new(eth()),
+        admission: admission.clone(),
+    })?)?;
+    Ok(methods)
 }
