@@ -1,13 +1,16 @@
 //! The seam an embedding process (the executor) plugs into a data-chain node through, in the
 //! spirit of reth's execution extensions: it reads decided blocks in order from the block
 //! store, is woken by the decided-block feed, submits transactions through the node's
-//! mempool, contributes RPC methods and `lazy_status` fields, and owns its tasks, which the
+//! mempool, contributes RPC methods and `lazy_status` fields, may check locally submitted
+//! transactions against the state it holds ([`TxAdmission`]), and owns its tasks, which the
 //! node stops after it has stopped serving.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use alloy_primitives::Address;
+use lazychain_data_chain_types::tx::AdmittedTx;
 use serde_json::{Map, Value};
 
 use crate::shared::NodeShared;
@@ -41,6 +44,34 @@ pub struct Started {
     pub status: Option<StatusFields>,
     /// Resolves if the extension fails on its own: the node then stops as on a shutdown.
     pub failed: Option<ExtensionFuture<()>>,
+    /// Checks transactions submitted to this node's `eth_sendRawTransaction` against state
+    /// before they enter the mempool.
+    pub admission: Option<Arc<dyn TxAdmission>>,
+}
+
+/// What a [`TxAdmission`] decides for a locally submitted transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdmissionVerdict {
+    /// Pool and gossip it as usual.
+    Pool,
+    /// The extension keeps it for now (a nonce gap) and pools it later through
+    /// [`NodeShared::submit_released`]; the submitter gets the hash, as geth answers for a
+    /// queued transaction.
+    Held,
+    /// Refused; the message is what `eth_sendRawTransaction` answers (geth's wording).
+    Refused(String),
+}
+
+/// A check of locally submitted transactions against state, which this crate does not hold.
+/// It runs after the stateless checks, on `eth_sendRawTransaction` only: validators' own
+/// admission and transactions received by gossip do not consult it.
+pub trait TxAdmission: Send + Sync {
+    /// Decides what happens to `tx` (statelessly admitted, sender recovered).
+    fn check(&self, node: &NodeShared, tx: &AdmittedTx) -> AdmissionVerdict;
+
+    /// `sender`'s transaction was just pooled through `check`: a gap after it may have
+    /// closed.
+    fn pooled(&self, node: &NodeShared, sender: Address);
 }
 
 /// Work an embedding process runs inside a data-chain node.

@@ -34,5 +34,9 @@ pub mod state_service;
 pub mod store;
 pub(crate) mod tables;
 
-pub use extension::{ExtensionError, NodeExtension, NodeHandles, Started};
+pub use extension::{
+    AdmissionVerdict, ExtensionError, NodeExtension, NodeHandles, Started, TxAdmission,
+};
+/// A replacement (same sender and nonce) must pay this many percent more max fee per gas.
+pub use mempool::REPLACEMENT_BUMP_PERCENT;
 pub use node::{run_node_with, NodeAddOns, NodeError, Role};

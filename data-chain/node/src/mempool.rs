@@ -327,6 +327,20 @@ impl Mempool {
             .map(|(n, _)| *n)
     }
 
+    /// The first nonce `n >= from` such that `sender` has no pooled transaction with nonce `n`.
+    pub fn next_free_nonce(&self, sender: &Address, from: u64) -> u64 {
+        let mut next = from;
+        if let Some(nonces) = self.by_sender.get(sender) {
+            for nonce in nonces.range(from..).map(|(n, _)| *n) {
+                if nonce != next {
+                    break;
+                }
+                next = next.saturating_add(1);
+            }
+        }
+        next
+    }
+
     /// Number of pooled transactions from `sender`.
     pub fn pending_count(&self, sender: &Address) -> usize {
         self.by_sender.get(sender).map_or(0, BTreeMap::len)
@@ -520,6 +534,23 @@ mod tests {
         // Selection removes nothing.
         assert_eq!(pool.len(), 5);
         assert_consistent(&pool);
+    }
+
+    #[test]
+    fn next_free_nonce_ends_the_contiguous_run() {
+        let mut pool = Mempool::new(LIMITS);
+        for t in [tx(1, 3, 10), tx(1, 4, 10), tx(1, 6, 10)] {
+            pool.insert(t).expect("insert");
+        }
+        let sender = tx(1, 0, 10).sender;
+        assert_eq!(
+            pool.next_free_nonce(&sender, 3),
+            5,
+            "nonce 6 is after a gap"
+        );
+        assert_eq!(pool.next_free_nonce(&sender, 2), 2);
+        assert_eq!(pool.next_free_nonce(&sender, 6), 7);
+        assert_eq!(pool.next_free_nonce(&tx(2, 0, 10).sender, 9), 9);
     }
 
     #[test]

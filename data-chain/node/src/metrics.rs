@@ -22,6 +22,8 @@ pub enum Reason {
     Fee,
     Duplicate,
     PoolFull,
+    /// Refused by an embedded executor's state check (nonce, funds, fee).
+    State,
 }
 
 #[derive(Clone)]

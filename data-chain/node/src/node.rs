@@ -368,6 +368,9 @@ pub async fn run_node_with(
         if let Some(fields) = started.status {
             shared.set_status_fields(fields);
         }
+        if let Some(admission) = started.admission {
+            shared.set_admission(admission);
+        }
         extension_failed = started.failed;
         if let Err(e) = module.merge(started.methods) {
             let _ = stop_extension(extension).await;

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::rpc_http::EthereumHttpLayer;
-use crate::shared::{NodeShared, SubmitError};
+use crate::shared::NodeShared;
 
 pub const CLIENT_VERSION: &str = concat!("lazychain/v", env!("CARGO_PKG_VERSION"));
 
@@ -176,8 +176,7 @@ pub fn module(
         let raw = parse_hex(&data)?;
         match s.submit_local(&raw) {
             Ok(hash) => Ok(format!("{hash}")),
-            Err(SubmitError::Invalid(e)) => Err(err(TX_REJECTED, e.to_string())),
-            Err(SubmitError::Pool(e)) => Err(err(TX_REJECTED, e.to_string())),
+            Err(e) => Err(err(TX_REJECTED, e.to_string())),
         }
     })?;
     m.register_method("lazy_status", |_, s, _| status_json(s))?;

@@ -11,7 +11,7 @@ use lazychain_data_chain_types::{BlockHash, BlockHeader};
 use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::coupled::CoupledExecution;
-use crate::extension::StatusFields;
+use crate::extension::{AdmissionVerdict, StatusFields, TxAdmission};
 use crate::mempool::{Mempool, MempoolError};
 use crate::senders::SenderCache;
 use crate::state_service::StateService;
@@ -77,6 +77,9 @@ pub enum SubmitError {
     Invalid(#[from] TxError),
     #[error(transparent)]
     Pool(#[from] MempoolError),
+    /// Refused by the extension's state check ([`TxAdmission`]), with its message.
+    #[error("{0}")]
+    Refused(String),
 }
 
 pub struct NodeShared {
@@ -108,6 +111,8 @@ pub struct NodeShared {
     /// Hashes of transactions as the mempool takes them (an executor's pending-transaction
     /// filters and subscriptions); a lagging receiver skips.
     pooled: broadcast::Sender<B256>,
+    /// The extension's state check of locally submitted transactions, if it has one.
+    admission: OnceLock<Arc<dyn TxAdmission>>,
 }
 
 impl NodeShared {
@@ -144,6 +149,7 @@ impl NodeShared {
             not_ready: RwLock::new(None),
             status_fields: OnceLock::new(),
             pooled: broadcast::channel(POOLED_FEED_CAPACITY).0,
+            admission: OnceLock::new(),
         }
     }
 
@@ -165,6 +171,11 @@ impl NodeShared {
     /// Sets the extension's `lazy_status` fields; once, before the RPC server starts.
     pub(crate) fn set_status_fields(&self, fields: StatusFields) {
         let _ = self.status_fields.set(fields);
+    }
+
+    /// Sets the extension's state check; once, before the RPC server starts.
+    pub(crate) fn set_admission(&self, admission: Arc<dyn TxAdmission>) {
+        let _ = self.admission.set(admission);
     }
 
     /// Adds the extension's fields to a `lazy_status` answer.
@@ -195,15 +206,45 @@ impl NodeShared {
         self.mempool.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Admits a transaction from a user (RPC): stateless checks, mempool, then gossip.
+    /// Admits a transaction from a user (RPC): stateless checks, the extension's state check
+    /// if one is wired in, mempool, then gossip.
     pub fn submit_local(&self, raw: &[u8]) -> Result<B256, SubmitError> {
         let tx = self.admit(raw)?;
         let hash = tx.hash;
+        let Some(admission) = self.admission.get() else {
+            self.insert(tx)?;
+            self.gossip(raw, hash);
+            return Ok(hash);
+        };
+        match admission.check(self, &tx) {
+            AdmissionVerdict::Pool => {}
+            AdmissionVerdict::Held => return Ok(hash),
+            AdmissionVerdict::Refused(reason) => {
+                self.metrics.reject(Reason::State);
+                return Err(SubmitError::Refused(reason));
+            }
+        }
+        let sender = tx.sender;
         self.insert(tx)?;
+        self.gossip(raw, hash);
+        admission.pooled(self, sender);
+        Ok(hash)
+    }
+
+    /// Admits a transaction the extension held and checked itself (it closes a nonce gap):
+    /// stateless checks, mempool, then gossip, without consulting the extension again.
+    pub fn submit_released(&self, raw: &[u8]) -> Result<B256, SubmitError> {
+        let tx = self.admit(raw)?;
+        let hash = tx.hash;
+        self.insert(tx)?;
+        self.gossip(raw, hash);
+        Ok(hash)
+    }
+
+    fn gossip(&self, raw: &[u8], hash: B256) {
         if self.gossip_out.try_send(raw.to_vec()).is_err() {
             tracing::warn!(%hash, "transaction gossip queue is full; kept locally only");
         }
-        Ok(hash)
     }
 
     /// Admits a batch received from a peer, recovering senders on every core (recovery is the
@@ -314,6 +355,12 @@ impl NodeShared {
     /// The highest nonce of `sender`'s pooled transactions (for a "pending" nonce).
     pub fn mempool_highest_nonce(&self, sender: &Address) -> Option<u64> {
         self.pool().highest_nonce(sender)
+    }
+
+    /// The first nonce from `from` on that `sender` has no pooled transaction for: the end of
+    /// its contiguous run in the pool (a "pending" nonce counts no transaction after a gap).
+    pub fn mempool_next_nonce(&self, sender: &Address, from: u64) -> u64 {
+        self.pool().next_free_nonce(sender, from)
     }
 
     /// The encoding of a pooled transaction.

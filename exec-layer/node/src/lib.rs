@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admission;
 pub mod claims;
 pub mod direct;
 pub mod executor;

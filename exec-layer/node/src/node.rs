@@ -1,5 +1,6 @@
-//! Running an executor: the embedded data-chain full node, the execution thread, and the
-//! `eth_*` methods added to the node's JSON-RPC server.
+//! Running an executor: the embedded data-chain full node, the execution thread, the
+//! `eth_*` methods added to the node's JSON-RPC server, and the state check of transactions
+//! submitted to it (with the task releasing those held for nonce gaps).
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::warn;
 
+use crate::admission::Admission;
 use crate::executor::{report, Executor, ExecutorError, ExecutorOptions};
 use crate::metrics::ExecMetrics;
 use crate::store::StateStore;
@@ -129,6 +131,8 @@ struct Running {
     stop: Arc<AtomicBool>,
     claims: JoinHandle<()>,
     wake: JoinHandle<()>,
+    /// Releases transactions held for nonce gaps.
+    releases: JoinHandle<()>,
     thread: std::thread::JoinHandle<Result<(), ExecutorError>>,
 }
 
@@ -148,8 +152,14 @@ impl NodeExtension for ExecutorExtension {
             })
             .with_witness_requests(witness_rx);
         let exec = executor.shared();
-        let methods = crate::rpc::register(exec.clone(), node.shared.clone(), self.rpc)
-            .map_err(StartError::Rpc)?;
+        let admission = Arc::new(Admission::new(exec.clone()));
+        let methods = crate::rpc::register(
+            exec.clone(),
+            node.shared.clone(),
+            self.rpc,
+            Some(admission.clone()),
+        )
+        .map_err(StartError::Rpc)?;
         let status: lazychain_data_chain_node::extension::StatusFields = {
             let exec = exec.clone();
             Box::new(move |fields| crate::rpc::status_fields(&exec, fields))
@@ -183,6 +193,10 @@ impl NodeExtension for ExecutorExtension {
             witness_tx,
             wake_tx.clone(),
         ));
+        let releases = tokio::spawn(crate::admission::run_releases(
+            admission.clone(),
+            node.shared.clone(),
+        ));
         let mut decided = node.shared.subscribe_decided();
         let wake = tokio::spawn(async move {
             // A lagged receiver only means several decisions: one wake-up covers them.
@@ -196,11 +210,13 @@ impl NodeExtension for ExecutorExtension {
             stop,
             claims,
             wake,
+            releases,
             thread,
         });
         Ok(Started {
             methods,
             status: Some(status),
+            admission: Some(admission),
             failed: Some(Box::pin(async move {
                 let _ = failed_rx.wait_for(|failed| *failed).await;
             })),
@@ -220,6 +236,8 @@ impl NodeExtension for ExecutorExtension {
             let _ = running.claims.await;
             running.wake.abort();
             let _ = running.wake.await;
+            running.releases.abort();
+            let _ = running.releases.await;
             let thread = running.thread;
             match tokio::task::spawn_blocking(move || thread.join()).await {
                 Ok(Ok(result)) => result.map_err(ExtensionError::from),

@@ -1,6 +1,8 @@
 //! The Ethereum JSON-RPC an executor serves to wallets and tools, on the node's RPC port
 //! beside the data-chain methods (`eth_chainId`, `net_version`, `web3_clientVersion`,
-//! `eth_sendRawTransaction` forwards to validators through the node's mempool and gossip).
+//! `eth_sendRawTransaction` forwards to validators through the node's mempool and gossip,
+//! after the executor's state check, [`crate::admission`]); `eth_sendRawTransactionSync`
+//! waits for the receipt too (`send.rs`).
 //!
 //! State is served at every block of a recent window (`executor.state_history_blocks`, 4,096
 //! by default: the heights the store's history table reaches), named by number, tag or
@@ -29,6 +31,7 @@ mod error;
 mod eth;
 mod filters;
 mod params;
+mod send;
 mod subscriptions;
 mod types;
 
@@ -38,6 +41,7 @@ use std::time::Duration;
 use lazychain_data_chain_node::shared::NodeShared;
 use serde_json::{json, Map, Value};
 
+use crate::admission::Admission;
 use crate::executor::ExecShared;
 
 pub use error::EthRpcError;
@@ -113,14 +117,28 @@ impl Default for RpcOptions {
     }
 }
 
-/// The executor's methods, served beside the node's: the `eth_*` calls, the polled filters
-/// and the WebSocket subscriptions.
+/// The executor's methods, served beside the node's: the `eth_*` calls (with `admission`,
+/// transactions it holds for nonce gaps show as pending), `eth_sendRawTransactionSync`, the
+/// polled filters and the WebSocket subscriptions.
 pub fn register(
     exec: Arc<ExecShared>,
     node: Arc<NodeShared>,
     options: RpcOptions,
+    admission: Option<Arc<Admission>>,
 ) -> Result<jsonrpsee::Methods, jsonrpsee::core::RegisterMethodError> {
-    let mut methods: jsonrpsee::Methods = EthRpc::new(exec.clone(), node.clone()).into_rpc().into();
+    let eth = || {
+        let rpc = EthRpc::new(exec.clone(), node.clone());
+        match &admission {
+            Some(admission) => rpc.with_admission(admission.clone()),
+            None => rpc,
+        }
+    };
+    let mut methods: jsonrpsee::Methods = eth().into_rpc().into();
+    methods.merge(send::module(send::SendSync {
+        node: node.clone(),
+        rpc: Arc::new(eth()),
+        admission: admission.clone(),
+    })?)?;
     methods.merge(FilterRpc::new(exec.clone(), node.clone(), options.filter_timeout).into_rpc())?;
     methods.merge(SubscriptionRpc::new(exec, node).into_rpc())?;
     Ok(methods)

@@ -32,6 +32,7 @@ use super::types::{
     LazyReceipt, SyncProgress, Syncing,
 };
 use super::{MAX_FEE_HISTORY, MAX_LOG_RANGE, SUGGESTED_TIP};
+use crate::admission::{pending_nonce, Admission};
 use crate::executor::{ExecShared, Tags};
 use crate::store::{ExecutedBlock, StateSnapshot};
 
@@ -195,11 +196,23 @@ pub trait EthApi {
 pub struct EthRpc {
     exec: Arc<ExecShared>,
     node: Arc<NodeShared>,
+    /// The state check of submitted transactions, and those it holds for nonce gaps.
+    admission: Option<Arc<Admission>>,
 }
 
 impl EthRpc {
     pub fn new(exec: Arc<ExecShared>, node: Arc<NodeShared>) -> Self {
-        EthRpc { exec, node }
+        EthRpc {
+            exec,
+            node,
+            admission: None,
+        }
+    }
+
+    /// Shows the transactions `admission` holds for nonce gaps as pending ones.
+    pub fn with_admission(mut self, admission: Arc<Admission>) -> Self {
+        self.admission = Some(admission);
+        self
     }
 
     /// The height a block parameter names: a tag, a number, or an executed block's hash.
@@ -410,7 +423,13 @@ impl EthRpc {
                         .nth(index as usize)
                         .map(|t| t.to_vec())
                 }),
-            None => self.node.mempool_raw(&hash),
+            // Held for a nonce gap: pending, as geth shows a queued transaction.
+            None => self.node.mempool_raw(&hash).or_else(|| {
+                self.admission
+                    .as_ref()
+                    .and_then(|a| a.held_raw(&hash))
+                    .map(|raw| raw.to_vec())
+            }),
         };
         let Some(raw) = raw else {
             return Ok(None);
@@ -425,7 +444,7 @@ impl EthRpc {
         )))
     }
 
-    fn find_receipt(&self, hash: B256) -> EthResult<Option<LazyReceipt>> {
+    pub(super) fn find_receipt(&self, hash: B256) -> EthResult<Option<LazyReceipt>> {
         let Some((block, index, receipt)) = self.located(&hash)? else {
             return Ok(None);
         };
@@ -685,13 +704,8 @@ impl EthApiServer for EthRpc {
             .map_err(EthRpcError::internal)?
             .map_or(0, |a| a.nonce);
         if pending {
-            // Ordered but not executed, and pooled: clients send back to back.
-            if let Some(next) = self.exec.decided_next_nonce(&address) {
-                nonce = nonce.max(next);
-            }
-            if let Some(highest) = self.node.mempool_highest_nonce(&address) {
-                nonce = nonce.max(highest.saturating_add(1));
-            }
+            // Ordered but not executed, and pooled up to a gap: clients send back to back.
+            nonce = pending_nonce(nonce, &self.exec, &self.node, &address);
         }
         Ok(U64::from(nonce))
     }
