@@ -13,8 +13,10 @@
 //! The methods are a jsonrpsee server trait ([`EthApiServer`]) over alloy's RPC types; this
 //! file hands them, and the executor's fields of `lazy_status`, to the node (`node.rs`, through
 //! the node's `NodeExtension` trait). Parameters decode strictly, and one that does not is
-//! answered -32602 with a message naming it (`params`).
+//! answered -32602 with a message naming it (`params`). geth's `debug_traceTransaction` and
+//! `debug_traceCall` are a second trait beside it (`debug`).
 
+mod debug;
 mod error;
 mod eth;
 mod params;
@@ -27,6 +29,7 @@ use serde_json::{json, Map, Value};
 
 use crate::executor::ExecShared;
 
+pub use debug::{DebugApiServer, DebugRpc};
 pub use error::EthRpcError;
 pub use eth::{EthApiServer, EthRpc};
 
@@ -86,5 +89,7 @@ pub fn register(
     exec: Arc<ExecShared>,
     node: Arc<NodeShared>,
 ) -> Result<jsonrpsee::Methods, jsonrpsee::core::RegisterMethodError> {
-    Ok(EthRpc::new(exec, node).into_rpc().into())
+    let mut methods: jsonrpsee::Methods = EthRpc::new(exec.clone(), node.clone()).into_rpc().into();
+    methods.merge(DebugRpc::new(exec, node).into_rpc())?;
+    Ok(methods)
 }
