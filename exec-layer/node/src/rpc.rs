@@ -26,7 +26,9 @@
 //! fields of `lazy_status`, to the node (`node.rs`, through the node's `NodeExtension` trait).
 //! Parameters decode strictly, and one that does not is answered -32602 with a message naming
 //! it (`params`).
+//! geth's `debug_traceTransaction` and `debug_traceCall` are a trait of their own (`debug`).
 
+mod debug;
 mod error;
 mod eth;
 mod filters;
@@ -44,6 +46,7 @@ use serde_json::{json, Map, Value};
 use crate::admission::Admission;
 use crate::executor::ExecShared;
 
+pub use debug::{DebugApiServer, DebugRpc};
 pub use error::EthRpcError;
 pub use eth::{EthApiServer, EthRpc};
 pub use filters::{
@@ -140,6 +143,7 @@ pub fn register(
         admission: admission.clone(),
     })?)?;
     methods.merge(FilterRpc::new(exec.clone(), node.clone(), options.filter_timeout).into_rpc())?;
+    methods.merge(DebugRpc::new(exec.clone(), node.clone()).into_rpc())?;
     methods.merge(SubscriptionRpc::new(exec, node).into_rpc())?;
     Ok(methods)
 }

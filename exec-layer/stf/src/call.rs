@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use alloy_eips::eip2930::{AccessList, AccessListItem};
 use alloy_primitives::{Address, Bytes, Log, TxKind, B256, U256};
 use revm::context::result::{EVMError, ExecutionResult, Output};
-use revm::context::{Context, TxEnv};
+use revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
 use revm::precompile::{PrecompileSpecId, Precompiles};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
@@ -97,14 +97,14 @@ fn run<R: StateReader>(
     run_with_state(params, block, request, gas, state).map(|(outcome, _)| outcome)
 }
 
-/// Runs `request` and returns, beside its outcome, every account and slot revm loaded.
-fn run_with_state<R: StateReader>(
+/// revm's environment for a call: geth's `eth_call` rules (no nonce check, no base fee without
+/// a gas price, no per-transaction gas cap, a block gas limit of at least the call's gas).
+pub(crate) fn call_env(
     params: &ChainParams,
     block: &BlockContext,
     request: &CallRequest,
     gas: u64,
-    state: &R,
-) -> Result<(CallOutcome, EvmState), CallError> {
+) -> (CfgEnv, BlockEnv, TxEnv) {
     let mut cfg = params.cfg();
     cfg.disable_nonce_check = true;
     cfg.tx_gas_limit_cap = Some(u64::MAX);
@@ -133,6 +133,18 @@ fn run_with_state<R: StateReader>(
         access_list: request.access_list.clone(),
         ..Default::default()
     };
+    (cfg, block_env, tx)
+}
+
+/// Runs `request` and returns, beside its outcome, every account and slot revm loaded.
+fn run_with_state<R: StateReader>(
+    params: &ChainParams,
+    block: &BlockContext,
+    request: &CallRequest,
+    gas: u64,
+    state: &R,
+) -> Result<(CallOutcome, EvmState), CallError> {
+    let (cfg, block_env, tx) = call_env(params, block, request, gas);
     let mut evm = Context::mainnet()
         .with_db(BlockDb::new(state))
         .with_cfg(cfg)

@@ -13,7 +13,7 @@ use lazychain_data_chain_types::tx::{
     decode_canonical, intrinsic_gas, recover_sender, tx_hash, TxError,
 };
 use lazychain_exec_state_tree::{Op, StateTree};
-use revm::context::result::{EVMError, ExecutionResult};
+use revm::context::result::{EVMError, ExecutionResult, ResultAndState};
 use revm::context::{Context, TxEnv};
 use revm::primitives::KECCAK_EMPTY;
 use revm::state::EvmState;
@@ -276,9 +276,9 @@ fn execute<R: StateReader, C: Commitment + Send>(
 const PIPELINE_MIN_TXS: usize = 64;
 
 /// What running a block's transactions left, apart from the roots.
-struct Ran {
+pub(crate) struct Ran {
     receipts: Vec<Receipt>,
-    writes: StateWrites,
+    pub(crate) writes: StateWrites,
     gas_used: u64,
     logs_bloom: Bloom,
     log: Option<TxWriteLog>,
@@ -286,7 +286,7 @@ struct Ran {
 
 /// Runs every transaction in order; hands the writes of every `trace_period` transactions
 /// (and of the last) to `fold`, in order.
-fn run_transactions<R: StateReader>(
+pub(crate) fn run_transactions<R: StateReader>(
     params: &ChainParams,
     block: &BlockContext,
     txs: &[PreparedTx],
@@ -318,71 +318,16 @@ fn run_transactions<R: StateReader>(
         let mut receipt = match &tx.decoded {
             Ok((envelope, sender)) => {
                 let outcome = evm.transact(tx_env(envelope, *sender));
-                match outcome {
-                    Ok(mut done) => {
-                        let unused = envelope
-                            .gas_limit()
-                            .saturating_sub(done.result.tx_gas_used());
-                        let charged =
-                            charge_unused_gas(&mut done.state, *sender, unused, block.base_fee);
-                        let db = &mut evm.ctx.journaled_state.database;
-                        apply_changes(done.state, db, &mut ops);
-                        let mut receipt = executed_receipt(
-                            tx.hash,
-                            envelope,
-                            *sender,
-                            done.result,
-                            block.base_fee,
-                        );
-                        receipt.unused_gas_charge = charged;
-                        receipt
-                    }
-                    Err(EVMError::Transaction(invalid)) => {
-                        let gas = envelope_intrinsic_gas(envelope);
-                        let db = &mut evm.ctx.journaled_state.database;
-                        skip(
-                            tx,
-                            envelope.tx_type() as u8,
-                            *sender,
-                            envelope.to(),
-                            invalid.to_string(),
-                            gas,
-                            block,
-                            db,
-                            &mut ops,
-                        )?
-                    }
-                    Err(EVMError::Database(e)) => {
-                        let db = &mut evm.ctx.journaled_state.database;
-                        if !db.access.exceeded {
-                            return Err(e.into());
-                        }
-                        access_limit_halt(tx.hash, envelope, *sender, block, db, &mut ops)?
-                    }
-                    Err(other) => {
-                        return Err(ExecError::Evm {
-                            index,
-                            message: other.to_string(),
-                        })
-                    }
-                }
-            }
-            Err(why) => {
-                // Undecodable bytes still occupied the block: charge them as calldata.
-                let gas = intrinsic_gas(&vec![1u8; tx.raw_len], false, &[]);
                 let db = &mut evm.ctx.journaled_state.database;
-                skip(
-                    tx,
-                    0,
-                    Address::ZERO,
-                    None,
-                    format!("invalid transaction: {why}"),
-                    gas,
-                    block,
-                    db,
-                    &mut ops,
-                )?
+                settle(index, tx, envelope, *sender, outcome, block, db, &mut ops)?.0
             }
+            Err(why) => skip_undecodable(
+                tx,
+                why,
+                block,
+                &mut evm.ctx.journaled_state.database,
+                &mut ops,
+            )?,
         };
         if let Some(log) = &mut evm.ctx.journaled_state.database.log {
             log.end_tx();
@@ -405,6 +350,85 @@ fn run_transactions<R: StateReader>(
         logs_bloom,
         log: evm.ctx.journaled_state.database.log.take(),
     })
+}
+
+/// The outcome of revm running one decoded transaction of a block, folded into the block's
+/// writes as block execution folds it (the unused-gas charge, the skipped-transaction rule,
+/// the state access limit). Returns the transaction's receipt and, when the EVM ran it to a
+/// result, the state it changed after the unused-gas charge (what tracers report).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn settle<R: StateReader>(
+    index: usize,
+    tx: &PreparedTx,
+    envelope: &TxEnvelope,
+    sender: Address,
+    outcome: Result<ResultAndState, EVMError<ReadError>>,
+    block: &BlockContext,
+    db: &mut BlockDb<'_, R>,
+    ops: &mut Vec<Op>,
+) -> Result<(Receipt, Option<EvmState>), ExecError> {
+    match outcome {
+        Ok(mut done) => {
+            let unused = envelope
+                .gas_limit()
+                .saturating_sub(done.result.tx_gas_used());
+            let charged = charge_unused_gas(&mut done.state, sender, unused, block.base_fee);
+            apply_changes(&done.state, db, ops);
+            let mut receipt =
+                executed_receipt(tx.hash, envelope, sender, done.result, block.base_fee);
+            receipt.unused_gas_charge = charged;
+            Ok((receipt, Some(done.state)))
+        }
+        Err(EVMError::Transaction(invalid)) => {
+            let gas = envelope_intrinsic_gas(envelope);
+            let receipt = skip(
+                tx,
+                envelope.tx_type() as u8,
+                sender,
+                envelope.to(),
+                invalid.to_string(),
+                gas,
+                block,
+                db,
+                ops,
+            )?;
+            Ok((receipt, None))
+        }
+        Err(EVMError::Database(e)) => {
+            if !db.access.exceeded {
+                return Err(e.into());
+            }
+            let receipt = access_limit_halt(tx.hash, envelope, sender, block, db, ops)?;
+            Ok((receipt, None))
+        }
+        Err(other) => Err(ExecError::Evm {
+            index,
+            message: other.to_string(),
+        }),
+    }
+}
+
+/// A transaction whose bytes do not decode (or whose sender does not recover) still occupied
+/// the block: it is skipped, charged as calldata.
+pub(crate) fn skip_undecodable<R: StateReader>(
+    tx: &PreparedTx,
+    why: &PrepareError,
+    block: &BlockContext,
+    db: &mut BlockDb<'_, R>,
+    ops: &mut Vec<Op>,
+) -> Result<Receipt, ExecError> {
+    let gas = intrinsic_gas(&vec![1u8; tx.raw_len], false, &[]);
+    skip(
+        tx,
+        0,
+        Address::ZERO,
+        None,
+        format!("invalid transaction: {why}"),
+        gas,
+        block,
+        db,
+        ops,
+    )
 }
 
 /// revm's transaction from a decoded envelope.
@@ -462,7 +486,7 @@ fn charge_unused_gas(state: &mut EvmState, sender: Address, unused: u64, base_fe
 }
 
 /// Folds one transaction's state changes into the block's writes and the tree ops.
-fn apply_changes<R: StateReader>(state: EvmState, db: &mut BlockDb<'_, R>, ops: &mut Vec<Op>) {
+fn apply_changes<R: StateReader>(state: &EvmState, db: &mut BlockDb<'_, R>, ops: &mut Vec<Op>) {
     for (address, account) in state {
         if !account.is_touched() {
             continue;
@@ -470,9 +494,9 @@ fn apply_changes<R: StateReader>(state: EvmState, db: &mut BlockDb<'_, R>, ops: 
         if account.is_selfdestructed() {
             // Since Cancun only an account created in the same transaction is destroyed, so
             // every slot it ever had is in this transaction's storage.
-            put_account(db, ops, address, None);
+            put_account(db, ops, *address, None);
             for slot in account.storage.keys() {
-                put_storage(db, ops, address, *slot, U256::ZERO);
+                put_storage(db, ops, *address, *slot, U256::ZERO);
             }
             continue;
         }
@@ -495,9 +519,9 @@ fn apply_changes<R: StateReader>(state: EvmState, db: &mut BlockDb<'_, R>, ops: 
                 db.cache_code(value.code_hash, code.clone());
             }
         }
-        put_account(db, ops, address, (!value.is_empty()).then_some(value));
+        put_account(db, ops, *address, (!value.is_empty()).then_some(value));
         for (slot, entry) in account.changed_storage_slots() {
-            put_storage(db, ops, address, *slot, entry.present_value);
+            put_storage(db, ops, *address, *slot, entry.present_value);
         }
     }
 }

@@ -5,7 +5,9 @@
 //! with revm (a transaction that fails a state check is skipped by a deterministic rule),
 //! the flat-state writes, the state root after every `trace_period` transactions, the trace
 //! root, the receipts and their root. It also defines how EVM state maps onto the
-//! authenticated flat map ([`keys`]).
+//! authenticated flat map ([`keys`]). For the executor's tracers it runs a call, or one
+//! transaction of a block after the block's earlier ones, with a revm inspector attached
+//! ([`trace`]); consensus execution runs without one.
 //!
 //! Executors and fraud-proof verifiers must run this same code, so it owns no I/O: state is
 //! read through [`StateReader`], which the executor backs with its database and a verifier
@@ -22,6 +24,7 @@ pub mod keys;
 pub mod overrides;
 pub mod receipt;
 pub mod state;
+pub mod trace;
 pub mod txlog;
 pub mod witness;
 
@@ -34,7 +37,8 @@ pub use execute::{
 pub use keys::{AccountValue, StateKey};
 pub use overrides::{AccountOverride, BlockOverrides, Overridden, StateOverrides, StorageOverride};
 pub use receipt::{receipts_root, Receipt, TxStatus};
-pub use state::{MemoryState, Overlay, ReadError, StateReader, StateWrites};
+pub use state::{MemoryState, Overlay, ReadError, StateReader, StateRef, StateWrites};
+pub use trace::{trace_block_tx, trace_call, EvmContext, TraceError, TracedCall, TracedTx};
 pub use txlog::{TxWrite, TxWriteLog};
 
 /// revm, re-exported so callers use the exact version the transition runs.

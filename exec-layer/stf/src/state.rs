@@ -10,7 +10,7 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 use revm::bytecode::Bytecode;
 use revm::database_interface::DBErrorMarker;
 use revm::state::AccountInfo;
-use revm::Database;
+use revm::{Database, DatabaseRef};
 
 use crate::keys::{AccountValue, StateKey};
 
@@ -180,8 +180,9 @@ impl AccessMeter {
 
 /// revm's view of the state: the reader under a block's writes, with analysed code cached
 /// for the block (jump-table analysis is per load otherwise), and the current transaction's
-/// reads metered.
-pub(crate) struct BlockDb<'a, R: StateReader> {
+/// reads metered. Public only so that an inspector can name the context it inspects
+/// ([`crate::trace::EvmContext`]); nothing outside the crate builds or reads one.
+pub struct BlockDb<'a, R: StateReader> {
     pub(crate) base: &'a R,
     pub(crate) writes: StateWrites,
     /// Every write per transaction, when the caller asked for it (provers).
@@ -273,6 +274,48 @@ impl<R: StateReader> Database for BlockDb<'_, R> {
         let hash = self.base.block_hash(number)?;
         self.access.block_hash(number)?;
         Ok(hash)
+    }
+}
+
+/// A state reader as revm's read-only database, unmetered: what tracers read the state before
+/// a traced transaction through (the prestate tracer's pre-values).
+pub struct StateRef<R>(pub R);
+
+impl<R: StateReader> DatabaseRef for StateRef<R> {
+    type Error = ReadError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, ReadError> {
+        let Some(value) = self.0.account(&address)? else {
+            return Ok(None);
+        };
+        Ok(Some(AccountInfo {
+            balance: value.balance,
+            nonce: value.nonce,
+            code_hash: value.code_hash,
+            code: Some(self.code_by_hash_ref(value.code_hash)?),
+            ..Default::default()
+        }))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, ReadError> {
+        if code_hash == revm::primitives::KECCAK_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        let bytes = self.0.code(&code_hash)?.ok_or_else(|| {
+            ReadError(format!(
+                "code {code_hash} is referenced but not in the state"
+            ))
+        })?;
+        Bytecode::new_raw_checked(bytes)
+            .map_err(|e| ReadError(format!("code {code_hash} does not decode: {e:?}")))
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, ReadError> {
+        self.0.storage(&address, &index)
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, ReadError> {
+        self.0.block_hash(number)
     }
 }
 

@@ -237,7 +237,7 @@ impl EthRpc {
     }
 
     /// The state after `block` (by tag, number or hash), if it is within the history window.
-    fn state_at(&self, block: Option<BlockParam>) -> EthResult<(u64, StateSnapshot)> {
+    pub(super) fn state_at(&self, block: Option<BlockParam>) -> EthResult<(u64, StateSnapshot)> {
         let height = self.height(block)?;
         match self
             .exec
@@ -257,7 +257,7 @@ impl EthRpc {
 
     /// What `eth_call` and `eth_estimateGas` run: the call, the context of the block after
     /// `block`, and the state after `block`.
-    fn call_inputs(
+    pub(super) fn call_inputs(
         &self,
         request: TransactionRequest,
         block: Option<BlockParam>,

@@ -73,6 +73,9 @@ pub enum ParamError {
     /// A field of a call object that only alloy's type decodes (nonce, accessList, ...).
     #[error("call: {reason}")]
     Call { reason: String },
+    /// A parameter another library decodes (the tracers' options), with its reason.
+    #[error("{what}: {reason}")]
+    Invalid { what: &'static str, reason: String },
 }
 
 type ParamResult<T> = Result<T, ParamError>;
