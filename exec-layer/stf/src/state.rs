@@ -135,8 +135,10 @@ pub const WITNESS_BYTES_PER_KEY: u64 = 640;
 const WITNESS_BYTES_PER_BLOCK_HASH: u64 = 40;
 
 // Admission bounds an EIP-7702 transaction's authorizations so that reading every authority
-// (its account and its code, a 23-byte designator at most: the authority must have no other
-// code) takes at most a quarter of what one transaction may read.
+// (its account and its code: none or a 23-byte designator for an account someone holds the
+// key of) takes at most a quarter of what one transaction may read. Whatever is read, the
+// meter above charges it, so this bound keeps room for the call; it is not what keeps the
+// witness bounded.
 const _: () = assert!(
     lazychain_data_chain_types::tx::MAX_AUTHORIZATIONS as u64 * (2 * WITNESS_BYTES_PER_KEY + 23)
         <= MAX_TX_WITNESS_BYTES / 4
