@@ -60,8 +60,8 @@ fn eip7702_transactions_execute_and_are_provable() {
     ];
     let block = execute(&chain, txs);
     assert_all(&block, TxStatus::Success);
-    for i in 0..3 {
-        assert_eq!(block.receipts()[i].tx_type, 4);
+    for r in &block.receipts()[..3] {
+        assert_eq!(r.tx_type, 4);
     }
     let state = after(&chain, &block);
     let designator: Vec<u8> = [&[0xef, 0x01, 0x00][..], storage.as_slice()].concat();
