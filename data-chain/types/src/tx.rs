@@ -2,10 +2,12 @@
 //! without reading any state.
 //!
 //! Validators never execute, so everything here is a pure function of the bytes and the
-//! [`TxRules`]: size, a full and **canonical** EIP-2718 decoding (legacy, EIP-2930 and EIP-1559
-//! only), chain id, gas limit, fee floor, and an EIP-2 signature from which the sender is
-//! recovered. Nonce and balance are the executors' business: a transaction that fails for a
-//! state reason is skipped deterministically at execution time.
+//! [`TxRules`]: size, a full and **canonical** EIP-2718 decoding (legacy, EIP-2930, EIP-1559
+//! and EIP-7702 set-code; no blob transactions), chain id, gas limit, fee floor, and an EIP-2
+//! signature from which the sender is recovered. Nonce and balance are the executors'
+//! business: a transaction that fails for a state reason is skipped deterministically at
+//! execution time. So are EIP-7702 authorizations: their signatures, chain ids and nonces are
+//! checked during execution, where an invalid one is ignored (EIP-7702), never here.
 //!
 //! Canonical bytes matter because blocks and transaction roots commit to the raw bytes while
 //! executors identify a transaction by the hash of its re-encoding. `alloy-consensus` accepts
@@ -19,7 +21,7 @@
 
 use alloy_consensus::{
     crypto::SECP256K1N_HALF, transaction::RlpEcdsaDecodableTx, Signed, TxEip1559, TxEip2930,
-    TxEnvelope, TxLegacy,
+    TxEip7702, TxEnvelope, TxLegacy,
 };
 use alloy_eips::{
     eip2718::{Encodable2718, Typed2718},
@@ -43,6 +45,15 @@ pub const ACCESS_LIST_STORAGE_KEY_GAS: u64 = 1_900;
 pub const INITCODE_WORD_GAS: u64 = 2;
 /// Largest init code a creation may carry (EIP-3860: twice the EIP-170 code size limit).
 pub const MAX_INITCODE_SIZE: usize = 2 * 24_576;
+/// Intrinsic gas per EIP-7702 authorization (`PER_EMPTY_ACCOUNT_COST`; 12,500 of it is
+/// refunded during execution when the authority already exists).
+pub const PER_AUTHORIZATION_GAS: u64 = 25_000;
+/// Most authorizations one EIP-7702 transaction may carry. Each authority is read during
+/// execution (its account and its code: at most two state keys, about 1.3 KB of witness), so
+/// 256 of them take at most about a fifth of the state one transaction may read
+/// (`MAX_TX_WITNESS_BYTES` of the execution layer, protocol §10.6), leaving the rest for the
+/// call itself; the execution layer asserts this at compile time. Wallets send one.
+pub const MAX_AUTHORIZATIONS: usize = 256;
 
 /// Limits a validator applies to every transaction, from genesis and node config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,8 +121,8 @@ pub enum TxError {
     /// `0x00` type byte in front of a legacy transaction.
     #[error("non-canonical transaction encoding")]
     NonCanonical,
-    /// A typed transaction other than EIP-2930 (0x01) or EIP-1559 (0x02): blob (0x03),
-    /// set-code (0x04) and unknown types.
+    /// A typed transaction other than EIP-2930 (0x01), EIP-1559 (0x02) or EIP-7702 (0x04):
+    /// blob (0x03) and unknown types.
     #[error("transaction type not supported: type {ty:#04x}")]
     TypeNotSupported {
         /// The EIP-2718 type byte.
@@ -170,6 +181,17 @@ pub enum TxError {
         /// `max_fee_per_gas`.
         max: u128,
     },
+    /// An EIP-7702 transaction without authorizations, which EIP-7702 declares invalid.
+    #[error("EIP-7702 transaction with empty auth list")]
+    EmptyAuthorizationList,
+    /// An EIP-7702 transaction with more than [`MAX_AUTHORIZATIONS`] authorizations.
+    #[error("too many authorizations: {count}, limit {limit}")]
+    TooManyAuthorizations {
+        /// Authorizations the transaction carries.
+        count: usize,
+        /// [`MAX_AUTHORIZATIONS`].
+        limit: usize,
+    },
     /// The signature is invalid.
     #[error("invalid sender: {0}")]
     InvalidSender(SignatureError),
@@ -209,8 +231,14 @@ pub fn intrinsic_gas(input: &[u8], is_create: bool, access_list: &[AccessListIte
     gas
 }
 
-/// Decodes `raw` as one legacy, EIP-2930 or EIP-1559 transaction that consumes the whole input
-/// and is canonically encoded. The envelope's cached hash is `keccak256(raw)`.
+/// Intrinsic gas of a transaction carrying `authorizations` EIP-7702 authorizations on top of
+/// [`intrinsic_gas`]: [`PER_AUTHORIZATION_GAS`] each.
+pub fn authorization_gas(authorizations: usize) -> u64 {
+    (authorizations as u64).saturating_mul(PER_AUTHORIZATION_GAS)
+}
+
+/// Decodes `raw` as one legacy, EIP-2930, EIP-1559 or EIP-7702 transaction that consumes the
+/// whole input and is canonically encoded. The envelope's cached hash is `keccak256(raw)`.
 pub fn decode_canonical(raw: &[u8]) -> Result<TxEnvelope, TxError> {
     decode_canonical_hashed(raw, tx_hash(raw))
 }
@@ -237,6 +265,10 @@ pub fn decode_canonical_hashed(raw: &[u8], hash: B256) -> Result<TxEnvelope, TxE
             let (tx, sig) = TxEip1559::rlp_decode_with_signature(&mut buf)?;
             TxEnvelope::Eip1559(Signed::new_unchecked(tx, sig, hash))
         }
+        0x04 => {
+            let (tx, sig) = TxEip7702::rlp_decode_with_signature(&mut buf)?;
+            TxEnvelope::Eip7702(Signed::new_unchecked(tx, sig, hash))
+        }
         // No transaction type 0 exists: alloy would decode `0x00 || rlp(legacy)` as the
         // legacy transaction and re-encode it without the 0x00.
         0x00 => return Err(TxError::NonCanonical),
@@ -258,7 +290,8 @@ pub fn decode_canonical_hashed(raw: &[u8], hash: B256) -> Result<TxEnvelope, TxE
 }
 
 /// Every check but the signature, cheapest first: size, canonical decoding, chain id, init code
-/// size, intrinsic gas, gas limit, fee floor, priority fee. Returns the decoded envelope.
+/// size, authorization count (EIP-7702), intrinsic gas, gas limit, fee floor, priority fee.
+/// Returns the decoded envelope.
 pub fn precheck(raw: &[u8], rules: &TxRules) -> Result<TxEnvelope, TxError> {
     precheck_with(raw, None, rules)
 }
@@ -296,7 +329,19 @@ fn precheck_with(raw: &[u8], hash: Option<B256>, rules: &TxRules) -> Result<TxEn
             limit: MAX_INITCODE_SIZE,
         });
     }
-    let want = intrinsic_gas(fields.input, fields.is_create, fields.access_list);
+    if let Some(count) = fields.authorizations {
+        if count == 0 {
+            return Err(TxError::EmptyAuthorizationList);
+        }
+        if count > MAX_AUTHORIZATIONS {
+            return Err(TxError::TooManyAuthorizations {
+                count,
+                limit: MAX_AUTHORIZATIONS,
+            });
+        }
+    }
+    let want = intrinsic_gas(fields.input, fields.is_create, fields.access_list)
+        .saturating_add(authorization_gas(fields.authorizations.unwrap_or(0)));
     if fields.gas_limit < want {
         return Err(TxError::IntrinsicGasTooLow {
             have: fields.gas_limit,
@@ -332,6 +377,7 @@ pub fn recover_sender(envelope: &TxEnvelope) -> Result<Address, TxError> {
         TxEnvelope::Legacy(tx) => (tx.signature(), tx.signature_hash()),
         TxEnvelope::Eip2930(tx) => (tx.signature(), tx.signature_hash()),
         TxEnvelope::Eip1559(tx) => (tx.signature(), tx.signature_hash()),
+        TxEnvelope::Eip7702(tx) => (tx.signature(), tx.signature_hash()),
         other => return Err(TxError::TypeNotSupported { ty: other.ty() }),
     };
     if signature.s() > SECP256K1N_HALF {
@@ -376,6 +422,8 @@ struct Fields<'a> {
     is_create: bool,
     input: &'a [u8],
     access_list: &'a [AccessListItem],
+    /// EIP-7702 authorizations; `None` for the other types.
+    authorizations: Option<usize>,
 }
 
 impl<'a> Fields<'a> {
@@ -392,6 +440,7 @@ impl<'a> Fields<'a> {
                     is_create: matches!(tx.to, TxKind::Create),
                     input: &tx.input,
                     access_list: &[],
+                    authorizations: None,
                 }
             }
             TxEnvelope::Eip2930(signed) => {
@@ -405,6 +454,7 @@ impl<'a> Fields<'a> {
                     is_create: matches!(tx.to, TxKind::Create),
                     input: &tx.input,
                     access_list: &tx.access_list.0,
+                    authorizations: None,
                 }
             }
             TxEnvelope::Eip1559(signed) => {
@@ -418,6 +468,23 @@ impl<'a> Fields<'a> {
                     is_create: matches!(tx.to, TxKind::Create),
                     input: &tx.input,
                     access_list: &tx.access_list.0,
+                    authorizations: None,
+                }
+            }
+            TxEnvelope::Eip7702(signed) => {
+                let tx = signed.tx();
+                Self {
+                    chain_id: Some(tx.chain_id),
+                    nonce: tx.nonce,
+                    gas_limit: tx.gas_limit,
+                    max_fee_per_gas: tx.max_fee_per_gas,
+                    max_priority_fee_per_gas: Some(tx.max_priority_fee_per_gas),
+                    // The type has an address, not a `TxKind`: a set-code transaction never
+                    // creates (EIP-7702).
+                    is_create: false,
+                    input: &tx.input,
+                    access_list: &tx.access_list.0,
+                    authorizations: Some(tx.authorization_list.len()),
                 }
             }
             other => return Err(TxError::TypeNotSupported { ty: other.ty() }),
@@ -432,6 +499,7 @@ mod tests {
         transaction::RlpEcdsaEncodableTx, SignableTransaction, TxEip4844, TxEip7702,
     };
     use alloy_eips::eip2930::AccessList;
+    use alloy_eips::eip7702::{Authorization, SignedAuthorization};
     use alloy_primitives::{address, U256};
     use lazychain_test_utils::{address_of, signature};
     use secp256k1::SecretKey;
@@ -952,7 +1020,7 @@ mod tests {
     }
 
     #[test]
-    fn blob_and_set_code_and_unknown_types_are_not_supported() {
+    fn blob_and_unknown_types_are_not_supported() {
         let sk = secret(1);
         let blob = TxEip4844 {
             chain_id: CHAIN_ID,
@@ -973,24 +1041,6 @@ mod tests {
             admit(&raw, &rules()),
             Err(TxError::TypeNotSupported { ty: 0x03 })
         );
-        let set_code = TxEip7702 {
-            chain_id: CHAIN_ID,
-            nonce: 0,
-            gas_limit: 50_000,
-            max_fee_per_gas: 5 * GWEI,
-            max_priority_fee_per_gas: GWEI,
-            to: TO,
-            value: U256::ZERO,
-            access_list: AccessList::default(),
-            authorization_list: vec![],
-            input: Bytes::new(),
-        };
-        let raw = sign(&set_code, &sk);
-        assert_eq!(raw[0], 0x04);
-        assert_eq!(
-            admit(&raw, &rules()),
-            Err(TxError::TypeNotSupported { ty: 0x04 })
-        );
         let mut unknown = sign(&eip1559(), &sk);
         for ty in [0x05u8, 0x7f] {
             unknown[0] = ty;
@@ -999,6 +1049,163 @@ mod tests {
                 Err(TxError::TypeNotSupported { ty })
             );
         }
+    }
+
+    /// `authority`'s authorization to delegate to `delegate` at its nonce `nonce`.
+    fn authorization(authority: &SecretKey, delegate: Address, nonce: u64) -> SignedAuthorization {
+        let auth = Authorization {
+            chain_id: U256::from(CHAIN_ID),
+            address: delegate,
+            nonce,
+        };
+        let sig = signature(authority, auth.signature_hash());
+        auth.into_signed(sig)
+    }
+
+    fn eip7702(authorizations: Vec<SignedAuthorization>) -> TxEip7702 {
+        TxEip7702 {
+            chain_id: CHAIN_ID,
+            nonce: 9,
+            gas_limit: 80_000,
+            max_fee_per_gas: 5 * GWEI,
+            max_priority_fee_per_gas: GWEI,
+            to: TO,
+            value: U256::from(3u64),
+            access_list: AccessList::default(),
+            authorization_list: authorizations,
+            input: Bytes::from_static(&[1, 0]),
+        }
+    }
+
+    #[test]
+    fn eip7702_is_admitted() {
+        let sk = secret(6);
+        // Sponsored: another key's authorization.
+        let sponsored = eip7702(vec![authorization(&secret(7), TO, 0)]);
+        let raw = sign(&sponsored, &sk);
+        assert_eq!(raw[0], 0x04);
+        assert_admitted(&raw, &sk, 9, 80_000, 5 * GWEI);
+        let envelope = precheck(&raw, &rules()).expect("precheck");
+        assert_eq!(envelope.trie_hash(), keccak256(&raw));
+        // Authorizations are not checked at admission: one signed for another chain, one at
+        // a wrong nonce and one whose signature recovers nothing are skipped at execution.
+        let mut other_chain = authorization(&sk, TO, 10).strip_signature();
+        other_chain.chain_id = U256::from(1u64);
+        let sig = signature(&sk, other_chain.signature_hash());
+        let other_chain = other_chain.into_signed(sig);
+        let garbage = SignedAuthorization::new_unchecked(
+            Authorization {
+                chain_id: U256::ZERO,
+                address: TO,
+                nonce: 0,
+            },
+            1,
+            U256::ZERO,
+            U256::from(1u64),
+        );
+        let mut tx = eip7702(vec![other_chain, authorization(&sk, TO, 3), garbage]);
+        tx.gas_limit = intrinsic_gas(&tx.input, false, &[]) + 3 * PER_AUTHORIZATION_GAS;
+        let raw = sign(&tx, &sk);
+        assert_admitted(&raw, &sk, 9, tx.gas_limit, 5 * GWEI);
+    }
+
+    #[test]
+    fn eip7702_without_authorizations_is_rejected() {
+        let sk = secret(6);
+        let raw = sign(&eip7702(vec![]), &sk);
+        assert_eq!(admit(&raw, &rules()), Err(TxError::EmptyAuthorizationList));
+    }
+
+    #[test]
+    fn eip7702_authorizations_are_bounded() {
+        let sk = secret(6);
+        let authority = secret(7);
+        let mut tx = eip7702(vec![authorization(&authority, TO, 0); MAX_AUTHORIZATIONS]);
+        tx.gas_limit = 10_000_000;
+        assert!(admit(&sign(&tx, &sk), &rules()).is_ok());
+        tx.authorization_list.push(authorization(&authority, TO, 1));
+        assert_eq!(
+            admit(&sign(&tx, &sk), &rules()),
+            Err(TxError::TooManyAuthorizations {
+                count: MAX_AUTHORIZATIONS + 1,
+                limit: MAX_AUTHORIZATIONS
+            })
+        );
+    }
+
+    #[test]
+    fn eip7702_intrinsic_gas_counts_authorizations() {
+        let sk = secret(6);
+        let mut tx = eip7702(vec![
+            authorization(&secret(7), TO, 0),
+            authorization(&secret(8), TO, 0),
+        ]);
+        let want = 21_000 + 16 + 4 + 2 * 25_000;
+        tx.gas_limit = want - 1;
+        assert_eq!(
+            admit(&sign(&tx, &sk), &rules()),
+            Err(TxError::IntrinsicGasTooLow {
+                have: want - 1,
+                want
+            })
+        );
+        tx.gas_limit = want;
+        assert!(admit(&sign(&tx, &sk), &rules()).is_ok());
+    }
+
+    #[test]
+    fn eip7702_follows_the_eip1559_fee_and_chain_rules() {
+        let sk = secret(6);
+        let mut tx = eip7702(vec![authorization(&secret(7), TO, 0)]);
+        tx.chain_id = 1;
+        assert_eq!(
+            admit(&sign(&tx, &sk), &rules()),
+            Err(TxError::WrongChainId {
+                have: 1,
+                want: CHAIN_ID
+            })
+        );
+        let mut tx = eip7702(vec![authorization(&secret(7), TO, 0)]);
+        tx.max_priority_fee_per_gas = tx.max_fee_per_gas + 1;
+        assert!(matches!(
+            admit(&sign(&tx, &sk), &rules()),
+            Err(TxError::PriorityFeeAboveMaxFee { .. })
+        ));
+        tx.max_fee_per_gas = GWEI - 1;
+        tx.max_priority_fee_per_gas = 0;
+        assert!(matches!(
+            admit(&sign(&tx, &sk), &rules()),
+            Err(TxError::Underpriced { .. })
+        ));
+        let mut tx = eip7702(vec![authorization(&secret(7), TO, 0)]);
+        tx.gas_limit = 30_000_001;
+        assert!(matches!(
+            admit(&sign(&tx, &sk), &rules()),
+            Err(TxError::GasLimitTooHigh { .. })
+        ));
+        // The EIP-2 rule applies to the transaction's own signature.
+        let tx = eip7702(vec![authorization(&secret(7), TO, 0)]);
+        let sig = signature(&sk, tx.signature_hash());
+        let flipped = Signature::new(sig.r(), SECP256K1N - sig.s(), !sig.v());
+        assert_eq!(
+            admit(&encode_with(&tx, &flipped), &rules()),
+            Err(TxError::InvalidSender(SignatureError::HighS))
+        );
+    }
+
+    #[test]
+    fn eip7702_truncated_or_padded_is_rejected() {
+        let sk = secret(6);
+        let raw = sign(&eip7702(vec![authorization(&secret(7), TO, 0)]), &sk);
+        for cut in [1, 2, raw.len() / 2, raw.len() - 1] {
+            assert!(matches!(admit(&raw[..cut], &rules()), Err(TxError::Rlp(_))));
+        }
+        let mut longer = raw.clone();
+        longer.push(0);
+        assert_eq!(
+            admit(&longer, &rules()),
+            Err(TxError::TrailingBytes { trailing: 1 })
+        );
     }
 
     #[test]

@@ -5,9 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use alloy_eips::eip2930::{AccessList, AccessListItem};
+use alloy_eips::eip7702::SignedAuthorization;
 use alloy_primitives::{Address, Bytes, Log, TxKind, B256, U256};
 use revm::context::result::{EVMError, ExecutionResult, Output};
 use revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
+use revm::context_interface::either::Either;
 use revm::precompile::{PrecompileSpecId, Precompiles};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
@@ -32,6 +34,9 @@ pub struct CallRequest {
     pub input: Bytes,
     /// EIP-2930: charged as intrinsic gas and warmed before execution, as in a transaction.
     pub access_list: AccessList,
+    /// EIP-7702: applied before the call as in a type-4 transaction (wallets estimate a
+    /// set-code transaction's gas with it: the call may run the delegate's code).
+    pub authorization_list: Vec<SignedAuthorization>,
 }
 
 /// `eth_createAccessList` tries at most this many lists: each run with the previous run's
@@ -115,7 +120,9 @@ pub(crate) fn call_env(
     }
     block_env.gas_limit = block_env.gas_limit.max(gas);
     let tx = TxEnv {
-        tx_type: if request.max_fee_per_gas.is_some() {
+        tx_type: if !request.authorization_list.is_empty() {
+            4
+        } else if request.max_fee_per_gas.is_some() {
             2
         } else if !request.access_list.is_empty() {
             1
@@ -131,6 +138,12 @@ pub(crate) fn call_env(
         data: request.input.clone(),
         chain_id: Some(params.chain_id),
         access_list: request.access_list.clone(),
+        authorization_list: request
+            .authorization_list
+            .iter()
+            .cloned()
+            .map(Either::Left)
+            .collect(),
         ..Default::default()
     };
     (cfg, block_env, tx)

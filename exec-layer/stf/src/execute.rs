@@ -10,11 +10,12 @@ use lazychain_data_chain_types::block::MAX_TXS_BOUND;
 use lazychain_data_chain_types::merkle::roots_list_root;
 use lazychain_data_chain_types::par::par_map;
 use lazychain_data_chain_types::tx::{
-    decode_canonical, intrinsic_gas, recover_sender, tx_hash, TxError,
+    authorization_gas, decode_canonical, intrinsic_gas, recover_sender, tx_hash, TxError,
 };
 use lazychain_exec_state_tree::{Op, StateTree};
 use revm::context::result::{EVMError, ExecutionResult, ResultAndState};
 use revm::context::{Context, TxEnv};
+use revm::context_interface::either::Either;
 use revm::primitives::KECCAK_EMPTY;
 use revm::state::EvmState;
 use revm::{ExecuteEvm, MainBuilder, MainContext};
@@ -431,15 +432,21 @@ pub(crate) fn skip_undecodable<R: StateReader>(
     )
 }
 
-/// revm's transaction from a decoded envelope.
+/// revm's transaction from a decoded envelope. An EIP-7702 transaction carries its signed
+/// authorizations: revm recovers each authority and ignores an invalid authorization, as
+/// EIP-7702 says.
 pub fn tx_env(envelope: &TxEnvelope, sender: Address) -> TxEnv {
     let (gas_price, priority) = match envelope {
-        TxEnvelope::Eip1559(_) => (
+        TxEnvelope::Eip1559(_) | TxEnvelope::Eip7702(_) => (
             envelope.max_fee_per_gas(),
             envelope.max_priority_fee_per_gas(),
         ),
         _ => (envelope.max_fee_per_gas(), None),
     };
+    let authorization_list = envelope
+        .authorization_list()
+        .map(|list| list.iter().cloned().map(Either::Left).collect())
+        .unwrap_or_default();
     TxEnv {
         tx_type: envelope.tx_type() as u8,
         caller: sender,
@@ -452,18 +459,22 @@ pub fn tx_env(envelope: &TxEnvelope, sender: Address) -> TxEnv {
         chain_id: envelope.chain_id(),
         access_list: envelope.access_list().cloned().unwrap_or_default(),
         gas_priority_fee: priority,
+        authorization_list,
         ..Default::default()
     }
 }
 
+/// Admission's intrinsic gas: the inclusion charge of a skipped transaction.
 fn envelope_intrinsic_gas(envelope: &TxEnvelope) -> u64 {
     let empty = AccessList::default();
     let access_list = envelope.access_list().unwrap_or(&empty);
+    let authorizations = envelope.authorization_list().map_or(0, <[_]>::len);
     intrinsic_gas(
         envelope.input(),
         envelope.kind() == TxKind::Create,
         &access_list.0,
     )
+    .saturating_add(authorization_gas(authorizations))
 }
 
 /// The base fee on the gas a transaction declared but did not use, taken from the sender's
@@ -505,7 +516,11 @@ fn apply_changes<R: StateReader>(state: &EvmState, db: &mut BlockDb<'_, R>, ops:
             balance: account.info.balance,
             code_hash: account.info.code_hash,
         };
-        if account.is_created() && value.code_hash != KECCAK_EMPTY {
+        // New code: a deployment, or an EIP-7702 delegation designator (`0xef0100 ||
+        // delegate`) that an authorization set on an existing account (not `created`).
+        let code_changed =
+            account.is_created() || value.code_hash != account.original_info().code_hash;
+        if code_changed && value.code_hash != KECCAK_EMPTY {
             if let Some(code) = &account.info.code {
                 let bytes = code.original_bytes();
                 ops.push((

@@ -134,6 +134,16 @@ pub const MAX_TX_WITNESS_BYTES: u64 = 1536 * 1024;
 pub const WITNESS_BYTES_PER_KEY: u64 = 640;
 const WITNESS_BYTES_PER_BLOCK_HASH: u64 = 40;
 
+// Admission bounds an EIP-7702 transaction's authorizations so that reading every authority
+// (its account and its code: none or a 23-byte designator for an account someone holds the
+// key of) takes at most a quarter of what one transaction may read. Whatever is read, the
+// meter above charges it, so this bound keeps room for the call; it is not what keeps the
+// witness bounded.
+const _: () = assert!(
+    lazychain_data_chain_types::tx::MAX_AUTHORIZATIONS as u64 * (2 * WITNESS_BYTES_PER_KEY + 23)
+        <= MAX_TX_WITNESS_BYTES / 4
+);
+
 /// The state one transaction has read so far, metered against [`MAX_TX_WITNESS_BYTES`].
 #[derive(Default)]
 pub(crate) struct AccessMeter {

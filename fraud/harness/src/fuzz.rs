@@ -9,9 +9,10 @@
 //! transfers, deployments, calls into every fixture with random arguments, all four
 //! transaction types, and transactions that must be skipped (wrong nonces, unfunded senders,
 //! too little gas, undecodable bytes, ...). Every transaction carries a label of its kind.
-//! This chain does not decode type-4 (EIP-7702) transactions, so those are skips; delegated
-//! accounts still exist, from genesis (designators to two fixtures and a precompile), and
-//! are called, send transactions and are read like any account.
+//! Type-4 (EIP-7702) transactions are executed: their authorizations (some invalid) delegate
+//! senders to fixtures or a precompile, or clear a delegation; delegated accounts also exist
+//! from genesis (designators to two fixtures and a precompile), and are called, send
+//! transactions and are read like any account.
 //!
 //! After a block is executed, `k` random transactions of it are proven, each against a random
 //! corruption; then the block is committed and the next one generated. What is generated
@@ -33,6 +34,7 @@ use std::time::{Duration, Instant};
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEip2930, TxEnvelope, TxLegacy};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_eips::eip2930::AccessList;
+use alloy_eips::eip7702::Authorization;
 use alloy_primitives::{Address, Bytes, Signature, TxKind, B256, U256};
 use lazychain_exec_stf::genesis::AllocAccount;
 use lazychain_exec_stf::{Receipt, TxStatus};
@@ -404,9 +406,9 @@ impl Generator {
         let unfunded: Vec<Key> = (0..3u64)
             .map(|i| Key::from_index(base + 1_000 + i))
             .collect();
-        // EOAs delegated at genesis (EIP-7702 designators: type-4 transactions are not
-        // decoded on this chain, so genesis is the only way to have them): to the Storage
-        // and Destroyer fixtures the setup block deploys, and to the identity precompile.
+        // EOAs delegated at genesis (EIP-7702 designators; type-4 transactions delegate
+        // senders during the run too): to the Storage and Destroyer fixtures the setup block
+        // deploys, and to the identity precompile.
         let fixture_address = |f: Fixture| {
             let nonce = FIXTURES.iter().position(|x| *x == f).unwrap_or(0) as u64;
             keys[0].address.create(nonce)
@@ -1976,30 +1978,78 @@ impl Generator {
         self.send(sender, kind, Plan::call(address, input, gas).value(value))
     }
 
-    /// An EIP-7702 transaction with authorizations (this chain does not decode type 4: a skip).
+    /// An EIP-7702 transaction with one to three authorizations, executed: the sender's nonce
+    /// is used first, then every valid authorization delegates its authority (or clears its
+    /// delegation) and bumps its nonce. Some authorizations are invalid (a wrong nonce,
+    /// another chain) and are ignored. The kind names the first authorization's variant.
     fn setcode(&mut self) -> GenTx {
         let sender = self.sender();
         let key = self.keys[sender].clone();
-        // Skipped: the nonce stays unused.
-        let nonce = self.peek_nonce(key.address);
-        let auths = (0..self.rng.gen_range(1..=3usize))
-            .map(|_| {
-                let i = self.sender();
-                let authority = self.keys[i].clone();
-                let target = *[self.fx.storage, self.fx.opcodes, self.fx.destroyer]
-                    .choose(&mut self.rng)
-                    .unwrap_or(&self.fx.storage);
-                let n = self.peek_nonce(authority.address) + u64::from(i == sender);
-                authority.authorize(target, n)
-            })
-            .collect();
+        let nonce = self.take_nonce(key.address);
+        let count = self.rng.gen_range(1..=3usize);
+        let mut kind = "";
+        let mut auths = Vec::with_capacity(count);
+        for _ in 0..count {
+            let index = self.sender();
+            let authority = self.keys[index].clone();
+            let target = *[
+                self.fx.storage,
+                self.fx.opcodes,
+                self.fx.destroyer,
+                Address::with_last_byte_u64(4),
+            ]
+            .choose(&mut self.rng)
+            .unwrap_or(&self.fx.storage);
+            let (variant, chain_id, address, nonce) = match self.rng.gen_range(0..10u32) {
+                0..=5 => (
+                    "setcode.delegate",
+                    CHAIN_ID,
+                    target,
+                    self.take_nonce(authority.address),
+                ),
+                6 => (
+                    "setcode.clear",
+                    CHAIN_ID,
+                    Address::ZERO,
+                    self.take_nonce(authority.address),
+                ),
+                // Chain id 0: valid on every chain.
+                7 => (
+                    "setcode.anychain",
+                    0,
+                    target,
+                    self.take_nonce(authority.address),
+                ),
+                8 => (
+                    "setcode.badnonce",
+                    CHAIN_ID,
+                    target,
+                    self.peek_nonce(authority.address) + self.rng.gen_range(1..=3u64),
+                ),
+                _ => (
+                    "setcode.otherchain",
+                    CHAIN_ID + 1,
+                    target,
+                    self.peek_nonce(authority.address),
+                ),
+            };
+            if kind.is_empty() {
+                kind = variant;
+            }
+            auths.push(authority.sign_authorization(Authorization {
+                chain_id: U256::from(chain_id),
+                address,
+                nonce,
+            }));
+        }
         let target = self.sender();
         let to = self.keys[target].address;
         let input = call("ping()", &[]);
-        self.block_gas += 200_000;
+        let gas = 200_000 + 25_000 * count as u64;
+        self.block_gas += gas;
         GenTx {
-            raw: key.eip7702(nonce, to, 200_000, input, auths),
-            kind: "setcode".into(),
+            raw: key.eip7702(nonce, to, gas, input, auths),
+            kind: kind.into(),
             ty: TxType::Eip7702,
             low_gas: false,
         }

@@ -167,6 +167,11 @@ impl Key {
             address: to,
             nonce,
         };
+        self.sign_authorization(auth)
+    }
+
+    /// Signs any authorization (another chain id, any nonce): EIP-7702's authority signature.
+    pub fn sign_authorization(&self, auth: Authorization) -> SignedAuthorization {
         let sig = self.signature(auth.signature_hash());
         auth.into_signed(sig)
     }

@@ -132,6 +132,19 @@ fn random_cases_are_all_provable() {
         "cases of only {} kinds proven: {proven:?}\n{text}",
         proven.len()
     );
+    // Set-code (EIP-7702) transactions execute: proven ones are not all skips.
+    let setcode: Vec<&KindStats> = report
+        .kinds
+        .iter()
+        .filter(|k| k.kind.starts_with("setcode."))
+        .collect();
+    let executed: usize = setcode.iter().map(|k| k.success + k.failed).sum();
+    let skipped: usize = setcode.iter().map(|k| k.skipped).sum();
+    eprintln!("setcode cases: {executed} executed, {skipped} skipped");
+    assert!(
+        executed + skipped == 0 || executed > 0,
+        "every proven set-code transaction was skipped\n{text}"
+    );
     // Every outcome of a transaction was proven, and both corruptions were used.
     for status in ["success", "failed", "skipped"] {
         assert!(

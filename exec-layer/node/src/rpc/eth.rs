@@ -602,6 +602,7 @@ fn call_request(request: TransactionRequest) -> CallRequest {
         // cast sends both `data` and `input`; `input` wins, as in geth.
         input: request.input.input().cloned().unwrap_or_default(),
         access_list: request.access_list.unwrap_or_default(),
+        authorization_list: request.authorization_list.unwrap_or_default(),
     }
 }
 

@@ -1,30 +1,30 @@
-//! EIP-7702. This chain admits legacy, EIP-2930 and EIP-1559 transactions only (protocol
-//! §3.1): a type-4 transaction is undecodable to the executor, so it is skipped with the
-//! inclusion charge of its bytes, and no delegation happens. A delegated account can still
-//! exist (a genesis allocation holding a delegation designator): calls to it run the
-//! delegate's code, it may send transactions (EIP-3607 exempts it), and EXTCODE* see the
-//! 23-byte designator.
+//! EIP-7702. Set-code (type 4) transactions are admitted and executed (protocol §3.1, §10):
+//! each valid authorization writes a delegation designator (`0xef0100 || delegate`) as the
+//! authority's code and bumps its nonce; calls to a delegated account run the delegate's code
+//! on the account's own storage; it may send transactions (EIP-3607 exempts it), and EXTCODE*
+//! see the 23-byte designator. Every such transaction is provable.
 
 use alloy_primitives::{keccak256, Address, Bytes, U256};
 use lazychain_exec_stf::genesis::AllocAccount;
 use lazychain_exec_stf::TxStatus;
 use lazychain_fraud_harness::tx::{call, Arg, Key, ETH};
-use lazychain_fraud_harness::{Chain, BASE_FEE};
+use lazychain_fraud_harness::Chain;
 
 use crate::common::*;
 
-/// A type-4 transaction delegating an EOA to `Storage` and calling it (sponsored: another
-/// key sends it), and one the EOA sends itself (authorization at its nonce + 1): both are
-/// skipped as undecodable ("transaction type not supported: type 0x04") and charged as bytes;
-/// `CodeReader.read` of the EOA afterwards still sees a plain EOA (no code, keccak256("")).
+/// A type-4 transaction delegating an EOA to `Storage` and calling it (sponsored: another key
+/// sends it), one the EOA sends itself (authorization at its nonce + 1, since sending bumps
+/// it first) re-delegating and writing again, an authorization for another chain (ignored),
+/// and `CodeReader.read` of the EOA: every transaction executes, and a lie about any of them
+/// is provable.
 #[test]
-fn eip7702_transactions_are_skipped_and_provable() {
-    let mut chain = Chain::funded(2);
+fn eip7702_transactions_execute_and_are_provable() {
+    let mut chain = Chain::funded(3);
     let mut k = Sender::new(&chain.keys[0]);
     let eoa = chain.keys[1].clone();
+    let other = chain.keys[2].clone();
     let deployed = deploy(&mut chain, &mut k, &[Fixture::Storage, Fixture::CodeReader]);
     let (storage, reader) = (deployed[0], deployed[1]);
-    // Skipped: the sender's nonce stays for its next transaction.
     let sponsored = k.key.eip7702(
         k.nonce,
         eoa.address,
@@ -32,16 +32,26 @@ fn eip7702_transactions_are_skipped_and_provable() {
         storage_set(1, 2),
         vec![eoa.authorize(storage, 0)],
     );
+    k.nonce += 1;
+    // The EOA's nonce is 1 after the sponsored authorization.
     let own = eoa.eip7702(
-        0,
+        1,
         eoa.address,
         300_000,
         storage_set(1, 3),
-        vec![eoa.authorize(storage, 1)],
+        vec![eoa.authorize(storage, 2)],
     );
+    let mut foreign = other.authorize(storage, 0).strip_signature();
+    foreign.chain_id = U256::from(lazychain_fraud_harness::CHAIN_ID + 1);
+    let foreign = other.sign_authorization(foreign);
+    let ignored = k
+        .key
+        .eip7702(k.nonce, other.address, 100_000, Vec::new(), vec![foreign]);
+    k.nonce += 1;
     let txs = vec![
         sponsored.clone(),
         own.clone(),
+        ignored,
         k.call(
             reader,
             call("read(address)", &[Arg::Address(eoa.address)]),
@@ -49,27 +59,29 @@ fn eip7702_transactions_are_skipped_and_provable() {
         ),
     ];
     let block = execute(&chain, txs);
-    for (i, raw) in [sponsored, own].iter().enumerate() {
-        assert_eq!(raw[0], 0x04);
-        let r = expect_status(&block, i, TxStatus::Skipped);
-        assert_eq!(
-            r.reason,
-            "invalid transaction: transaction type not supported: type 0x04"
-        );
-        assert_eq!(
-            r.inclusion_charge,
-            U256::from((21_000 + 16 * raw.len() as u64) * BASE_FEE)
-        );
+    assert_all(&block, TxStatus::Success);
+    for r in &block.receipts()[..3] {
+        assert_eq!(r.tx_type, 4);
     }
-    expect_status(&block, 2, TxStatus::Success);
     let state = after(&chain, &block);
+    let designator: Vec<u8> = [&[0xef, 0x01, 0x00][..], storage.as_slice()].concat();
+    let delegated = account(&state, eoa.address).expect("delegated");
+    assert_eq!(delegated.code_hash, keccak256(&designator));
+    // Two authorizations and one transaction of its own.
+    assert_eq!(delegated.nonce, 3);
+    assert_eq!(slot(&state, eoa.address, U256::from(1)), U256::from(3));
     assert_eq!(
-        account(&state, eoa.address),
-        account(&chain.state, eoa.address)
+        slot(&state, storage, U256::from(1)),
+        U256::ZERO,
+        "not the delegate's"
     );
-    assert_eq!(slot(&state, eoa.address, U256::from(1)), U256::ZERO);
+    // The foreign-chain authorization delegated nothing.
+    let untouched = account(&state, other.address).expect("funded");
+    assert_eq!(untouched.code_hash, keccak256([]));
+    assert_eq!(untouched.nonce, 0);
     let r = code_record(&chain, &state, reader, 0);
-    assert_eq!((r.size, r.codehash), (U256::ZERO, keccak256([])));
+    assert_eq!(r.size, U256::from(23));
+    assert_eq!(r.codehash, keccak256(&designator));
     prove_all(&chain, &block);
 }
 
