@@ -31,6 +31,70 @@ fn max_message_bytes(shared: &NodeShared) -> usize {
 /// A batch is sent when it reaches this many bytes, or after `BATCH_DELAY`.
 const BATCH_BYTES: usize = 256 << 10;
 const BATCH_DELAY: Duration = Duration::from_millis(5);
+/// How long transactions whose batch could not be published are tried again (at each redial
+/// tick), and how many bytes of them are kept.
+const UNSENT_RETRY_FOR: Duration = Duration::from_secs(60);
+const UNSENT_MAX_BYTES: usize = 1 << 20;
+
+/// Locally submitted transactions not gossiped yet: no peer subscribed (a node that just
+/// started, or lost its peers), or the batch still in the duplicate cache of a failed try. A
+/// validator would include them in its own proposals anyway; an executor or full node would
+/// keep them to itself for good, and the wallet that got a hash would wait forever.
+#[derive(Default)]
+struct Unsent {
+    txs: Vec<Vec<u8>>,
+    bytes: usize,
+    since: Option<tokio::time::Instant>,
+}
+
+impl Unsent {
+    fn add(&mut self, txs: Vec<Vec<u8>>) {
+        if txs.is_empty() {
+            return;
+        }
+        self.since.get_or_insert_with(tokio::time::Instant::now);
+        for tx in txs {
+            self.bytes += tx.len();
+            self.txs.push(tx);
+        }
+        let mut dropped = 0usize;
+        while self.bytes > UNSENT_MAX_BYTES && !self.txs.is_empty() {
+            let tx = self.txs.remove(0);
+            self.bytes -= tx.len();
+            dropped += 1;
+        }
+        if dropped > 0 {
+            warn!(
+                dropped,
+                "too many transactions waiting for gossip peers; the oldest kept locally only"
+            );
+        }
+    }
+
+    /// What to publish again now, if anything; gives up (with a warning) after
+    /// [`UNSENT_RETRY_FOR`].
+    fn take(&mut self) -> Vec<Vec<u8>> {
+        let Some(since) = self.since else {
+            return Vec::new();
+        };
+        let txs = std::mem::take(&mut self.txs);
+        self.bytes = 0;
+        self.since = None;
+        if txs.is_empty() {
+            return txs;
+        }
+        if since.elapsed() > UNSENT_RETRY_FOR {
+            warn!(
+                count = txs.len(),
+                "transactions not gossiped within {UNSENT_RETRY_FOR:?}; kept locally only"
+            );
+            return Vec::new();
+        }
+        // Keep the first failure's time while they keep failing.
+        self.since = Some(since);
+        txs
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum GossipError {
@@ -136,6 +200,7 @@ pub async fn spawn(
         let flush = tokio::time::sleep(BATCH_DELAY);
         tokio::pin!(flush);
         let mut flush_armed = false;
+        let mut unsent = Unsent::default();
         loop {
             tokio::select! {
                 _ = redial.tick() => {
@@ -146,12 +211,16 @@ pub async fn spawn(
                             let _ = swarm.dial(p.clone());
                         }
                     }
+                    let mut retry = unsent.take();
+                    if !retry.is_empty() {
+                        unsent.add(publish(&mut swarm, &topic, &mut retry));
+                    }
                 }
                 Some(tx) = outgoing.recv() => {
                     batch_bytes += tx.len();
                     batch.push(tx);
                     if batch_bytes >= BATCH_BYTES {
-                        publish(&mut swarm, &topic, &mut batch);
+                        unsent.add(publish(&mut swarm, &topic, &mut batch));
                         batch_bytes = 0;
                         flush_armed = false;
                     } else if !flush_armed {
@@ -170,7 +239,7 @@ pub async fn spawn(
                         .report_message_validation_result(&id, &source, verdict);
                 }
                 _ = &mut flush, if flush_armed => {
-                    publish(&mut swarm, &topic, &mut batch);
+                    unsent.add(publish(&mut swarm, &topic, &mut batch));
                     batch_bytes = 0;
                     flush_armed = false;
                 }
@@ -201,18 +270,30 @@ pub async fn spawn(
     Ok(handle)
 }
 
-fn publish(swarm: &mut Swarm<gossipsub::Behaviour>, topic: &IdentTopic, batch: &mut Vec<Vec<u8>>) {
+/// Publishes `batch` (emptying it); returns the transactions to try again later.
+fn publish(
+    swarm: &mut Swarm<gossipsub::Behaviour>,
+    topic: &IdentTopic,
+    batch: &mut Vec<Vec<u8>>,
+) -> Vec<Vec<u8>> {
     if batch.is_empty() {
-        return;
+        return Vec::new();
     }
     let txs = std::mem::take(batch);
     let Some(bytes) = encode_batch(&txs) else {
         warn!(count = txs.len(), "could not encode a transaction batch");
-        return;
+        return Vec::new();
     };
-    if let Err(e) = swarm.behaviour_mut().publish(topic.clone(), bytes) {
-        // Without peers the transactions stay in the local pool and reach blocks proposed here.
-        debug!(error = %e, count = txs.len(), "transaction batch not gossiped");
+    match swarm.behaviour_mut().publish(topic.clone(), bytes) {
+        Ok(_) => Vec::new(),
+        Err(gossipsub::PublishError::MessageTooLarge) => {
+            warn!(count = txs.len(), "transaction batch too large to gossip");
+            Vec::new()
+        }
+        Err(e) => {
+            debug!(error = %e, count = txs.len(), "transaction batch not gossiped yet; tried again");
+            txs
+        }
     }
 }
 
@@ -248,6 +329,35 @@ fn receive_item(shared: &NodeShared, data: &[u8]) -> MessageAcceptance {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn unsent_transactions_are_tried_again_then_given_up_and_bounded() {
+        let mut unsent = Unsent::default();
+        assert!(unsent.take().is_empty());
+        unsent.add(vec![vec![1u8; 10], vec![2u8; 10]]);
+        // Taken for a retry; a retry that fails again keeps the first failure's time.
+        let retry = unsent.take();
+        assert_eq!(retry.len(), 2);
+        tokio::time::advance(Duration::from_secs(30)).await;
+        unsent.add(retry);
+        assert_eq!(unsent.take().len(), 2);
+        // A retry that succeeds leaves nothing.
+        assert!(unsent.take().is_empty());
+        // Given up after UNSENT_RETRY_FOR.
+        unsent.add(vec![vec![3u8; 10]]);
+        tokio::time::advance(UNSENT_RETRY_FOR + Duration::from_secs(1)).await;
+        assert!(unsent.take().is_empty());
+        assert!(unsent.take().is_empty());
+        // At most UNSENT_MAX_BYTES are kept: the oldest go first.
+        unsent.add(vec![
+            vec![4u8; UNSENT_MAX_BYTES / 2],
+            vec![5u8; UNSENT_MAX_BYTES / 2],
+        ]);
+        unsent.add(vec![vec![6u8; 10]]);
+        let kept = unsent.take();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[1], vec![6u8; 10]);
+    }
 
     #[test]
     fn batch_round_trip_and_garbage() {
