@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the JavaScript side of the differential wallet test (tests/wallet_diff.rs): viem,
 # ethers and anvil (npm @foundry-rs/anvil, whose platform package carries the anvil binary),
-# pinned in tests/wallet/js/package-lock.json, into tests/wallet/js/node_modules. Idempotent:
+# pinned in tests/wallet/js/package-lock.json, into tests/wallet/js/node_modules (install scripts
+# off: the platform package carries the binary, nothing is downloaded). Idempotent:
 # a second run is a no-op while the lock file is unchanged.
 #
 # Usage: sh tests/wallet/install_js.sh
@@ -39,7 +40,7 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(want_stamp)" ] \
 fi
 
 log "npm ci in $JS"
-(cd "$JS" && npm ci --no-audit --no-fund >&2) || die "npm ci failed"
+(cd "$JS" && npm ci --ignore-scripts --no-audit --no-fund >&2) || die "npm ci failed"
 "$JS/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil" --version >&2 \
   || die "the anvil binary of @foundry-rs/anvil-linux-amd64 does not run"
 want_stamp > "$STAMP"
