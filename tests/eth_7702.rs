@@ -42,26 +42,6 @@ fn u256(v: &Value) -> U256 {
     quantity_u256(v).unwrap_or_else(|| panic!("not a quantity: {v}"))
 }
 
-async fn send_and_wait(net: &TestNet, node: usize, raw: Vec<u8>) -> Value {
-    let hash = net
-        .call(node, "eth_sendRawTransaction", rpc_params![hex0x(&raw)])
-        .await
-        .expect("transaction accepted");
-    let hash = hash.as_str().expect("hash").to_owned();
-    net.wait_on(node, &format!("a receipt for {hash}"), || async {
-        let receipt = net
-            .call(
-                node,
-                "eth_getTransactionReceipt",
-                rpc_params![hash.as_str()],
-            )
-            .await
-            .expect("rpc answers");
-        (!receipt.is_null()).then_some(receipt)
-    })
-    .await
-}
-
 async fn storage_at(net: &TestNet, node: usize, address: Address, slot: u64) -> U256 {
     let value = net
         .call(

@@ -36,17 +36,6 @@ fn hash_of(raw: &[u8]) -> String {
     hex0x(alloy_primitives::keccak256(raw).as_slice())
 }
 
-async fn wait_receipt(net: &TestNet, node: usize, hash: &str) -> Value {
-    net.wait_on(node, &format!("a receipt for {hash}"), || async {
-        let receipt = net
-            .call(node, "eth_getTransactionReceipt", rpc_params![hash])
-            .await
-            .expect("rpc answers");
-        (!receipt.is_null()).then_some(receipt)
-    })
-    .await
-}
-
 async fn pending_nonce(net: &TestNet, node: usize, who: Address) -> u64 {
     let n = net
         .call(

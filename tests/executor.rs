@@ -20,26 +20,6 @@ fn u256(v: &Value) -> U256 {
     quantity_u256(v).unwrap_or_else(|| panic!("not a quantity: {v}"))
 }
 
-/// Sends a signed transaction through executor `node` and waits for its receipt there.
-async fn send_and_wait(net: &TestNet, node: usize, raw: Vec<u8>) -> Value {
-    let hash = net
-        .call(node, "eth_sendRawTransaction", rpc_params![hex0x(&raw)])
-        .await
-        .expect("transaction accepted");
-    wait_receipt(net, node, hash.as_str().expect("hash")).await
-}
-
-async fn wait_receipt(net: &TestNet, node: usize, hash: &str) -> Value {
-    net.wait_on(node, &format!("a receipt for {hash}"), || async {
-        let receipt = net
-            .call(node, "eth_getTransactionReceipt", rpc_params![hash])
-            .await
-            .expect("rpc answers");
-        (!receipt.is_null()).then_some(receipt)
-    })
-    .await
-}
-
 async fn executed_height(net: &TestNet, node: usize) -> u64 {
     net.call(node, "lazy_status", rpc_params![])
         .await

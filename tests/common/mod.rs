@@ -507,3 +507,24 @@ pub fn metrics_host(net: &TestNet, i: usize) -> String {
         .unwrap_or_else(|| panic!("unexpected metrics url {url}"))
         .to_string()
 }
+
+/// Sends a signed transaction through node `node` and waits for its receipt there.
+pub async fn send_and_wait(net: &TestNet, node: usize, raw: Vec<u8>) -> Value {
+    let hash = net
+        .call(node, "eth_sendRawTransaction", rpc_params![hex0x(&raw)])
+        .await
+        .expect("transaction accepted");
+    wait_receipt(net, node, hash.as_str().expect("hash")).await
+}
+
+/// Waits for the receipt of transaction `hash` on node `node`.
+pub async fn wait_receipt(net: &TestNet, node: usize, hash: &str) -> Value {
+    net.wait_on(node, &format!("a receipt for {hash}"), || async {
+        let receipt = net
+            .call(node, "eth_getTransactionReceipt", rpc_params![hash])
+            .await
+            .expect("rpc answers");
+        (!receipt.is_null()).then_some(receipt)
+    })
+    .await
+}
